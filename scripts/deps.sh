@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages suanpan builds and tests with. Idempotent: when every package is
+# already installed it asks dpkg only (well under a second) and never touches the network.
+set -euo pipefail
+
+PACKAGES=(
+  cmake ninja-build g++ make ccache          # build
+  libtomlplusplus-dev                        # pool description files (TOML)
+  libcli11-dev                               # command-line parsing
+  libfmt-dev                                 # formatting (GCC 12 has no <format>)
+  nlohmann-json3-dev                         # JSON output of `plan` and reports
+  libgtest-dev libgmock-dev                  # unit, conformance and integration tests
+  libbenchmark-dev                           # bench/ (Google Benchmark)
+  clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,417 @@
+// The pool file reader: walks the TOML document with toml++ and feeds core::PoolBuilder, adding
+// file:line and the field path to every error. Unknown keys are errors (a typo must not be
+// silently ignored).
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include "config/pool_file.h"
+
+namespace suanpan::config {
+namespace {
+
+class Walker {
+ public:
+  Walker(std::string_view file) : file_(file) {}
+
+  Status Error(const toml::node& node, std::string_view path, std::string message) const {
+    return InvalidArgumentError(
+        fmt::format("{}:{}: {}: {}", file_, node.source().begin.line, path, message));
+  }
+  Status Wrap(const toml::node& node, std::string_view path, const Status& s) const {
+    return Status(s.code(),
+                  fmt::format("{}:{}: {}: {}", file_, node.source().begin.line, path, s.message()));
+  }
+  std::string_view file() const { return file_; }
+
+ private:
+  std::string_view file_;
+};
+
+// One TOML table being read: typed getters, and at the end a check that no key was left unread.
+class Fields {
+ public:
+  Fields(const Walker& w, const toml::table& table, std::string path)
+      : w_(w), table_(table), path_(std::move(path)) {}
+
+  std::string Path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+  }
+  const toml::node* Get(std::string_view key) {
+    seen_.insert(std::string(key));
+    return table_.get(key);
+  }
+  Status Missing(std::string_view key) const {
+    return w_.Error(table_, Path(key), "required field is missing");
+  }
+
+  StatusOr<std::string> String(std::string_view key, std::optional<std::string> fallback = {}) {
+    const toml::node* n = Get(key);
+    if (n == nullptr) {
+      if (fallback) return *fallback;
+      return Missing(key);
+    }
+    if (!n->is_string()) return w_.Error(*n, Path(key), TypeError("a string", *n));
+    return std::string(*n->value<std::string_view>());
+  }
+
+  StatusOr<int64_t> Int(std::string_view key, std::optional<int64_t> fallback = {}) {
+    const toml::node* n = Get(key);
+    if (n == nullptr) {
+      if (fallback) return *fallback;
+      return Missing(key);
+    }
+    if (!n->is_integer()) return w_.Error(*n, Path(key), TypeError("an integer", *n));
+    return *n->value<int64_t>();
+  }
+
+  StatusOr<bool> Bool(std::string_view key, std::optional<bool> fallback = {}) {
+    const toml::node* n = Get(key);
+    if (n == nullptr) {
+      if (fallback) return *fallback;
+      return Missing(key);
+    }
+    if (!n->is_boolean()) return w_.Error(*n, Path(key), TypeError("true or false", *n));
+    return *n->value<bool>();
+  }
+
+  // An integer or a decimal number, read exactly as a count of 1/scale units.
+  StatusOr<int64_t> Fixed(std::string_view key, int64_t scale,
+                          std::optional<int64_t> fallback = {}) {
+    const toml::node* n = Get(key);
+    if (n == nullptr) {
+      if (fallback) return *fallback;
+      return Missing(key);
+    }
+    return FixedOf(*n, Path(key), scale);
+  }
+
+  StatusOr<int64_t> FixedOf(const toml::node& n, const std::string& path, int64_t scale) const {
+    std::string text;
+    if (n.is_integer()) {
+      text = fmt::format("{}", *n.value<int64_t>());
+    } else if (n.is_floating_point()) {
+      const double d = *n.value<double>();
+      if (!std::isfinite(d)) return w_.Error(n, path, "must be a finite number");
+      text = fmt::format("{}", d);  // shortest form that reads back as d: 14.5 -> "14.5"
+    } else {
+      return w_.Error(n, path, TypeError("a number", n));
+    }
+    auto v = ParseFixed(text, scale);
+    if (!v.ok()) return w_.Wrap(n, path, v.status());
+    return *v;
+  }
+
+  const toml::table* Table(std::string_view key) {
+    const toml::node* n = Get(key);
+    return n == nullptr ? nullptr : n->as_table();
+  }
+  StatusOr<const toml::array*> Array(std::string_view key) {
+    const toml::node* n = Get(key);
+    if (n == nullptr) return static_cast<const toml::array*>(nullptr);
+    if (!n->is_array()) return w_.Error(*n, Path(key), TypeError("an array", *n));
+    return n->as_array();
+  }
+  // An array of tables ([[key]]); each element must be a table.
+  StatusOr<std::vector<const toml::table*>> Tables(std::string_view key) {
+    SP_ASSIGN_OR_RETURN(const toml::array* a, Array(key));
+    std::vector<const toml::table*> out;
+    if (a == nullptr) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const toml::table* t = (*a)[i].as_table();
+      if (t == nullptr) {
+        return w_.Error((*a)[i], fmt::format("{}[{}]", Path(key), i), "must be a table");
+      }
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  Status Finish() const {
+    for (auto&& [key, node] : table_) {
+      if (!seen_.count(std::string(key.str()))) {
+        return w_.Error(node, Path(key.str()), "unknown field");
+      }
+    }
+    return OkStatus();
+  }
+
+  const toml::table& table() const { return table_; }
+
+ private:
+  static std::string TypeError(std::string_view want, const toml::node& n) {
+    std::string got;
+    switch (n.type()) {
+      case toml::node_type::string: got = fmt::format("the string \"{}\"", *n.value<std::string_view>()); break;
+      case toml::node_type::integer: got = fmt::format("the integer {}", *n.value<int64_t>()); break;
+      case toml::node_type::floating_point: got = fmt::format("the number {}", *n.value<double>()); break;
+      case toml::node_type::boolean: got = *n.value<bool>() ? "true" : "false"; break;
+      case toml::node_type::table: got = "a table"; break;
+      case toml::node_type::array: got = "an array"; break;
+      default: got = "a date or time"; break;
+    }
+    return fmt::format("must be {}, got {}", want, got);
+  }
+
+  const Walker& w_;
+  const toml::table& table_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+Status ReadPolicy(const Walker& w, const toml::table& t, sched::PolicyConfig& policy) {
+  Fields f(w, t, "policy");
+  SP_ASSIGN_OR_RETURN(policy.queue, f.String("queue", policy.queue));
+  SP_ASSIGN_OR_RETURN(policy.placement, f.String("placement", policy.placement));
+  SP_ASSIGN_OR_RETURN(policy.preemption, f.Bool("preemption", policy.preemption));
+  SP_ASSIGN_OR_RETURN(policy.backfill, f.Bool("backfill", policy.backfill));
+  SP_ASSIGN_OR_RETURN(int64_t half_life_milli_hours,
+                      f.Fixed("fair_share_half_life_hours", 1000,
+                              policy.fair_share_half_life.value() * 1000 / 3600));
+  if (half_life_milli_hours <= 0 || half_life_milli_hours > int64_t{1'000'000'000}) {
+    return w.Error(t, "policy.fair_share_half_life_hours",
+                   fmt::format("must be in (0, 1000000] hours, got {}",
+                               static_cast<double>(half_life_milli_hours) / 1000));
+  }
+  policy.fair_share_half_life = Seconds(half_life_milli_hours * 3600 / 1000);
+  SP_ASSIGN_OR_RETURN(const toml::array* limits, f.Array("las_thresholds_device_seconds"));
+  if (limits != nullptr) {
+    policy.las_thresholds.clear();
+    for (size_t i = 0; i < limits->size(); ++i) {
+      const toml::node& n = (*limits)[i];
+      if (!n.is_integer()) {
+        return w.Error(n, fmt::format("policy.las_thresholds_device_seconds[{}]", i),
+                       "must be an integer");
+      }
+      policy.las_thresholds.push_back(*n.value<int64_t>());
+    }
+  }
+  SP_ASSIGN_OR_RETURN(int64_t depth, f.Int("estimate_depth", policy.estimate_depth));
+  if (depth < 0 || depth > 100'000) {
+    return w.Error(t, "policy.estimate_depth", fmt::format("must be in 0..100000, got {}", depth));
+  }
+  policy.estimate_depth = static_cast<int>(depth);
+  SP_RETURN_IF_ERROR(f.Finish());
+  Status s = sched::ValidatePolicyConfig(policy);
+  if (!s.ok()) {
+    return InvalidArgumentError(fmt::format("{}:{}: {}", w.file(), t.source().begin.line,
+                                            s.message()));
+  }
+  return OkStatus();
+}
+
+StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
+  Fields top(w, root, "");
+  PoolFile out;
+  core::PoolBuilder builder;
+
+  SP_ASSIGN_OR_RETURN(auto types, top.Tables("device_types"));
+  for (size_t i = 0; i < types.size(); ++i) {
+    const std::string path = fmt::format("device_types[{}]", i);
+    Fields f(w, *types[i], path);
+    core::DeviceType t;
+    SP_ASSIGN_OR_RETURN(t.name, f.String("name"));
+    SP_ASSIGN_OR_RETURN(t.vendor, f.String("vendor", ""));
+    SP_ASSIGN_OR_RETURN(t.model, f.String("model", t.name));
+    SP_ASSIGN_OR_RETURN(int64_t memory_mib, f.Fixed("memory_gib", 1024));
+    t.memory = MiB(memory_mib);
+    SP_ASSIGN_OR_RETURN(t.fp16_gflops, f.Fixed("fp16_tflops", 1000));
+    SP_ASSIGN_OR_RETURN(int64_t domain, f.Int("interconnect_domain", 1));
+    if (domain < 1 || domain > 1024) {
+      return w.Error(*types[i], path + ".interconnect_domain",
+                     fmt::format("must be in 1..1024, got {}", domain));
+    }
+    t.interconnect_domain = static_cast<int>(domain);
+    SP_ASSIGN_OR_RETURN(t.interconnect, f.String("interconnect", ""));
+    SP_ASSIGN_OR_RETURN(t.source, f.String("source", ""));
+    SP_RETURN_IF_ERROR(f.Finish());
+    auto added = builder.AddDeviceType(std::move(t));
+    if (!added.ok()) return w.Wrap(*types[i], path, added.status());
+  }
+
+  SP_ASSIGN_OR_RETURN(auto classes, top.Tables("priority_classes"));
+  for (size_t i = 0; i < classes.size(); ++i) {
+    const std::string path = fmt::format("priority_classes[{}]", i);
+    Fields f(w, *classes[i], path);
+    SP_ASSIGN_OR_RETURN(std::string name, f.String("name"));
+    SP_ASSIGN_OR_RETURN(int64_t value, f.Int("value"));
+    SP_ASSIGN_OR_RETURN(bool preemptible, f.Bool("preemptible", true));
+    SP_RETURN_IF_ERROR(f.Finish());
+    if (value < -1'000'000 || value > 1'000'000) {
+      return w.Error(*classes[i], path + ".value",
+                     fmt::format("must be in -1000000..1000000, got {}", value));
+    }
+    Status s = builder.AddPriorityClass(std::move(name), static_cast<int>(value), preemptible);
+    if (!s.ok()) return w.Wrap(*classes[i], path, s);
+  }
+
+  if (const toml::node* p = top.Get("policy")) {
+    if (!p->is_table()) return w.Error(*p, "policy", "must be a table");
+    SP_RETURN_IF_ERROR(ReadPolicy(w, *p->as_table(), out.policy));
+  }
+
+  SP_ASSIGN_OR_RETURN(auto providers, top.Tables("providers"));
+  if (providers.empty()) return w.Error(root, "providers", "at least one provider is required");
+  for (size_t i = 0; i < providers.size(); ++i) {
+    const std::string path = fmt::format("providers[{}]", i);
+    const toml::table& pt = *providers[i];
+    Fields f(w, pt, path);
+    SP_ASSIGN_OR_RETURN(std::string name, f.String("name"));
+    SP_ASSIGN_OR_RETURN(std::string region, f.String("region"));
+    SP_ASSIGN_OR_RETURN(std::string backend_name, f.String("backend", "managed"));
+    auto backend = core::ParseBackendKind(backend_name);
+    if (!backend) {
+      return w.Error(*f.Get("backend"), path + ".backend",
+                     fmt::format("must be managed or delegated, got '{}'", backend_name));
+    }
+    auto provider = builder.AddProvider(std::move(name), std::move(region), *backend);
+    if (!provider.ok()) return w.Wrap(pt, path, provider.status());
+
+    if (const toml::node* prices = f.Get("prices")) {
+      if (!prices->is_table()) return w.Error(*prices, path + ".prices", "must be a table");
+      for (auto&& [type, value] : *prices->as_table()) {
+        const std::string ppath = fmt::format("{}.prices.{}", path, type.str());
+        SP_ASSIGN_OR_RETURN(int64_t micro, f.FixedOf(value, ppath, 1'000'000));
+        Status s = builder.SetPrice(*provider, type.str(), MicroYuan(micro));
+        if (!s.ok()) return w.Wrap(value, ppath, s);
+      }
+    }
+
+    SP_ASSIGN_OR_RETURN(auto clusters, f.Tables("clusters"));
+    if (clusters.empty()) return w.Error(pt, path + ".clusters", "at least one cluster is required");
+    for (size_t j = 0; j < clusters.size(); ++j) {
+      const std::string cpath = fmt::format("{}.clusters[{}]", path, j);
+      const toml::table& ct = *clusters[j];
+      Fields cf(w, ct, cpath);
+      SP_ASSIGN_OR_RETURN(std::string cname, cf.String("name"));
+      SP_ASSIGN_OR_RETURN(int64_t per_switch, cf.Int("nodes_per_switch", 32));
+      SP_ASSIGN_OR_RETURN(int64_t per_block, cf.Int("switches_per_block", 8));
+      if (per_switch < 1 || per_switch > 4096) {
+        return w.Error(ct, cpath + ".nodes_per_switch",
+                       fmt::format("must be in 1..4096, got {}", per_switch));
+      }
+      if (per_block < 1 || per_block > 4096) {
+        return w.Error(ct, cpath + ".switches_per_block",
+                       fmt::format("must be in 1..4096, got {}", per_block));
+      }
+      auto cluster = builder.AddCluster(*provider, std::move(cname), static_cast<int>(per_switch),
+                                        static_cast<int>(per_block));
+      if (!cluster.ok()) return w.Wrap(ct, cpath, cluster.status());
+      SP_ASSIGN_OR_RETURN(auto groups, cf.Tables("node_groups"));
+      if (groups.empty()) {
+        return w.Error(ct, cpath + ".node_groups", "at least one node group is required");
+      }
+      for (size_t k = 0; k < groups.size(); ++k) {
+        const std::string gpath = fmt::format("{}.node_groups[{}]", cpath, k);
+        const toml::table& gt = *groups[k];
+        Fields gf(w, gt, gpath);
+        SP_ASSIGN_OR_RETURN(std::string gname, gf.String("name"));
+        SP_ASSIGN_OR_RETURN(int64_t count, gf.Int("count"));
+        SP_ASSIGN_OR_RETURN(std::string type, gf.String("device_type"));
+        SP_ASSIGN_OR_RETURN(int64_t devices, gf.Int("devices_per_node"));
+        SP_ASSIGN_OR_RETURN(int64_t domain, gf.Int("interconnect_domain", 0));
+        SP_ASSIGN_OR_RETURN(int64_t cpu_milli, gf.Fixed("cpu_cores", 1000));
+        SP_ASSIGN_OR_RETURN(int64_t memory_mib, gf.Fixed("memory_gib", 1024));
+        SP_RETURN_IF_ERROR(gf.Finish());
+        if (devices < 0 || devices > 64) {
+          return w.Error(gt, gpath + ".devices_per_node",
+                         fmt::format("must be in 1..64, got {}", devices));
+        }
+        if (domain < 0 || domain > 1024) {
+          return w.Error(gt, gpath + ".interconnect_domain",
+                         fmt::format("must be in 1..1024, got {}", domain));
+        }
+        Status s = builder.AddNodeGroup(*cluster, std::move(gname), count, type,
+                                        static_cast<int>(devices), static_cast<int>(domain),
+                                        MilliCpu(cpu_milli), MiB(memory_mib));
+        if (!s.ok()) return w.Wrap(gt, gpath, s);
+      }
+      SP_RETURN_IF_ERROR(cf.Finish());
+    }
+    SP_RETURN_IF_ERROR(f.Finish());
+  }
+
+  SP_ASSIGN_OR_RETURN(auto tenants, top.Tables("tenants"));
+  for (size_t i = 0; i < tenants.size(); ++i) {
+    const std::string path = fmt::format("tenants[{}]", i);
+    const toml::table& tt = *tenants[i];
+    Fields f(w, tt, path);
+    SP_ASSIGN_OR_RETURN(std::string name, f.String("name"));
+    SP_ASSIGN_OR_RETURN(int64_t weight, f.Int("weight", 1));
+    std::vector<std::string> classes_allowed;
+    SP_ASSIGN_OR_RETURN(const toml::array* allowed, f.Array("priority_classes"));
+    if (allowed != nullptr) {
+      for (size_t k = 0; k < allowed->size(); ++k) {
+        const toml::node& n = (*allowed)[k];
+        const std::string apath = fmt::format("{}.priority_classes[{}]", path, k);
+        if (!n.is_string()) return w.Error(n, apath, "must be a string");
+        std::string cls(*n.value<std::string_view>());
+        if (builder.pool().FindPriorityClass(cls) == nullptr) {
+          return w.Error(n, apath, fmt::format("unknown priority class '{}'", cls));
+        }
+        classes_allowed.push_back(std::move(cls));
+      }
+    }
+    auto tenant = builder.AddTenant(std::move(name), weight, std::move(classes_allowed));
+    if (!tenant.ok()) return w.Wrap(tt, path, tenant.status());
+    if (const toml::node* quota = f.Get("quota")) {
+      if (!quota->is_table()) return w.Error(*quota, path + ".quota", "must be a table");
+      for (auto&& [type, value] : *quota->as_table()) {
+        const std::string qpath = fmt::format("{}.quota.{}", path, type.str());
+        if (!value.is_table()) return w.Error(value, qpath, "must be a table");
+        Fields qf(w, *value.as_table(), qpath);
+        core::Quota q;
+        SP_ASSIGN_OR_RETURN(int64_t guaranteed, qf.Fixed("guaranteed", kMilliPerDevice, 0));
+        const bool has_max = value.as_table()->contains("max");
+        SP_ASSIGN_OR_RETURN(int64_t max, qf.Fixed("max", kMilliPerDevice, 0));
+        SP_RETURN_IF_ERROR(qf.Finish());
+        if (guaranteed < 0) {
+          return w.Error(value, qpath + ".guaranteed",
+                         fmt::format("must be >= 0, got {}", guaranteed / kMilliPerDevice));
+        }
+        q.guaranteed = MilliDevices(guaranteed);
+        if (has_max) {
+          if (max < 0) {
+            return w.Error(value, qpath + ".max",
+                           fmt::format("must be >= 0, got {}", max / kMilliPerDevice));
+          }
+          q.max = MilliDevices(max);
+        }
+        Status s = builder.SetQuota(*tenant, type.str(), q);
+        if (!s.ok()) return w.Wrap(value, qpath, s);
+      }
+    }
+    SP_RETURN_IF_ERROR(f.Finish());
+  }
+  SP_RETURN_IF_ERROR(top.Finish());
+
+  auto pool = std::move(builder).Build();
+  if (!pool.ok()) return pool.status().WithPrefix(w.file());
+  out.pool = std::move(*pool);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<PoolFile> ParsePool(std::string_view text, std::string_view name) {
+  Walker w(name);
+  try {
+    toml::table root = toml::parse(text, name);
+    return Parse(w, root);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgumentError(fmt::format("{}:{}: TOML syntax: {}", name,
+                                            e.source().begin.line, e.description()));
+  }
+}
+
+StatusOr<PoolFile> ReadPoolFile(const std::string& path) {
+  SP_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParsePool(text, path);
+}
+
+}  // namespace suanpan::config

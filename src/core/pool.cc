@@ -1,0 +1,342 @@
+#include "core/pool.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace suanpan::core {
+
+std::string_view BackendKindName(BackendKind kind) {
+  return kind == BackendKind::kManaged ? "managed" : "delegated";
+}
+
+std::optional<BackendKind> ParseBackendKind(std::string_view name) {
+  if (name == "managed") return BackendKind::kManaged;
+  if (name == "delegated") return BackendKind::kDelegated;
+  return std::nullopt;
+}
+
+std::optional<TenantId> Pool::FindTenant(std::string_view name) const {
+  auto it = tenant_by_name_.find(name);
+  if (it == tenant_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<ProviderId> Pool::FindProvider(std::string_view name) const {
+  auto it = provider_by_name_.find(name);
+  if (it == provider_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+const PriorityClass* Pool::FindPriorityClass(std::string_view name) const {
+  for (const PriorityClass& pc : priority_classes_) {
+    if (pc.name == name) return &pc;
+  }
+  return nullptr;
+}
+
+PoolTotals Pool::Totals() const {
+  PoolTotals t;
+  t.devices_by_type.assign(catalog_.size(), 0);
+  for (const Node& n : nodes_) {
+    t.devices_by_type[n.shape.type.value()] += n.shape.devices;
+    t.devices += n.shape.devices;
+    t.fp16_gflops += n.shape.devices * catalog_.Get(n.shape.type).fp16_gflops;
+  }
+  t.nodes = static_cast<int64_t>(nodes_.size());
+  return t;
+}
+
+PoolBuilder::PoolBuilder(DeviceCatalog catalog) { pool_.catalog_ = std::move(catalog); }
+
+StatusOr<DeviceTypeId> PoolBuilder::AddDeviceType(DeviceType type) {
+  if (!pool_.providers_.empty()) {
+    return FailedPreconditionError("device_types must be declared before providers");
+  }
+  return pool_.catalog_.Add(std::move(type));
+}
+
+StatusOr<DeviceTypeId> PoolBuilder::ResolveType(std::string_view type) const {
+  auto id = pool_.catalog_.Find(type);
+  if (!id) {
+    return InvalidArgumentError(fmt::format("unknown device type '{}' (known: {})", type,
+                                            pool_.catalog_.Names()));
+  }
+  return *id;
+}
+
+namespace {
+
+Status CheckName(std::string_view field, std::string_view name) {
+  if (name.empty()) return InvalidArgumentError(fmt::format("{}: must not be empty", field));
+  if (name.size() > 128) {
+    return InvalidArgumentError(fmt::format("{}: longer than 128 characters", field));
+  }
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == ',' || c == '|' || c == '"') {
+      return InvalidArgumentError(
+          fmt::format("{}: '{}' contains a control character, ',', '|' or '\"'", field, name));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<ProviderId> PoolBuilder::AddProvider(std::string name, std::string region,
+                                              BackendKind backend) {
+  SP_RETURN_IF_ERROR(CheckName("name", name));
+  SP_RETURN_IF_ERROR(CheckName("region", region));
+  if (pool_.provider_by_name_.count(name)) {
+    return AlreadyExistsError(fmt::format("name: duplicate provider '{}'", name));
+  }
+  ProviderId id(static_cast<uint32_t>(pool_.providers_.size()));
+  Provider p;
+  p.name = name;
+  p.region = std::move(region);
+  p.backend = backend;
+  p.price_per_device_hour.assign(pool_.catalog_.size(), std::nullopt);
+  pool_.providers_.push_back(std::move(p));
+  pool_.provider_by_name_.emplace(std::move(name), id);
+  return id;
+}
+
+Status PoolBuilder::SetPrice(ProviderId provider, std::string_view type, MicroYuan price) {
+  SP_ASSIGN_OR_RETURN(DeviceTypeId t, ResolveType(type));
+  if (price.value() < 0) {
+    return InvalidArgumentError(fmt::format("prices.{}: must be >= 0, got {} micro-yuan", type,
+                                            price.value()));
+  }
+  pool_.providers_[provider.value()].price_per_device_hour[t.value()] = price;
+  return OkStatus();
+}
+
+StatusOr<ClusterId> PoolBuilder::AddCluster(ProviderId provider, std::string name,
+                                            int nodes_per_switch, int switches_per_block) {
+  SP_RETURN_IF_ERROR(CheckName("name", name));
+  for (const Cluster& c : pool_.clusters_) {
+    if (c.name == name) return AlreadyExistsError(fmt::format("name: duplicate cluster '{}'", name));
+  }
+  if (nodes_per_switch < 1 || nodes_per_switch > 4096) {
+    return InvalidArgumentError(
+        fmt::format("nodes_per_switch: must be in 1..4096, got {}", nodes_per_switch));
+  }
+  if (switches_per_block < 1 || switches_per_block > 4096) {
+    return InvalidArgumentError(
+        fmt::format("switches_per_block: must be in 1..4096, got {}", switches_per_block));
+  }
+  ClusterId id(static_cast<uint32_t>(pool_.clusters_.size()));
+  Cluster c;
+  c.name = std::move(name);
+  c.provider = provider;
+  c.nodes_per_switch = nodes_per_switch;
+  c.switches_per_block = switches_per_block;
+  pool_.clusters_.push_back(std::move(c));
+  pool_.providers_[provider.value()].clusters.push_back(id);
+  return id;
+}
+
+Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t count,
+                                 std::string_view type_name, int devices, int domain_size,
+                                 MilliCpu cpu, MiB memory) {
+  SP_RETURN_IF_ERROR(CheckName("name", name));
+  SP_ASSIGN_OR_RETURN(DeviceTypeId type, ResolveType(type_name));
+  if (count < 1 || count > 100'000) {
+    return InvalidArgumentError(fmt::format("count: must be in 1..100000, got {}", count));
+  }
+  if (total_nodes_ + count > 1'000'000) {
+    return ResourceExhaustedError("count: the pool would exceed 1,000,000 nodes");
+  }
+  if (devices < 1 || devices > 64) {
+    return InvalidArgumentError(
+        fmt::format("devices_per_node: must be in 1..64, got {}", devices));
+  }
+  if (domain_size == 0) {
+    domain_size = std::min(devices, pool_.catalog_.Get(type).interconnect_domain);
+  }
+  if (domain_size < 1 || domain_size > 1024) {
+    return InvalidArgumentError(
+        fmt::format("interconnect_domain: must be in 1..1024, got {}", domain_size));
+  }
+  // A domain is either inside one node (divides it) or a whole number of nodes.
+  if (domain_size <= devices ? devices % domain_size != 0 : domain_size % devices != 0) {
+    return InvalidArgumentError(fmt::format(
+        "interconnect_domain: {} neither divides devices_per_node {} nor is a multiple of it",
+        domain_size, devices));
+  }
+  if (cpu.value() <= 0) {
+    return InvalidArgumentError(fmt::format("cpu_cores: must be > 0, got {}", cpu.value() / 1000));
+  }
+  if (memory.value() <= 0) {
+    return InvalidArgumentError(
+        fmt::format("memory_gib: must be > 0, got {}", memory.value() / 1024));
+  }
+  Cluster& cluster = pool_.clusters_[cluster_id.value()];
+  for (const Node& n : pool_.nodes_) {
+    if (n.cluster == cluster_id && n.group == name) {
+      return AlreadyExistsError(
+          fmt::format("name: duplicate node group '{}' in cluster '{}'", name, cluster.name));
+    }
+  }
+  const int64_t nodes_per_domain = domain_size > devices ? domain_size / devices : 1;
+  SwitchId leaf;  // invalid: the group starts on a new switch
+  DomainId domain;
+  for (int64_t i = 0; i < count; ++i) {
+    if (!leaf.valid() ||
+        pool_.switches_[leaf.value()].nodes.size() >= static_cast<size_t>(cluster.nodes_per_switch)) {
+      // Blocks hold one device type (a new type starts a new block), so that per-block free
+      // capacity is a count of devices of one type.
+      BlockId block = cluster.blocks.empty() ? BlockId() : cluster.blocks.back();
+      if (!block.valid() ||
+          pool_.blocks_[block.value()].switches.size() >=
+              static_cast<size_t>(cluster.switches_per_block) ||
+          pool_.nodes_[pool_.switches_[pool_.blocks_[block.value()].switches.front().value()]
+                           .nodes.front()
+                           .value()]
+                  .shape.type != type) {
+        block = BlockId(static_cast<uint32_t>(pool_.blocks_.size()));
+        pool_.blocks_.push_back(
+            Block{fmt::format("{}/b{}", cluster.name, cluster.blocks.size()), cluster_id, {}});
+        cluster.blocks.push_back(block);
+      }
+      leaf = SwitchId(static_cast<uint32_t>(pool_.switches_.size()));
+      pool_.switches_.push_back(
+          LeafSwitch{fmt::format("{}/s{}", cluster.name, cluster.switches.size()), cluster_id,
+                     block, {}});
+      pool_.blocks_[block.value()].switches.push_back(leaf);
+      cluster.switches.push_back(leaf);
+      domain = DomainId();  // a multi-node domain never straddles two leaf switches
+    }
+    if (!domain.valid() || pool_.domains_[domain.value()].nodes.size() >=
+                               static_cast<size_t>(nodes_per_domain)) {
+      domain = DomainId(static_cast<uint32_t>(pool_.domains_.size()));
+      pool_.domains_.push_back(Domain{cluster_id, {}});
+    }
+    NodeId id(static_cast<uint32_t>(pool_.nodes_.size()));
+    Node node;
+    node.name = fmt::format("{}/{}-{:04d}", cluster.name, name, i);
+    node.group = name;
+    node.provider = cluster.provider;
+    node.cluster = cluster_id;
+    node.leaf = leaf;
+    node.block = pool_.switches_[leaf.value()].block;
+    node.domain = domain;
+    node.shape = NodeShape{type, devices, domain_size, cpu, memory};
+    pool_.nodes_.push_back(std::move(node));
+    pool_.switches_[leaf.value()].nodes.push_back(id);
+    pool_.domains_[domain.value()].nodes.push_back(id);
+    cluster.nodes.push_back(id);
+  }
+  total_nodes_ += count;
+  return OkStatus();
+}
+
+Status PoolBuilder::AddPriorityClass(std::string name, int value, bool preemptible) {
+  SP_RETURN_IF_ERROR(CheckName("name", name));
+  if (pool_.FindPriorityClass(name)) {
+    return AlreadyExistsError(fmt::format("name: duplicate priority class '{}'", name));
+  }
+  if (value < -1'000'000 || value > 1'000'000) {
+    return InvalidArgumentError(
+        fmt::format("value: must be in -1000000..1000000, got {}", value));
+  }
+  pool_.priority_classes_.push_back(PriorityClass{std::move(name), value, preemptible});
+  return OkStatus();
+}
+
+StatusOr<TenantId> PoolBuilder::AddTenant(std::string name, int64_t weight,
+                                          std::vector<std::string> priority_classes) {
+  SP_RETURN_IF_ERROR(CheckName("name", name));
+  if (pool_.tenant_by_name_.count(name)) {
+    return AlreadyExistsError(fmt::format("name: duplicate tenant '{}'", name));
+  }
+  if (weight < 1 || weight > 1'000'000) {
+    return InvalidArgumentError(fmt::format("weight: must be in 1..1000000, got {}", weight));
+  }
+  TenantId id(static_cast<uint32_t>(pool_.tenants_.size()));
+  Tenant t;
+  t.name = name;
+  t.weight = weight;
+  t.quota.assign(pool_.catalog_.size(), Quota{});
+  t.priority_classes = std::move(priority_classes);
+  pool_.tenants_.push_back(std::move(t));
+  pool_.tenant_by_name_.emplace(std::move(name), id);
+  return id;
+}
+
+Status PoolBuilder::SetQuota(TenantId tenant, std::string_view type, Quota quota) {
+  SP_ASSIGN_OR_RETURN(DeviceTypeId t, ResolveType(type));
+  if (quota.guaranteed.value() < 0) {
+    return InvalidArgumentError(fmt::format("quota.{}.guaranteed: must be >= 0, got {}", type,
+                                            quota.guaranteed.value()));
+  }
+  constexpr int64_t kMaxQuota = int64_t{1'000'000'000} * kMilliPerDevice;
+  if (quota.guaranteed.value() > kMaxQuota) {
+    return InvalidArgumentError(fmt::format("quota.{}.guaranteed: must be <= 1e9 devices, got {}",
+                                            type, quota.guaranteed.value() / kMilliPerDevice));
+  }
+  if (quota.max < quota.guaranteed) {
+    return InvalidArgumentError(
+        fmt::format("quota.{}.max: {} milli-devices is below guaranteed {}", type,
+                    quota.max.value(), quota.guaranteed.value()));
+  }
+  pool_.tenants_[tenant.value()].quota[t.value()] = quota;
+  return OkStatus();
+}
+
+StatusOr<Pool> PoolBuilder::Build() && {
+  if (pool_.nodes_.empty()) return InvalidArgumentError("providers: the pool has no nodes");
+  for (const Tenant& t : pool_.tenants_) {
+    for (const std::string& pc : t.priority_classes) {
+      if (!pool_.FindPriorityClass(pc)) {
+        return InvalidArgumentError(fmt::format(
+            "tenants '{}': priority_classes: unknown class '{}'", t.name, pc));
+      }
+    }
+  }
+  for (const Provider& p : pool_.providers_) {
+    for (ClusterId c : p.clusters) {
+      for (NodeId n : pool_.clusters_[c.value()].nodes) {
+        DeviceTypeId type = pool_.nodes_[n.value()].shape.type;
+        if (!p.price_per_device_hour[type.value()]) {
+          return InvalidArgumentError(
+              fmt::format("providers '{}': prices: no price for {}, which it hosts", p.name,
+                          pool_.catalog_.Get(type).name));
+        }
+      }
+    }
+  }
+  // Guaranteed quotas must be honourable: their sum per type cannot exceed the pool's devices.
+  PoolTotals totals = pool_.Totals();
+  for (size_t type = 0; type < pool_.catalog_.size(); ++type) {
+    int64_t sum = 0;
+    for (const Tenant& t : pool_.tenants_) sum += t.quota[type].guaranteed.value();
+    if (sum > totals.devices_by_type[type] * kMilliPerDevice) {
+      return InvalidArgumentError(fmt::format(
+          "tenants: quota.{}.guaranteed adds up to {} devices, more than the pool's {}",
+          pool_.catalog_.Get(DeviceTypeId(static_cast<uint16_t>(type))).name,
+          sum / kMilliPerDevice, totals.devices_by_type[type]));
+    }
+  }
+  const size_t types = pool_.catalog_.size();
+  pool_.max_cluster_devices_.assign(types, 0);
+  pool_.shapes_by_type_.assign(types, {});
+  for (const Cluster& c : pool_.clusters_) {
+    std::vector<int64_t> devices(types, 0);
+    for (NodeId id : c.nodes) {
+      const NodeShape& shape = pool_.nodes_[id.value()].shape;
+      devices[shape.type.value()] += shape.devices;
+      auto& shapes = pool_.shapes_by_type_[shape.type.value()];
+      auto same = [&](const NodeShape& s) {
+        return s.devices == shape.devices && s.cpu == shape.cpu && s.memory == shape.memory;
+      };
+      if (std::find_if(shapes.begin(), shapes.end(), same) == shapes.end()) shapes.push_back(shape);
+    }
+    for (size_t t = 0; t < types; ++t) {
+      pool_.max_cluster_devices_[t] = std::max(pool_.max_cluster_devices_[t], devices[t]);
+    }
+  }
+  return std::move(pool_);
+}
+
+}  // namespace suanpan::core

@@ -1,0 +1,221 @@
+#include "sched/index/cluster_state.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace suanpan::sched {
+
+ClusterState::ClusterState(const core::Pool& pool)
+    : pool_(pool), types_(pool.catalog().size()) {
+  int max_devices = 1;
+  for (const core::Node& n : pool.nodes()) max_devices = std::max(max_devices, n.shape.devices);
+  stride_ = max_devices + 1;
+
+  segment_index_.assign(pool.clusters().size() * types_, -1);
+  segments_by_type_.resize(types_);
+  const size_t node_count = pool.nodes().size();
+  node_segment_.resize(node_count);
+  node_free_whole_.resize(node_count);
+  device_offset_.resize(node_count);
+  node_cpu_.resize(node_count);
+  node_memory_.resize(node_count);
+  switch_count_.assign(pool.switches().size() * stride_, 0);
+  block_count_.assign(pool.blocks().size() * stride_, 0);
+  domain_count_.assign(pool.domains().size() * stride_, 0);
+  switch_free_.assign(pool.switches().size(), 0);
+  block_free_.assign(pool.blocks().size(), 0);
+  usage_.assign(pool.tenants().size() * types_, 0);
+  allocated_by_type_.assign(types_, 0);
+
+  uint32_t offset = 0;
+  for (uint32_t i = 0; i < node_count; ++i) {
+    const core::Node& n = pool.nodes()[i];
+    const size_t key = n.cluster.value() * types_ + n.shape.type.value();
+    if (segment_index_[key] < 0) {
+      segment_index_[key] = static_cast<int64_t>(segments_.size());
+      Segment s;
+      s.cluster = n.cluster;
+      s.type = n.shape.type;
+      s.provider = n.provider;
+      segments_by_type_[n.shape.type.value()].push_back(
+          SegmentId(static_cast<uint32_t>(segments_.size())));
+      segments_.push_back(std::move(s));
+    }
+    SegmentId sid(static_cast<uint32_t>(segment_index_[key]));
+    Segment& seg = segments_[sid.value()];
+    node_segment_[i] = sid;
+    seg.nodes.push_back(NodeId(i));
+    seg.max_devices = std::max(seg.max_devices, n.shape.devices);
+    seg.total_devices += n.shape.devices;
+    seg.free_whole += n.shape.devices;
+    if (seg.switches.empty() || seg.switches.back() != n.leaf) seg.switches.push_back(n.leaf);
+    if (seg.blocks.empty() || seg.blocks.back() != n.block) seg.blocks.push_back(n.block);
+    if (pool.domains()[n.domain.value()].nodes.size() > 1 &&
+        (seg.domains.empty() || seg.domains.back() != n.domain)) {
+      seg.domains.push_back(n.domain);
+    }
+    node_free_whole_[i] = n.shape.devices;
+    device_offset_[i] = offset;
+    offset += n.shape.devices;
+    node_cpu_[i] = n.shape.cpu;
+    node_memory_[i] = n.shape.memory;
+    switch_count_[n.leaf.value() * stride_ + n.shape.devices]++;
+    block_count_[n.block.value() * stride_ + n.shape.devices]++;
+    domain_count_[n.domain.value() * stride_ + n.shape.devices]++;
+    switch_free_[n.leaf.value()] += n.shape.devices;
+    block_free_[n.block.value()] += n.shape.devices;
+  }
+  device_free_.assign(offset, kMilliPerDevice);
+  for (Segment& seg : segments_) {
+    seg.buckets.resize(seg.max_devices + 1);
+    for (NodeId id : seg.nodes) {
+      seg.buckets[node_free_whole_[id.value()]].insert(id.value());
+    }
+  }
+}
+
+std::optional<SegmentId> ClusterState::FindSegment(ClusterId cluster, DeviceTypeId type) const {
+  const int64_t s = segment_index_[cluster.value() * types_ + type.value()];
+  if (s < 0) return std::nullopt;
+  return SegmentId(static_cast<uint32_t>(s));
+}
+
+int64_t ClusterState::Capacity(const std::vector<int32_t>& counts, size_t unit, int d) const {
+  int64_t fit = 0;
+  const int32_t* c = &counts[unit * stride_];
+  for (int free = d; free < stride_; ++free) fit += int64_t{c[free]} * (free / d);
+  return fit;
+}
+
+bool ClusterState::Fits(NodeId node, const core::WorkerShape& shape) const {
+  const uint32_t n = node.value();
+  if (node_cpu_[n] < shape.cpu || node_memory_[n] < shape.memory) return false;
+  if (!shape.fractional()) return node_free_whole_[n] >= shape.devices;
+  const int devices = pool_.nodes()[n].shape.devices;
+  for (int d = 0; d < devices; ++d) {
+    if (device_free_[device_offset_[n] + d] >= shape.fraction.value()) return true;
+  }
+  return false;
+}
+
+void ClusterState::SetFreeWhole(NodeId node, int new_free) {
+  const uint32_t n = node.value();
+  const int old_free = node_free_whole_[n];
+  if (old_free == new_free) return;
+  const core::Node& info = pool_.nodes()[n];
+  Segment& seg = segments_[node_segment_[n].value()];
+  seg.buckets[old_free].erase(n);
+  seg.buckets[new_free].insert(n);
+  seg.free_whole += new_free - old_free;
+  switch_count_[info.leaf.value() * stride_ + old_free]--;
+  switch_count_[info.leaf.value() * stride_ + new_free]++;
+  block_count_[info.block.value() * stride_ + old_free]--;
+  block_count_[info.block.value() * stride_ + new_free]++;
+  domain_count_[info.domain.value() * stride_ + old_free]--;
+  domain_count_[info.domain.value() * stride_ + new_free]++;
+  switch_free_[info.leaf.value()] += new_free - old_free;
+  block_free_[info.block.value()] += new_free - old_free;
+  node_free_whole_[n] = new_free;
+}
+
+void ClusterState::SetDeviceFree(NodeId node, int device, int64_t new_free) {
+  const uint32_t n = node.value();
+  int64_t& slot = device_free_[device_offset_[n] + device];
+  const int64_t old_free = slot;
+  if (old_free == new_free) return;
+  SP_CHECK(new_free >= 0 && new_free <= kMilliPerDevice) << "device share out of range";
+  Segment& seg = segments_[node_segment_[n].value()];
+  if (old_free > 0 && old_free < kMilliPerDevice) seg.partial.erase({old_free, n, device});
+  if (new_free > 0 && new_free < kMilliPerDevice) seg.partial.insert({new_free, n, device});
+  int whole = node_free_whole_[n];
+  if (old_free == kMilliPerDevice) --whole;
+  if (new_free == kMilliPerDevice) ++whole;
+  slot = new_free;
+  SetFreeWhole(node, whole);
+}
+
+void ClusterState::Apply(TenantId tenant, const Allocation& alloc, int sign) {
+  const DeviceTypeId type = segments_[alloc.segment.value()].type;
+  int64_t milli = 0;
+  for (const WorkerPlacement& w : alloc.workers) {
+    const uint32_t n = w.node.value();
+    for (uint64_t bits = w.devices; bits != 0; bits &= bits - 1) {
+      const int d = std::countr_zero(bits);
+      const int64_t cur = device_free_[device_offset_[n] + d];
+      const int64_t next = cur - sign * w.per_device.value();
+      SP_CHECK(next >= 0 && next <= kMilliPerDevice)
+          << "allocation does not match free devices on node " << n << " device " << d;
+      SetDeviceFree(w.node, d, next);
+      milli += w.per_device.value();
+    }
+    node_cpu_[n] -= w.cpu * sign;
+    node_memory_[n] -= w.memory * sign;
+    SP_CHECK(node_cpu_[n].value() >= 0 && node_memory_[n].value() >= 0) << "cpu/memory overdrawn";
+  }
+  usage_[tenant.value() * types_ + type.value()] += sign * milli;
+  allocated_by_type_[type.value()] += sign * milli;
+}
+
+void ClusterState::Take(TenantId tenant, const Allocation& alloc) {
+  Apply(tenant, alloc, +1);
+  undo_.push_back(UndoEntry{true, tenant, alloc});
+}
+
+void ClusterState::Give(TenantId tenant, const Allocation& alloc) {
+  Apply(tenant, alloc, -1);
+  undo_.push_back(UndoEntry{false, tenant, alloc});
+}
+
+void ClusterState::Rollback(size_t mark) {
+  SP_CHECK(mark <= undo_.size());
+  while (undo_.size() > mark) {
+    UndoEntry e = std::move(undo_.back());
+    undo_.pop_back();
+    Apply(e.tenant, e.alloc, e.take ? -1 : +1);
+  }
+}
+
+void ClusterState::Start(RunningJob job) {
+  SP_CHECK(job.spec != nullptr);
+  const uint64_t id = job.spec->id.value();
+  SP_CHECK(running_index_.count(id) == 0) << "job " << id << " is already running";
+  Apply(job.spec->tenant, job.allocation, +1);
+  running_index_[id] = running_.size();
+  running_.push_back(std::move(job));
+}
+
+void ClusterState::Finish(JobId job) {
+  auto it = running_index_.find(job.value());
+  SP_CHECK(it != running_index_.end()) << "job " << job.value() << " is not running";
+  RunningJob& r = running_[it->second];
+  Apply(r.spec->tenant, r.allocation, -1);
+  r.spec = nullptr;
+  r.allocation.workers.clear();
+  running_index_.erase(it);
+  // Compact when more than half of the entries are finished: amortized O(1) per Finish.
+  if (running_.size() > 64 && running_index_.size() * 2 < running_.size()) {
+    std::vector<RunningJob> kept;
+    kept.reserve(running_index_.size());
+    for (RunningJob& j : running_) {
+      if (j.spec != nullptr) kept.push_back(std::move(j));
+    }
+    running_ = std::move(kept);
+    for (size_t i = 0; i < running_.size(); ++i) running_index_[running_[i].spec->id.value()] = i;
+  }
+}
+
+const RunningJob* ClusterState::FindRunning(JobId job) const {
+  auto it = running_index_.find(job.value());
+  return it == running_index_.end() ? nullptr : &running_[it->second];
+}
+
+std::vector<const RunningJob*> ClusterState::Running() const {
+  std::vector<const RunningJob*> out;
+  out.reserve(running_index_.size());
+  for (const RunningJob& j : running_) {
+    if (j.spec != nullptr) out.push_back(&j);
+  }
+  return out;
+}
+
+}  // namespace suanpan::sched

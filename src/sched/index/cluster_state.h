@@ -1,0 +1,178 @@
+#pragma once
+// ClusterState: what is free and what runs where, with the indexes that make a placement cost
+// microseconds at 50,000+ devices. It is the scheduler's view and its scratch pad: placement and
+// preemption try changes on it and take them back through an undo log (Mark / Rollback), so a
+// what-if never needs a copy of the pool (STYLE.md 2).
+//
+// Segments. A segment is the devices of one type in one cluster: the unit inside which a gang is
+// placed (a gang never spans clusters). Each segment keeps
+//   - buckets[c]: the nodes with exactly c whole free devices, ordered by node id;
+//   - partial: the devices that are partly used by fractional workers, ordered by free share;
+//   - free_whole: the sum of c over its nodes.
+// Each leaf switch, block and multi-node interconnect domain keeps count[c], the number of its
+// nodes with c whole free devices, so its capacity for workers of d devices is
+// sum_c count[c] * floor(c / d) in O(max devices per node).
+//
+// Example: a segment of 3 nodes x 8 H100 with node0 running a 6-GPU job and node1 a 0.5-GPU
+// worker: buckets[2] = {node0}, buckets[7] = {node1}, buckets[8] = {node2}, partial =
+// {(500, node1, dev0)}, free_whole = 17.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "base/quantity.h"
+#include "core/job.h"
+#include "core/pool.h"
+
+namespace suanpan::sched {
+
+using core::BlockId;
+using core::ClusterId;
+using core::DeviceTypeId;
+using core::DomainId;
+using core::JobId;
+using core::NodeId;
+using core::SwitchId;
+using core::TenantId;
+
+using SegmentId = Id<struct SegmentTag>;
+
+// One worker's share of one node: whole devices (a bit per device index), or a fraction of one.
+struct WorkerPlacement {
+  NodeId node;
+  uint64_t devices = 0;                 // bit i set: device i of the node
+  MilliDevices per_device = MilliDevices(kMilliPerDevice);  // < 1000 for a fractional worker
+  MilliCpu cpu = MilliCpu(0);
+  MiB memory = MiB(0);
+};
+
+struct Allocation {
+  SegmentId segment;
+  std::vector<WorkerPlacement> workers;  // worker rank order
+};
+
+// A job that holds devices, as the scheduler needs to know it.
+struct RunningJob {
+  const core::JobSpec* spec = nullptr;
+  Allocation allocation;
+  Time start = Time(0);
+  Time expected_end = kNever;  // start + expected runtime, or kNever when unknown
+  int64_t attained_service = 0;  // device-seconds so far (2D-LAS)
+};
+
+struct Segment {
+  ClusterId cluster;
+  DeviceTypeId type;
+  core::ProviderId provider;
+  int max_devices = 0;             // devices on its largest node
+  int64_t total_devices = 0;
+  int64_t free_whole = 0;
+  std::vector<NodeId> nodes;
+  std::vector<SwitchId> switches;
+  std::vector<BlockId> blocks;
+  std::vector<DomainId> domains;   // multi-node domains only
+  std::vector<std::set<uint32_t>> buckets;  // [c] -> node ids with c whole free devices
+  // (free milli, node, device) of partly used devices.
+  std::set<std::tuple<int64_t, uint32_t, int>> partial;
+};
+
+class ClusterState {
+ public:
+  explicit ClusterState(const core::Pool& pool);
+  ClusterState(const ClusterState&) = delete;
+  ClusterState& operator=(const ClusterState&) = delete;
+
+  const core::Pool& pool() const { return pool_; }
+  const std::vector<Segment>& segments() const { return segments_; }
+  const Segment& segment(SegmentId id) const { return segments_[id.value()]; }
+  // The segment of (cluster, type), if the cluster has devices of that type. O(1).
+  std::optional<SegmentId> FindSegment(ClusterId cluster, DeviceTypeId type) const;
+  // Segments holding `type`, in cluster order. O(1).
+  const std::vector<SegmentId>& SegmentsOf(DeviceTypeId type) const {
+    return segments_by_type_[type.value()];
+  }
+  SegmentId SegmentOfNode(NodeId node) const { return node_segment_[node.value()]; }
+
+  int FreeWhole(NodeId node) const { return node_free_whole_[node.value()]; }
+  MilliDevices FreeShare(NodeId node, int device) const {
+    return MilliDevices(device_free_[device_offset_[node.value()] + device]);
+  }
+  MilliCpu FreeCpu(NodeId node) const { return node_cpu_[node.value()]; }
+  MiB FreeMemory(NodeId node) const { return node_memory_[node.value()]; }
+  int MaxDevicesPerNode() const { return stride_ - 1; }
+  // Capacity of a leaf switch / block / domain for workers of `d` whole devices: how many such
+  // workers fit, ignoring CPU and memory. O(max devices per node).
+  int64_t SwitchCapacity(SwitchId s, int d) const { return Capacity(switch_count_, s.value(), d); }
+  int64_t BlockCapacity(BlockId b, int d) const { return Capacity(block_count_, b.value(), d); }
+  int64_t DomainCapacity(DomainId m, int d) const { return Capacity(domain_count_, m.value(), d); }
+  int64_t SwitchFree(SwitchId s) const { return switch_free_[s.value()]; }
+  int64_t BlockFree(BlockId b) const { return block_free_[b.value()]; }
+
+  // Devices in use (milli) by each tenant, per device type. O(1).
+  MilliDevices TenantUsage(TenantId tenant, DeviceTypeId type) const {
+    return MilliDevices(usage_[tenant.value() * types_ + type.value()]);
+  }
+  int64_t AllocatedMilli(DeviceTypeId type) const { return allocated_by_type_[type.value()]; }
+
+  // Whether a worker of this shape fits on `node` right now. O(devices on node).
+  bool Fits(NodeId node, const core::WorkerShape& shape) const;
+
+  // Takes the devices, CPU and memory of `alloc` for `tenant`. The caller guarantees they are
+  // free (SP_CHECK). O(workers * log nodes).
+  void Take(TenantId tenant, const Allocation& alloc);
+  // Gives them back. O(workers * log nodes).
+  void Give(TenantId tenant, const Allocation& alloc);
+
+  // Running jobs. Start() records the job and takes its allocation; Finish() releases it.
+  // Both O(workers * log nodes); Running() iterates in start order for determinism.
+  void Start(RunningJob job);
+  void Finish(JobId job);
+  const RunningJob* FindRunning(JobId job) const;
+  // Running jobs in the order they started; entries of finished jobs are skipped.
+  std::vector<const RunningJob*> Running() const;
+  size_t running_count() const { return running_index_.size(); }
+
+  // Undo log. Mark() returns a position; Rollback(mark) undoes every Take/Give since it, in
+  // reverse order. Start/Finish are not undoable (they are committed changes).
+  size_t Mark() const { return undo_.size(); }
+  void Rollback(size_t mark);
+  // Forget the log (after a committed change, to keep it from growing).
+  void ClearUndo() { undo_.clear(); }
+
+ private:
+  struct UndoEntry {
+    bool take;  // true: undo a Take by giving; false: undo a Give by taking
+    TenantId tenant;
+    Allocation alloc;
+  };
+  int64_t Capacity(const std::vector<int32_t>& counts, size_t unit, int d) const;
+  void SetFreeWhole(NodeId node, int new_free);
+  void SetDeviceFree(NodeId node, int device, int64_t new_free);
+  void Apply(TenantId tenant, const Allocation& alloc, int sign);
+
+  const core::Pool& pool_;
+  size_t types_;
+  int stride_;  // max devices per node + 1
+  std::vector<Segment> segments_;
+  std::vector<std::vector<SegmentId>> segments_by_type_;
+  std::vector<SegmentId> node_segment_;
+  std::vector<int> node_free_whole_;
+  std::vector<uint32_t> device_offset_;
+  std::vector<int64_t> device_free_;  // milli, per device
+  std::vector<MilliCpu> node_cpu_;
+  std::vector<MiB> node_memory_;
+  std::vector<int32_t> switch_count_, block_count_, domain_count_;  // [unit * stride + c]
+  std::vector<int64_t> switch_free_, block_free_;
+  std::vector<int64_t> usage_;  // [tenant * types + type], milli
+  std::vector<int64_t> allocated_by_type_;
+  std::vector<UndoEntry> undo_;
+  std::vector<RunningJob> running_;  // in start order; finished entries have spec == nullptr
+  std::unordered_map<uint64_t, size_t> running_index_;  // lookups only, never iterated
+  std::vector<int64_t> segment_index_;  // [cluster * types + type] -> segment or -1
+};
+
+}  // namespace suanpan::sched

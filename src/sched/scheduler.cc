@@ -1,0 +1,542 @@
+#include "sched/scheduler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace suanpan::sched {
+
+StatusOr<Scheduler> Scheduler::Create(PolicyConfig config) {
+  SP_RETURN_IF_ERROR(ValidatePolicyConfig(config));
+  const QueuePolicy* queue = FindQueuePolicy(config.queue);
+  const PlacementPolicy* placement = FindPlacementPolicy(config.placement);
+  return Scheduler(std::move(config), queue, placement);
+}
+
+namespace {
+
+struct Candidate {
+  SegmentId segment;
+  int64_t price;  // micro-yuan per device-hour
+  size_t preference;
+};
+
+struct Reservation {
+  JobId job;
+  Time start;
+  SegmentId segment;
+  std::vector<uint8_t> nodes;  // [node] != 0: held for the reservation
+};
+
+struct Bound {
+  const core::JobSpec* spec;
+  Allocation allocation;
+  Time expected_end;
+};
+
+std::string TypeList(const core::Pool& pool, const core::JobSpec& job) {
+  std::string out;
+  for (DeviceTypeId t : job.worker.types) {
+    if (!out.empty()) out += "|";
+    out += pool.catalog().Get(t).name;
+  }
+  return out;
+}
+
+std::string Shape(const core::JobSpec& job) {
+  if (job.worker.fractional()) {
+    return fmt::format("{:.3g} of a device", static_cast<double>(job.worker.fraction.value()) /
+                                                 kMilliPerDevice);
+  }
+  if (job.workers == 1) return fmt::format("{} devices", job.worker.devices);
+  return fmt::format("{} workers x {} devices", job.workers, job.worker.devices);
+}
+
+std::string Devices(MilliDevices m) {
+  if (m.value() % kMilliPerDevice == 0) return fmt::format("{}", m.value() / kMilliPerDevice);
+  return fmt::format("{:.3f}", static_cast<double>(m.value()) / kMilliPerDevice);
+}
+
+// Work a victim loses if stopped now, in device-seconds, plus the restore it will need.
+int64_t PreemptionCost(const RunningJob& r, Time now) {
+  const core::JobSpec& spec = *r.spec;
+  const int64_t ran = std::max<int64_t>(0, (now - r.start).value());
+  const int64_t lost = spec.checkpoint_interval.value() > 0
+                           ? ran % spec.checkpoint_interval.value()
+                           : ran;
+  return (lost + spec.restore_cost.value()) * spec.TotalShare().value() / kMilliPerDevice;
+}
+
+class Round {
+ public:
+  Round(const Scheduler& scheduler, ClusterState& state, const std::vector<QueuedJob>& queue,
+        Time now, const UsageHistory* history)
+      : scheduler_(scheduler),
+        config_(scheduler.config()),
+        state_(state),
+        pool_(state.pool()),
+        queue_(queue),
+        now_(now),
+        history_(history) {}
+
+  Decisions Run() {
+    const size_t mark = state_.Mark();
+    const QueueContext context{state_, history_, config_, now_};
+    const std::vector<size_t> order = scheduler_.queue_policy().Order(queue_, context);
+    ComputeSizeWeights();
+    estimates_left_ = config_.estimate_depth;
+    for (size_t index : order) ScheduleOne(queue_[index]);
+    state_.Rollback(mark);
+    return std::move(decisions_);
+  }
+
+ private:
+  int64_t NeedWhole(const core::JobSpec& job) const {
+    return job.worker.fractional() ? 1 : int64_t{job.workers} * job.worker.devices;
+  }
+
+  // Segments that could ever hold the job, cheapest first. O(segments of its types log).
+  std::vector<Candidate> Candidates(const core::JobSpec& job) const {
+    std::vector<Candidate> out;
+    const int per_worker = std::max(job.worker.devices, 1);
+    for (size_t pref = 0; pref < job.worker.types.size(); ++pref) {
+      const DeviceTypeId type = job.worker.types[pref];
+      for (SegmentId s : state_.SegmentsOf(type)) {
+        const Segment& seg = state_.segment(s);
+        if (seg.max_devices < per_worker || seg.total_devices < NeedWhole(job)) continue;
+        const auto& price = pool_.provider(seg.provider).price_per_device_hour[type.value()];
+        out.push_back({s, price ? price->value() : MicroYuan::Max().value(), pref});
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+      if (a.price != b.price) return a.price < b.price;
+      if (a.preference != b.preference) return a.preference < b.preference;
+      return a.segment < b.segment;
+    });
+    return out;
+  }
+
+  bool MayFitNow(const core::JobSpec& job, const Segment& seg) const {
+    if (job.worker.fractional()) return seg.free_whole > 0 || !seg.partial.empty();
+    return seg.free_whole >= NeedWhole(job);
+  }
+
+  bool EndsBefore(const core::JobSpec& job, Time t) const {
+    const auto runtime = job.ExpectedRuntime();
+    return runtime && (now_ + *runtime) <= t;
+  }
+
+  void ComputeSizeWeights() {
+    if (scheduler_.placement_policy().name() != "frag_aware") return;
+    size_weights_.assign(static_cast<size_t>(state_.MaxDevicesPerNode()) + 1, 0.0);
+    double total = 0;
+    for (const QueuedJob& q : queue_) {
+      const size_t s = static_cast<size_t>(q.spec->worker.devices);
+      if (s < size_weights_.size()) {
+        size_weights_[s] += q.spec->workers;
+        total += q.spec->workers;
+      }
+    }
+    if (total == 0) {
+      size_weights_.clear();
+      return;
+    }
+    for (double& w : size_weights_) w /= total;
+  }
+
+  PlacementContext Context(bool excluded) const {
+    PlacementContext c;
+    c.excluded = excluded && reservation_ ? &reservation_->nodes : nullptr;
+    c.size_weights = size_weights_.empty() ? nullptr : &size_weights_;
+    return c;
+  }
+
+  std::optional<Allocation> TryPlace(const core::JobSpec& job, const Candidate& c, bool excluded) {
+    ++decisions_.placement_attempts;
+    return scheduler_.placement_policy().Place(job, c.segment, state_, Context(excluded));
+  }
+
+  std::string Where(const Allocation& alloc) const {
+    const Segment& seg = state_.segment(alloc.segment);
+    std::vector<uint32_t> nodes, switches;
+    for (const WorkerPlacement& w : alloc.workers) {
+      nodes.push_back(w.node.value());
+      switches.push_back(pool_.node(w.node).leaf.value());
+    }
+    std::sort(nodes.begin(), nodes.end());
+    std::sort(switches.begin(), switches.end());
+    const size_t node_count = std::unique(nodes.begin(), nodes.end()) - nodes.begin();
+    const size_t switch_count = std::unique(switches.begin(), switches.end()) - switches.begin();
+    const core::Provider& provider = pool_.provider(seg.provider);
+    const auto& price = provider.price_per_device_hour[seg.type.value()];
+    return fmt::format("cluster {} ({}, {}), {} on {} node{} under {} switch{}, {:.2f} yuan/h",
+                       pool_.cluster(seg.cluster).name, provider.name, provider.region,
+                       pool_.catalog().Get(seg.type).name, node_count, node_count == 1 ? "" : "s",
+                       switch_count, switch_count == 1 ? "" : "es",
+                       price ? static_cast<double>(price->value()) / 1e6 : 0.0);
+  }
+
+  void Bind(const core::JobSpec& job, Allocation alloc, std::string reason) {
+    const auto runtime = job.ExpectedRuntime();
+    bound_.push_back({&job, alloc, runtime ? now_ + *runtime : kNever});
+    Decision d;
+    d.kind = DecisionKind::kBind;
+    d.outcome = Outcome::kPlaced;
+    d.job = job.id;
+    d.allocation = std::move(alloc);
+    d.reason = std::move(reason);
+    decisions_.items.push_back(std::move(d));
+    ++decisions_.binds;
+  }
+
+  void Wait(const core::JobSpec& job, Outcome outcome, std::string reason,
+            std::optional<Time> start = std::nullopt) {
+    Decision d;
+    d.kind = outcome == Outcome::kInfeasible ? DecisionKind::kReject : DecisionKind::kWait;
+    d.outcome = outcome;
+    d.job = job.id;
+    d.earliest_start = start;
+    d.reason = std::move(reason);
+    decisions_.items.push_back(std::move(d));
+    if (outcome == Outcome::kInfeasible) {
+      ++decisions_.rejects;
+    } else {
+      ++decisions_.waits;
+    }
+  }
+
+  void ScheduleOne(const QueuedJob& queued) {
+    const core::JobSpec& job = *queued.spec;
+    const std::vector<Candidate> all = Candidates(job);
+    if (all.empty()) {
+      Wait(job, Outcome::kInfeasible,
+           fmt::format("infeasible: no cluster of {} holds {}", TypeList(pool_, job), Shape(job)));
+      return;
+    }
+    // Admission by quota, per type.
+    const core::Tenant& tenant = pool_.tenant(job.tenant);
+    std::vector<Candidate> admitted;
+    std::string quota_reason;
+    bool any_type_possible = false;
+    for (const Candidate& c : all) {
+      const DeviceTypeId type = state_.segment(c.segment).type;
+      const core::Quota& q = tenant.quota[type.value()];
+      if (q.max < job.TotalShare()) {
+        if (quota_reason.empty()) {
+          quota_reason = fmt::format("tenant '{}' may hold at most {} {} and the job needs {}",
+                                     tenant.name, Devices(q.max), pool_.catalog().Get(type).name,
+                                     Devices(job.TotalShare()));
+        }
+        continue;
+      }
+      any_type_possible = true;
+      const MilliDevices used = state_.TenantUsage(job.tenant, type);
+      if (used + job.TotalShare() > q.max) {
+        quota_reason = fmt::format("tenant '{}' holds {} of its max {} {} and the job needs {}",
+                                   tenant.name, Devices(used), Devices(q.max),
+                                   pool_.catalog().Get(type).name, Devices(job.TotalShare()));
+        continue;
+      }
+      admitted.push_back(c);
+    }
+    if (!any_type_possible) {
+      Wait(job, Outcome::kInfeasible, "infeasible under quota: " + quota_reason);
+      return;
+    }
+    if (admitted.empty()) {
+      Wait(job, Outcome::kUnschedulable, "waiting for quota: " + quota_reason);
+      return;
+    }
+
+    // Placement, cheapest segment first.
+    bool blocked_by_reservation = false;
+    for (const Candidate& c : admitted) {
+      if (!MayFitNow(job, state_.segment(c.segment))) continue;
+      const bool keep_off = reservation_ && !EndsBefore(job, reservation_->start);
+      if (auto alloc = TryPlace(job, c, keep_off)) {
+        const bool backfilled = reservation_ && !keep_off && c.segment == reservation_->segment;
+        std::string where = Where(*alloc);
+        Bind(job, std::move(*alloc), (backfilled ? "backfilled (ends before the reservation): "
+                                                 : "placed: ") + where);
+        return;
+      }
+      if (keep_off) {
+        const size_t mark = state_.Mark();
+        if (TryPlace(job, c, false)) blocked_by_reservation = true;
+        state_.Rollback(mark);
+      }
+    }
+    if (config_.preemption && TryPreempt(queued, admitted)) return;
+
+    if (blocked_by_reservation) {
+      Wait(job, Outcome::kWait,
+           fmt::format("waiting behind the reservation of job {} at t={}: starting now would "
+                       "delay it",
+                       reservation_->job.value(), reservation_->start.value()),
+           reservation_->start);
+      return;
+    }
+    const std::string capacity = CapacityReason(job, admitted);
+    if (config_.backfill && !reservation_) {
+      if (auto start = EarliestStart(job, admitted)) {
+        Reservation r;
+        r.job = job.id;
+        r.start = start->first;
+        r.segment = start->second.segment;
+        r.nodes.assign(pool_.nodes().size(), 0);
+        for (const WorkerPlacement& w : start->second.workers) r.nodes[w.node.value()] = 1;
+        Decision d;
+        d.kind = DecisionKind::kReserve;
+        d.outcome = Outcome::kWait;
+        d.job = job.id;
+        d.earliest_start = start->first;
+        d.reason = fmt::format("{}; reserved: starts at t={} in {}", capacity,
+                               start->first.value(), Where(start->second));
+        d.allocation = std::move(start->second);
+        decisions_.items.push_back(std::move(d));
+        ++decisions_.waits;
+        reservation_ = std::move(r);
+        return;
+      }
+      Wait(job, Outcome::kUnschedulable,
+           capacity + "; no start can be promised (running jobs have no runtime estimate)");
+      return;
+    }
+    std::optional<Time> start;
+    if (estimates_left_ > 0) {
+      --estimates_left_;
+      if (auto s = EarliestStart(job, admitted)) start = s->first;
+    }
+    Wait(job, start ? Outcome::kWait : Outcome::kUnschedulable, capacity, start);
+  }
+
+  std::string CapacityReason(const core::JobSpec& job, const std::vector<Candidate>& cands) const {
+    int64_t best_free = -1;
+    SegmentId best;
+    for (const Candidate& c : cands) {
+      const Segment& seg = state_.segment(c.segment);
+      if (seg.free_whole > best_free) {
+        best_free = seg.free_whole;
+        best = c.segment;
+      }
+    }
+    const Segment& seg = state_.segment(best);
+    return fmt::format("waiting for capacity: needs {} of {} in one cluster; most free is {} {} "
+                       "in {}",
+                       Shape(job), TypeList(pool_, job), best_free,
+                       pool_.catalog().Get(seg.type).name, pool_.cluster(seg.cluster).name);
+  }
+
+  // The earliest time the job could start, and where, if running jobs end when expected:
+  // release them in order of expected end (on the undo log) until it fits.
+  // O(R log R + R x placement) for R running jobs in the job's candidate segments.
+  std::optional<std::pair<Time, Allocation>> EarliestStart(const core::JobSpec& job,
+                                                           const std::vector<Candidate>& cands) {
+    std::unordered_map<uint32_t, const Candidate*> by_segment;
+    for (const Candidate& c : cands) by_segment.emplace(c.segment.value(), &c);
+    struct Release {
+      Time end;
+      uint64_t id;
+      core::TenantId tenant;
+      const Allocation* alloc;
+    };
+    std::vector<Release> releases;
+    for (const RunningJob* r : state_.Running()) {
+      if (r->expected_end == kNever || preempted_.count(r->spec->id.value())) continue;
+      if (!by_segment.count(r->allocation.segment.value())) continue;
+      releases.push_back({std::max(r->expected_end, now_), r->spec->id.value(), r->spec->tenant,
+                          &r->allocation});
+    }
+    for (const Bound& b : bound_) {
+      if (b.expected_end == kNever || !by_segment.count(b.allocation.segment.value())) continue;
+      releases.push_back({b.expected_end, b.spec->id.value(), b.spec->tenant, &b.allocation});
+    }
+    std::sort(releases.begin(), releases.end(), [](const Release& a, const Release& b) {
+      return a.end != b.end ? a.end < b.end : a.id < b.id;
+    });
+    const size_t mark = state_.Mark();
+    std::optional<std::pair<Time, Allocation>> result;
+    for (size_t i = 0; i < releases.size() && !result; ++i) {
+      const Release& r = releases[i];
+      state_.Give(r.tenant, *r.alloc);
+      // Release everything that ends at the same second before trying.
+      if (i + 1 < releases.size() && releases[i + 1].end == r.end) continue;
+      for (const Candidate& c : cands) {
+        if (!MayFitNow(job, state_.segment(c.segment))) continue;
+        if (auto alloc = TryPlace(job, c, false)) {
+          result.emplace(r.end, std::move(*alloc));
+          break;
+        }
+      }
+    }
+    state_.Rollback(mark);
+    return result;
+  }
+
+  bool TryPreempt(const QueuedJob& queued, const std::vector<Candidate>& cands) {
+    const core::JobSpec& job = *queued.spec;
+    const QueuePolicy& qp = scheduler_.queue_policy();
+    const std::optional<int64_t> my_rank = qp.PreemptionRank(job, queued.attained_service, config_);
+    std::unordered_map<uint32_t, std::vector<const RunningJob*>> victims_by_segment;
+    std::unordered_map<uint32_t, const Candidate*> by_segment;
+    for (const Candidate& c : cands) by_segment.emplace(c.segment.value(), &c);
+    auto within_guarantee = [&](DeviceTypeId type) {
+      return state_.TenantUsage(job.tenant, type) + job.TotalShare() <=
+             pool_.tenant(job.tenant).quota[type.value()].guaranteed;
+    };
+    auto over_guarantee = [&](const RunningJob& r, DeviceTypeId type) {
+      return state_.TenantUsage(r.spec->tenant, type) >
+             pool_.tenant(r.spec->tenant).quota[type.value()].guaranteed;
+    };
+    for (const RunningJob* r : state_.Running()) {
+      const core::JobSpec& v = *r->spec;
+      if (!v.preemptible || preempted_.count(v.id.value())) continue;
+      if (!by_segment.count(r->allocation.segment.value())) continue;
+      const DeviceTypeId type = state_.segment(r->allocation.segment).type;
+      bool may = v.priority < job.priority;
+      if (!may && v.tenant != job.tenant && within_guarantee(type) && over_guarantee(*r, type)) {
+        may = true;
+      }
+      if (!may && my_rank && v.priority == job.priority) {
+        const auto their = qp.PreemptionRank(v, r->attained_service, config_);
+        may = their && *their > *my_rank;
+      }
+      if (may) victims_by_segment[r->allocation.segment.value()].push_back(r);
+    }
+    if (victims_by_segment.empty()) return false;
+
+    struct Option {
+      const Candidate* candidate;
+      std::vector<const RunningJob*> victims;
+      int64_t cost;
+    };
+    std::optional<Option> best;
+    for (const Candidate& c : cands) {
+      auto it = victims_by_segment.find(c.segment.value());
+      if (it == victims_by_segment.end()) continue;
+      std::vector<const RunningJob*>& victims = it->second;
+      const DeviceTypeId type = state_.segment(c.segment).type;
+      std::vector<std::tuple<int, int, int64_t, int64_t, uint64_t, const RunningJob*>> keyed;
+      for (const RunningJob* r : victims) {
+        keyed.emplace_back(over_guarantee(*r, type) ? 0 : 1, r->spec->priority,
+                           PreemptionCost(*r, now_), -r->start.value(), r->spec->id.value(), r);
+      }
+      std::sort(keyed.begin(), keyed.end());
+      const size_t mark = state_.Mark();
+      std::vector<const RunningJob*> chosen;
+      bool fits = false;
+      for (const auto& k : keyed) {
+        const RunningJob* r = std::get<5>(k);
+        state_.Give(r->spec->tenant, r->allocation);
+        chosen.push_back(r);
+        if (!MayFitNow(job, state_.segment(c.segment))) continue;
+        const size_t inner = state_.Mark();
+        fits = TryPlace(job, c, reservation_ && !EndsBefore(job, reservation_->start)).has_value();
+        state_.Rollback(inner);
+        if (fits) break;
+      }
+      state_.Rollback(mark);
+      if (!fits) continue;
+      // Trim: give back any victim the job does not need, most costly first.
+      if (chosen.size() <= 32) {
+        for (size_t i = chosen.size(); i-- > 0;) {
+          std::vector<const RunningJob*> without = chosen;
+          without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
+          for (const RunningJob* r : without) state_.Give(r->spec->tenant, r->allocation);
+          const bool still =
+              MayFitNow(job, state_.segment(c.segment)) &&
+              TryPlace(job, c, reservation_ && !EndsBefore(job, reservation_->start)).has_value();
+          state_.Rollback(mark);
+          if (still) chosen = std::move(without);
+        }
+      }
+      int64_t cost = 0;
+      for (const RunningJob* r : chosen) cost += PreemptionCost(*r, now_);
+      if (!best || chosen.size() < best->victims.size() ||
+          (chosen.size() == best->victims.size() && cost < best->cost)) {
+        best = Option{&c, std::move(chosen), cost};
+      }
+    }
+    if (!best) return false;
+
+    const DeviceTypeId type = state_.segment(best->candidate->segment).type;
+    for (const RunningJob* r : best->victims) {
+      const core::JobSpec& v = *r->spec;
+      std::string why;
+      if (v.priority < job.priority) {
+        why = fmt::format("priority {} < {}", v.priority, job.priority);
+      } else if (v.tenant != job.tenant && over_guarantee(*r, type)) {
+        why = fmt::format("tenant '{}' borrows beyond its guaranteed {} and tenant '{}' claims its "
+                          "guarantee",
+                          pool_.tenant(v.tenant).name, pool_.catalog().Get(type).name,
+                          pool_.tenant(job.tenant).name);
+      } else {
+        why = "it has attained more service (2D-LAS queue)";
+      }
+      Decision d;
+      d.kind = DecisionKind::kPreempt;
+      d.outcome = Outcome::kWait;
+      d.job = v.id;
+      d.for_job = job.id;
+      d.reason = fmt::format("preempted for job {}: {}", job.id.value(), why);
+      decisions_.items.push_back(std::move(d));
+      ++decisions_.preemptions;
+      preempted_.insert(v.id.value());
+      state_.Give(v.tenant, r->allocation);
+    }
+    auto alloc = TryPlace(job, *best->candidate,
+                          reservation_ && !EndsBefore(job, reservation_->start));
+    SP_CHECK(alloc.has_value()) << "placement after preemption must repeat";
+    std::string where = Where(*alloc);
+    Bind(job, std::move(*alloc),
+         fmt::format("placed after preempting {} job{}: {}", best->victims.size(),
+                     best->victims.size() == 1 ? "" : "s", where));
+    return true;
+  }
+
+  const Scheduler& scheduler_;
+  const PolicyConfig& config_;
+  ClusterState& state_;
+  const core::Pool& pool_;
+  const std::vector<QueuedJob>& queue_;
+  const Time now_;
+  const UsageHistory* history_;
+  Decisions decisions_;
+  std::optional<Reservation> reservation_;
+  std::vector<Bound> bound_;
+  std::unordered_set<uint64_t> preempted_;  // lookups only
+  std::vector<double> size_weights_;
+  int estimates_left_ = 0;
+};
+
+}  // namespace
+
+Decisions Scheduler::Schedule(ClusterState& state, const std::vector<QueuedJob>& queue, Time now,
+                              const UsageHistory* history) const {
+  return Round(*this, state, queue, now, history).Run();
+}
+
+void ApplyDecisions(ClusterState& state, const Decisions& decisions,
+                    const std::vector<QueuedJob>& queue, Time now) {
+  std::unordered_map<uint64_t, const core::JobSpec*> specs;
+  for (const QueuedJob& q : queue) specs.emplace(q.spec->id.value(), q.spec);
+  for (const Decision& d : decisions.items) {
+    if (d.kind == DecisionKind::kPreempt) {
+      state.Finish(d.job);
+    } else if (d.kind == DecisionKind::kBind) {
+      const core::JobSpec* spec = specs.at(d.job.value());
+      RunningJob r;
+      r.spec = spec;
+      r.allocation = *d.allocation;
+      r.start = now;
+      const auto runtime = spec->ExpectedRuntime();
+      r.expected_end = runtime ? now + *runtime : kNever;
+      state.Start(std::move(r));
+    }
+  }
+}
+
+}  // namespace suanpan::sched
