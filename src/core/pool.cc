@@ -152,7 +152,10 @@ Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t
         fmt::format("devices_per_node: must be in 1..64, got {}", devices));
   }
   if (domain_size == 0) {
-    domain_size = std::min(devices, pool_.catalog_.Get(type).interconnect_domain);
+    // Default: the type's domain when it divides the node (8-GPU NVLink server: 8; PCIe: 1),
+    // else the whole node.
+    const int type_domain = pool_.catalog_.Get(type).interconnect_domain;
+    domain_size = type_domain < devices && devices % type_domain == 0 ? type_domain : devices;
   }
   if (domain_size < 1 || domain_size > 1024) {
     return InvalidArgumentError(

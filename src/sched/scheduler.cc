@@ -89,6 +89,7 @@ class Round {
     ComputeSizeWeights();
     estimates_left_ = config_.estimate_depth;
     for (size_t index : order) ScheduleOne(queue_[index]);
+    EstimateWaiting();
     state_.Rollback(mark);
     return std::move(decisions_);
   }
@@ -305,12 +306,23 @@ class Round {
            capacity + "; no start can be promised (running jobs have no runtime estimate)");
       return;
     }
-    std::optional<Time> start;
+    // The estimate is made after the pass, when every job placed this round is known.
     if (estimates_left_ > 0) {
       --estimates_left_;
-      if (auto s = EarliestStart(job, admitted)) start = s->first;
+      estimates_.push_back({decisions_.items.size(), &job, admitted});
     }
-    Wait(job, start ? Outcome::kWait : Outcome::kUnschedulable, capacity, start);
+    Wait(job, Outcome::kUnschedulable, capacity);
+  }
+
+  // Earliest starts of the waiting jobs queued for one, in queue order.
+  void EstimateWaiting() {
+    for (Estimate& e : estimates_) {
+      if (auto s = EarliestStart(*e.job, e.candidates)) {
+        Decision& d = decisions_.items[e.decision];
+        d.earliest_start = s->first;
+        d.outcome = Outcome::kWait;
+      }
+    }
   }
 
   std::string CapacityReason(const core::JobSpec& job, const std::vector<Candidate>& cands) const {
@@ -510,6 +522,12 @@ class Round {
   std::unordered_set<uint64_t> preempted_;  // lookups only
   std::vector<double> size_weights_;
   int estimates_left_ = 0;
+  struct Estimate {
+    size_t decision;
+    const core::JobSpec* job;
+    std::vector<Candidate> candidates;
+  };
+  std::vector<Estimate> estimates_;
 };
 
 }  // namespace

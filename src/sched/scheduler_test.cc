@@ -1,0 +1,295 @@
+// Schedule(): admission, federation, preemption, backfill, outcomes. One behaviour per test.
+
+#include "sched/scheduler.h"
+
+#include <gtest/gtest.h>
+#include <gmock/gmock.h>
+
+#include "testing/builders.h"
+
+namespace suanpan::sched {
+namespace {
+
+using ::testing::HasSubstr;
+using suanpan::testing::Harness;
+using suanpan::testing::MakeJob;
+using suanpan::testing::TestPool;
+
+PolicyConfig Config(std::string queue = "fifo", std::string placement = "best_fit") {
+  PolicyConfig c;
+  c.queue = std::move(queue);
+  c.placement = std::move(placement);
+  return c;
+}
+
+TEST(SchedulerTest, UnknownPolicyIsAnError) {
+  PolicyConfig c = Config("lottery");
+  auto s = Scheduler::Create(c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.status().message(), HasSubstr("policy.queue: unknown policy 'lottery'"));
+  EXPECT_THAT(s.status().message(), HasSubstr("fair_share"));
+}
+
+TEST(SchedulerTest, PlacesWhatFitsAndLeavesTheStateAsItFoundIt) {
+  Harness h(TestPool().Cluster("c", "H100", 2, 8).Tenant("a").Build(), Config());
+  h.Add(MakeJob(1).Gang(2, 8).Runtime(100));
+  std::vector<QueuedJob> queue;
+  // Schedule alone (without ApplyDecisions) must leave every device free.
+  core::JobSpec spec = MakeJob(1).Gang(2, 8).Runtime(100);
+  queue.push_back(QueuedJob{&spec, 0, Seconds(0)});
+  auto scheduler = Scheduler::Create(Config());
+  Decisions d = scheduler->Schedule(h.state(), queue, Time(0));
+  EXPECT_EQ(d.binds, 1);
+  EXPECT_EQ(h.state().segment(SegmentId(0)).free_whole, 16);
+}
+
+TEST(SchedulerTest, GangLargerThanAnyClusterIsRejected) {
+  // Two clusters of 16 H100 each: a 24-GPU gang never fits one cluster.
+  Harness h(TestPool().Cluster("c1", "H100", 2, 8).Cluster("c2", "H100", 2, 8).Tenant("a").Build(),
+            Config());
+  h.Add(MakeJob(1).Gang(3, 8));
+  Decisions d = h.Round();
+  ASSERT_EQ(d.items.size(), 1u);
+  EXPECT_EQ(d.items[0].kind, DecisionKind::kReject);
+  EXPECT_EQ(d.items[0].outcome, Outcome::kInfeasible);
+  EXPECT_THAT(d.items[0].reason, HasSubstr("no cluster of H100 holds 3 workers x 8 devices"));
+}
+
+TEST(SchedulerTest, QuotaMaxHoldsAJobBack) {
+  Harness h(TestPool().Cluster("c", "H100", 4, 8).Tenant("a").Quota("a", "H100", 0, 16).Build(),
+            Config());
+  h.Add(MakeJob(1).Tenant(h.pool(), "a").Gang(1, 8));
+  h.Add(MakeJob(2).Tenant(h.pool(), "a").Gang(1, 8));
+  h.Add(MakeJob(3).Tenant(h.pool(), "a").Gang(1, 8));
+  Decisions d = h.Round();
+  // 8 + 8 = 16 = max; the third waits although 16 devices are idle.
+  EXPECT_EQ(d.binds, 2);
+  const Decision* third = h.Find(d, 3);
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(third->kind, DecisionKind::kWait);
+  EXPECT_EQ(third->outcome, Outcome::kUnschedulable);
+  EXPECT_THAT(third->reason, HasSubstr("holds 16 of its max 16 H100 and the job needs 8"));
+}
+
+TEST(SchedulerTest, JobAboveItsQuotaMaxIsInfeasible) {
+  Harness h(TestPool().Cluster("c", "H100", 4, 8).Tenant("a").Quota("a", "H100", 0, 8).Build(),
+            Config());
+  h.Add(MakeJob(1).Tenant(h.pool(), "a").Gang(2, 8));
+  Decisions d = h.Round();
+  EXPECT_EQ(d.items[0].kind, DecisionKind::kReject);
+  EXPECT_THAT(d.items[0].reason, HasSubstr("may hold at most 8 H100 and the job needs 16"));
+}
+
+TEST(SchedulerTest, CheapestProviderWins) {
+  // Same type at two providers: 12 and 9 yuan per device-hour -> the 9-yuan cluster.
+  Harness h(TestPool()
+                .Cluster("dear", "A100", 1, 8, 32, 8, "p-dear", 12.0)
+                .Cluster("cheap", "A100", 1, 8, 32, 8, "p-cheap", 9.0)
+                .Tenant("a")
+                .Build(),
+            Config());
+  h.Add(MakeJob(1).Types(h.pool(), {"A100"}).Devices(4));
+  Decisions d = h.Round();
+  ASSERT_EQ(d.binds, 1);
+  EXPECT_EQ(h.state().segment(d.items[0].allocation->segment).cluster.value(), 1u);
+  EXPECT_THAT(d.items[0].reason, HasSubstr("cluster cheap (p-cheap"));
+}
+
+TEST(SchedulerTest, FallsBackToTheNextAcceptableType) {
+  // H100 is full; the job accepts A100 as a second choice.
+  Harness h(TestPool().Cluster("h", "H100", 1, 8).Cluster("a", "A100", 1, 8).Tenant("t").Build(),
+            Config());
+  h.Add(MakeJob(1).Types(h.pool(), {"H100"}).Devices(8));
+  h.Add(MakeJob(2).Types(h.pool(), {"H100", "A100"}).Devices(8).Submit(1));
+  Decisions d = h.Round(1);
+  EXPECT_EQ(d.binds, 2);
+  EXPECT_EQ(h.state().segment(h.Find(d, 2)->allocation->segment).type.value(), 3u);  // A100
+}
+
+TEST(SchedulerTest, HigherPriorityPreemptsAWholeGang) {
+  // A 2 x 8 low-priority gang holds the cluster; a high-priority 8-GPU job evicts the gang
+  // whole (both workers), not one of its nodes.
+  Harness h(TestPool().Cluster("c", "H100", 2, 8).Tenant("a").Build(), Config("priority"));
+  h.Add(MakeJob(1).Gang(2, 8).Priority(0).Runtime(1000));
+  ASSERT_EQ(h.Round(0).binds, 1);
+  h.Add(MakeJob(2).Devices(8).Priority(1000, false).Submit(10));
+  Decisions d = h.Round(10);
+  ASSERT_EQ(d.preemptions, 1);
+  EXPECT_EQ(d.items[0].kind, DecisionKind::kPreempt);
+  EXPECT_EQ(d.items[0].job.value(), 1u);
+  EXPECT_EQ(d.items[0].for_job.value(), 2u);
+  EXPECT_THAT(d.items[0].reason, HasSubstr("priority 0 < 1000"));
+  EXPECT_EQ(h.Find(d, 2)->kind, DecisionKind::kBind);
+  EXPECT_EQ(h.state().FindRunning(core::JobId(1)), nullptr);
+}
+
+TEST(SchedulerTest, NonPreemptibleJobsAreNeverVictims) {
+  Harness h(TestPool().Cluster("c", "H100", 1, 8).Tenant("a").Build(), Config("priority"));
+  h.Add(MakeJob(1).Devices(8).Priority(0, /*preemptible=*/false));
+  h.Round(0);
+  h.Add(MakeJob(2).Devices(8).Priority(1000).Submit(1));
+  Decisions d = h.Round(1);
+  EXPECT_EQ(d.preemptions, 0);
+  EXPECT_EQ(h.Find(d, 2)->kind, DecisionKind::kWait);
+}
+
+TEST(SchedulerTest, PreemptsTheCheapestVictim) {
+  // Two 8-GPU victims started at t=0, now t=1000. Job 1 checkpoints every 900 s: it loses
+  // 100 s x 8 = 800 device-seconds. Job 2 never checkpoints: it loses 1000 x 8 = 8000.
+  // The 8-GPU newcomer evicts job 1.
+  Harness h(TestPool().Cluster("c", "H100", 2, 8).Tenant("a").Build(), Config("priority"));
+  h.Add(MakeJob(1).Devices(8).Checkpoint(900, 0));
+  h.Add(MakeJob(2).Devices(8));
+  ASSERT_EQ(h.Round(0).binds, 2);
+  h.Add(MakeJob(3).Devices(8).Priority(1000).Submit(1000));
+  Decisions d = h.Round(1000);
+  ASSERT_EQ(d.preemptions, 1);
+  EXPECT_EQ(d.items[0].job.value(), 1u);
+}
+
+TEST(SchedulerTest, PreemptsNoMoreThanNeeded) {
+  // Four 2-GPU victims on one node; a 4-GPU job needs two of them, not four.
+  Harness h(TestPool().Cluster("c", "H100", 1, 8).Tenant("a").Build(), Config("priority"));
+  for (int i = 1; i <= 4; ++i) h.Add(MakeJob(i).Devices(2));
+  ASSERT_EQ(h.Round(0).binds, 4);
+  h.Add(MakeJob(5).Devices(4).Priority(1000).Submit(1));
+  Decisions d = h.Round(1);
+  EXPECT_EQ(d.preemptions, 2);
+  EXPECT_EQ(h.Find(d, 5)->kind, DecisionKind::kBind);
+}
+
+TEST(SchedulerTest, OwnerReclaimsBorrowedGuarantee) {
+  // Tenant a is guaranteed 8 H100 but idle; b (guaranteed 0) borrowed all 16. When a asks for
+  // its 8, a borrower at the same priority is preempted.
+  Harness h(TestPool()
+                .Cluster("c", "H100", 2, 8)
+                .Tenant("a")
+                .Tenant("b")
+                .Quota("a", "H100", 8, 16)
+                .Quota("b", "H100", 0, 16)
+                .Build(),
+            Config());
+  h.Add(MakeJob(1).Tenant(h.pool(), "b").Devices(8));
+  h.Add(MakeJob(2).Tenant(h.pool(), "b").Devices(8));
+  ASSERT_EQ(h.Round(0).binds, 2);
+  h.Add(MakeJob(3).Tenant(h.pool(), "a").Devices(8).Submit(5));
+  Decisions d = h.Round(5);
+  ASSERT_EQ(d.preemptions, 1);
+  EXPECT_THAT(d.items[0].reason, HasSubstr("borrows beyond its guaranteed H100"));
+  EXPECT_EQ(h.Find(d, 3)->kind, DecisionKind::kBind);
+}
+
+TEST(SchedulerTest, NoReclaimBeyondTheGuarantee) {
+  // Same as above, but a asks for 16 (more than its guarantee of 8): no preemption.
+  Harness h(TestPool()
+                .Cluster("c", "H100", 2, 8)
+                .Tenant("a")
+                .Tenant("b")
+                .Quota("a", "H100", 8, 16)
+                .Quota("b", "H100", 0, 16)
+                .Build(),
+            Config());
+  h.Add(MakeJob(1).Tenant(h.pool(), "b").Gang(2, 8));
+  ASSERT_EQ(h.Round(0).binds, 1);
+  h.Add(MakeJob(2).Tenant(h.pool(), "a").Gang(2, 8).Submit(5));
+  EXPECT_EQ(h.Round(5).preemptions, 0);
+}
+
+TEST(SchedulerTest, BackfillReservesForTheBlockedHead) {
+  // 3 nodes x 8 GPUs; job 1 (8 GPUs) runs until t=100. Head job 2 wants all 24 and is reserved
+  // at t=100. Job 3 (8 GPUs, 50 s) ends before t=100: it backfills. Job 4 (8 GPUs, 500 s) could
+  // start on the last free node but would delay the head: it waits.
+  PolicyConfig config = Config();
+  config.preemption = false;
+  Harness h(TestPool().Cluster("c", "H100", 3, 8).Tenant("a").Build(), config);
+  h.Add(MakeJob(1).Devices(8).Runtime(100));
+  ASSERT_EQ(h.Round(0).binds, 1);
+  h.Add(MakeJob(2).Gang(3, 8).Runtime(100).Submit(1));
+  h.Add(MakeJob(3).Devices(8).Runtime(50).Submit(2));
+  h.Add(MakeJob(4).Devices(8).Runtime(500).Submit(3));
+  Decisions d = h.Round(3);
+  const Decision* head = h.Find(d, 2);
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(head->kind, DecisionKind::kReserve);
+  EXPECT_EQ(head->earliest_start, Time(100));
+  EXPECT_EQ(h.Find(d, 3)->kind, DecisionKind::kBind);
+  EXPECT_THAT(h.Find(d, 3)->reason, HasSubstr("backfilled"));
+  const Decision* late = h.Find(d, 4);
+  EXPECT_EQ(late->kind, DecisionKind::kWait);
+  EXPECT_THAT(late->reason, HasSubstr("waiting behind the reservation of job 2 at t=100"));
+}
+
+TEST(SchedulerTest, WithoutBackfillASmallJobOvertakesTheHead) {
+  PolicyConfig config = Config();
+  config.preemption = false;
+  config.backfill = false;
+  Harness h(TestPool().Cluster("c", "H100", 2, 8).Tenant("a").Build(), config);
+  h.Add(MakeJob(1).Devices(8).Runtime(100));
+  h.Round(0);
+  h.Add(MakeJob(2).Gang(2, 8).Runtime(100).Submit(1));
+  h.Add(MakeJob(4).Devices(8).Runtime(500).Submit(3));
+  Decisions d = h.Round(3);
+  EXPECT_EQ(h.Find(d, 4)->kind, DecisionKind::kBind);
+  EXPECT_EQ(h.Find(d, 2)->kind, DecisionKind::kWait);
+  // Still told when it could start: job 1 ends at t=100 and job 4 at 3 + 500 = 503; both nodes
+  // are free at 503.
+  EXPECT_EQ(h.Find(d, 2)->earliest_start, Time(503));
+}
+
+TEST(SchedulerTest, UnknownRuntimesGiveNoPromise) {
+  Harness h(TestPool().Cluster("c", "H100", 1, 8).Tenant("a").Build(), Config());
+  h.Add(MakeJob(1).Devices(8));  // no estimate, no limit
+  h.Round(0);
+  h.Add(MakeJob(2).Devices(8).Submit(1));
+  Decisions d = h.Round(1);
+  EXPECT_EQ(h.Find(d, 2)->outcome, Outcome::kUnschedulable);
+  EXPECT_FALSE(h.Find(d, 2)->earliest_start.has_value());
+}
+
+TEST(SchedulerTest, LasPreemptsADemotedJob) {
+  // 2D-LAS limits {100}: a running job with 8 GPUs x 20 s = 160 device-seconds sits in queue 1;
+  // a new job (queue 0) of the same priority preempts it.
+  PolicyConfig config = Config("las");
+  config.las_thresholds = {100};
+  auto pool = TestPool().Cluster("c", "H100", 1, 8).Tenant("a").Build();
+  ClusterState state(pool);
+  auto scheduler = Scheduler::Create(config);
+  core::JobSpec old_job = MakeJob(1).Devices(8);
+  core::JobSpec new_job = MakeJob(2).Devices(8).Submit(20);
+  std::vector<QueuedJob> first = {{&old_job, 0, Seconds(0)}};
+  ApplyDecisions(state, scheduler->Schedule(state, first, Time(0)), first, Time(0));
+  ASSERT_NE(state.FindRunning(core::JobId(1)), nullptr);
+  // The caller keeps attained service on the running job.
+  const_cast<RunningJob*>(state.FindRunning(core::JobId(1)))->attained_service = 160;
+  std::vector<QueuedJob> second = {{&new_job, 0, Seconds(0)}};
+  Decisions d = scheduler->Schedule(state, second, Time(20));
+  EXPECT_EQ(d.preemptions, 1);
+  EXPECT_THAT(d.items[0].reason, HasSubstr("2D-LAS"));
+}
+
+TEST(SchedulerTest, SameInputsSameDecisions) {
+  auto make = [] {
+    return std::make_unique<Harness>(
+        TestPool().Cluster("c", "H100", 8, 8, 4).Cluster("d", "A100", 4, 8).Tenant("a").Tenant("b")
+            .Build(),
+        Config("fair_share", "topology_pack"));
+  };
+  auto h1 = make(), h2 = make();
+  for (Harness* h : {h1.get(), h2.get()}) {
+    for (int i = 1; i <= 40; ++i) {
+      h->Add(MakeJob(i).Tenant(h->pool(), i % 2 ? "a" : "b").Types(h->pool(), {"H100", "A100"})
+                 .Gang(1 + i % 3, 1 << (i % 4)).Runtime(100 + i).Submit(i % 7));
+    }
+  }
+  Decisions a = h1->Round(10), b = h2->Round(10);
+  ASSERT_EQ(a.items.size(), b.items.size());
+  for (size_t i = 0; i < a.items.size(); ++i) {
+    EXPECT_EQ(a.items[i].job, b.items[i].job);
+    EXPECT_EQ(a.items[i].kind, b.items[i].kind);
+    EXPECT_EQ(a.items[i].reason, b.items[i].reason);
+  }
+}
+
+}  // namespace
+}  // namespace suanpan::sched
