@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}));
   plan_cmd->add_option("--now", plan.now, "Round time in seconds (default: the last submit)");
   plan_cmd->add_option("--limit", plan.limit, "Rows of the job table (0: all)");
+  plan_cmd->add_option("--estimates", plan.estimates,
+                       "Waiting jobs that get an earliest-start estimate (default 200)");
 
   CLI11_PARSE(app, argc, argv);
   if (plan_cmd->parsed()) return suanpan::cli::RunPlan(plan, stdout, stderr);

@@ -73,6 +73,7 @@ int RunPlan(const PlanOptions& options, std::FILE* out, std::FILE* err) {
     policy.queue = options.policy.substr(0, slash);
     if (slash != std::string::npos) policy.placement = options.policy.substr(slash + 1);
   }
+  policy.estimate_depth = std::max(policy.estimate_depth, options.estimates);
   auto scheduler = sched::Scheduler::Create(policy);
   if (!scheduler.ok()) {
     fmt::print(err, "suanpan plan: --policy: {}\n", scheduler.status().message());

@@ -16,6 +16,7 @@ struct PlanOptions {
   std::string output = "table";  // table | json
   std::optional<int64_t> now;    // default: the latest submit time
   int limit = 40;                // rows of the job table; 0: all
+  int estimates = 200;           // waiting jobs that get an earliest-start estimate
   bool color = false;
 };
 

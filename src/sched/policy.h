@@ -27,9 +27,10 @@ struct PolicyConfig {
   // 2D-LAS queue limits in device-seconds of attained service; a job that passes limit i moves
   // to queue i + 1. Tiresias' defaults for its 60-job trace.
   std::vector<int64_t> las_thresholds = {3250, 7200, 18000};
-  // How many waiting jobs get an earliest-start estimate each round (each costs one pass over
-  // the running jobs).
-  int estimate_depth = 16;
+  // How many waiting jobs (after the reserved head) get an earliest-start estimate in a round.
+  // Each costs releases of running jobs until the job fits; the live loop keeps it at 0 and
+  // answers "when will it start" on request; `suanpan plan` asks for more.
+  int estimate_depth = 0;
 };
 
 // Validates names and values; InvalidArgument names the field.

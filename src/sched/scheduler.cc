@@ -343,49 +343,54 @@ class Round {
   }
 
   // The earliest time the job could start, and where, if running jobs end when expected:
-  // release them in order of expected end (on the undo log) until it fits.
-  // O(R log R + R x placement) for R running jobs in the job's candidate segments.
+  // per candidate segment (a job lives in one), release its running jobs in order of expected
+  // end (on the undo log) until the job fits; the earliest segment wins, the cheapest on ties.
+  // O(k x (release + placement)) for the k releases needed, from the segment's end index.
   std::optional<std::pair<Time, Allocation>> EarliestStart(const core::JobSpec& job,
                                                            const std::vector<Candidate>& cands) {
-    std::unordered_map<uint32_t, const Candidate*> by_segment;
-    for (const Candidate& c : cands) by_segment.emplace(c.segment.value(), &c);
-    struct Release {
-      Time end;
-      uint64_t id;
-      core::TenantId tenant;
-      const Allocation* alloc;
-    };
-    std::vector<Release> releases;
-    for (const RunningJob* r : state_.Running()) {
-      if (r->expected_end == kNever || preempted_.count(r->spec->id.value())) continue;
-      if (!by_segment.count(r->allocation.segment.value())) continue;
-      releases.push_back({std::max(r->expected_end, now_), r->spec->id.value(), r->spec->tenant,
-                          &r->allocation});
-    }
-    for (const Bound& b : bound_) {
-      if (b.expected_end == kNever || !by_segment.count(b.allocation.segment.value())) continue;
-      releases.push_back({b.expected_end, b.spec->id.value(), b.spec->tenant, &b.allocation});
-    }
-    std::sort(releases.begin(), releases.end(), [](const Release& a, const Release& b) {
-      return a.end != b.end ? a.end < b.end : a.id < b.id;
-    });
-    const size_t mark = state_.Mark();
-    std::optional<std::pair<Time, Allocation>> result;
-    for (size_t i = 0; i < releases.size() && !result; ++i) {
-      const Release& r = releases[i];
-      state_.Give(r.tenant, *r.alloc);
-      // Release everything that ends at the same second before trying.
-      if (i + 1 < releases.size() && releases[i + 1].end == r.end) continue;
-      for (const Candidate& c : cands) {
-        if (!MayFitNow(job, state_.segment(c.segment))) continue;
+    std::optional<std::pair<Time, Allocation>> best;
+    for (const Candidate& c : cands) {
+      // Jobs placed in this round end too; merge them with the segment's index.
+      std::vector<std::pair<int64_t, const Bound*>> round;
+      for (const Bound& b : bound_) {
+        if (b.expected_end != kNever && b.allocation.segment == c.segment) {
+          round.push_back({b.expected_end.value(), &b});
+        }
+      }
+      std::sort(round.begin(), round.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : a.second->spec->id < b.second->spec->id;
+      });
+      const auto& ending = state_.EndingIn(c.segment);
+      auto it = ending.begin();
+      size_t ri = 0;
+      const size_t mark = state_.Mark();
+      while (it != ending.end() || ri < round.size()) {
+        const bool from_round =
+            it == ending.end() || (ri < round.size() && round[ri].first < it->first);
+        const int64_t end = std::max(from_round ? round[ri].first : it->first, now_.value());
+        if (best && end >= best->first.value()) break;  // cannot beat a found start
+        if (from_round) {
+          state_.Give(round[ri].second->spec->tenant, round[ri].second->allocation);
+          ++ri;
+        } else {
+          const uint64_t id = it->second;
+          ++it;
+          if (preempted_.count(id)) continue;
+          const RunningJob* r = state_.FindRunning(JobId(id));
+          state_.Give(r->spec->tenant, r->allocation);
+        }
+        const bool more_at_same_end =
+            (it != ending.end() && std::max(it->first, now_.value()) == end) ||
+            (ri < round.size() && std::max(round[ri].first, now_.value()) == end);
+        if (more_at_same_end || !MayFitNow(job, state_.segment(c.segment))) continue;
         if (auto alloc = TryPlace(job, c, false)) {
-          result.emplace(r.end, std::move(*alloc));
+          best.emplace(Time(end), std::move(*alloc));
           break;
         }
       }
+      state_.Rollback(mark);
     }
-    state_.Rollback(mark);
-    return result;
+    return best;
   }
 
   bool TryPreempt(const QueuedJob& queued, const std::vector<Candidate>& cands) {
@@ -393,8 +398,6 @@ class Round {
     const QueuePolicy& qp = scheduler_.queue_policy();
     const std::optional<int64_t> my_rank = qp.PreemptionRank(job, queued.attained_service, config_);
     std::unordered_map<uint32_t, std::vector<const RunningJob*>> victims_by_segment;
-    std::unordered_map<uint32_t, const Candidate*> by_segment;
-    for (const Candidate& c : cands) by_segment.emplace(c.segment.value(), &c);
     auto within_guarantee = [&](DeviceTypeId type) {
       return state_.TenantUsage(job.tenant, type) + job.TotalShare() <=
              pool_.tenant(job.tenant).quota[type.value()].guaranteed;
@@ -403,20 +406,26 @@ class Round {
       return state_.TenantUsage(r.spec->tenant, type) >
              pool_.tenant(r.spec->tenant).quota[type.value()].guaranteed;
     };
-    for (const RunningJob* r : state_.Running()) {
-      const core::JobSpec& v = *r->spec;
-      if (!v.preemptible || preempted_.count(v.id.value())) continue;
-      if (!by_segment.count(r->allocation.segment.value())) continue;
-      const DeviceTypeId type = state_.segment(r->allocation.segment).type;
-      bool may = v.priority < job.priority;
-      if (!may && v.tenant != job.tenant && within_guarantee(type) && over_guarantee(*r, type)) {
-        may = true;
+    for (const Candidate& c : cands) {
+      const DeviceTypeId type = state_.segment(c.segment).type;
+      const bool may_reclaim = within_guarantee(type);
+      // Lists are sorted by priority: unless a reclaim or a rank can make a victim of an equal
+      // or higher class, the scan stops at the first job of the newcomer's class.
+      for (const auto& [priority, id] : state_.PreemptibleIn(c.segment)) {
+        const RunningJob* r = state_.FindRunning(JobId(id));
+        const core::JobSpec& v = *r->spec;
+        if (!may_reclaim && (v.priority > job.priority || (!my_rank && v.priority == job.priority))) {
+          break;
+        }
+        if (preempted_.count(v.id.value())) continue;
+        bool may = v.priority < job.priority;
+        if (!may && may_reclaim && v.tenant != job.tenant && over_guarantee(*r, type)) may = true;
+        if (!may && my_rank && v.priority == job.priority) {
+          const auto their = qp.PreemptionRank(v, r->attained_service, config_);
+          may = their && *their > *my_rank;
+        }
+        if (may) victims_by_segment[c.segment.value()].push_back(r);
       }
-      if (!may && my_rank && v.priority == job.priority) {
-        const auto their = qp.PreemptionRank(v, r->attained_service, config_);
-        may = their && *their > *my_rank;
-      }
-      if (may) victims_by_segment[r->allocation.segment.value()].push_back(r);
     }
     if (victims_by_segment.empty()) return false;
 

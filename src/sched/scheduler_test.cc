@@ -224,6 +224,7 @@ TEST(SchedulerTest, WithoutBackfillASmallJobOvertakesTheHead) {
   PolicyConfig config = Config();
   config.preemption = false;
   config.backfill = false;
+  config.estimate_depth = 16;
   Harness h(TestPool().Cluster("c", "H100", 2, 8).Tenant("a").Build(), config);
   h.Add(MakeJob(1).Devices(8).Runtime(100));
   h.Round(0);

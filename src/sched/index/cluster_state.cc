@@ -66,6 +66,8 @@ ClusterState::ClusterState(const core::Pool& pool)
     block_free_[n.block.value()] += n.shape.devices;
   }
   device_free_.assign(offset, kMilliPerDevice);
+  preemptible_.resize(segments_.size());
+  ending_.resize(segments_.size());
   for (Segment& seg : segments_) {
     seg.buckets.resize(seg.max_devices + 1);
     for (NodeId id : seg.nodes) {
@@ -180,6 +182,9 @@ void ClusterState::Start(RunningJob job) {
   const uint64_t id = job.spec->id.value();
   SP_CHECK(running_index_.count(id) == 0) << "job " << id << " is already running";
   Apply(job.spec->tenant, job.allocation, +1);
+  const uint32_t seg = job.allocation.segment.value();
+  if (job.spec->preemptible) preemptible_[seg].insert({job.spec->priority, id});
+  if (job.expected_end != kNever) ending_[seg].insert({job.expected_end.value(), id});
   running_index_[id] = running_.size();
   running_.push_back(std::move(job));
 }
@@ -189,6 +194,9 @@ void ClusterState::Finish(JobId job) {
   SP_CHECK(it != running_index_.end()) << "job " << job.value() << " is not running";
   RunningJob& r = running_[it->second];
   Apply(r.spec->tenant, r.allocation, -1);
+  const uint32_t seg = r.allocation.segment.value();
+  preemptible_[seg].erase({r.spec->priority, job.value()});
+  ending_[seg].erase({r.expected_end.value(), job.value()});
   r.spec = nullptr;
   r.allocation.workers.clear();
   running_index_.erase(it);
@@ -205,6 +213,11 @@ void ClusterState::Finish(JobId job) {
 }
 
 const RunningJob* ClusterState::FindRunning(JobId job) const {
+  auto it = running_index_.find(job.value());
+  return it == running_index_.end() ? nullptr : &running_[it->second];
+}
+
+RunningJob* ClusterState::FindRunning(JobId job) {
   auto it = running_index_.find(job.value());
   return it == running_index_.end() ? nullptr : &running_[it->second];
 }

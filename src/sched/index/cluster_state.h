@@ -132,6 +132,15 @@ class ClusterState {
   void Start(RunningJob job);
   void Finish(JobId job);
   const RunningJob* FindRunning(JobId job) const;
+  RunningJob* FindRunning(JobId job);
+  // Preemptible running jobs of a segment by (priority, id), lowest class first; and running
+  // jobs with a known end by (expected end, id). Both kept by Start/Finish in O(log n).
+  const std::set<std::pair<int, uint64_t>>& PreemptibleIn(SegmentId s) const {
+    return preemptible_[s.value()];
+  }
+  const std::set<std::pair<int64_t, uint64_t>>& EndingIn(SegmentId s) const {
+    return ending_[s.value()];
+  }
   // Running jobs in the order they started; entries of finished jobs are skipped.
   std::vector<const RunningJob*> Running() const;
   size_t running_count() const { return running_index_.size(); }
@@ -173,6 +182,8 @@ class ClusterState {
   std::vector<RunningJob> running_;  // in start order; finished entries have spec == nullptr
   std::unordered_map<uint64_t, size_t> running_index_;  // lookups only, never iterated
   std::vector<int64_t> segment_index_;  // [cluster * types + type] -> segment or -1
+  std::vector<std::set<std::pair<int, uint64_t>>> preemptible_;  // by segment
+  std::vector<std::set<std::pair<int64_t, uint64_t>>> ending_;   // by segment
 };
 
 }  // namespace suanpan::sched

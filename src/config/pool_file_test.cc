@@ -1,0 +1,219 @@
+#include "config/pool_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace suanpan::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A minimal valid pool, one entry per line: kPoolLines[i] is line i + 1 of the file. The tests
+// replace one line (keeping the numbers of the lines above it) and check the reported line.
+constexpr std::string_view kPoolLines[] = {
+    "# slot for a top-level key",                       // 1
+    "[[priority_classes]]",                             // 2
+    "name = \"low\"",                                   // 3
+    "value = 0",                                        // 4
+    "",                                                 // 5
+    "[policy]",                                         // 6
+    "queue = \"fifo\"",                                 // 7
+    "",                                                 // 8
+    "[[providers]]",                                    // 9
+    "name = \"p\"",                                     // 10
+    "region = \"cn-test\"",                             // 11
+    "backend = \"managed\"",                            // 12
+    "prices = { H100 = 10 }",                           // 13
+    "",                                                 // 14
+    "[[providers.clusters]]",                           // 15
+    "name = \"c\"",                                     // 16
+    "",                                                 // 17
+    "[[providers.clusters.node_groups]]",               // 18
+    "name = \"g\"",                                     // 19
+    "count = 2",                                        // 20
+    "device_type = \"H100\"",                           // 21
+    "devices_per_node = 8",                             // 22
+    "cpu_cores = 128",                                  // 23
+    "memory_gib = 1024",                                // 24
+    "# slot for a node group key",                      // 25
+    "# slot for another provider",                      // 26
+    "[[tenants]]",                                      // 27
+    "name = \"a\"",                                     // 28
+    "priority_classes = [\"low\"]",                     // 29
+    "quota = { H100 = { guaranteed = 8, max = 16 } }",  // 30
+};
+
+// The pool text with line `line` (1-based; 0: none) replaced by `replacement`.
+std::string PoolText(int line = 0, std::string_view replacement = "") {
+  std::string text;
+  for (size_t i = 0; i < std::size(kPoolLines); ++i) {
+    text += static_cast<int>(i) + 1 == line ? replacement : kPoolLines[i];
+    text += '\n';
+  }
+  return text;
+}
+
+core::DeviceTypeId TypeId(const core::Pool& pool, std::string_view name) {
+  std::optional<core::DeviceTypeId> id = pool.catalog().Find(name);
+  SP_CHECK(id.has_value()) << name;
+  return *id;
+}
+
+TEST(ParsePoolTest, ReadsTheMinimalPool) {
+  StatusOr<PoolFile> file = ParsePool(PoolText(), "t.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const core::Pool& pool = file->pool;
+  ASSERT_EQ(pool.providers().size(), 1u);
+  EXPECT_EQ(pool.providers()[0].name, "p");
+  EXPECT_EQ(pool.providers()[0].backend, core::BackendKind::kManaged);
+  EXPECT_EQ(pool.clusters().size(), 1u);
+  EXPECT_EQ(pool.Totals().nodes, 2);
+  EXPECT_EQ(pool.Totals().devices, 16);
+  EXPECT_EQ(pool.node(core::NodeId(0)).shape.cpu.value(), 128'000);         // milli-cores
+  EXPECT_EQ(pool.node(core::NodeId(0)).shape.memory.value(), 1024 * 1024);  // MiB
+  ASSERT_EQ(pool.tenants().size(), 1u);
+  const core::Quota& quota = pool.tenants()[0].quota[TypeId(pool, "H100").value()];
+  EXPECT_EQ(quota.guaranteed.value(), 8'000);
+  EXPECT_EQ(quota.max.value(), 16'000);
+  EXPECT_EQ(pool.priority_classes().size(), 1u);
+  EXPECT_EQ(file->policy.queue, "fifo");
+}
+
+TEST(ParsePoolTest, DecimalPriceIsExactMicroYuan) {
+  StatusOr<PoolFile> file = ParsePool(PoolText(13, "prices = { H100 = 14.5 }"), "t.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const core::Pool& pool = file->pool;
+  const auto& price = pool.providers()[0].price_per_device_hour[TypeId(pool, "H100").value()];
+  ASSERT_TRUE(price.has_value());
+  EXPECT_EQ(price->value(), 14'500'000);  // 14.5 yuan
+}
+
+TEST(ParsePoolTest, DecimalGuaranteedQuotaIsExactMilliDevices) {
+  StatusOr<PoolFile> file =
+      ParsePool(PoolText(30, "quota = { H100 = { guaranteed = 0.5 } }"), "t.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const core::Pool& pool = file->pool;
+  const core::Quota& quota = pool.tenants()[0].quota[TypeId(pool, "H100").value()];
+  EXPECT_EQ(quota.guaranteed.value(), 500);
+  EXPECT_EQ(quota.max.value(), MilliDevices::Max().value());  // no max given
+}
+
+struct BadPool {
+  const char* test_name;
+  int line;                 // line of kPoolLines to replace
+  const char* replacement;  // may span several lines
+  StatusCode code;
+  const char* message;  // must appear in the status message
+};
+
+constexpr StatusCode kInvalid = StatusCode::kInvalidArgument;
+
+// Where errors point today: type errors and unknown keys at the value's line with ".field";
+// range checks at the table's header line with ".field"; errors from core::PoolBuilder at the
+// header line with the builder's own field after ": " (node group header: line 18); errors from
+// PoolBuilder::Build() at no line at all.
+constexpr BadPool kBadPools[] = {
+    {"TomlSyntax", 20, "count = 2 3", kInvalid, "t.toml:20: TOML syntax: "},
+    {"UnknownTopLevelKey", 1, "colour = \"blue\"", kInvalid, "t.toml:1: colour: unknown field"},
+    {"UnknownNodeGroupKey", 25, "colour = \"blue\"", kInvalid,
+     "t.toml:25: providers[0].clusters[0].node_groups[0].colour: unknown field"},
+    {"CountNotAnInteger", 20, "count = \"ten\"", kInvalid,
+     "t.toml:20: providers[0].clusters[0].node_groups[0].count: must be an integer, got the "
+     "string \"ten\""},
+    {"NegativeCount", 20, "count = -1", kInvalid,
+     "t.toml:18: providers[0].clusters[0].node_groups[0]: count: must be in 1..100000, got -1"},
+    {"CountAtInt64Max", 20, "count = 9223372036854775807", kInvalid,
+     "t.toml:18: providers[0].clusters[0].node_groups[0]: count: must be in 1..100000, got "
+     "9223372036854775807"},
+    {"CountBeyondInt64", 20, "count = 9223372036854775808", kInvalid, "t.toml:20: TOML syntax: "},
+    {"UnknownDeviceType", 21, "device_type = \"H200\"", kInvalid,
+     "t.toml:18: providers[0].clusters[0].node_groups[0]: unknown device type 'H200' (known: H100, "
+     "H800, H20, A100, A800, L40S, RTX4090, Ascend910B, MLU370)"},
+    {"ZeroDevicesPerNode", 22, "devices_per_node = 0", kInvalid,
+     "t.toml:18: providers[0].clusters[0].node_groups[0]: devices_per_node: must be in 1..64, "
+     "got 0"},
+    {"NegativeDevicesPerNode", 22, "devices_per_node = -1", kInvalid,
+     "t.toml:18: providers[0].clusters[0].node_groups[0].devices_per_node: must be in 1..64, "
+     "got -1"},
+    {"MissingRegion", 11, "# no region", kInvalid,
+     "t.toml:9: providers[0].region: required field is missing"},
+    {"CloudBackend", 12, "backend = \"cloud\"", kInvalid,
+     "t.toml:12: providers[0].backend: must be managed or delegated, got 'cloud'"},
+    {"PriceForUnknownType", 13, "prices = { H100 = 10, H200 = 12 }", kInvalid,
+     "t.toml:13: providers[0].prices.H200: unknown device type 'H200'"},
+    {"NoPriceForHostedType", 13, "prices = { RTX4090 = 2 }", kInvalid,
+     "t.toml: providers 'p': prices: no price for H100, which it hosts"},
+    {"DuplicateProvider", 26, "[[providers]]\nname = \"p\"\nregion = \"cn-other\"",
+     StatusCode::kAlreadyExists, "t.toml:26: providers[1]: name: duplicate provider 'p'"},
+    {"UnknownQueuePolicy", 7, "queue = \"lottery\"", kInvalid,
+     "t.toml:6: policy.queue: unknown policy 'lottery' (known: fifo, priority, fair_share, las, "
+     "srtf)"},
+    {"UnknownTenantPriorityClass", 29, "priority_classes = [\"urgent\"]", kInvalid,
+     "t.toml:29: tenants[0].priority_classes[0]: unknown priority class 'urgent'"},
+    {"QuotaOnUnknownType", 30, "quota = { H200 = { guaranteed = 8 } }", kInvalid,
+     "t.toml:30: tenants[0].quota.H200: unknown device type 'H200'"},
+    {"QuotaMaxBelowGuaranteed", 30, "quota = { H100 = { guaranteed = 8, max = 4 } }", kInvalid,
+     "t.toml:30: tenants[0].quota.H100"},
+    {"GuaranteedAboveThePool", 30, "quota = { H100 = { guaranteed = 17 } }", kInvalid,
+     "t.toml: tenants: quota.H100.guaranteed adds up to 17 devices, more than the pool's 16"},
+};
+
+class BadPoolTest : public ::testing::TestWithParam<BadPool> {};
+
+TEST_P(BadPoolTest, NamesFileLineAndField) {
+  const BadPool& c = GetParam();
+  StatusOr<PoolFile> file = ParsePool(PoolText(c.line, c.replacement), "t.toml");
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), c.code);
+  EXPECT_THAT(file.status().message(), HasSubstr(c.message));
+}
+
+INSTANTIATE_TEST_SUITE_P(ParsePool, BadPoolTest, ::testing::ValuesIn(kBadPools),
+                         [](const ::testing::TestParamInfo<BadPool>& info) {
+                           return std::string(info.param.test_name);
+                         });
+
+TEST(ReadPoolFileTest, ReadsTheSmallExample) {
+  StatusOr<PoolFile> file = ReadPoolFile("examples/small-pool.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const core::Pool& pool = file->pool;
+  EXPECT_EQ(pool.providers().size(), 2u);
+  EXPECT_EQ(pool.Totals().devices, 136);  // 64 H100 + 24 RTX4090 + 48 Ascend910B
+  EXPECT_EQ(pool.tenants().size(), 3u);
+  EXPECT_EQ(pool.providers()[1].backend, core::BackendKind::kDelegated);
+  EXPECT_EQ(file->policy.queue, "fair_share");
+  EXPECT_EQ(file->policy.placement, "topology_pack");
+  EXPECT_EQ(file->policy.fair_share_half_life.value(), 168 * 3600);
+}
+
+TEST(ReadPoolFileTest, ReadsTheSeedScaleExample) {
+  StatusOr<PoolFile> file = ReadPoolFile("examples/pool.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const core::Pool& pool = file->pool;
+  const core::PoolTotals totals = pool.Totals();
+  EXPECT_EQ(pool.providers().size(), 9u);
+  EXPECT_EQ(totals.devices, 52'400);
+  EXPECT_GT(totals.devices, 50'000);
+  EXPECT_GE(std::count_if(totals.devices_by_type.begin(), totals.devices_by_type.end(),
+                          [](int64_t n) { return n > 0; }),
+            6);
+  EXPECT_GT(totals.Eflops(), 29.0);
+  EXPECT_LT(totals.Eflops(), 31.0);
+  EXPECT_EQ(pool.tenants().size(), 100u);
+}
+
+TEST(ReadPoolFileTest, MissingFileIsNotFoundNamingThePath) {
+  StatusOr<PoolFile> file = ReadPoolFile("examples/no-such-pool.toml");
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(file.status().message(), HasSubstr("examples/no-such-pool.toml"));
+}
+
+}  // namespace
+}  // namespace suanpan::config
