@@ -120,6 +120,32 @@ class Round {
     return out;
   }
 
+  // A placement that failed in a segment fails again for as many or more workers of the same
+  // shape until the segment gains capacity (only preemption does, within a round). The memo
+  // turns the re-tries of a long queue of similar jobs into O(1) look-ups.
+  struct ShapeKey {
+    uint32_t segment;
+    int devices;
+    int64_t fraction, cpu, memory;
+    bool excluded;
+    auto operator<=>(const ShapeKey&) const = default;
+  };
+  ShapeKey KeyOf(const core::JobSpec& job, SegmentId s, bool excluded) const {
+    return {s.value(), job.worker.devices, job.worker.fraction.value(), job.worker.cpu.value(),
+            job.worker.memory.value(), excluded};
+  }
+  bool KnownToFail(const core::JobSpec& job, SegmentId s, bool excluded) const {
+    auto it = failed_.find(KeyOf(job, s, excluded));
+    return it != failed_.end() && job.workers >= it->second;
+  }
+  void RememberFailure(const core::JobSpec& job, SegmentId s, bool excluded) {
+    auto [it, inserted] = failed_.emplace(KeyOf(job, s, excluded), job.workers);
+    if (!inserted) it->second = std::min(it->second, job.workers);
+  }
+  void ForgetFailures(SegmentId s) {
+    std::erase_if(failed_, [&](const auto& e) { return e.first.segment == s.value(); });
+  }
+
   bool MayFitNow(const core::JobSpec& job, const Segment& seg) const {
     if (job.worker.fractional()) return seg.free_whole > 0 || !seg.partial.empty();
     return seg.free_whole >= NeedWhole(job);
@@ -257,6 +283,7 @@ class Round {
     for (const Candidate& c : admitted) {
       if (!MayFitNow(job, state_.segment(c.segment))) continue;
       const bool keep_off = reservation_ && !EndsBefore(job, reservation_->start);
+      if (KnownToFail(job, c.segment, keep_off)) continue;
       if (auto alloc = TryPlace(job, c, keep_off)) {
         const bool backfilled = reservation_ && !keep_off && c.segment == reservation_->segment;
         std::string where = Where(*alloc);
@@ -264,9 +291,14 @@ class Round {
                                                  : "placed: ") + where);
         return;
       }
-      if (keep_off) {
+      RememberFailure(job, c.segment, keep_off);
+      if (keep_off && !KnownToFail(job, c.segment, false)) {
         const size_t mark = state_.Mark();
-        if (TryPlace(job, c, false)) blocked_by_reservation = true;
+        if (TryPlace(job, c, false)) {
+          blocked_by_reservation = true;
+        } else {
+          RememberFailure(job, c.segment, false);
+        }
         state_.Rollback(mark);
       }
     }
@@ -325,7 +357,18 @@ class Round {
     }
   }
 
-  std::string CapacityReason(const core::JobSpec& job, const std::vector<Candidate>& cands) const {
+  // Cached per (shape, types) within the round: formatting a reason for each of thousands of
+  // waiting jobs would cost more than deciding about them.
+  const std::string& CapacityReason(const core::JobSpec& job, const std::vector<Candidate>& cands) {
+    std::string key = fmt::format("{}/{}/{}/{}", job.workers, job.worker.devices,
+                                  job.worker.fraction.value(), TypeList(pool_, job));
+    auto it = capacity_reasons_.find(key);
+    if (it != capacity_reasons_.end()) return it->second;
+    return capacity_reasons_[key] = FormatCapacityReason(job, cands);
+  }
+
+  std::string FormatCapacityReason(const core::JobSpec& job,
+                                   const std::vector<Candidate>& cands) const {
     int64_t best_free = -1;
     SegmentId best;
     for (const Candidate& c : cands) {
@@ -507,6 +550,7 @@ class Round {
       ++decisions_.preemptions;
       preempted_.insert(v.id.value());
       state_.Give(v.tenant, r->allocation);
+      ForgetFailures(r->allocation.segment);
     }
     auto alloc = TryPlace(job, *best->candidate,
                           reservation_ && !EndsBefore(job, reservation_->start));
@@ -537,6 +581,8 @@ class Round {
     std::vector<Candidate> candidates;
   };
   std::vector<Estimate> estimates_;
+  std::map<ShapeKey, int> failed_;  // ShapeKey -> fewest workers that failed
+  std::map<std::string, std::string> capacity_reasons_;
 };
 
 }  // namespace

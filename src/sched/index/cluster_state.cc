@@ -120,36 +120,36 @@ void ClusterState::SetFreeWhole(NodeId node, int new_free) {
   node_free_whole_[n] = new_free;
 }
 
-void ClusterState::SetDeviceFree(NodeId node, int device, int64_t new_free) {
+int ClusterState::SetDeviceFree(NodeId node, int device, int64_t new_free) {
   const uint32_t n = node.value();
   int64_t& slot = device_free_[device_offset_[n] + device];
   const int64_t old_free = slot;
-  if (old_free == new_free) return;
-  SP_CHECK(new_free >= 0 && new_free <= kMilliPerDevice) << "device share out of range";
+  if (old_free == new_free) return 0;
   Segment& seg = segments_[node_segment_[n].value()];
   if (old_free > 0 && old_free < kMilliPerDevice) seg.partial.erase({old_free, n, device});
   if (new_free > 0 && new_free < kMilliPerDevice) seg.partial.insert({new_free, n, device});
-  int whole = node_free_whole_[n];
-  if (old_free == kMilliPerDevice) --whole;
-  if (new_free == kMilliPerDevice) ++whole;
   slot = new_free;
-  SetFreeWhole(node, whole);
+  return (new_free == kMilliPerDevice) - (old_free == kMilliPerDevice);
 }
 
+// The node's whole-free count moves once per worker (not per device): one bucket move and one
+// counter update per level, whatever the worker's size.
 void ClusterState::Apply(TenantId tenant, const Allocation& alloc, int sign) {
   const DeviceTypeId type = segments_[alloc.segment.value()].type;
   int64_t milli = 0;
   for (const WorkerPlacement& w : alloc.workers) {
     const uint32_t n = w.node.value();
+    int whole_delta = 0;
     for (uint64_t bits = w.devices; bits != 0; bits &= bits - 1) {
       const int d = std::countr_zero(bits);
       const int64_t cur = device_free_[device_offset_[n] + d];
       const int64_t next = cur - sign * w.per_device.value();
       SP_CHECK(next >= 0 && next <= kMilliPerDevice)
           << "allocation does not match free devices on node " << n << " device " << d;
-      SetDeviceFree(w.node, d, next);
+      whole_delta += SetDeviceFree(w.node, d, next);
       milli += w.per_device.value();
     }
+    SetFreeWhole(w.node, node_free_whole_[n] + whole_delta);
     node_cpu_[n] -= w.cpu * sign;
     node_memory_[n] -= w.memory * sign;
     SP_CHECK(node_cpu_[n].value() >= 0 && node_memory_[n].value() >= 0) << "cpu/memory overdrawn";

@@ -160,7 +160,9 @@ class ClusterState {
   };
   int64_t Capacity(const std::vector<int32_t>& counts, size_t unit, int d) const;
   void SetFreeWhole(NodeId node, int new_free);
-  void SetDeviceFree(NodeId node, int device, int64_t new_free);
+  // Sets one device's free share and its partial index; returns the change (-1, 0, +1) in the
+  // node's whole free devices, for the caller to apply once per worker.
+  int SetDeviceFree(NodeId node, int device, int64_t new_free);
   void Apply(TenantId tenant, const Allocation& alloc, int sign);
 
   const core::Pool& pool_;
