@@ -55,8 +55,8 @@ void BM_PlaceFromEmpty(benchmark::State& st, std::string queue, std::string plac
     decisions = static_cast<int64_t>(d.items.size());
     benchmark::DoNotOptimize(d);
   }
-  st.counters["decisions/s"] =
-      benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["decisions/s"] = benchmark::Counter(static_cast<double>(decisions),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
   st.counters["placements/s"] =
       benchmark::Counter(static_cast<double>(binds), benchmark::Counter::kIsIterationInvariantRate);
   st.counters["placed"] = static_cast<double>(binds);
@@ -77,7 +77,8 @@ void BM_PlaceChurn(benchmark::State& st, std::string queue, std::string placemen
     std::deque<core::JobId> started;
     binds = 0;
     for (size_t next = 0; next < n || !waiting.empty();) {
-      for (size_t k = 0; k < 500 && next < n; ++k) waiting.push_back({&jobs[next++], 0, Seconds(0)});
+      for (size_t k = 0; k < 500 && next < n; ++k)
+        waiting.push_back({&jobs[next++], 0, Seconds(0)});
       sched::Decisions d = scheduler.Schedule(state, waiting, Time(static_cast<int64_t>(next)));
       sched::ApplyDecisions(state, d, waiting, Time(static_cast<int64_t>(next)));
       std::erase_if(waiting, [&](const sched::QueuedJob& q) {
@@ -183,16 +184,15 @@ void BM_DecisionAfterSubmit(benchmark::State& st, std::string queue, std::string
     const auto t0 = std::chrono::steady_clock::now();
     sched::Decisions d = warm.scheduler_.Schedule(warm.state_, q, Time(0));
     sched::ApplyDecisions(warm.state_, d, q, Time(0));
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     st.PauseTiming();
     warm.Undo(d);
     st.ResumeTiming();
   }
   Percentiles(st, us);
-  st.counters["utilization_%"] =
-      100.0 * static_cast<double>(warm.Allocated()) /
-      static_cast<double>(warm.pool_.Totals().devices * kMilliPerDevice);
+  st.counters["utilization_%"] = 100.0 * static_cast<double>(warm.Allocated()) /
+                                 static_cast<double>(warm.pool_.Totals().devices * kMilliPerDevice);
 }
 
 void BM_DecisionAfterFinish(benchmark::State& st, std::string queue, std::string placement) {
@@ -213,8 +213,8 @@ void BM_DecisionAfterFinish(benchmark::State& st, std::string queue, std::string
     warm.state_.Finish(victim.spec->id);
     sched::Decisions d = warm.scheduler_.Schedule(warm.state_, q, Time(0));
     sched::ApplyDecisions(warm.state_, d, q, Time(0));
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     st.PauseTiming();
     warm.Undo(d);
     warm.state_.Start(victim);
@@ -224,21 +224,34 @@ void BM_DecisionAfterFinish(benchmark::State& st, std::string queue, std::string
 }
 
 BENCHMARK_CAPTURE(BM_PlaceFromEmpty, fifo_best_fit, "fifo", "best_fit")
-    ->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK_CAPTURE(BM_PlaceFromEmpty, fair_share_topology_pack, "fair_share", "topology_pack")
-    ->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK_CAPTURE(BM_PlaceFromEmpty, fifo_frag_aware, "fifo", "frag_aware")
-    ->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK_CAPTURE(BM_PlaceChurn, fair_share_topology_pack, "fair_share", "topology_pack")
-    ->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 BENCHMARK_CAPTURE(BM_PlaceChurn, fifo_best_fit, "fifo", "best_fit")
-    ->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 BENCHMARK_CAPTURE(BM_DecisionAfterSubmit, fair_share_topology_pack, "fair_share", "topology_pack")
-    ->Iterations(2000)->Unit(benchmark::kMicrosecond);
+    ->Iterations(2000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DecisionAfterFinish, fair_share_topology_pack, "fair_share", "topology_pack")
-    ->Iterations(2000)->Unit(benchmark::kMicrosecond);
+    ->Iterations(2000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DecisionAfterSubmit, fifo_best_fit, "fifo", "best_fit")
-    ->Iterations(2000)->Unit(benchmark::kMicrosecond);
+    ->Iterations(2000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace suanpan::bench

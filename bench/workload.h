@@ -12,8 +12,8 @@
 
 namespace suanpan::bench {
 
-inline std::vector<core::JobSpec> SyntheticJobs(const core::Pool& pool, size_t count,
-                                                uint64_t seed, uint64_t first_id = 1) {
+inline std::vector<core::JobSpec> SyntheticJobs(const core::Pool& pool, size_t count, uint64_t seed,
+                                                uint64_t first_id = 1) {
   std::mt19937_64 rng(seed);
   std::vector<core::DeviceTypeId> types;
   for (size_t t = 0; t < pool.catalog().size(); ++t) {

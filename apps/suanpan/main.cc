@@ -1,8 +1,9 @@
 // suanpan: one binary, subcommands. Today: `plan` (one scheduling round on a pool file).
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <unistd.h>
 
 #include "cli/plan.h"
 

@@ -28,8 +28,8 @@ struct Voidify {
 
 }  // namespace suanpan::internal
 
-#define SP_CHECK(condition)                \
-  (condition) ? (void)0                    \
+#define SP_CHECK(condition)                      \
+  (condition) ? (void)0                          \
               : ::suanpan::internal::Voidify() & \
                     ::suanpan::internal::CheckFailure(__FILE__, __LINE__, #condition)
 

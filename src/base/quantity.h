@@ -66,8 +66,8 @@ inline std::optional<int64_t> CheckedAdd(int64_t a, int64_t b) {
 // Cost of holding `share` for `duration` at `price_per_device_hour`, rounded down to a micro-yuan.
 // Exact: the product is formed in 128 bits. 1 device-hour at 12.5 yuan = 12,500,000 micro-yuan.
 inline MicroYuan CostOf(MicroYuan price_per_device_hour, MilliDevices share, Seconds duration) {
-  __int128 p = static_cast<__int128>(price_per_device_hour.value()) * share.value() *
-               duration.value();
+  __int128 p =
+      static_cast<__int128>(price_per_device_hour.value()) * share.value() * duration.value();
   return MicroYuan(static_cast<int64_t>(p / (kMilliPerDevice * 3600)));
 }
 

@@ -57,7 +57,7 @@ Status InternalError(std::string message);
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     SP_CHECK(!status_.ok()) << "StatusOr constructed from an OK status without a value";
   }
@@ -91,10 +91,10 @@ class [[nodiscard]] StatusOr {
 #define SP_STATUS_CONCAT_INNER(a, b) a##b
 #define SP_STATUS_CONCAT(a, b) SP_STATUS_CONCAT_INNER(a, b)
 
-#define SP_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::suanpan::Status sp_status_ = (expr);       \
-    if (!sp_status_.ok()) return sp_status_;     \
+#define SP_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::suanpan::Status sp_status_ = (expr);   \
+    if (!sp_status_.ok()) return sp_status_; \
   } while (false)
 
 #define SP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -152,8 +152,9 @@ int RunPlan(const PlanOptions& options, std::FILE* out, std::FILE* err) {
   }
 
   const size_t width = TerminalWidth(out);
-  fmt::print(out, "Pool {}: {} providers, {} clusters, {} nodes, {} accelerators, {:.2f} EFLOPS "
-                  "(peak dense FP16/BF16)\n\n",
+  fmt::print(out,
+             "Pool {}: {} providers, {} clusters, {} nodes, {} accelerators, {:.2f} EFLOPS "
+             "(peak dense FP16/BF16)\n\n",
              options.pool_path, pool.providers().size(), pool.clusters().size(),
              Thousands(totals.nodes), Thousands(totals.devices), totals.Eflops());
   Table types({"TYPE", "VENDOR", "DEVICES", "PFLOPS", "ALLOCATED", "USE"},
@@ -200,8 +201,8 @@ int RunPlan(const PlanOptions& options, std::FILE* out, std::FILE* err) {
   for (const auto& d : decisions.items) {
     if (d.kind == sched::DecisionKind::kBind) rows.push_back(&d);
   }
-  const size_t shown = options.limit > 0 ? std::min<size_t>(options.limit, rows.size())
-                                         : rows.size();
+  const size_t shown =
+      options.limit > 0 ? std::min<size_t>(options.limit, rows.size()) : rows.size();
   for (size_t i = 0; i < shown; ++i) {
     const sched::Decision& d = *rows[i];
     const core::JobSpec& j = *by_id.at(d.job.value());

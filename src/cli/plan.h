@@ -12,7 +12,7 @@ namespace suanpan::cli {
 struct PlanOptions {
   std::string pool_path;
   std::string jobs_path;
-  std::string policy;  // "queue/placement", empty: the pool file's [policy]
+  std::string policy;            // "queue/placement", empty: the pool file's [policy]
   std::string output = "table";  // table | json
   std::optional<int64_t> now;    // default: the latest submit time
   int limit = 40;                // rows of the job table; 0: all

@@ -26,6 +26,8 @@ StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 StatusOr<int64_t> ParseFixed(std::string_view text, int64_t scale) {
+  // value = whole + frac / 10^k, exactly; the result whole * scale + frac * scale / 10^k must be
+  // an integer (1.5 GiB = 1536 MiB; 0.0001 GiB is not a whole MiB).
   if (text.empty()) return InvalidArgumentError("empty number");
   size_t i = 0;
   bool negative = false;
@@ -54,33 +56,44 @@ StatusOr<int64_t> ParseFixed(std::string_view text, int64_t scale) {
         return InvalidArgumentError(fmt::format("'{}' is too large", text));
       }
       whole = *m;
-    } else {
-      if (frac_scale >= scale) {
-        if (digit != 0) {
-          return InvalidArgumentError(
-              fmt::format("'{}' has more decimals than the unit allows (1/{})", text, scale));
-        }
-        continue;
-      }
+    } else if (frac_scale < 1'000'000'000) {
       frac = frac * 10 + digit;
       frac_scale *= 10;
+    } else if (digit != 0) {
+      return InvalidArgumentError(fmt::format("'{}' has more than 9 decimals", text));
     }
   }
   if (!digits) return InvalidArgumentError(fmt::format("'{}' is not a decimal number", text));
   auto scaled = CheckedMul(whole, scale);
+  const __int128 part = static_cast<__int128>(frac) * scale;
+  if (part % frac_scale != 0) {
+    return InvalidArgumentError(
+        fmt::format("'{}' is not a whole number of units (1/{} each)", text, scale));
+  }
   if (!scaled) return InvalidArgumentError(fmt::format("'{}' is too large", text));
-  auto total = CheckedAdd(*scaled, frac * (scale / frac_scale));
+  auto total = CheckedAdd(*scaled, static_cast<int64_t>(part / frac_scale));
   if (!total) return InvalidArgumentError(fmt::format("'{}' is too large", text));
   return negative ? -*total : *total;
 }
 
 namespace {
 
-constexpr std::string_view kColumns[] = {
-    "name",           "tenant",         "kind",           "workers",
-    "devices_per_worker", "device_types", "priority_class", "preemptible",
-    "submit_time",    "runtime_estimate", "runtime_limit", "cpu_per_worker",
-    "memory_gib_per_worker", "checkpoint_interval", "restore_cost", "datasets"};
+constexpr std::string_view kColumns[] = {"name",
+                                         "tenant",
+                                         "kind",
+                                         "workers",
+                                         "devices_per_worker",
+                                         "device_types",
+                                         "priority_class",
+                                         "preemptible",
+                                         "submit_time",
+                                         "runtime_estimate",
+                                         "runtime_limit",
+                                         "cpu_per_worker",
+                                         "memory_gib_per_worker",
+                                         "checkpoint_interval",
+                                         "restore_cost",
+                                         "datasets"};
 constexpr std::string_view kRequired[] = {"name", "tenant", "workers", "devices_per_worker",
                                           "device_types"};
 
@@ -98,7 +111,8 @@ std::vector<std::string_view> Split(std::string_view line, char sep) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -203,9 +217,9 @@ StatusOr<JobList> ParseJobs(std::string_view text, std::string_view file, const 
     if (!kind.empty()) {
       auto k = core::ParseJobKind(kind);
       if (!k) {
-        return row.Error("kind", fmt::format(
-                                     "must be training, batch, inference or interactive, got '{}'",
-                                     kind));
+        return row.Error(
+            "kind",
+            fmt::format("must be training, batch, inference or interactive, got '{}'", kind));
       }
       job.kind = *k;
     }
@@ -248,16 +262,23 @@ StatusOr<JobList> ParseJobs(std::string_view text, std::string_view file, const 
       if (!tenant_info.priority_classes.empty() &&
           std::find(tenant_info.priority_classes.begin(), tenant_info.priority_classes.end(),
                     cls) == tenant_info.priority_classes.end()) {
-        return row.Error("priority_class", fmt::format("tenant '{}' may not use class '{}'",
-                                                       tenant_info.name, cls));
+        return row.Error("priority_class",
+                         fmt::format("tenant '{}' may not use class '{}'", tenant_info.name, cls));
       }
       job.priority = pc->value;
       job.preemptible = pc->preemptible;
     }
+    // A job may volunteer to be preemptible; it may not shield itself when its class is
+    // preemptible (that would let any tenant opt out of preemption).
     const std::string_view preemptible = row.Get("preemptible");
     if (preemptible == "true") {
       job.preemptible = true;
     } else if (preemptible == "false") {
+      if (job.preemptible && !cls.empty()) {
+        return row.Error("preemptible", fmt::format("false is not allowed: class '{}' is "
+                                                    "preemptible",
+                                                    cls));
+      }
       job.preemptible = false;
     } else if (!preemptible.empty()) {
       return row.Error("preemptible", fmt::format("must be true or false, got '{}'", preemptible));

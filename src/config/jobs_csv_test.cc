@@ -164,7 +164,7 @@ constexpr BadJobs kBadJobs[] = {
     {"SixtyFiveDevices", nullptr, "j1,a,1,65,H100,,,\n",
      "j.csv:2: devices_per_worker: must be at most 64, got 65"},
     {"TooFineAFraction", nullptr, "j1,a,1,0.0001,RTX4090,,,\n",
-     "j.csv:2: devices_per_worker: '0.0001' has more decimals than the unit allows (1/1000)"},
+     "j.csv:2: devices_per_worker: '0.0001' is not a whole number of units (1/1000 each)"},
     {"ZeroWorkers", nullptr, "j1,a,0,8,H100,,,\n", "j.csv:2: workers: must be in 1..100000, got 0"},
     {"ClassNotAllowedForTenant", nullptr, "j1,b,1,8,H100,high,,\n",
      "j.csv:2: priority_class: tenant 'b' may not use class 'high'"},
@@ -176,7 +176,7 @@ constexpr BadJobs kBadJobs[] = {
      "j.csv:2: runtime_estimate: must be in 1..315360000, got 0"},
     // From core::ValidateJob: 5 x 8 = 40 devices > the 32 H100 of the largest cluster.
     {"GangLargerThanAnyCluster", nullptr, "j1,a,5,8,H100,,,\n",
-     "j.csv:2: workers: 5 x 8 devices is larger than any cluster"},
+     "j.csv:2: workers: 5 workers of 8 devices fit no cluster of an acceptable type"},
     {"FractionForAGang", nullptr, "j1,a,2,0.5,RTX4090,,,\n",
      "j.csv:2: devices_per_worker: a fraction of a device is only for a single worker, got 2 "
      "workers"},
@@ -222,7 +222,7 @@ TEST(ParseFixedTest, ReadsDecimalsExactly) {
 }
 
 TEST(ParseFixedTest, RejectsMoreDecimalsThanTheUnit) {
-  EXPECT_EQ(FixedError("1.0001", 1000), "'1.0001' has more decimals than the unit allows (1/1000)");
+  EXPECT_EQ(FixedError("1.0001", 1000), "'1.0001' is not a whole number of units (1/1000 each)");
 }
 
 TEST(ParseFixedTest, RejectsExponentsAndSigns) {
@@ -242,7 +242,7 @@ TEST(ParseFixedTest, RejectsOverflow) {
 
 // Disabled: ParseFixed divides `scale` by a power of ten, which is exact only when `scale` is one.
 // The pool file reads memory_gib with scale 1024, so 1.5 GiB gives 1534 MiB instead of 1536.
-TEST(ParseFixedTest, DISABLED_BinaryScaleIsExact) {
+TEST(ParseFixedTest, BinaryScaleIsExact) {
   EXPECT_EQ(FixedOrDie("1.5", 1024), 1536);
   EXPECT_EQ(FixedOrDie("0.25", 1024), 256);
 }

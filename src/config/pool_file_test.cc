@@ -114,10 +114,9 @@ struct BadPool {
 
 constexpr StatusCode kInvalid = StatusCode::kInvalidArgument;
 
-// Where errors point today: type errors and unknown keys at the value's line with ".field";
-// range checks at the table's header line with ".field"; errors from core::PoolBuilder at the
-// header line with the builder's own field after ": " (node group header: line 18); errors from
-// PoolBuilder::Build() at no line at all.
+// Every error points at the line of the value at fault and names it by its full path
+// ("providers[0].clusters[0].node_groups[0].count"); checks that span entities (a price for a
+// hosted type, guaranteed quotas adding up beyond the pool) point at the entry that tips them.
 constexpr BadPool kBadPools[] = {
     {"TomlSyntax", 20, "count = 2 3", kInvalid, "t.toml:20: TOML syntax: "},
     {"UnknownTopLevelKey", 1, "colour = \"blue\"", kInvalid, "t.toml:1: colour: unknown field"},
@@ -127,19 +126,19 @@ constexpr BadPool kBadPools[] = {
      "t.toml:20: providers[0].clusters[0].node_groups[0].count: must be an integer, got the "
      "string \"ten\""},
     {"NegativeCount", 20, "count = -1", kInvalid,
-     "t.toml:18: providers[0].clusters[0].node_groups[0]: count: must be in 1..100000, got -1"},
+     "t.toml:20: providers[0].clusters[0].node_groups[0].count: must be in 1..100000, got -1"},
     {"CountAtInt64Max", 20, "count = 9223372036854775807", kInvalid,
-     "t.toml:18: providers[0].clusters[0].node_groups[0]: count: must be in 1..100000, got "
+     "t.toml:20: providers[0].clusters[0].node_groups[0].count: must be in 1..100000, got "
      "9223372036854775807"},
     {"CountBeyondInt64", 20, "count = 9223372036854775808", kInvalid, "t.toml:20: TOML syntax: "},
     {"UnknownDeviceType", 21, "device_type = \"H200\"", kInvalid,
-     "t.toml:18: providers[0].clusters[0].node_groups[0]: unknown device type 'H200' (known: H100, "
-     "H800, H20, A100, A800, L40S, RTX4090, Ascend910B, MLU370)"},
+     "t.toml:21: providers[0].clusters[0].node_groups[0].device_type: unknown device type 'H200' "
+     "(known: H100, H800, H20, A100, A800, L40S, RTX4090, Ascend910B, MLU370)"},
     {"ZeroDevicesPerNode", 22, "devices_per_node = 0", kInvalid,
-     "t.toml:18: providers[0].clusters[0].node_groups[0]: devices_per_node: must be in 1..64, "
+     "t.toml:22: providers[0].clusters[0].node_groups[0].devices_per_node: must be in 1..64, "
      "got 0"},
     {"NegativeDevicesPerNode", 22, "devices_per_node = -1", kInvalid,
-     "t.toml:18: providers[0].clusters[0].node_groups[0].devices_per_node: must be in 1..64, "
+     "t.toml:22: providers[0].clusters[0].node_groups[0].devices_per_node: must be in 1..64, "
      "got -1"},
     {"MissingRegion", 11, "# no region", kInvalid,
      "t.toml:9: providers[0].region: required field is missing"},
@@ -148,20 +147,22 @@ constexpr BadPool kBadPools[] = {
     {"PriceForUnknownType", 13, "prices = { H100 = 10, H200 = 12 }", kInvalid,
      "t.toml:13: providers[0].prices.H200: unknown device type 'H200'"},
     {"NoPriceForHostedType", 13, "prices = { RTX4090 = 2 }", kInvalid,
-     "t.toml: providers 'p': prices: no price for H100, which it hosts"},
+     "t.toml:21: providers[0].clusters[0].node_groups[0].device_type: provider 'p' has no price "
+     "for H100"},
     {"DuplicateProvider", 26, "[[providers]]\nname = \"p\"\nregion = \"cn-other\"",
-     StatusCode::kAlreadyExists, "t.toml:26: providers[1]: name: duplicate provider 'p'"},
+     StatusCode::kAlreadyExists, "t.toml:27: providers[1].name: duplicate provider 'p'"},
     {"UnknownQueuePolicy", 7, "queue = \"lottery\"", kInvalid,
-     "t.toml:6: policy.queue: unknown policy 'lottery' (known: fifo, priority, fair_share, las, "
+     "t.toml:7: policy.queue: unknown policy 'lottery' (known: fifo, priority, fair_share, las, "
      "srtf)"},
     {"UnknownTenantPriorityClass", 29, "priority_classes = [\"urgent\"]", kInvalid,
      "t.toml:29: tenants[0].priority_classes[0]: unknown priority class 'urgent'"},
     {"QuotaOnUnknownType", 30, "quota = { H200 = { guaranteed = 8 } }", kInvalid,
      "t.toml:30: tenants[0].quota.H200: unknown device type 'H200'"},
     {"QuotaMaxBelowGuaranteed", 30, "quota = { H100 = { guaranteed = 8, max = 4 } }", kInvalid,
-     "t.toml:30: tenants[0].quota.H100"},
+     "t.toml:30: tenants[0].quota.H100.max: 4 is below guaranteed 8"},
     {"GuaranteedAboveThePool", 30, "quota = { H100 = { guaranteed = 17 } }", kInvalid,
-     "t.toml: tenants: quota.H100.guaranteed adds up to 17 devices, more than the pool's 16"},
+     "t.toml:30: tenants[0].quota.H100.guaranteed: the tenants' guaranteed H100 adds up to 17 "
+     "devices here, more than the pool's 16"},
 };
 
 class BadPoolTest : public ::testing::TestWithParam<BadPool> {};

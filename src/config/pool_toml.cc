@@ -23,9 +23,27 @@ class Walker {
     return InvalidArgumentError(
         fmt::format("{}:{}: {}: {}", file_, node.source().begin.line, path, message));
   }
+  // An error about `field` of `table`: reported at the field's own line when it is present.
+  Status FieldError(const toml::node& table, std::string_view path, std::string_view field,
+                    std::string message) const {
+    const toml::node* at = &table;
+    if (const toml::table* t = table.as_table()) {
+      if (const toml::node* n = t->get(field)) at = n;
+    }
+    return InvalidArgumentError(
+        fmt::format("{}:{}: {}.{}: {}", file_, at->source().begin.line, path, field, message));
+  }
+  // Adds file:line and the path to an error from the core builders. Their messages start with
+  // the field they are about ("count: must be in 1..100000, got 0"); that field's line is used.
   Status Wrap(const toml::node& node, std::string_view path, const Status& s) const {
-    return Status(s.code(),
-                  fmt::format("{}:{}: {}: {}", file_, node.source().begin.line, path, s.message()));
+    const std::string& m = s.message();
+    const size_t colon = m.find(": ");
+    if (colon != std::string::npos && colon > 0 &&
+        m.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == colon) {
+      Status e = FieldError(node, path, m.substr(0, colon), m.substr(colon + 2));
+      return Status(s.code(), e.message());
+    }
+    return Status(s.code(), fmt::format("{}:{}: {}: {}", file_, node.source().begin.line, path, m));
   }
   std::string_view file() const { return file_; }
 
@@ -99,6 +117,7 @@ class Fields {
       const double d = *n.value<double>();
       if (!std::isfinite(d)) return w_.Error(n, path, "must be a finite number");
       text = fmt::format("{}", d);  // shortest form that reads back as d: 14.5 -> "14.5"
+      if (text.find_first_of("eE") != std::string::npos) text = fmt::format("{:.9f}", d);
     } else {
       return w_.Error(n, path, TypeError("a number", n));
     }
@@ -147,13 +166,27 @@ class Fields {
   static std::string TypeError(std::string_view want, const toml::node& n) {
     std::string got;
     switch (n.type()) {
-      case toml::node_type::string: got = fmt::format("the string \"{}\"", *n.value<std::string_view>()); break;
-      case toml::node_type::integer: got = fmt::format("the integer {}", *n.value<int64_t>()); break;
-      case toml::node_type::floating_point: got = fmt::format("the number {}", *n.value<double>()); break;
-      case toml::node_type::boolean: got = *n.value<bool>() ? "true" : "false"; break;
-      case toml::node_type::table: got = "a table"; break;
-      case toml::node_type::array: got = "an array"; break;
-      default: got = "a date or time"; break;
+      case toml::node_type::string:
+        got = fmt::format("the string \"{}\"", *n.value<std::string_view>());
+        break;
+      case toml::node_type::integer:
+        got = fmt::format("the integer {}", *n.value<int64_t>());
+        break;
+      case toml::node_type::floating_point:
+        got = fmt::format("the number {}", *n.value<double>());
+        break;
+      case toml::node_type::boolean:
+        got = *n.value<bool>() ? "true" : "false";
+        break;
+      case toml::node_type::table:
+        got = "a table";
+        break;
+      case toml::node_type::array:
+        got = "an array";
+        break;
+      default:
+        got = "a date or time";
+        break;
     }
     return fmt::format("must be {}, got {}", want, got);
   }
@@ -174,9 +207,9 @@ Status ReadPolicy(const Walker& w, const toml::table& t, sched::PolicyConfig& po
                       f.Fixed("fair_share_half_life_hours", 1000,
                               policy.fair_share_half_life.value() * 1000 / 3600));
   if (half_life_milli_hours <= 0 || half_life_milli_hours > int64_t{1'000'000'000}) {
-    return w.Error(t, "policy.fair_share_half_life_hours",
-                   fmt::format("must be in (0, 1000000] hours, got {}",
-                               static_cast<double>(half_life_milli_hours) / 1000));
+    return w.FieldError(t, "policy", "fair_share_half_life_hours",
+                        fmt::format("must be in (0, 1000000] hours, got {}",
+                                    static_cast<double>(half_life_milli_hours) / 1000));
   }
   policy.fair_share_half_life = Seconds(half_life_milli_hours * 3600 / 1000);
   SP_ASSIGN_OR_RETURN(const toml::array* limits, f.Array("las_thresholds_device_seconds"));
@@ -193,14 +226,17 @@ Status ReadPolicy(const Walker& w, const toml::table& t, sched::PolicyConfig& po
   }
   SP_ASSIGN_OR_RETURN(int64_t depth, f.Int("estimate_depth", policy.estimate_depth));
   if (depth < 0 || depth > 100'000) {
-    return w.Error(t, "policy.estimate_depth", fmt::format("must be in 0..100000, got {}", depth));
+    return w.FieldError(t, "policy", "estimate_depth",
+                        fmt::format("must be in 0..100000, got {}", depth));
   }
   policy.estimate_depth = static_cast<int>(depth);
   SP_RETURN_IF_ERROR(f.Finish());
   Status s = sched::ValidatePolicyConfig(policy);
   if (!s.ok()) {
-    return InvalidArgumentError(fmt::format("{}:{}: {}", w.file(), t.source().begin.line,
-                                            s.message()));
+    // "policy.queue: unknown policy ..." -> at the line of `queue`.
+    std::string_view m = s.message();
+    if (m.starts_with("policy.")) m.remove_prefix(7);
+    return w.Wrap(t, "policy", Status(s.code(), std::string(m)));
   }
   return OkStatus();
 }
@@ -223,8 +259,8 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
     SP_ASSIGN_OR_RETURN(t.fp16_gflops, f.Fixed("fp16_tflops", 1000));
     SP_ASSIGN_OR_RETURN(int64_t domain, f.Int("interconnect_domain", 1));
     if (domain < 1 || domain > 1024) {
-      return w.Error(*types[i], path + ".interconnect_domain",
-                     fmt::format("must be in 1..1024, got {}", domain));
+      return w.FieldError(*types[i], path, "interconnect_domain",
+                          fmt::format("must be in 1..1024, got {}", domain));
     }
     t.interconnect_domain = static_cast<int>(domain);
     SP_ASSIGN_OR_RETURN(t.interconnect, f.String("interconnect", ""));
@@ -243,8 +279,8 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
     SP_ASSIGN_OR_RETURN(bool preemptible, f.Bool("preemptible", true));
     SP_RETURN_IF_ERROR(f.Finish());
     if (value < -1'000'000 || value > 1'000'000) {
-      return w.Error(*classes[i], path + ".value",
-                     fmt::format("must be in -1000000..1000000, got {}", value));
+      return w.FieldError(*classes[i], path, "value",
+                          fmt::format("must be in -1000000..1000000, got {}", value));
     }
     Status s = builder.AddPriorityClass(std::move(name), static_cast<int>(value), preemptible);
     if (!s.ok()) return w.Wrap(*classes[i], path, s);
@@ -266,8 +302,8 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
     SP_ASSIGN_OR_RETURN(std::string backend_name, f.String("backend", "managed"));
     auto backend = core::ParseBackendKind(backend_name);
     if (!backend) {
-      return w.Error(*f.Get("backend"), path + ".backend",
-                     fmt::format("must be managed or delegated, got '{}'", backend_name));
+      return w.FieldError(pt, path, "backend",
+                          fmt::format("must be managed or delegated, got '{}'", backend_name));
     }
     auto provider = builder.AddProvider(std::move(name), std::move(region), *backend);
     if (!provider.ok()) return w.Wrap(pt, path, provider.status());
@@ -283,7 +319,8 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
     }
 
     SP_ASSIGN_OR_RETURN(auto clusters, f.Tables("clusters"));
-    if (clusters.empty()) return w.Error(pt, path + ".clusters", "at least one cluster is required");
+    if (clusters.empty())
+      return w.FieldError(pt, path, "clusters", "at least one cluster is required");
     for (size_t j = 0; j < clusters.size(); ++j) {
       const std::string cpath = fmt::format("{}.clusters[{}]", path, j);
       const toml::table& ct = *clusters[j];
@@ -292,19 +329,19 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
       SP_ASSIGN_OR_RETURN(int64_t per_switch, cf.Int("nodes_per_switch", 32));
       SP_ASSIGN_OR_RETURN(int64_t per_block, cf.Int("switches_per_block", 8));
       if (per_switch < 1 || per_switch > 4096) {
-        return w.Error(ct, cpath + ".nodes_per_switch",
-                       fmt::format("must be in 1..4096, got {}", per_switch));
+        return w.FieldError(ct, cpath, "nodes_per_switch",
+                            fmt::format("must be in 1..4096, got {}", per_switch));
       }
       if (per_block < 1 || per_block > 4096) {
-        return w.Error(ct, cpath + ".switches_per_block",
-                       fmt::format("must be in 1..4096, got {}", per_block));
+        return w.FieldError(ct, cpath, "switches_per_block",
+                            fmt::format("must be in 1..4096, got {}", per_block));
       }
       auto cluster = builder.AddCluster(*provider, std::move(cname), static_cast<int>(per_switch),
                                         static_cast<int>(per_block));
       if (!cluster.ok()) return w.Wrap(ct, cpath, cluster.status());
       SP_ASSIGN_OR_RETURN(auto groups, cf.Tables("node_groups"));
       if (groups.empty()) {
-        return w.Error(ct, cpath + ".node_groups", "at least one node group is required");
+        return w.FieldError(ct, cpath, "node_groups", "at least one node group is required");
       }
       for (size_t k = 0; k < groups.size(); ++k) {
         const std::string gpath = fmt::format("{}.node_groups[{}]", cpath, k);
@@ -318,18 +355,25 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
         SP_ASSIGN_OR_RETURN(int64_t cpu_milli, gf.Fixed("cpu_cores", 1000));
         SP_ASSIGN_OR_RETURN(int64_t memory_mib, gf.Fixed("memory_gib", 1024));
         SP_RETURN_IF_ERROR(gf.Finish());
-        if (devices < 0 || devices > 64) {
-          return w.Error(gt, gpath + ".devices_per_node",
-                         fmt::format("must be in 1..64, got {}", devices));
+        if (devices < 1 || devices > 64) {
+          return w.FieldError(gt, gpath, "devices_per_node",
+                              fmt::format("must be in 1..64, got {}", devices));
         }
-        if (domain < 0 || domain > 1024) {
-          return w.Error(gt, gpath + ".interconnect_domain",
-                         fmt::format("must be in 1..1024, got {}", domain));
+        if (domain < 0 || domain > 1024) {  // 0: the default
+          return w.FieldError(gt, gpath, "interconnect_domain",
+                              fmt::format("must be in 1..1024, got {}", domain));
         }
-        Status s = builder.AddNodeGroup(*cluster, std::move(gname), count, type,
-                                        static_cast<int>(devices), static_cast<int>(domain),
-                                        MilliCpu(cpu_milli), MiB(memory_mib));
+        Status s =
+            builder.AddNodeGroup(*cluster, std::move(gname), count, type, static_cast<int>(devices),
+                                 static_cast<int>(domain), MilliCpu(cpu_milli), MiB(memory_mib));
         if (!s.ok()) return w.Wrap(gt, gpath, s);
+        const core::Provider& prov = builder.pool().provider(*provider);
+        if (!prov.price_per_device_hour[builder.pool().catalog().Find(type)->value()]) {
+          return w.FieldError(gt, gpath, "device_type",
+                              fmt::format("provider '{}' has no price for {}: add {} = <yuan per "
+                                          "device-hour> under its prices",
+                                          prov.name, type, type));
+        }
       }
       SP_RETURN_IF_ERROR(cf.Finish());
     }
@@ -337,6 +381,8 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
   }
 
   SP_ASSIGN_OR_RETURN(auto tenants, top.Tables("tenants"));
+  const core::PoolTotals totals = builder.pool().Totals();
+  std::vector<int64_t> guaranteed_sum(builder.pool().catalog().size(), 0);
   for (size_t i = 0; i < tenants.size(); ++i) {
     const std::string path = fmt::format("tenants[{}]", i);
     const toml::table& tt = *tenants[i];
@@ -371,19 +417,29 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
         SP_ASSIGN_OR_RETURN(int64_t max, qf.Fixed("max", kMilliPerDevice, 0));
         SP_RETURN_IF_ERROR(qf.Finish());
         if (guaranteed < 0) {
-          return w.Error(value, qpath + ".guaranteed",
-                         fmt::format("must be >= 0, got {}", guaranteed / kMilliPerDevice));
+          return w.FieldError(value, qpath, "guaranteed",
+                              fmt::format("must be >= 0, got {}", guaranteed / kMilliPerDevice));
         }
         q.guaranteed = MilliDevices(guaranteed);
         if (has_max) {
           if (max < 0) {
-            return w.Error(value, qpath + ".max",
-                           fmt::format("must be >= 0, got {}", max / kMilliPerDevice));
+            return w.FieldError(value, qpath, "max",
+                                fmt::format("must be >= 0, got {}", max / kMilliPerDevice));
           }
           q.max = MilliDevices(max);
         }
         Status s = builder.SetQuota(*tenant, type.str(), q);
         if (!s.ok()) return w.Wrap(value, qpath, s);
+        const size_t t = builder.pool().catalog().Find(type.str())->value();
+        guaranteed_sum[t] += q.guaranteed.value();
+        if (guaranteed_sum[t] > totals.devices_by_type[t] * kMilliPerDevice) {
+          return w.FieldError(
+              value, qpath, "guaranteed",
+              fmt::format("the tenants' guaranteed {} adds up to {} devices here, more than the "
+                          "pool's {}",
+                          type.str(), core::FormatDevices(MilliDevices(guaranteed_sum[t])),
+                          totals.devices_by_type[t]));
+        }
       }
     }
     SP_RETURN_IF_ERROR(f.Finish());
@@ -404,8 +460,8 @@ StatusOr<PoolFile> ParsePool(std::string_view text, std::string_view name) {
     toml::table root = toml::parse(text, name);
     return Parse(w, root);
   } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(fmt::format("{}:{}: TOML syntax: {}", name,
-                                            e.source().begin.line, e.description()));
+    return InvalidArgumentError(
+        fmt::format("{}:{}: TOML syntax: {}", name, e.source().begin.line, e.description()));
   }
 }
 

@@ -10,18 +10,17 @@ StatusOr<DeviceTypeId> DeviceCatalog::Add(DeviceType type) {
     return AlreadyExistsError(fmt::format("device type: name: duplicate '{}'", type.name));
   }
   if (type.memory.value() <= 0) {
-    return InvalidArgumentError(
-        fmt::format("device type '{}': memory: must be > 0, got {}", type.name,
-                    type.memory.value()));
+    return InvalidArgumentError(fmt::format("device type '{}': memory: must be > 0, got {}",
+                                            type.name, type.memory.value()));
   }
   if (type.fp16_gflops <= 0) {
-    return InvalidArgumentError(fmt::format(
-        "device type '{}': fp16_tflops: must be > 0, got {}", type.name, type.fp16_gflops));
+    return InvalidArgumentError(fmt::format("device type '{}': fp16_tflops: must be > 0, got {}",
+                                            type.name, type.fp16_gflops));
   }
   if (type.interconnect_domain < 1 || type.interconnect_domain > 1024) {
     return InvalidArgumentError(
-        fmt::format("device type '{}': interconnect_domain: must be in 1..1024, got {}",
-                    type.name, type.interconnect_domain));
+        fmt::format("device type '{}': interconnect_domain: must be in 1..1024, got {}", type.name,
+                    type.interconnect_domain));
   }
   if (types_.size() >= 1000) return ResourceExhaustedError("device type: more than 1000 types");
   types_.push_back(std::move(type));

@@ -18,14 +18,14 @@ namespace suanpan::core {
 using DeviceTypeId = Id<struct DeviceTypeTag, uint16_t>;
 
 struct DeviceType {
-  std::string name;          // short name used in pool files and job requests: "H100"
-  std::string vendor;        // "NVIDIA", "Huawei", ...
-  std::string model;         // "H100 SXM5 80GB"
-  MiB memory;                // device memory
-  int64_t fp16_gflops = 0;   // peak dense FP16/BF16 tensor throughput, GFLOPS
+  std::string name;             // short name used in pool files and job requests: "H100"
+  std::string vendor;           // "NVIDIA", "Huawei", ...
+  std::string model;            // "H100 SXM5 80GB"
+  MiB memory;                   // device memory
+  int64_t fp16_gflops = 0;      // peak dense FP16/BF16 tensor throughput, GFLOPS
   int interconnect_domain = 1;  // devices in one NVLink/HCCS/MLU-Link domain (1: PCIe only)
-  std::string interconnect;  // "NVLink 4", "HCCS", "PCIe"
-  std::string source;        // where the figures come from
+  std::string interconnect;     // "NVLink 4", "HCCS", "PCIe"
+  std::string source;           // where the figures come from
 };
 
 // An ordered set of device types; ids are positions. Lookups by name are case-sensitive.

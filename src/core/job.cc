@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 namespace suanpan::core {
 
@@ -68,7 +69,7 @@ StatusOr<JobState> Transition(JobState from, JobState to) {
 
 Status ValidateJob(const JobSpec& job, const Pool& pool) {
   if (!job.tenant.valid() || job.tenant.value() >= pool.tenants().size()) {
-    return InvalidArgumentError("tenant: unknown tenant");
+    return InvalidArgumentError(fmt::format("tenant: unknown tenant id {}", job.tenant.value()));
   }
   if (job.workers < 1 || job.workers > kMaxWorkers) {
     return InvalidArgumentError(
@@ -78,7 +79,8 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
   if (w.types.empty()) return InvalidArgumentError("device_types: must name at least one type");
   for (DeviceTypeId t : w.types) {
     if (!t.valid() || t.value() >= pool.catalog().size()) {
-      return InvalidArgumentError("device_types: unknown device type");
+      return InvalidArgumentError(
+          fmt::format("device_types: unknown device type id {}", t.value()));
     }
   }
   if (w.devices < 0 || w.devices > 64) {
@@ -125,24 +127,35 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
     return InvalidArgumentError(
         fmt::format("submit_time: must be >= 0, got {}", job.submit_time.value()));
   }
-  // Feasible somewhere: some acceptable type has a node big enough for one worker and a cluster
-  // with enough devices for the whole gang.
+  // Feasible somewhere: some cluster of an acceptable type has nodes that together hold every
+  // worker (devices, CPU and memory of each node counted), on an empty pool.
   std::string sizes;
+  const int per_worker = std::max(w.devices, 1);
   for (DeviceTypeId t : w.types) {
-    int per_node = 0;
-    for (const NodeShape& s : pool.ShapesOf(t)) {
-      if (s.cpu >= w.cpu && s.memory >= w.memory) per_node = std::max(per_node, s.devices);
+    std::map<uint32_t, int64_t> fit;  // cluster -> workers that fit
+    for (const Pool::ShapeCount& s : pool.ShapesOf(t)) {
+      int64_t on_node = s.shape.devices / per_worker;
+      if (w.cpu.value() > 0) on_node = std::min(on_node, s.shape.cpu.value() / w.cpu.value());
+      if (w.memory.value() > 0) {
+        on_node = std::min(on_node, s.shape.memory.value() / w.memory.value());
+      }
+      fit[s.cluster.value()] += on_node * s.count;
     }
-    const int64_t need = w.devices > 0 ? int64_t{w.devices} * job.workers : 1;
-    const int64_t cluster_max = pool.MaxClusterDevices(t);
-    if (per_node >= std::max(w.devices, 1) && cluster_max >= need) return OkStatus();
-    if (!sizes.empty()) sizes += ", ";
-    sizes += fmt::format("{}: {} per node (cpu/memory fitting), {} per cluster",
-                         pool.catalog().Get(t).name, per_node, cluster_max);
+    int64_t best = 0;
+    for (const auto& [cluster, n] : fit) best = std::max(best, n);
+    if (best >= job.workers) return OkStatus();
+    if (!sizes.empty()) sizes += "; ";
+    sizes += fmt::format("{}: at most {}", pool.catalog().Get(t).name, best);
   }
   return InvalidArgumentError(fmt::format(
-      "workers: {} x {} devices is larger than any cluster of an acceptable type can hold ({})",
-      job.workers, w.devices > 0 ? w.devices : 1, sizes));
+      "workers: {} worker{} of {} device{}{}{} fit{} no cluster of an acceptable type, even empty "
+      "({} such workers per cluster)",
+      job.workers, job.workers == 1 ? "" : "s",
+      w.devices > 0 ? std::to_string(w.devices) : "a fraction of a",
+      w.devices == 1 || w.devices == 0 ? "" : "s",
+      w.cpu.value() > 0 ? fmt::format(", {} CPU", static_cast<double>(w.cpu.value()) / 1000) : "",
+      w.memory.value() > 0 ? fmt::format(", {} GiB", w.memory.value() / 1024) : "",
+      job.workers == 1 ? "s" : "", sizes));
 }
 
 }  // namespace suanpan::core

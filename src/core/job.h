@@ -34,8 +34,8 @@ std::string_view JobKindName(JobKind kind);
 std::optional<JobKind> ParseJobKind(std::string_view name);
 
 struct WorkerShape {
-  std::vector<DeviceTypeId> types;  // acceptable types, in the tenant's order of preference
-  int devices = 0;                  // whole devices per worker; 0 when fractional
+  std::vector<DeviceTypeId> types;          // acceptable types, in the tenant's order of preference
+  int devices = 0;                          // whole devices per worker; 0 when fractional
   MilliDevices fraction = MilliDevices(0);  // 1..999 for a fractional single-device worker
   MilliCpu cpu = MilliCpu(0);
   MiB memory = MiB(0);

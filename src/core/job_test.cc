@@ -234,16 +234,17 @@ TEST_F(ValidateJobTest, RejectsAGangLargerThanAnyCluster) {
   JobSpec job = MakeJob(1).Tenant(pool_, "a").Gang(5, 8).Types(pool_, {"H100"});
   Status s = ValidateJob(job, pool_);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("workers: 5 x 8 devices is larger than any cluster"));
-  EXPECT_THAT(s.message(), HasSubstr("(H100: 8 per node (cpu/memory fitting), 32 per cluster)"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("workers: 5 workers of 8 devices fit no cluster of an acceptable type"));
+  EXPECT_THAT(s.message(), HasSubstr("(H100: at most 4 such workers per cluster)"));
 }
 
 TEST_F(ValidateJobTest, RejectsATypeThePoolDoesNotHold) {
   JobSpec job = MakeJob(1).Tenant(pool_, "a").Devices(1).Types(pool_, {"A100"});
   Status s = ValidateJob(job, pool_);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("workers: 1 x 1 devices"));
-  EXPECT_THAT(s.message(), HasSubstr("(A100: 0 per node (cpu/memory fitting), 0 per cluster)"));
+  EXPECT_THAT(s.message(), HasSubstr("workers: 1 worker of 1 device fits no cluster"));
+  EXPECT_THAT(s.message(), HasSubstr("(A100: at most 0 such workers per cluster)"));
 }
 
 TEST_F(ValidateJobTest, RejectsAWorkerNeedingMoreCpuThanAnyNode) {
@@ -251,7 +252,7 @@ TEST_F(ValidateJobTest, RejectsAWorkerNeedingMoreCpuThanAnyNode) {
   JobSpec job = MakeJob(1).Tenant(pool_, "a").Devices(1).Cpu(200);
   Status s = ValidateJob(job, pool_);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("H100: 0 per node (cpu/memory fitting), 32 per cluster"));
+  EXPECT_THAT(s.message(), HasSubstr("1 worker of 1 device, 200 CPU fits no cluster"));
 }
 
 TEST_F(ValidateJobTest, RejectsANegativeRuntimeEstimate) {

@@ -59,10 +59,15 @@ StatusOr<DeviceTypeId> PoolBuilder::AddDeviceType(DeviceType type) {
 StatusOr<DeviceTypeId> PoolBuilder::ResolveType(std::string_view type) const {
   auto id = pool_.catalog_.Find(type);
   if (!id) {
-    return InvalidArgumentError(fmt::format("unknown device type '{}' (known: {})", type,
-                                            pool_.catalog_.Names()));
+    return InvalidArgumentError(
+        fmt::format("unknown device type '{}' (known: {})", type, pool_.catalog_.Names()));
   }
   return *id;
+}
+
+std::string FormatDevices(MilliDevices m) {
+  if (m.value() % kMilliPerDevice == 0) return fmt::format("{}", m.value() / kMilliPerDevice);
+  return fmt::format("{:.3f}", static_cast<double>(m.value()) / kMilliPerDevice);
 }
 
 namespace {
@@ -104,8 +109,7 @@ StatusOr<ProviderId> PoolBuilder::AddProvider(std::string name, std::string regi
 Status PoolBuilder::SetPrice(ProviderId provider, std::string_view type, MicroYuan price) {
   SP_ASSIGN_OR_RETURN(DeviceTypeId t, ResolveType(type));
   if (price.value() < 0) {
-    return InvalidArgumentError(fmt::format("prices.{}: must be >= 0, got {} micro-yuan", type,
-                                            price.value()));
+    return InvalidArgumentError(fmt::format("must be >= 0, got {} micro-yuan", price.value()));
   }
   pool_.providers_[provider.value()].price_per_device_hour[t.value()] = price;
   return OkStatus();
@@ -115,7 +119,8 @@ StatusOr<ClusterId> PoolBuilder::AddCluster(ProviderId provider, std::string nam
                                             int nodes_per_switch, int switches_per_block) {
   SP_RETURN_IF_ERROR(CheckName("name", name));
   for (const Cluster& c : pool_.clusters_) {
-    if (c.name == name) return AlreadyExistsError(fmt::format("name: duplicate cluster '{}'", name));
+    if (c.name == name)
+      return AlreadyExistsError(fmt::format("name: duplicate cluster '{}'", name));
   }
   if (nodes_per_switch < 1 || nodes_per_switch > 4096) {
     return InvalidArgumentError(
@@ -140,7 +145,9 @@ Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t
                                  std::string_view type_name, int devices, int domain_size,
                                  MilliCpu cpu, MiB memory) {
   SP_RETURN_IF_ERROR(CheckName("name", name));
-  SP_ASSIGN_OR_RETURN(DeviceTypeId type, ResolveType(type_name));
+  auto resolved = ResolveType(type_name);
+  if (!resolved.ok()) return resolved.status().WithPrefix("device_type");
+  const DeviceTypeId type = *resolved;
   if (count < 1 || count > 100'000) {
     return InvalidArgumentError(fmt::format("count: must be in 1..100000, got {}", count));
   }
@@ -148,8 +155,7 @@ Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t
     return ResourceExhaustedError("count: the pool would exceed 1,000,000 nodes");
   }
   if (devices < 1 || devices > 64) {
-    return InvalidArgumentError(
-        fmt::format("devices_per_node: must be in 1..64, got {}", devices));
+    return InvalidArgumentError(fmt::format("devices_per_node: must be in 1..64, got {}", devices));
   }
   if (domain_size == 0) {
     // Default: the type's domain when it divides the node (8-GPU NVLink server: 8; PCIe: 1),
@@ -175,6 +181,16 @@ Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t
         fmt::format("memory_gib: must be > 0, got {}", memory.value() / 1024));
   }
   Cluster& cluster = pool_.clusters_[cluster_id.value()];
+  if (domain_size > devices) {
+    // A multi-node domain (an NVL72 rack) is whole: the group and each switch hold whole domains.
+    const int64_t per_domain = domain_size / devices;
+    if (count % per_domain != 0 || cluster.nodes_per_switch % per_domain != 0) {
+      return InvalidArgumentError(fmt::format(
+          "interconnect_domain: {} devices is {} nodes per domain; count ({}) and the cluster's "
+          "nodes_per_switch ({}) must be multiples of it",
+          domain_size, per_domain, count, cluster.nodes_per_switch));
+    }
+  }
   for (const Node& n : pool_.nodes_) {
     if (n.cluster == cluster_id && n.group == name) {
       return AlreadyExistsError(
@@ -185,8 +201,8 @@ Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t
   SwitchId leaf;  // invalid: the group starts on a new switch
   DomainId domain;
   for (int64_t i = 0; i < count; ++i) {
-    if (!leaf.valid() ||
-        pool_.switches_[leaf.value()].nodes.size() >= static_cast<size_t>(cluster.nodes_per_switch)) {
+    if (!leaf.valid() || pool_.switches_[leaf.value()].nodes.size() >=
+                             static_cast<size_t>(cluster.nodes_per_switch)) {
       // Blocks hold one device type (a new type starts a new block), so that per-block free
       // capacity is a count of devices of one type.
       BlockId block = cluster.blocks.empty() ? BlockId() : cluster.blocks.back();
@@ -203,15 +219,14 @@ Status PoolBuilder::AddNodeGroup(ClusterId cluster_id, std::string name, int64_t
         cluster.blocks.push_back(block);
       }
       leaf = SwitchId(static_cast<uint32_t>(pool_.switches_.size()));
-      pool_.switches_.push_back(
-          LeafSwitch{fmt::format("{}/s{}", cluster.name, cluster.switches.size()), cluster_id,
-                     block, {}});
+      pool_.switches_.push_back(LeafSwitch{
+          fmt::format("{}/s{}", cluster.name, cluster.switches.size()), cluster_id, block, {}});
       pool_.blocks_[block.value()].switches.push_back(leaf);
       cluster.switches.push_back(leaf);
       domain = DomainId();  // a multi-node domain never straddles two leaf switches
     }
-    if (!domain.valid() || pool_.domains_[domain.value()].nodes.size() >=
-                               static_cast<size_t>(nodes_per_domain)) {
+    if (!domain.valid() ||
+        pool_.domains_[domain.value()].nodes.size() >= static_cast<size_t>(nodes_per_domain)) {
       domain = DomainId(static_cast<uint32_t>(pool_.domains_.size()));
       pool_.domains_.push_back(Domain{cluster_id, {}});
     }
@@ -240,8 +255,7 @@ Status PoolBuilder::AddPriorityClass(std::string name, int value, bool preemptib
     return AlreadyExistsError(fmt::format("name: duplicate priority class '{}'", name));
   }
   if (value < -1'000'000 || value > 1'000'000) {
-    return InvalidArgumentError(
-        fmt::format("value: must be in -1000000..1000000, got {}", value));
+    return InvalidArgumentError(fmt::format("value: must be in -1000000..1000000, got {}", value));
   }
   pool_.priority_classes_.push_back(PriorityClass{std::move(name), value, preemptible});
   return OkStatus();
@@ -270,18 +284,18 @@ StatusOr<TenantId> PoolBuilder::AddTenant(std::string name, int64_t weight,
 Status PoolBuilder::SetQuota(TenantId tenant, std::string_view type, Quota quota) {
   SP_ASSIGN_OR_RETURN(DeviceTypeId t, ResolveType(type));
   if (quota.guaranteed.value() < 0) {
-    return InvalidArgumentError(fmt::format("quota.{}.guaranteed: must be >= 0, got {}", type,
-                                            quota.guaranteed.value()));
+    return InvalidArgumentError(
+        fmt::format("guaranteed: must be >= 0, got {} milli-devices", quota.guaranteed.value()));
   }
   constexpr int64_t kMaxQuota = int64_t{1'000'000'000} * kMilliPerDevice;
   if (quota.guaranteed.value() > kMaxQuota) {
-    return InvalidArgumentError(fmt::format("quota.{}.guaranteed: must be <= 1e9 devices, got {}",
-                                            type, quota.guaranteed.value() / kMilliPerDevice));
+    return InvalidArgumentError(fmt::format("guaranteed: must be <= 1e9 devices, got {}",
+                                            quota.guaranteed.value() / kMilliPerDevice));
   }
   if (quota.max < quota.guaranteed) {
-    return InvalidArgumentError(
-        fmt::format("quota.{}.max: {} milli-devices is below guaranteed {}", type,
-                    quota.max.value(), quota.guaranteed.value()));
+    return InvalidArgumentError(fmt::format("max: {} is below guaranteed {}",
+                                            FormatDevices(quota.max),
+                                            FormatDevices(quota.guaranteed)));
   }
   pool_.tenants_[tenant.value()].quota[t.value()] = quota;
   return OkStatus();
@@ -292,8 +306,8 @@ StatusOr<Pool> PoolBuilder::Build() && {
   for (const Tenant& t : pool_.tenants_) {
     for (const std::string& pc : t.priority_classes) {
       if (!pool_.FindPriorityClass(pc)) {
-        return InvalidArgumentError(fmt::format(
-            "tenants '{}': priority_classes: unknown class '{}'", t.name, pc));
+        return InvalidArgumentError(
+            fmt::format("tenants '{}': priority_classes: unknown class '{}'", t.name, pc));
       }
     }
   }
@@ -315,10 +329,10 @@ StatusOr<Pool> PoolBuilder::Build() && {
     int64_t sum = 0;
     for (const Tenant& t : pool_.tenants_) sum += t.quota[type].guaranteed.value();
     if (sum > totals.devices_by_type[type] * kMilliPerDevice) {
-      return InvalidArgumentError(fmt::format(
-          "tenants: quota.{}.guaranteed adds up to {} devices, more than the pool's {}",
-          pool_.catalog_.Get(DeviceTypeId(static_cast<uint16_t>(type))).name,
-          sum / kMilliPerDevice, totals.devices_by_type[type]));
+      return InvalidArgumentError(
+          fmt::format("tenants: quota.{}.guaranteed adds up to {} devices, more than the pool's {}",
+                      pool_.catalog_.Get(DeviceTypeId(static_cast<uint16_t>(type))).name,
+                      FormatDevices(MilliDevices(sum)), totals.devices_by_type[type]));
     }
   }
   const size_t types = pool_.catalog_.size();
@@ -330,10 +344,17 @@ StatusOr<Pool> PoolBuilder::Build() && {
       const NodeShape& shape = pool_.nodes_[id.value()].shape;
       devices[shape.type.value()] += shape.devices;
       auto& shapes = pool_.shapes_by_type_[shape.type.value()];
-      auto same = [&](const NodeShape& s) {
-        return s.devices == shape.devices && s.cpu == shape.cpu && s.memory == shape.memory;
+      const ClusterId cid = pool_.nodes_[id.value()].cluster;
+      auto same = [&](const Pool::ShapeCount& s) {
+        return s.cluster == cid && s.shape.devices == shape.devices && s.shape.cpu == shape.cpu &&
+               s.shape.memory == shape.memory;
       };
-      if (std::find_if(shapes.begin(), shapes.end(), same) == shapes.end()) shapes.push_back(shape);
+      auto it = std::find_if(shapes.begin(), shapes.end(), same);
+      if (it == shapes.end()) {
+        shapes.push_back({cid, shape, 1});
+      } else {
+        ++it->count;
+      }
     }
     for (size_t t = 0; t < types; ++t) {
       pool_.max_cluster_devices_[t] = std::max(pool_.max_cluster_devices_[t], devices[t]);

@@ -110,7 +110,7 @@ struct Quota {
 struct Tenant {
   std::string name;
   int64_t weight = 1;
-  std::vector<Quota> quota;  // by device type id
+  std::vector<Quota> quota;                   // by device type id
   std::vector<std::string> priority_classes;  // allowed; empty = every class
 };
 
@@ -151,11 +151,15 @@ class Pool {
   const PriorityClass* FindPriorityClass(std::string_view name) const;
   // Largest number of devices of `type` any one cluster holds: a gang larger than this is
   // infeasible on the pool. O(1): computed by Build().
-  int64_t MaxClusterDevices(DeviceTypeId type) const {
-    return max_cluster_devices_[type.value()];
-  }
-  // The distinct node shapes that carry `type` (a handful), for feasibility checks in O(shapes).
-  const std::vector<NodeShape>& ShapesOf(DeviceTypeId type) const {
+  int64_t MaxClusterDevices(DeviceTypeId type) const { return max_cluster_devices_[type.value()]; }
+  // How many nodes of each distinct shape every cluster has for `type` (a handful of entries),
+  // for feasibility checks in O(entries) instead of O(nodes).
+  struct ShapeCount {
+    ClusterId cluster;
+    NodeShape shape;
+    int64_t count = 0;
+  };
+  const std::vector<ShapeCount>& ShapesOf(DeviceTypeId type) const {
     return shapes_by_type_[type.value()];
   }
   PoolTotals Totals() const;
@@ -172,10 +176,13 @@ class Pool {
   std::vector<Tenant> tenants_;
   std::vector<PriorityClass> priority_classes_;
   std::vector<int64_t> max_cluster_devices_;
-  std::vector<std::vector<NodeShape>> shapes_by_type_;
+  std::vector<std::vector<ShapeCount>> shapes_by_type_;
   std::map<std::string, TenantId, std::less<>> tenant_by_name_;
   std::map<std::string, ProviderId, std::less<>> provider_by_name_;
 };
+
+// 8000 milli-devices -> "8"; 8500 -> "8.500".
+std::string FormatDevices(MilliDevices m);
 
 // Builds a Pool. Every Add* validates its arguments and returns InvalidArgument/AlreadyExists
 // naming the field and the value; callers (the TOML reader) add file:line.

@@ -22,7 +22,7 @@ struct PolicyConfig {
   std::string queue = "fifo";          // fifo | priority | fair_share | las | srtf
   std::string placement = "best_fit";  // best_fit | topology_pack | frag_aware
   bool preemption = true;
-  bool backfill = true;                // EASY backfill: one reservation for the blocked head
+  bool backfill = true;  // EASY backfill: one reservation for the blocked head
   Seconds fair_share_half_life = Seconds(7 * 24 * 3600);
   // 2D-LAS queue limits in device-seconds of attained service; a job that passes limit i moves
   // to queue i + 1. Tiresias' defaults for its 60-job trace.
@@ -39,7 +39,7 @@ Status ValidatePolicyConfig(const PolicyConfig& config);
 // A queued (pending or preempted) job and what the queue policies need to know about it.
 struct QueuedJob {
   const core::JobSpec* spec = nullptr;
-  int64_t attained_service = 0;  // device-seconds already run (2D-LAS, srtf)
+  int64_t attained_service = 0;   // device-seconds already run (2D-LAS, srtf)
   Seconds executed = Seconds(0);  // wall seconds already run (srtf)
 };
 

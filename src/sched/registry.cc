@@ -71,8 +71,9 @@ Status ValidatePolicyConfig(const PolicyConfig& config) {
                                             config.placement, JoinNames(PlacementPolicies())));
   }
   if (config.fair_share_half_life.value() <= 0) {
-    return InvalidArgumentError(fmt::format("policy.fair_share_half_life_hours: must be > 0, got {} s",
-                                            config.fair_share_half_life.value()));
+    return InvalidArgumentError(
+        fmt::format("policy.fair_share_half_life_hours: must be > 0, got {} s",
+                    config.fair_share_half_life.value()));
   }
   for (size_t i = 0; i < config.las_thresholds.size(); ++i) {
     if (config.las_thresholds[i] <= 0 ||
@@ -83,29 +84,38 @@ Status ValidatePolicyConfig(const PolicyConfig& config) {
     }
   }
   if (config.estimate_depth < 0 || config.estimate_depth > 100'000) {
-    return InvalidArgumentError(fmt::format("policy.estimate_depth: must be in 0..100000, got {}",
-                                            config.estimate_depth));
+    return InvalidArgumentError(
+        fmt::format("policy.estimate_depth: must be in 0..100000, got {}", config.estimate_depth));
   }
   return OkStatus();
 }
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kPlaced: return "placed";
-    case Outcome::kWait: return "wait";
-    case Outcome::kUnschedulable: return "unschedulable";
-    case Outcome::kInfeasible: return "infeasible";
+    case Outcome::kPlaced:
+      return "placed";
+    case Outcome::kWait:
+      return "wait";
+    case Outcome::kUnschedulable:
+      return "unschedulable";
+    case Outcome::kInfeasible:
+      return "infeasible";
   }
   return "?";
 }
 
 std::string_view DecisionKindName(DecisionKind kind) {
   switch (kind) {
-    case DecisionKind::kBind: return "bind";
-    case DecisionKind::kPreempt: return "preempt";
-    case DecisionKind::kReserve: return "reserve";
-    case DecisionKind::kWait: return "wait";
-    case DecisionKind::kReject: return "reject";
+    case DecisionKind::kBind:
+      return "bind";
+    case DecisionKind::kPreempt:
+      return "preempt";
+    case DecisionKind::kReserve:
+      return "reserve";
+    case DecisionKind::kWait:
+      return "wait";
+    case DecisionKind::kReject:
+      return "reject";
   }
   return "?";
 }

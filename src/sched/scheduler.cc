@@ -48,8 +48,8 @@ std::string TypeList(const core::Pool& pool, const core::JobSpec& job) {
 
 std::string Shape(const core::JobSpec& job) {
   if (job.worker.fractional()) {
-    return fmt::format("{:.3g} of a device", static_cast<double>(job.worker.fraction.value()) /
-                                                 kMilliPerDevice);
+    return fmt::format("{:.3g} of a device",
+                       static_cast<double>(job.worker.fraction.value()) / kMilliPerDevice);
   }
   if (job.workers == 1) return fmt::format("{} devices", job.worker.devices);
   return fmt::format("{} workers x {} devices", job.workers, job.worker.devices);
@@ -64,9 +64,8 @@ std::string Devices(MilliDevices m) {
 int64_t PreemptionCost(const RunningJob& r, Time now) {
   const core::JobSpec& spec = *r.spec;
   const int64_t ran = std::max<int64_t>(0, (now - r.start).value());
-  const int64_t lost = spec.checkpoint_interval.value() > 0
-                           ? ran % spec.checkpoint_interval.value()
-                           : ran;
+  const int64_t lost =
+      spec.checkpoint_interval.value() > 0 ? ran % spec.checkpoint_interval.value() : ran;
   return (lost + spec.restore_cost.value()) * spec.TotalShare().value() / kMilliPerDevice;
 }
 
@@ -131,8 +130,12 @@ class Round {
     auto operator<=>(const ShapeKey&) const = default;
   };
   ShapeKey KeyOf(const core::JobSpec& job, SegmentId s, bool excluded) const {
-    return {s.value(), job.worker.devices, job.worker.fraction.value(), job.worker.cpu.value(),
-            job.worker.memory.value(), excluded};
+    return {s.value(),
+            job.worker.devices,
+            job.worker.fraction.value(),
+            job.worker.cpu.value(),
+            job.worker.memory.value(),
+            excluded};
   }
   bool KnownToFail(const core::JobSpec& job, SegmentId s, bool excluded) const {
     auto it = failed_.find(KeyOf(job, s, excluded));
@@ -287,8 +290,8 @@ class Round {
       if (auto alloc = TryPlace(job, c, keep_off)) {
         const bool backfilled = reservation_ && !keep_off && c.segment == reservation_->segment;
         std::string where = Where(*alloc);
-        Bind(job, std::move(*alloc), (backfilled ? "backfilled (ends before the reservation): "
-                                                 : "placed: ") + where);
+        Bind(job, std::move(*alloc),
+             (backfilled ? "backfilled (ends before the reservation): " : "placed: ") + where);
         return;
       }
       RememberFailure(job, c.segment, keep_off);
@@ -326,8 +329,8 @@ class Round {
         d.outcome = Outcome::kWait;
         d.job = job.id;
         d.earliest_start = start->first;
-        d.reason = fmt::format("{}; reserved: starts at t={} in {}", capacity,
-                               start->first.value(), Where(start->second));
+        d.reason = fmt::format("{}; reserved: starts at t={} in {}", capacity, start->first.value(),
+                               Where(start->second));
         d.allocation = std::move(start->second);
         decisions_.items.push_back(std::move(d));
         ++decisions_.waits;
@@ -379,10 +382,11 @@ class Round {
       }
     }
     const Segment& seg = state_.segment(best);
-    return fmt::format("waiting for capacity: needs {} of {} in one cluster; most free is {} {} "
-                       "in {}",
-                       Shape(job), TypeList(pool_, job), best_free,
-                       pool_.catalog().Get(seg.type).name, pool_.cluster(seg.cluster).name);
+    return fmt::format(
+        "waiting for capacity: needs {} of {} in one cluster; most free is {} {} "
+        "in {}",
+        Shape(job), TypeList(pool_, job), best_free, pool_.catalog().Get(seg.type).name,
+        pool_.cluster(seg.cluster).name);
   }
 
   // The earliest time the job could start, and where, if running jobs end when expected:
@@ -457,7 +461,8 @@ class Round {
       for (const auto& [priority, id] : state_.PreemptibleIn(c.segment)) {
         const RunningJob* r = state_.FindRunning(JobId(id));
         const core::JobSpec& v = *r->spec;
-        if (!may_reclaim && (v.priority > job.priority || (!my_rank && v.priority == job.priority))) {
+        if (!may_reclaim &&
+            (v.priority > job.priority || (!my_rank && v.priority == job.priority))) {
           break;
         }
         if (preempted_.count(v.id.value())) continue;
@@ -533,10 +538,11 @@ class Round {
       if (v.priority < job.priority) {
         why = fmt::format("priority {} < {}", v.priority, job.priority);
       } else if (v.tenant != job.tenant && over_guarantee(*r, type)) {
-        why = fmt::format("tenant '{}' borrows beyond its guaranteed {} and tenant '{}' claims its "
-                          "guarantee",
-                          pool_.tenant(v.tenant).name, pool_.catalog().Get(type).name,
-                          pool_.tenant(job.tenant).name);
+        why = fmt::format(
+            "tenant '{}' borrows beyond its guaranteed {} and tenant '{}' claims its "
+            "guarantee",
+            pool_.tenant(v.tenant).name, pool_.catalog().Get(type).name,
+            pool_.tenant(job.tenant).name);
       } else {
         why = "it has attained more service (2D-LAS queue)";
       }
@@ -552,8 +558,8 @@ class Round {
       state_.Give(v.tenant, r->allocation);
       ForgetFailures(r->allocation.segment);
     }
-    auto alloc = TryPlace(job, *best->candidate,
-                          reservation_ && !EndsBefore(job, reservation_->start));
+    auto alloc =
+        TryPlace(job, *best->candidate, reservation_ && !EndsBefore(job, reservation_->start));
     SP_CHECK(alloc.has_value()) << "placement after preemption must repeat";
     std::string where = Where(*alloc);
     Bind(job, std::move(*alloc),

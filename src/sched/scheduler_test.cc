@@ -2,18 +2,18 @@
 
 #include "sched/scheduler.h"
 
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "testing/builders.h"
 
 namespace suanpan::sched {
 namespace {
 
-using ::testing::HasSubstr;
 using suanpan::testing::Harness;
 using suanpan::testing::MakeJob;
 using suanpan::testing::TestPool;
+using ::testing::HasSubstr;
 
 PolicyConfig Config(std::string queue = "fifo", std::string placement = "best_fit") {
   PolicyConfig c;
@@ -271,16 +271,23 @@ TEST(SchedulerTest, LasPreemptsADemotedJob) {
 
 TEST(SchedulerTest, SameInputsSameDecisions) {
   auto make = [] {
-    return std::make_unique<Harness>(
-        TestPool().Cluster("c", "H100", 8, 8, 4).Cluster("d", "A100", 4, 8).Tenant("a").Tenant("b")
-            .Build(),
-        Config("fair_share", "topology_pack"));
+    return std::make_unique<Harness>(TestPool()
+                                         .Cluster("c", "H100", 8, 8, 4)
+                                         .Cluster("d", "A100", 4, 8)
+                                         .Tenant("a")
+                                         .Tenant("b")
+                                         .Build(),
+                                     Config("fair_share", "topology_pack"));
   };
   auto h1 = make(), h2 = make();
   for (Harness* h : {h1.get(), h2.get()}) {
     for (int i = 1; i <= 40; ++i) {
-      h->Add(MakeJob(i).Tenant(h->pool(), i % 2 ? "a" : "b").Types(h->pool(), {"H100", "A100"})
-                 .Gang(1 + i % 3, 1 << (i % 4)).Runtime(100 + i).Submit(i % 7));
+      h->Add(MakeJob(i)
+                 .Tenant(h->pool(), i % 2 ? "a" : "b")
+                 .Types(h->pool(), {"H100", "A100"})
+                 .Gang(1 + i % 3, 1 << (i % 4))
+                 .Runtime(100 + i)
+                 .Submit(i % 7));
     }
   }
   Decisions a = h1->Round(10), b = h2->Round(10);

@@ -1,9 +1,9 @@
 #include "testing/builders.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace suanpan::testing {
 

@@ -22,8 +22,7 @@ class TestPool {
   // `nodes_per_switch` per leaf switch, `switches_per_block` per block.
   TestPool& Cluster(const std::string& name, const std::string& type, int nodes, int devices,
                     int nodes_per_switch = 32, int switches_per_block = 8,
-                    const std::string& provider = "p", double price_yuan = 10.0,
-                    int domain = 0);
+                    const std::string& provider = "p", double price_yuan = 10.0, int domain = 0);
   TestPool& Tenant(const std::string& name, int64_t weight = 1);
   TestPool& Quota(const std::string& tenant, const std::string& type, double guaranteed,
                   double max);

@@ -39,8 +39,12 @@ TEST_P(QueuePolicyConformance, EmptyQueueGivesEmptyOrder) { EXPECT_TRUE(Order({}
 TEST_P(QueuePolicyConformance, OrderIsAPermutation) {
   std::vector<core::JobSpec> jobs;
   for (int i = 1; i <= 20; ++i) {
-    jobs.push_back(MakeJob(i).Tenant(pool_, i % 2 ? "a" : "b").Devices(1 + i % 8)
-                       .Submit(i * 7 % 13).Runtime(100 * i).Priority(i % 3 == 0 ? 1000 : 0));
+    jobs.push_back(MakeJob(i)
+                       .Tenant(pool_, i % 2 ? "a" : "b")
+                       .Devices(1 + i % 8)
+                       .Submit(i * 7 % 13)
+                       .Runtime(100 * i)
+                       .Priority(i % 3 == 0 ? 1000 : 0));
   }
   std::vector<size_t> order = Order(jobs);
   ASSERT_EQ(order.size(), jobs.size());
@@ -51,8 +55,11 @@ TEST_P(QueuePolicyConformance, OrderIsAPermutation) {
 TEST_P(QueuePolicyConformance, SameInputSameOrder) {
   std::vector<core::JobSpec> jobs;
   for (int i = 1; i <= 30; ++i) {
-    jobs.push_back(MakeJob(i).Tenant(pool_, i % 3 ? "a" : "b").Devices(1 + i % 4)
-                       .Submit(i % 5).Runtime(50 + i % 7));
+    jobs.push_back(MakeJob(i)
+                       .Tenant(pool_, i % 3 ? "a" : "b")
+                       .Devices(1 + i % 4)
+                       .Submit(i % 5)
+                       .Runtime(50 + i % 7));
   }
   EXPECT_EQ(Order(jobs), Order(jobs));
 }

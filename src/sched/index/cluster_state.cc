@@ -5,8 +5,7 @@
 
 namespace suanpan::sched {
 
-ClusterState::ClusterState(const core::Pool& pool)
-    : pool_(pool), types_(pool.catalog().size()) {
+ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.catalog().size()) {
   int max_devices = 1;
   for (const core::Node& n : pool.nodes()) max_devices = std::max(max_devices, n.shape.devices);
   stride_ = max_devices + 1;

@@ -44,7 +44,7 @@ using SegmentId = Id<struct SegmentTag>;
 // One worker's share of one node: whole devices (a bit per device index), or a fraction of one.
 struct WorkerPlacement {
   NodeId node;
-  uint64_t devices = 0;                 // bit i set: device i of the node
+  uint64_t devices = 0;                                     // bit i set: device i of the node
   MilliDevices per_device = MilliDevices(kMilliPerDevice);  // < 1000 for a fractional worker
   MilliCpu cpu = MilliCpu(0);
   MiB memory = MiB(0);
@@ -60,7 +60,7 @@ struct RunningJob {
   const core::JobSpec* spec = nullptr;
   Allocation allocation;
   Time start = Time(0);
-  Time expected_end = kNever;  // start + expected runtime, or kNever when unknown
+  Time expected_end = kNever;    // start + expected runtime, or kNever when unknown
   int64_t attained_service = 0;  // device-seconds so far (2D-LAS)
 };
 
@@ -68,13 +68,13 @@ struct Segment {
   ClusterId cluster;
   DeviceTypeId type;
   core::ProviderId provider;
-  int max_devices = 0;             // devices on its largest node
+  int max_devices = 0;  // devices on its largest node
   int64_t total_devices = 0;
   int64_t free_whole = 0;
   std::vector<NodeId> nodes;
   std::vector<SwitchId> switches;
   std::vector<BlockId> blocks;
-  std::vector<DomainId> domains;   // multi-node domains only
+  std::vector<DomainId> domains;            // multi-node domains only
   std::vector<std::set<uint32_t>> buckets;  // [c] -> node ids with c whole free devices
   // (free milli, node, device) of partly used devices.
   std::set<std::tuple<int64_t, uint32_t, int>> partial;
@@ -183,7 +183,7 @@ class ClusterState {
   std::vector<UndoEntry> undo_;
   std::vector<RunningJob> running_;  // in start order; finished entries have spec == nullptr
   std::unordered_map<uint64_t, size_t> running_index_;  // lookups only, never iterated
-  std::vector<int64_t> segment_index_;  // [cluster * types + type] -> segment or -1
+  std::vector<int64_t> segment_index_;                  // [cluster * types + type] -> segment or -1
   std::vector<std::set<std::pair<int, uint64_t>>> preemptible_;  // by segment
   std::vector<std::set<std::pair<int64_t, uint64_t>>> ending_;   // by segment
 };

@@ -12,16 +12,16 @@ using suanpan::testing::TestPool;
 class ClusterStateTest : public ::testing::Test {
  protected:
   // 3 nodes x 8 H100 under one switch, as in the header comment of cluster_state.h.
-  ClusterStateTest() : pool_(TestPool().Cluster("c", "H100", 3, 8).Tenant("a").Build()),
-                       state_(pool_) {
+  ClusterStateTest()
+      : pool_(TestPool().Cluster("c", "H100", 3, 8).Tenant("a").Build()), state_(pool_) {
     segment_ = *state_.FindSegment(core::ClusterId(0), core::DeviceTypeId(0));
   }
 
   Allocation Alloc(uint32_t node, uint64_t devices, int64_t per_device = 1000) {
     Allocation a;
     a.segment = segment_;
-    a.workers.push_back(WorkerPlacement{NodeId(node), devices, MilliDevices(per_device),
-                                        MilliCpu(0), MiB(0)});
+    a.workers.push_back(
+        WorkerPlacement{NodeId(node), devices, MilliDevices(per_device), MilliCpu(0), MiB(0)});
     return a;
   }
 

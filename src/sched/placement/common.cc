@@ -76,8 +76,7 @@ void TakeWorker(ClusterState& state, core::TenantId tenant, Allocation& alloc,
 }
 
 std::optional<NodeId> BestFitNode(const ClusterState& state, SegmentId segment_id,
-                                  const core::WorkerShape& shape,
-                                  const PlacementContext& context) {
+                                  const core::WorkerShape& shape, const PlacementContext& context) {
   const Segment& segment = state.segment(segment_id);
   if (shape.fractional()) {
     for (auto it = segment.partial.lower_bound({shape.fraction.value(), 0, 0});
@@ -171,8 +170,7 @@ struct Unit {
 }  // namespace
 
 std::optional<Allocation> PlaceTopologyPack(const core::JobSpec& job, SegmentId segment_id,
-                                            ClusterState& state,
-                                            const PlacementContext& context) {
+                                            ClusterState& state, const PlacementContext& context) {
   const Segment& segment = state.segment(segment_id);
   const core::Pool& pool = state.pool();
   const int d = job.worker.devices;

@@ -92,8 +92,7 @@ class FragAware final : public PlacementPolicy {
     if (!best) return std::nullopt;
     Allocation alloc;
     alloc.segment = segment_id;
-    placement::TakeWorker(state, job.tenant, alloc,
-                          *placement::ChooseDevices(state, *best, shape));
+    placement::TakeWorker(state, job.tenant, alloc, *placement::ChooseDevices(state, *best, shape));
     return alloc;
   }
 };

@@ -36,8 +36,8 @@ class FairShare final : public QueuePolicy {
 
     // shares[tenant][type] in devices.
     std::vector<std::vector<double>> held(tenants, std::vector<double>(types, 0.0));
-    const double horizon = std::max<double>(1.0, context.config.fair_share_half_life.value()) /
-                           std::log(2.0);
+    const double horizon =
+        std::max<double>(1.0, context.config.fair_share_half_life.value()) / std::log(2.0);
     for (size_t t = 0; t < tenants; ++t) {
       for (size_t d = 0; d < types; ++d) {
         held[t][d] = static_cast<double>(context.state
@@ -105,8 +105,8 @@ class FairShare final : public QueuePolicy {
 
 void DecayUsage(UsageHistory& history, Seconds elapsed, Seconds half_life) {
   if (elapsed.value() <= 0 || half_life.value() <= 0) return;
-  const double factor = std::exp2(-static_cast<double>(elapsed.value()) /
-                                  static_cast<double>(half_life.value()));
+  const double factor =
+      std::exp2(-static_cast<double>(elapsed.value()) / static_cast<double>(half_life.value()));
   for (auto& tenant : history.device_seconds) {
     for (double& v : tenant) v *= factor;
   }

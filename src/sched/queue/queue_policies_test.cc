@@ -14,8 +14,12 @@ using suanpan::testing::TestPool;
 class QueueTest : public ::testing::Test {
  protected:
   QueueTest()
-      : pool_(TestPool().Cluster("h", "H100", 10, 10).Cluster("a", "A100", 10, 10)
-                  .Tenant("a", 2).Tenant("b", 1).Build()),
+      : pool_(TestPool()
+                  .Cluster("h", "H100", 10, 10)
+                  .Cluster("a", "A100", 10, 10)
+                  .Tenant("a", 2)
+                  .Tenant("b", 1)
+                  .Build()),
         state_(pool_) {}
 
   std::vector<uint64_t> Order(const std::string& name, const std::vector<QueuedJob>& queue,
@@ -54,8 +58,7 @@ TEST_F(QueueTest, LasRunsLeastAttainedFirst) {
 TEST_F(QueueTest, SrtfRunsShortestRemainingFirst) {
   // a: 1,000 s estimate, 900 run -> 100 left; b: 500 s, none run -> 500 left; c: unknown.
   core::JobSpec a = MakeJob(1).Runtime(1000), b = MakeJob(2).Runtime(500), c = MakeJob(3);
-  EXPECT_EQ(Order("srtf", {{&c}, {&b}, {&a, 0, Seconds(900)}}),
-            (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(Order("srtf", {{&c}, {&b}, {&a, 0, Seconds(900)}}), (std::vector<uint64_t>{1, 2, 3}));
 }
 
 TEST_F(QueueTest, FairShareServesTheSmallestWeightedDominantShareFirst) {
