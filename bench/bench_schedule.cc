@@ -33,10 +33,12 @@ const config::PoolFile& ExamplePool() {
   return *pool;
 }
 
-sched::Scheduler MakeScheduler(const std::string& queue, const std::string& placement) {
+sched::Scheduler MakeScheduler(const std::string& queue, const std::string& placement,
+                               int64_t wait_details = -1) {
   sched::PolicyConfig config = ExamplePool().policy;
   config.queue = queue;
   config.placement = placement;
+  config.wait_details = wait_details;
   return std::move(*sched::Scheduler::Create(config));
 }
 
@@ -68,7 +70,8 @@ void BM_PlaceChurn(benchmark::State& st, std::string queue, std::string placemen
   const core::Pool& pool = ExamplePool().pool;
   const size_t n = static_cast<size_t>(st.range(0));
   std::vector<core::JobSpec> jobs = SyntheticJobs(pool, n, 43);
-  sched::Scheduler scheduler = MakeScheduler(queue, placement);
+  // As a live loop runs: reasons for the first 100 waiting jobs, counts for the rest.
+  sched::Scheduler scheduler = MakeScheduler(queue, placement, 100);
   const int64_t capacity = pool.Totals().devices * kMilliPerDevice;
   int64_t binds = 0;
   for (auto _ : st) {
@@ -80,7 +83,7 @@ void BM_PlaceChurn(benchmark::State& st, std::string queue, std::string placemen
       for (size_t k = 0; k < 500 && next < n; ++k)
         waiting.push_back({&jobs[next++], 0, Seconds(0)});
       sched::Decisions d = scheduler.Schedule(state, waiting, Time(static_cast<int64_t>(next)));
-      sched::ApplyDecisions(state, d, waiting, Time(static_cast<int64_t>(next)));
+      sched::ApplyDecisions(state, d, Time(static_cast<int64_t>(next)));
       std::erase_if(waiting, [&](const sched::QueuedJob& q) {
         return state.FindRunning(q.spec->id) != nullptr;
       });
@@ -128,7 +131,7 @@ class Warm {
     size_t next = 0;
     while (Allocated() < target && next < jobs_.size()) {
       std::vector<sched::QueuedJob> one = {{&jobs_[next++], 0, Seconds(0)}};
-      sched::ApplyDecisions(state_, scheduler_.Schedule(state_, one, Time(0)), one, Time(0));
+      sched::ApplyDecisions(state_, scheduler_.Schedule(state_, one, Time(0)), Time(0));
     }
     backlog_ = SyntheticJobs(pool_, 4000, 9, 1'000'000);
     std::erase_if(backlog_, [](const core::JobSpec& j) { return j.workers < 16; });
@@ -183,7 +186,7 @@ void BM_DecisionAfterSubmit(benchmark::State& st, std::string queue, std::string
     auto q = warm.QueueWith(job);
     const auto t0 = std::chrono::steady_clock::now();
     sched::Decisions d = warm.scheduler_.Schedule(warm.state_, q, Time(0));
-    sched::ApplyDecisions(warm.state_, d, q, Time(0));
+    sched::ApplyDecisions(warm.state_, d, Time(0));
     us.push_back(
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     st.PauseTiming();
@@ -212,7 +215,7 @@ void BM_DecisionAfterFinish(benchmark::State& st, std::string queue, std::string
     const auto t0 = std::chrono::steady_clock::now();
     warm.state_.Finish(victim.spec->id);
     sched::Decisions d = warm.scheduler_.Schedule(warm.state_, q, Time(0));
-    sched::ApplyDecisions(warm.state_, d, q, Time(0));
+    sched::ApplyDecisions(warm.state_, d, Time(0));
     us.push_back(
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     st.PauseTiming();

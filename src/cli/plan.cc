@@ -98,7 +98,7 @@ int RunPlan(const PlanOptions& options, std::FILE* out, std::FILE* err) {
   sched::Decisions decisions = scheduler->Schedule(state, queue, now);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  sched::ApplyDecisions(state, decisions, queue, now);
+  sched::ApplyDecisions(state, decisions, now);
 
   std::map<uint64_t, const core::JobSpec*> by_id;
   for (const core::JobSpec& j : jobs->jobs) by_id[j.id.value()] = &j;

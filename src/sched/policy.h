@@ -31,6 +31,10 @@ struct PolicyConfig {
   // Each costs releases of running jobs until the job fits; the live loop keeps it at 0 and
   // answers "when will it start" on request; `suanpan plan` asks for more.
   int estimate_depth = 0;
+  // How many waiting jobs get a kWait decision with a reason in a round; the rest are only
+  // counted (Decisions::waits). -1: all. A live loop with a long backlog does not need to
+  // re-explain ten thousand waiting jobs on every event.
+  int64_t wait_details = -1;
 };
 
 // Validates names and values; InvalidArgument names the field.

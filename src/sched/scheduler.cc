@@ -99,14 +99,23 @@ class Round {
   }
 
   // Segments that could ever hold the job, cheapest first. O(segments of its types log).
-  std::vector<Candidate> Candidates(const core::JobSpec& job) const {
+  // Every segment of the job's types, cheapest first; cached per list of types (jobs of a queue
+  // share a few lists), so a waiting job costs a look-up, not a sort.
+  const std::vector<Candidate>& SegmentsByPrice(const core::JobSpec& job) {
+    uint64_t key = job.worker.types.size();
+    const bool cacheable = job.worker.types.size() <= 3;
+    for (size_t i = 0; cacheable && i < job.worker.types.size(); ++i) {
+      key |= uint64_t{job.worker.types[i].value()} << (16 * (i + 1));
+    }
+    if (cacheable) {
+      auto it = by_types_.find(key);
+      if (it != by_types_.end()) return it->second;
+    }
     std::vector<Candidate> out;
-    const int per_worker = std::max(job.worker.devices, 1);
     for (size_t pref = 0; pref < job.worker.types.size(); ++pref) {
       const DeviceTypeId type = job.worker.types[pref];
       for (SegmentId s : state_.SegmentsOf(type)) {
         const Segment& seg = state_.segment(s);
-        if (seg.max_devices < per_worker || seg.total_devices < NeedWhole(job)) continue;
         const auto& price = pool_.provider(seg.provider).price_per_device_hour[type.value()];
         out.push_back({s, price ? price->value() : MicroYuan::Max().value(), pref});
       }
@@ -116,12 +125,28 @@ class Round {
       if (a.preference != b.preference) return a.preference < b.preference;
       return a.segment < b.segment;
     });
+    if (!cacheable) {
+      uncached_ = std::move(out);
+      return uncached_;
+    }
+    return by_types_[key] = std::move(out);
+  }
+
+  // Segments that could ever hold the job (big enough nodes, enough devices), cheapest first.
+  std::vector<Candidate> Candidates(const core::JobSpec& job) {
+    std::vector<Candidate> out;
+    const int per_worker = std::max(job.worker.devices, 1);
+    for (const Candidate& c : SegmentsByPrice(job)) {
+      const Segment& seg = state_.segment(c.segment);
+      if (seg.max_devices < per_worker || seg.total_devices < NeedWhole(job)) continue;
+      out.push_back(c);
+    }
     return out;
   }
 
   // A placement that failed in a segment fails again for as many or more workers of the same
   // shape until the segment gains capacity (only preemption does, within a round). The memo
-  // turns the re-tries of a long queue of similar jobs into O(1) look-ups.
+  // turns the re-tries of a long queue of similar jobs into O(log) look-ups.
   struct ShapeKey {
     uint32_t segment;
     int devices;
@@ -130,12 +155,8 @@ class Round {
     auto operator<=>(const ShapeKey&) const = default;
   };
   ShapeKey KeyOf(const core::JobSpec& job, SegmentId s, bool excluded) const {
-    return {s.value(),
-            job.worker.devices,
-            job.worker.fraction.value(),
-            job.worker.cpu.value(),
-            job.worker.memory.value(),
-            excluded};
+    return {s.value(), job.worker.devices, job.worker.fraction.value(), job.worker.cpu.value(),
+            job.worker.memory.value(), excluded};
   }
   bool KnownToFail(const core::JobSpec& job, SegmentId s, bool excluded) const {
     auto it = failed_.find(KeyOf(job, s, excluded));
@@ -216,10 +237,21 @@ class Round {
     d.kind = DecisionKind::kBind;
     d.outcome = Outcome::kPlaced;
     d.job = job.id;
+    d.spec = &job;
     d.allocation = std::move(alloc);
     d.reason = std::move(reason);
     decisions_.items.push_back(std::move(d));
     ++decisions_.binds;
+  }
+
+  // Whether the next waiting job gets a decision of its own (PolicyConfig::wait_details).
+  bool ExplainNextWait() {
+    if (config_.wait_details >= 0 && waits_explained_ >= config_.wait_details) {
+      ++decisions_.waits;
+      return false;
+    }
+    ++waits_explained_;
+    return true;
   }
 
   void Wait(const core::JobSpec& job, Outcome outcome, std::string reason,
@@ -277,7 +309,7 @@ class Round {
       return;
     }
     if (admitted.empty()) {
-      Wait(job, Outcome::kUnschedulable, "waiting for quota: " + quota_reason);
+      if (ExplainNextWait()) Wait(job, Outcome::kUnschedulable, "waiting for quota: " + quota_reason);
       return;
     }
 
@@ -308,6 +340,7 @@ class Round {
     if (config_.preemption && TryPreempt(queued, admitted)) return;
 
     if (blocked_by_reservation) {
+      if (!ExplainNextWait()) return;
       Wait(job, Outcome::kWait,
            fmt::format("waiting behind the reservation of job {} at t={}: starting now would "
                        "delay it",
@@ -315,8 +348,13 @@ class Round {
            reservation_->start);
       return;
     }
-    const std::string capacity = CapacityReason(job, admitted);
-    if (config_.backfill && !reservation_) {
+    // EASY backfill: the first job that is blocked for capacity gets the round's one
+    // reservation attempt.
+    const bool try_reserve = config_.backfill && !reservation_attempted_;
+    if (!try_reserve && estimates_left_ == 0 && !ExplainNextWait()) return;
+    const std::string& capacity = CapacityReason(job, admitted);
+    if (try_reserve) {
+      reservation_attempted_ = true;
       if (auto start = EarliestStart(job, admitted)) {
         Reservation r;
         r.job = job.id;
@@ -363,8 +401,8 @@ class Round {
   // Cached per (shape, types) within the round: formatting a reason for each of thousands of
   // waiting jobs would cost more than deciding about them.
   const std::string& CapacityReason(const core::JobSpec& job, const std::vector<Candidate>& cands) {
-    std::string key = fmt::format("{}/{}/{}/{}", job.workers, job.worker.devices,
-                                  job.worker.fraction.value(), TypeList(pool_, job));
+    std::vector<int64_t> key = {job.workers, job.worker.devices, job.worker.fraction.value()};
+    for (DeviceTypeId t : job.worker.types) key.push_back(t.value());
     auto it = capacity_reasons_.find(key);
     if (it != capacity_reasons_.end()) return it->second;
     return capacity_reasons_[key] = FormatCapacityReason(job, cands);
@@ -444,6 +482,21 @@ class Round {
     const core::JobSpec& job = *queued.spec;
     const QueuePolicy& qp = scheduler_.queue_policy();
     const std::optional<int64_t> my_rank = qp.PreemptionRank(job, queued.attained_service, config_);
+    // O(candidates): is there any possible victim at all? The lowest class of each segment's
+    // preemptible jobs is the first entry of its index.
+    bool any = false;
+    for (const Candidate& c : cands) {
+      const auto& victims = state_.PreemptibleIn(c.segment);
+      if (victims.empty()) continue;
+      const DeviceTypeId type = state_.segment(c.segment).type;
+      if (victims.begin()->first < job.priority || my_rank ||
+          state_.TenantUsage(job.tenant, type) + job.TotalShare() <=
+              pool_.tenant(job.tenant).quota[type.value()].guaranteed) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
     std::unordered_map<uint32_t, std::vector<const RunningJob*>> victims_by_segment;
     auto within_guarantee = [&](DeviceTypeId type) {
       return state_.TenantUsage(job.tenant, type) + job.TotalShare() <=
@@ -588,7 +641,11 @@ class Round {
   };
   std::vector<Estimate> estimates_;
   std::map<ShapeKey, int> failed_;  // ShapeKey -> fewest workers that failed
-  std::map<std::string, std::string> capacity_reasons_;
+  std::map<std::vector<int64_t>, std::string> capacity_reasons_;
+  std::unordered_map<uint64_t, std::vector<Candidate>> by_types_;  // look-ups only
+  std::vector<Candidate> uncached_;
+  int64_t waits_explained_ = 0;
+  bool reservation_attempted_ = false;
 };
 
 }  // namespace
@@ -598,20 +655,16 @@ Decisions Scheduler::Schedule(ClusterState& state, const std::vector<QueuedJob>&
   return Round(*this, state, queue, now, history).Run();
 }
 
-void ApplyDecisions(ClusterState& state, const Decisions& decisions,
-                    const std::vector<QueuedJob>& queue, Time now) {
-  std::unordered_map<uint64_t, const core::JobSpec*> specs;
-  for (const QueuedJob& q : queue) specs.emplace(q.spec->id.value(), q.spec);
+void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now) {
   for (const Decision& d : decisions.items) {
     if (d.kind == DecisionKind::kPreempt) {
       state.Finish(d.job);
     } else if (d.kind == DecisionKind::kBind) {
-      const core::JobSpec* spec = specs.at(d.job.value());
       RunningJob r;
-      r.spec = spec;
+      r.spec = d.spec;
       r.allocation = *d.allocation;
       r.start = now;
-      const auto runtime = spec->ExpectedRuntime();
+      const auto runtime = d.spec->ExpectedRuntime();
       r.expected_end = runtime ? now + *runtime : kNever;
       state.Start(std::move(r));
     }

@@ -60,8 +60,7 @@ class Scheduler {
 };
 
 // Applies a round's decisions to `state`: finishes preempted victims and starts bound jobs at
-// `now`. `specs` resolves job ids of bound jobs (the queue the round was given).
-void ApplyDecisions(ClusterState& state, const Decisions& decisions,
-                    const std::vector<QueuedJob>& queue, Time now);
+// `now`. O(decisions x workers x log nodes).
+void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now);
 
 }  // namespace suanpan::sched

@@ -259,7 +259,7 @@ TEST(SchedulerTest, LasPreemptsADemotedJob) {
   core::JobSpec old_job = MakeJob(1).Devices(8);
   core::JobSpec new_job = MakeJob(2).Devices(8).Submit(20);
   std::vector<QueuedJob> first = {{&old_job, 0, Seconds(0)}};
-  ApplyDecisions(state, scheduler->Schedule(state, first, Time(0)), first, Time(0));
+  ApplyDecisions(state, scheduler->Schedule(state, first, Time(0)), Time(0));
   ASSERT_NE(state.FindRunning(core::JobId(1)), nullptr);
   // The caller keeps attained service on the running job.
   const_cast<RunningJob*>(state.FindRunning(core::JobId(1)))->attained_service = 160;

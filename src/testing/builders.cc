@@ -148,7 +148,7 @@ sched::Decisions Harness::Round(int64_t now) {
     }
   }
   sched::Decisions d = scheduler_.Schedule(*state_, queue, Time(now));
-  sched::ApplyDecisions(*state_, d, queue, Time(now));
+  sched::ApplyDecisions(*state_, d, Time(now));
   return d;
 }
 
