@@ -455,14 +455,14 @@ class Round {
         const int64_t end = std::max(from_round ? round[ri].first : it->first, now_.value());
         if (best && end >= best->first.value()) break;  // cannot beat a found start
         if (from_round) {
-          state_.Give(round[ri].second->spec->tenant, round[ri].second->allocation);
+          state_.GiveBorrowed(round[ri].second->spec->tenant, round[ri].second->allocation);
           ++ri;
         } else {
           const uint64_t id = it->second;
           ++it;
           if (preempted_.count(id)) continue;
           const RunningJob* r = state_.FindRunning(JobId(id));
-          state_.Give(r->spec->tenant, r->allocation);
+          state_.GiveBorrowed(r->spec->tenant, r->allocation);
         }
         const bool more_at_same_end =
             (it != ending.end() && std::max(it->first, now_.value()) == end) ||
@@ -552,7 +552,7 @@ class Round {
       bool fits = false;
       for (const auto& k : keyed) {
         const RunningJob* r = std::get<5>(k);
-        state_.Give(r->spec->tenant, r->allocation);
+        state_.GiveBorrowed(r->spec->tenant, r->allocation);
         chosen.push_back(r);
         if (!MayFitNow(job, state_.segment(c.segment))) continue;
         const size_t inner = state_.Mark();
@@ -567,7 +567,7 @@ class Round {
         for (size_t i = chosen.size(); i-- > 0;) {
           std::vector<const RunningJob*> without = chosen;
           without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
-          for (const RunningJob* r : without) state_.Give(r->spec->tenant, r->allocation);
+          for (const RunningJob* r : without) state_.GiveBorrowed(r->spec->tenant, r->allocation);
           const bool still =
               MayFitNow(job, state_.segment(c.segment)) &&
               TryPlace(job, c, reservation_ && !EndsBefore(job, reservation_->start)).has_value();
@@ -608,7 +608,7 @@ class Round {
       decisions_.items.push_back(std::move(d));
       ++decisions_.preemptions;
       preempted_.insert(v.id.value());
-      state_.Give(v.tenant, r->allocation);
+      state_.GiveBorrowed(v.tenant, r->allocation);
       ForgetFailures(r->allocation.segment);
     }
     auto alloc =

@@ -14,6 +14,7 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   segments_by_type_.resize(types_);
   const size_t node_count = pool.nodes().size();
   node_segment_.resize(node_count);
+  node_position_.resize(node_count);
   node_free_whole_.resize(node_count);
   device_offset_.resize(node_count);
   node_cpu_.resize(node_count);
@@ -43,6 +44,7 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
     SegmentId sid(static_cast<uint32_t>(segment_index_[key]));
     Segment& seg = segments_[sid.value()];
     node_segment_[i] = sid;
+    node_position_[i] = static_cast<uint32_t>(seg.nodes.size());
     seg.nodes.push_back(NodeId(i));
     seg.max_devices = std::max(seg.max_devices, n.shape.devices);
     seg.total_devices += n.shape.devices;
@@ -68,9 +70,9 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   preemptible_.resize(segments_.size());
   ending_.resize(segments_.size());
   for (Segment& seg : segments_) {
-    seg.buckets.resize(seg.max_devices + 1);
+    seg.buckets.assign(seg.max_devices + 1, NodeSet(&seg.nodes));
     for (NodeId id : seg.nodes) {
-      seg.buckets[node_free_whole_[id.value()]].insert(id.value());
+      seg.buckets[node_free_whole_[id.value()]].Insert(node_position_[id.value()]);
     }
   }
 }
@@ -105,8 +107,8 @@ void ClusterState::SetFreeWhole(NodeId node, int new_free) {
   if (old_free == new_free) return;
   const core::Node& info = pool_.nodes()[n];
   Segment& seg = segments_[node_segment_[n].value()];
-  seg.buckets[old_free].erase(n);
-  seg.buckets[new_free].insert(n);
+  seg.buckets[old_free].Erase(node_position_[n]);
+  seg.buckets[new_free].Insert(node_position_[n]);
   seg.free_whole += new_free - old_free;
   switch_count_[info.leaf.value() * stride_ + old_free]--;
   switch_count_[info.leaf.value() * stride_ + new_free]++;
@@ -167,12 +169,17 @@ void ClusterState::Give(TenantId tenant, const Allocation& alloc) {
   undo_.push_back(UndoEntry{false, tenant, alloc});
 }
 
+void ClusterState::GiveBorrowed(TenantId tenant, const Allocation& alloc) {
+  Apply(tenant, alloc, -1);
+  undo_.push_back(UndoEntry{false, tenant, Allocation{}, &alloc});
+}
+
 void ClusterState::Rollback(size_t mark) {
   SP_CHECK(mark <= undo_.size());
   while (undo_.size() > mark) {
     UndoEntry e = std::move(undo_.back());
     undo_.pop_back();
-    Apply(e.tenant, e.alloc, e.take ? -1 : +1);
+    Apply(e.tenant, e.borrowed != nullptr ? *e.borrowed : e.owned, e.take ? -1 : +1);
   }
 }
 

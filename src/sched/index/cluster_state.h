@@ -27,6 +27,7 @@
 #include "base/quantity.h"
 #include "core/job.h"
 #include "core/pool.h"
+#include "sched/index/node_set.h"
 
 namespace suanpan::sched {
 
@@ -75,7 +76,7 @@ struct Segment {
   std::vector<SwitchId> switches;
   std::vector<BlockId> blocks;
   std::vector<DomainId> domains;            // multi-node domains only
-  std::vector<std::set<uint32_t>> buckets;  // [c] -> node ids with c whole free devices
+  std::vector<NodeSet> buckets;  // [c] -> nodes with c whole free devices
   // (free milli, node, device) of partly used devices.
   std::set<std::tuple<int64_t, uint32_t, int>> partial;
 };
@@ -126,6 +127,9 @@ class ClusterState {
   void Take(TenantId tenant, const Allocation& alloc);
   // Gives them back. O(workers * log nodes).
   void Give(TenantId tenant, const Allocation& alloc);
+  // Give() without copying `alloc` into the undo log: `alloc` must stay where it is until the
+  // log is rolled back past this entry (a running job's allocation during one round).
+  void GiveBorrowed(TenantId tenant, const Allocation& alloc);
 
   // Running jobs. Start() records the job and takes its allocation; Finish() releases it.
   // Both O(workers * log nodes); Running() iterates in start order for determinism.
@@ -156,7 +160,8 @@ class ClusterState {
   struct UndoEntry {
     bool take;  // true: undo a Take by giving; false: undo a Give by taking
     TenantId tenant;
-    Allocation alloc;
+    Allocation owned;
+    const Allocation* borrowed = nullptr;  // when set, used instead of `owned`
   };
   int64_t Capacity(const std::vector<int32_t>& counts, size_t unit, int d) const;
   void SetFreeWhole(NodeId node, int new_free);
@@ -171,6 +176,7 @@ class ClusterState {
   std::vector<Segment> segments_;
   std::vector<std::vector<SegmentId>> segments_by_type_;
   std::vector<SegmentId> node_segment_;
+  std::vector<uint32_t> node_position_;  // position of each node in its segment's `nodes`
   std::vector<int> node_free_whole_;
   std::vector<uint32_t> device_offset_;
   std::vector<int64_t> device_free_;  // milli, per device
