@@ -28,7 +28,7 @@ struct Decision {
   DecisionKind kind = DecisionKind::kWait;
   Outcome outcome = Outcome::kWait;
   JobId job;
-  const core::JobSpec* spec = nullptr;    // kBind: the job (owned by the caller's queue)
+  const core::JobSpec* spec = nullptr;   // kBind: the job (owned by the caller's queue)
   std::optional<Allocation> allocation;  // kBind: where; kReserve: the planned placement
   std::optional<Time> earliest_start;    // kReserve, kWait when known
   JobId for_job;                         // kPreempt: the job the victim makes room for

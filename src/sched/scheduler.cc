@@ -155,8 +155,12 @@ class Round {
     auto operator<=>(const ShapeKey&) const = default;
   };
   ShapeKey KeyOf(const core::JobSpec& job, SegmentId s, bool excluded) const {
-    return {s.value(), job.worker.devices, job.worker.fraction.value(), job.worker.cpu.value(),
-            job.worker.memory.value(), excluded};
+    return {s.value(),
+            job.worker.devices,
+            job.worker.fraction.value(),
+            job.worker.cpu.value(),
+            job.worker.memory.value(),
+            excluded};
   }
   bool KnownToFail(const core::JobSpec& job, SegmentId s, bool excluded) const {
     auto it = failed_.find(KeyOf(job, s, excluded));
@@ -309,7 +313,8 @@ class Round {
       return;
     }
     if (admitted.empty()) {
-      if (ExplainNextWait()) Wait(job, Outcome::kUnschedulable, "waiting for quota: " + quota_reason);
+      if (ExplainNextWait())
+        Wait(job, Outcome::kUnschedulable, "waiting for quota: " + quota_reason);
       return;
     }
 

@@ -75,8 +75,8 @@ struct Segment {
   std::vector<NodeId> nodes;
   std::vector<SwitchId> switches;
   std::vector<BlockId> blocks;
-  std::vector<DomainId> domains;            // multi-node domains only
-  std::vector<NodeSet> buckets;  // [c] -> nodes with c whole free devices
+  std::vector<DomainId> domains;  // multi-node domains only
+  std::vector<NodeSet> buckets;   // [c] -> nodes with c whole free devices
   // (free milli, node, device) of partly used devices.
   std::set<std::tuple<int64_t, uint32_t, int>> partial;
 };
