@@ -203,6 +203,7 @@ Status ReadPolicy(const Walker& w, const toml::table& t, sched::PolicyConfig& po
   SP_ASSIGN_OR_RETURN(policy.placement, f.String("placement", policy.placement));
   SP_ASSIGN_OR_RETURN(policy.preemption, f.Bool("preemption", policy.preemption));
   SP_ASSIGN_OR_RETURN(policy.backfill, f.Bool("backfill", policy.backfill));
+  SP_ASSIGN_OR_RETURN(policy.blocking, f.Bool("blocking", policy.blocking));
   SP_ASSIGN_OR_RETURN(int64_t half_life_milli_hours,
                       f.Fixed("fair_share_half_life_hours", 1000,
                               policy.fair_share_half_life.value() * 1000 / 3600));

@@ -19,10 +19,14 @@
 namespace suanpan::sched {
 
 struct PolicyConfig {
-  std::string queue = "fifo";          // fifo | priority | fair_share | las | srtf
-  std::string placement = "best_fit";  // best_fit | topology_pack | frag_aware
+  std::string queue = "fifo";  // fifo | priority | fair_share | las | srtf
+  std::string placement =
+      "best_fit";  // best_fit | topology_pack | frag_aware | first_fit | first_fit
   bool preemption = true;
   bool backfill = true;  // EASY backfill: one reservation for the blocked head
+  // Head-of-line blocking: the first job that cannot start ends the round, so nothing overtakes
+  // it (strict FIFO, as YARN-CS and Tiresias' fifo). Overrides backfill.
+  bool blocking = false;
   Seconds fair_share_half_life = Seconds(7 * 24 * 3600);
   // 2D-LAS queue limits in device-seconds of attained service; a job that passes limit i moves
   // to queue i + 1. Tiresias' defaults for its 60-job trace.

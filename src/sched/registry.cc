@@ -19,7 +19,7 @@ const std::vector<const QueuePolicy*>& QueuePolicies() {
 
 const std::vector<const PlacementPolicy*>& PlacementPolicies() {
   static const std::vector<const PlacementPolicy*> policies = {
-      &BestFitPlacement(), &TopologyPackPlacement(), &FragAwarePlacement()};
+      &BestFitPlacement(), &TopologyPackPlacement(), &FragAwarePlacement(), &FirstFitPlacement()};
   return policies;
 }
 

@@ -87,7 +87,22 @@ class Round {
     const std::vector<size_t> order = scheduler_.queue_policy().Order(queue_, context);
     ComputeSizeWeights();
     estimates_left_ = config_.estimate_depth;
-    for (size_t index : order) ScheduleOne(queue_[index]);
+    for (size_t index : order) {
+      if (blocked_) {
+        // Strict order: everything behind the blocked head waits for it.
+        if (ExplainNextWait()) {
+          Wait(*queue_[index].spec, Outcome::kUnschedulable,
+               fmt::format("waiting in order behind job {} (head-of-line blocking)",
+                           blocked_->value()));
+        }
+        continue;
+      }
+      const size_t before = decisions_.binds;
+      ScheduleOne(queue_[index]);
+      if (config_.blocking && static_cast<size_t>(decisions_.binds) == before) {
+        blocked_ = queue_[index].spec->id;
+      }
+    }
     EstimateWaiting();
     state_.Rollback(mark);
     return std::move(decisions_);
@@ -355,7 +370,7 @@ class Round {
     }
     // EASY backfill: the first job that is blocked for capacity gets the round's one
     // reservation attempt.
-    const bool try_reserve = config_.backfill && !reservation_attempted_;
+    const bool try_reserve = config_.backfill && !config_.blocking && !reservation_attempted_;
     if (!try_reserve && estimates_left_ == 0 && !ExplainNextWait()) return;
     const std::string& capacity = CapacityReason(job, admitted);
     if (try_reserve) {
@@ -651,6 +666,7 @@ class Round {
   std::vector<Candidate> uncached_;
   int64_t waits_explained_ = 0;
   bool reservation_attempted_ = false;
+  std::optional<JobId> blocked_;  // head-of-line blocking: the job everything waits behind
 };
 
 }  // namespace

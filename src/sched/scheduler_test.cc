@@ -238,6 +238,22 @@ TEST(SchedulerTest, WithoutBackfillASmallJobOvertakesTheHead) {
   EXPECT_EQ(h.Find(d, 2)->earliest_start, Time(503));
 }
 
+TEST(SchedulerTest, BlockingKeepsStrictOrder) {
+  // 8 GPUs, 4 busy. Head job 2 wants 8 and cannot start; job 3 (2 GPUs) would fit but must
+  // not overtake it.
+  PolicyConfig config = Config();
+  config.blocking = true;
+  config.preemption = false;
+  Harness h(TestPool().Cluster("c", "H100", 1, 8).Tenant("a").Build(), config);
+  h.Add(MakeJob(1).Devices(4));
+  h.Round(0);
+  h.Add(MakeJob(2).Devices(8).Submit(1));
+  h.Add(MakeJob(3).Devices(2).Submit(2));
+  Decisions d = h.Round(2);
+  EXPECT_EQ(d.binds, 0);
+  EXPECT_THAT(h.Find(d, 3)->reason, HasSubstr("behind job 2 (head-of-line blocking)"));
+}
+
 TEST(SchedulerTest, UnknownRuntimesGiveNoPromise) {
   Harness h(TestPool().Cluster("c", "H100", 1, 8).Tenant("a").Build(), Config());
   h.Add(MakeJob(1).Devices(8));  // no estimate, no limit

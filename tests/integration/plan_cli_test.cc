@@ -77,15 +77,17 @@ TEST(PlanCli, JsonAccountsForEveryJob) {
 }
 
 TEST(PlanCli, PolicyFlagOverridesThePoolFile) {
-  CliRun r = Suanpan("plan --pool examples/small-pool.toml --jobs examples/small-jobs.csv "
-                  "--policy fifo/frag_aware");
+  CliRun r = Suanpan(
+      "plan --pool examples/small-pool.toml --jobs examples/small-jobs.csv "
+      "--policy fifo/frag_aware");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Policy queue/fifo placement/frag_aware"));
 }
 
 TEST(PlanCli, UnknownPolicyIsOneClearLine) {
-  CliRun r = Suanpan("plan --pool examples/small-pool.toml --jobs examples/small-jobs.csv "
-                  "--policy lottery/best_fit");
+  CliRun r = Suanpan(
+      "plan --pool examples/small-pool.toml --jobs examples/small-jobs.csv "
+      "--policy lottery/best_fit");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, HasSubstr("unknown policy 'lottery'"));
 }

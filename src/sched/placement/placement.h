@@ -16,6 +16,7 @@ namespace suanpan::sched {
 const PlacementPolicy& BestFitPlacement();
 const PlacementPolicy& TopologyPackPlacement();
 const PlacementPolicy& FragAwarePlacement();
+const PlacementPolicy& FirstFitPlacement();
 
 namespace placement {
 

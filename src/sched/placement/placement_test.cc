@@ -127,6 +127,31 @@ TEST_F(PlacementTest, FragAwareAvoidsLeavingAnUnusableRemainder) {
   EXPECT_EQ(alloc->workers[0].node.value(), 1u);
 }
 
+TEST_F(PlacementTest, FirstFitTakesTheLowestNodeThatHolds) {
+  // node0 has 1 free, node1 is whole: a 2-GPU worker goes to node1, a 1-GPU worker to node0,
+  // although best fit would agree only on the second.
+  Occupy(0, 0x7f);
+  core::JobSpec two = MakeJob(1).Devices(2);
+  auto a = FirstFitPlacement().Place(two, segment_, state_, {});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->workers[0].node.value(), 1u);
+  core::JobSpec one = MakeJob(2).Devices(1);
+  auto b = FirstFitPlacement().Place(one, segment_, state_, {});
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->workers[0].node.value(), 0u);
+}
+
+TEST_F(PlacementTest, FirstFitKeepsAGangUnderOneSwitchWhenItCan) {
+  // Switch 0 (nodes 0-3) has nodes 0 and 1 busy: a 3 x 8 gang skips it for switch 1.
+  Occupy(0, 0xff);
+  Occupy(1, 0xff);
+  core::JobSpec job = MakeJob(1).Gang(3, 8);
+  auto alloc = FirstFitPlacement().Place(job, segment_, state_, {});
+  ASSERT_TRUE(alloc.has_value());
+  EXPECT_EQ(SwitchesOf(*alloc), (std::set<uint32_t>{1}));
+  EXPECT_EQ(alloc->workers[0].node.value(), 4u);
+}
+
 TEST_F(PlacementTest, WorkerKeepsToOneInterconnectSubDomain) {
   // MLU370 nodes of 8 cards in two MLU-Link domains of 4: a 4-card worker takes one whole
   // domain, never two cards of each.
