@@ -7,6 +7,7 @@ set(SUANPAN_LAYER_RANK_base 0)
 set(SUANPAN_LAYER_RANK_core 1)
 set(SUANPAN_LAYER_RANK_sched 2)
 set(SUANPAN_LAYER_RANK_config 3)
+set(SUANPAN_LAYER_RANK_sim 3)
 set(SUANPAN_LAYER_RANK_cli 6)
 set(SUANPAN_LAYER_RANK_testing 9)
 # Pure layers: no I/O, clocks or threads. Only these third-party targets may be linked into them.
