@@ -152,11 +152,13 @@ int RunPlan(const PlanOptions& options, std::FILE* out, std::FILE* err) {
   }
 
   const size_t width = TerminalWidth(out);
+  const std::string flops = totals.Eflops() >= 1.0 ? fmt::format("{:.2f} EFLOPS", totals.Eflops())
+                                                   : fmt::format("{:.1f} PFLOPS", totals.Pflops());
   fmt::print(out,
-             "Pool {}: {} providers, {} clusters, {} nodes, {} accelerators, {:.2f} EFLOPS "
-             "(peak dense FP16/BF16)\n\n",
+             "Pool {}: {} providers, {} clusters, {} nodes, {} accelerators, {} (peak dense "
+             "FP16/BF16)\n\n",
              options.pool_path, pool.providers().size(), pool.clusters().size(),
-             Thousands(totals.nodes), Thousands(totals.devices), totals.Eflops());
+             Thousands(totals.nodes), Thousands(totals.devices), flops);
   Table types({"TYPE", "VENDOR", "DEVICES", "PFLOPS", "ALLOCATED", "USE"},
               {false, false, true, true, true, true});
   for (size_t t = 0; t < totals.devices_by_type.size(); ++t) {

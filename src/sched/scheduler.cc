@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -498,6 +499,25 @@ class Round {
     return best;
   }
 
+  // The worst (largest) preemption rank among a segment's running preemptible jobs, computed
+  // once a round (ranks of running jobs do not change within it). O(R) the first time.
+  int64_t MaxRank(SegmentId s) {
+    if (max_rank_.empty()) {
+      max_rank_.assign(state_.segments().size(), std::numeric_limits<int64_t>::min());
+      const QueuePolicy& qp = scheduler_.queue_policy();
+      for (size_t seg = 0; seg < max_rank_.size(); ++seg) {
+        for (const auto& [priority, id] :
+             state_.PreemptibleIn(SegmentId(static_cast<uint32_t>(seg)))) {
+          const RunningJob* r = state_.FindRunning(JobId(id));
+          if (auto rank = qp.PreemptionRank(*r->spec, r->attained_service, config_)) {
+            max_rank_[seg] = std::max(max_rank_[seg], *rank);
+          }
+        }
+      }
+    }
+    return max_rank_[s.value()];
+  }
+
   bool TryPreempt(const QueuedJob& queued, const std::vector<Candidate>& cands) {
     const core::JobSpec& job = *queued.spec;
     const QueuePolicy& qp = scheduler_.queue_policy();
@@ -509,7 +529,7 @@ class Round {
       const auto& victims = state_.PreemptibleIn(c.segment);
       if (victims.empty()) continue;
       const DeviceTypeId type = state_.segment(c.segment).type;
-      if (victims.begin()->first < job.priority || my_rank ||
+      if (victims.begin()->first < job.priority || (my_rank && MaxRank(c.segment) > *my_rank) ||
           state_.TenantUsage(job.tenant, type) + job.TotalShare() <=
               pool_.tenant(job.tenant).quota[type.value()].guaranteed) {
         any = true;
@@ -666,7 +686,9 @@ class Round {
   std::vector<Candidate> uncached_;
   int64_t waits_explained_ = 0;
   bool reservation_attempted_ = false;
-  std::optional<JobId> blocked_;  // head-of-line blocking: the job everything waits behind
+  std::optional<JobId> blocked_;
+  std::vector<int64_t> max_rank_;  // by segment, see MaxRank()  // head-of-line blocking: the job
+                                   // everything waits behind
 };
 
 }  // namespace

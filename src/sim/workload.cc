@@ -48,8 +48,8 @@ StatusOr<core::Pool> PoolFromShape(const ClusterShape& shape,
   std::string type = shape.device_type.empty() ? kTraceDeviceType : shape.device_type;
   if (!builder.pool().catalog().Find(type)) {
     // A generic device: the trace's run times are its own, the figures only label it.
-    core::DeviceType t{type, "trace", type + " (from the trace)", MiB(32 * 1024), 125'000, 1,
-                       "", "generic device for trace replay"};
+    core::DeviceType t{type, "trace", type + " (from the trace)",       MiB(32 * 1024), 125'000,
+                       1,    "",      "generic device for trace replay"};
     SP_RETURN_IF_ERROR(builder.AddDeviceType(std::move(t)).status());
   }
   SP_ASSIGN_OR_RETURN(core::ProviderId p,
@@ -58,12 +58,12 @@ StatusOr<core::Pool> PoolFromShape(const ClusterShape& shape,
   SP_ASSIGN_OR_RETURN(core::ClusterId c,
                       builder.AddCluster(p, "trace", shape.nodes_per_switch, 1'000));
   const int cpu = shape.cpu_per_node > 0 ? shape.cpu_per_node : 16 * shape.devices_per_node;
-  const int mem = shape.memory_gib_per_node > 0 ? shape.memory_gib_per_node
-                                                 : 128 * shape.devices_per_node;
+  const int mem =
+      shape.memory_gib_per_node > 0 ? shape.memory_gib_per_node : 128 * shape.devices_per_node;
   if (!shape.nodes_by_devices.empty()) {
     for (const auto& [devices, count] : shape.nodes_by_devices) {
-      SP_RETURN_IF_ERROR(builder.AddNodeGroup(c, fmt::format("g{}", devices), count, type,
-                                              devices, devices, MilliCpu(int64_t{cpu} * 1000),
+      SP_RETURN_IF_ERROR(builder.AddNodeGroup(c, fmt::format("g{}", devices), count, type, devices,
+                                              devices, MilliCpu(int64_t{cpu} * 1000),
                                               MiB(int64_t{mem} * 1024)));
     }
   } else {
@@ -102,14 +102,15 @@ StatusOr<Workload> JobsFromTrace(const Trace& trace, const core::Pool& pool,
   const core::PoolTotals totals = pool.Totals();
   std::vector<core::DeviceTypeId> present;
   for (size_t t = 0; t < catalog.size(); ++t) {
-    if (totals.devices_by_type[t] > 0) present.push_back(core::DeviceTypeId(static_cast<uint16_t>(t)));
+    if (totals.devices_by_type[t] > 0)
+      present.push_back(core::DeviceTypeId(static_cast<uint16_t>(t)));
   }
   core::DeviceTypeId reference = present.front();
   if (!options.reference_type.empty()) {
     auto r = catalog.Find(options.reference_type);
     if (!r) {
-      return InvalidArgumentError(fmt::format("--reference-type: unknown device type '{}'",
-                                              options.reference_type));
+      return InvalidArgumentError(
+          fmt::format("--reference-type: unknown device type '{}'", options.reference_type));
     }
     reference = *r;
   }
@@ -157,9 +158,10 @@ StatusOr<Workload> JobsFromTrace(const Trace& trace, const core::Pool& pool,
     if (s.worker.types.empty()) {
       ++out.dropped;
       if (out.problems.size() < 20) {
-        out.problems.push_back(fmt::format("job {} (line {}): no device type of the pool has a "
-                                           "run time for it",
-                                           tj.name, tj.line));
+        out.problems.push_back(
+            fmt::format("job {} (line {}): no device type of the pool has a "
+                        "run time for it",
+                        tj.name, tj.line));
       }
       continue;
     }
@@ -178,8 +180,8 @@ StatusOr<Workload> JobsFromTrace(const Trace& trace, const core::Pool& pool,
     if (!valid.ok()) {
       ++out.dropped;
       if (out.problems.size() < 20) {
-        out.problems.push_back(fmt::format("job {} (line {}): {}", tj.name, tj.line,
-                                           valid.message()));
+        out.problems.push_back(
+            fmt::format("job {} (line {}): {}", tj.name, tj.line, valid.message()));
       }
       continue;
     }

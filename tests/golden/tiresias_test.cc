@@ -72,8 +72,7 @@ void ExpectWithinOnePercent(const Summary& s, const Expected& e) {
   EXPECT_NEAR(s.jct.mean, e.avg, e.avg * 0.01);
   EXPECT_NEAR(s.jct.median, e.median, e.median * 0.01);
   EXPECT_NEAR(static_cast<double>(s.jct.p95), static_cast<double>(e.p95), e.p95 * 0.01);
-  EXPECT_NEAR(static_cast<double>(s.makespan), static_cast<double>(e.makespan),
-              e.makespan * 0.01);
+  EXPECT_NEAR(static_cast<double>(s.makespan), static_cast<double>(e.makespan), e.makespan * 0.01);
   // And, in fact, exactly:
   EXPECT_DOUBLE_EQ(std::round(s.jct.mean * 100) / 100, e.avg);
   EXPECT_DOUBLE_EQ(s.jct.median, e.median);

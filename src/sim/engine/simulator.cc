@@ -32,13 +32,13 @@ enum class Phase : uint8_t { kNotArrived, kQueued, kRunning, kDone };
 struct JobRun {
   Phase phase = Phase::kNotArrived;
   uint32_t attempt = 0;
-  double progress = 0.0;       // fraction of the job's work kept (checkpointed)
-  Time started = Time(0);      // this attempt
+  double progress = 0.0;   // fraction of the job's work kept (checkpointed)
+  Time started = Time(0);  // this attempt
   Time queued_since = Time(0);
-  int64_t restore = 0;         // seconds this attempt spends restoring before it works
-  int64_t work_time = 0;       // seconds of work this attempt needs after restoring
-  int64_t attained = 0;        // device-seconds before this attempt (2D-LAS)
-  int64_t executed = 0;        // wall seconds run before this attempt (srtf)
+  int64_t restore = 0;    // seconds this attempt spends restoring before it works
+  int64_t work_time = 0;  // seconds of work this attempt needs after restoring
+  int64_t attained = 0;   // device-seconds before this attempt (2D-LAS)
+  int64_t executed = 0;   // wall seconds run before this attempt (srtf)
   int64_t share_milli = 0;
   DeviceTypeId type;
   MicroYuan price = MicroYuan(0);
@@ -154,8 +154,8 @@ class Engine {
     const int64_t c = spec.checkpoint_interval.value();
     worked = c > 0 ? worked / c * c : 0;
     if (r.work_time > 0) {
-      r.progress += (1.0 - r.progress) * std::min(1.0, static_cast<double>(worked) /
-                                                           static_cast<double>(r.work_time));
+      r.progress += (1.0 - r.progress) *
+                    std::min(1.0, static_cast<double>(worked) / static_cast<double>(r.work_time));
     }
     r.phase = Phase::kQueued;
     r.queued_since = now_;
@@ -271,8 +271,8 @@ class Engine {
     int64_t free = 0, on_partial = 0;
     for (const sched::Segment& s : state_.segments()) {
       free += s.free_whole;
-      on_partial += s.free_whole - static_cast<int64_t>(s.buckets[s.max_devices].size()) *
-                                       s.max_devices;
+      on_partial +=
+          s.free_whole - static_cast<int64_t>(s.buckets[s.max_devices].size()) * s.max_devices;
     }
     p.fragmentation = free > 0 ? static_cast<double>(on_partial) / static_cast<double>(free) : 0;
     if (!result_.timeline.empty() && result_.timeline.back().t == p.t) {
@@ -286,8 +286,8 @@ class Engine {
     // One failure clock per node: exponential with mean MTBF / devices (any device failing).
     std::exponential_distribution<double> draw(1.0);
     for (uint32_t n = 0; n < pool_.nodes().size(); ++n) {
-      const double mean = static_cast<double>(config_.model.device_mtbf.value()) /
-                          pool_.nodes()[n].shape.devices;
+      const double mean =
+          static_cast<double>(config_.model.device_mtbf.value()) / pool_.nodes()[n].shape.devices;
       const int64_t t = static_cast<int64_t>(std::ceil(draw(rng_) * mean));
       Push(t, EventKind::kFailure, n, 0);
     }
@@ -307,8 +307,8 @@ class Engine {
     }
     for (uint32_t i : victims) Stop(i, /*finished=*/false, /*failed=*/true);
     std::exponential_distribution<double> draw(1.0);
-    const double mean = static_cast<double>(config_.model.device_mtbf.value()) /
-                        pool_.node(node).shape.devices;
+    const double mean =
+        static_cast<double>(config_.model.device_mtbf.value()) / pool_.node(node).shape.devices;
     Push(now_.value() + std::max<int64_t>(1, static_cast<int64_t>(std::ceil(draw(rng_) * mean))),
          EventKind::kFailure, node.value(), 0);
     return !victims.empty();
@@ -357,10 +357,10 @@ StatusOr<SimResult> Simulate(const core::Pool& pool, const std::vector<SimJob>& 
           fmt::format("job {}: id must be its position + 1, got {}", i, j.spec.id.value()));
     }
     if (j.duration_by_type.size() != pool.catalog().size()) {
-      return InvalidArgumentError(fmt::format("job {}: duration_by_type has {} entries, the pool "
-                                              "has {} device types",
-                                              j.spec.name, j.duration_by_type.size(),
-                                              pool.catalog().size()));
+      return InvalidArgumentError(
+          fmt::format("job {}: duration_by_type has {} entries, the pool "
+                      "has {} device types",
+                      j.spec.name, j.duration_by_type.size(), pool.catalog().size()));
     }
     Status valid = core::ValidateJob(j.spec, pool);
     if (!valid.ok()) return valid.WithPrefix(fmt::format("job {}", j.spec.name));

@@ -44,9 +44,9 @@ struct JobOutcome {
   Time end = Time(0);
   int preemptions = 0;
   int failures = 0;
-  int64_t device_seconds = 0;  // devices held x seconds, over every attempt
+  int64_t device_seconds = 0;     // devices held x seconds, over every attempt
   MicroYuan cost = MicroYuan(0);  // at the providers' prices
-  int64_t queued_seconds = 0;  // time spent waiting, over every attempt
+  int64_t queued_seconds = 0;     // time spent waiting, over every attempt
 };
 
 struct TimePoint {
@@ -59,7 +59,7 @@ struct TimePoint {
 };
 
 struct SimResult {
-  std::vector<JobOutcome> jobs;   // by job position
+  std::vector<JobOutcome> jobs;     // by job position
   std::vector<TimePoint> timeline;  // one point per instant with events
   int64_t rounds = 0;
   int64_t events = 0;

@@ -22,8 +22,8 @@ Distribution Describe(std::vector<int64_t> v) {
   return d;
 }
 
-Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs,
-                  const SimResult& result, std::string policy) {
+Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs, const SimResult& result,
+                  std::string policy) {
   Summary s;
   s.policy = std::move(policy);
   s.jobs = static_cast<int64_t>(jobs.size());

@@ -41,7 +41,7 @@ struct Summary {
   std::vector<TenantSummary> tenants;  // tenants with jobs, by name
 };
 
-Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs,
-                  const SimResult& result, std::string policy);
+Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs, const SimResult& result,
+                  std::string policy);
 
 }  // namespace suanpan::sim

@@ -91,9 +91,9 @@ StatusOr<Trace> ReadTiresias(const std::string& path, const ReadOptions& options
         if (f[i] == "model_name") c_model = static_cast<int>(i);
       }
       if (c_id < 0 || c_gpu < 0 || c_submit < 0 || c_duration < 0) {
-        return InvalidArgumentError(fmt::format(
-            "{}:{}: header: needs job_id, num_gpu, submit_time and duration columns", path,
-            line_no));
+        return InvalidArgumentError(
+            fmt::format("{}:{}: header: needs job_id, num_gpu, submit_time and duration columns",
+                        path, line_no));
       }
       return OkStatus();
     }
@@ -169,20 +169,4 @@ StatusOr<ClusterShape> ReadTiresiasClusterSpec(const std::string& path) {
   return shape;
 }
 
-}  // namespace suanpan::sim
-
-// TEMPORARY-FINISH-TRACE (moves to trace.cc)
-namespace suanpan::sim {
-void FinishTrace(Trace& trace, const ReadOptions& options) {
-  std::stable_sort(trace.jobs.begin(), trace.jobs.end(), [](const TraceJob& a, const TraceJob& b) {
-    return a.submit_time < b.submit_time;
-  });
-  if (options.limit >= 0 && trace.jobs.size() > static_cast<size_t>(options.limit)) {
-    trace.jobs.resize(static_cast<size_t>(options.limit));
-  }
-  if (!trace.jobs.empty()) {
-    const int64_t first = trace.jobs.front().submit_time;
-    for (TraceJob& j : trace.jobs) j.submit_time -= first;
-  }
-}
 }  // namespace suanpan::sim

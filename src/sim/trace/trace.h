@@ -18,17 +18,17 @@ namespace suanpan::sim {
 
 // One job as a trace describes it, before it is turned into a core::JobSpec.
 struct TraceJob {
-  std::string name;        // the trace's own id
-  std::string tenant;      // user, VC or group; "" when the trace has none
-  int64_t submit_time = 0; // seconds; readers shift so that the first arrival is 0
-  int devices = 1;         // devices the job needs in all (GPUs)
-  int workers = 0;         // 0: let the simulator split `devices` over nodes
+  std::string name;         // the trace's own id
+  std::string tenant;       // user, VC or group; "" when the trace has none
+  int64_t submit_time = 0;  // seconds; readers shift so that the first arrival is 0
+  int devices = 1;          // devices the job needs in all (GPUs)
+  int workers = 0;          // 0: let the simulator split `devices` over nodes
   // Run time at full allocation, in seconds, on the reference device type ("" = any type).
   int64_t duration = 0;
   // Per-type run times when the trace or its throughput table gives them ("V100" -> 3600).
   std::map<std::string, int64_t> duration_by_type;
-  std::string model;       // model / job type name, when given
-  size_t line = 0;         // line in the source file, for messages
+  std::string model;  // model / job type name, when given
+  size_t line = 0;    // line in the source file, for messages
 };
 
 // A cluster shape that comes with a trace (Tiresias cluster specs, Philly machine lists,
@@ -37,9 +37,9 @@ struct ClusterShape {
   int switches = 1;
   int nodes_per_switch = 1;
   int devices_per_node = 1;
-  int cpu_per_node = 0;        // cores, 0 if unknown
+  int cpu_per_node = 0;         // cores, 0 if unknown
   int memory_gib_per_node = 0;  // 0 if unknown
-  std::string device_type;     // "" if unknown
+  std::string device_type;      // "" if unknown
   // Heterogeneous lists (Philly): nodes per devices-per-node, e.g. {8: 231, 2: 321}.
   std::map<int, int> nodes_by_devices;
 };
@@ -47,15 +47,15 @@ struct ClusterShape {
 struct Trace {
   std::vector<TraceJob> jobs;  // sorted by (submit_time, file order)
   std::optional<ClusterShape> cluster;
-  int64_t rows = 0;     // data rows read
-  int64_t skipped = 0;  // bad rows skipped (not strict)
+  int64_t rows = 0;                   // data rows read
+  int64_t skipped = 0;                // bad rows skipped (not strict)
   std::vector<std::string> problems;  // the first few "file:line: reason" messages
 };
 
 struct ReadOptions {
-  bool strict = false;        // first bad row is fatal
-  size_t max_problems = 20;   // how many messages to keep
-  int64_t limit = -1;         // keep only the first N jobs by arrival; -1: all
+  bool strict = false;       // first bad row is fatal
+  size_t max_problems = 20;  // how many messages to keep
+  int64_t limit = -1;        // keep only the first N jobs by arrival; -1: all
 };
 
 // Format names for `suanpan sim --trace FORMAT:PATH`: tiresias, philly, gavel, sia, suanpan.
@@ -73,6 +73,8 @@ StatusOr<Trace> ReadSuanpan(const std::string& path, const ReadOptions& options)
 
 // Shared by the readers: sorts jobs by (submit_time, line), shifts times so the first arrival is
 // 0 and applies options.limit.
+// (The sort is a stable sort on submit_time alone: readers append jobs in file order, so ties
+// stay in line order within a file and in file order across the files of a directory.)
 void FinishTrace(Trace& trace, const ReadOptions& options);
 
 }  // namespace suanpan::sim

@@ -1,0 +1,137 @@
+// Simulator benchmarks (figures in docs/benchmarks.md):
+//   BM_Philly20k: the first 20,000 Philly jobs by arrival on 512 GPUs (2 switches x 32 nodes x
+//     8), fifo and 2D-LAS. Tiresias' simulator needs 115 s for this here.
+//   BM_PhillyFull: all 82,247 jobs on the Philly machine list.
+//   BM_Synthetic: the seed-scale example pool (52,400 devices) with N synthetic jobs; reports
+//     jobs/s and the peak resident memory of the process.
+// The Philly benchmarks read ../shared/traces in place and are skipped when it is absent.
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+
+#include "bench/workload.h"
+#include "config/pool_file.h"
+#include "sim/engine/simulator.h"
+#include "sim/metrics/metrics.h"
+#include "sim/workload.h"
+
+namespace suanpan::bench {
+namespace {
+
+const std::string kPhilly = std::string(SUANPAN_SOURCE_DIR) + "/../shared/traces/philly/";
+
+double PeakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+void RunPhilly(benchmark::State& st, const std::string& queue, int64_t limit,
+               const std::string& cluster) {
+  if (!std::filesystem::exists(kPhilly + "philly_jobs_pollux.csv")) {
+    st.SkipWithError("../shared/traces/philly is not beside the repository");
+    return;
+  }
+  sim::ReadOptions read;
+  read.limit = limit;
+  auto trace = sim::ReadPhilly(kPhilly + "philly_jobs_pollux.csv", read);
+  if (!trace.ok()) {
+    st.SkipWithError(trace.status().ToString().c_str());
+    return;
+  }
+  sim::ClusterShape shape;
+  if (cluster.empty()) {
+    auto list = sim::ReadPhillyMachineList(kPhilly + "cluster_machine_list.csv");
+    if (!list.ok()) {
+      st.SkipWithError(list.status().ToString().c_str());
+      return;
+    }
+    shape = *list;
+  } else {
+    shape = *sim::ParseClusterSpec(cluster);
+  }
+  auto pool = sim::PoolFromShape(shape, {});
+  sim::WorkloadOptions wo;
+  wo.split = queue == "las" ? "device" : "node";
+  auto workload = sim::JobsFromTrace(*trace, *pool, wo);
+  sim::SimConfig config;
+  config.policy.queue = queue;
+  config.policy.placement = queue == "las" ? "best_fit" : "first_fit";
+  config.policy.backfill = false;
+  config.policy.blocking = queue == "fifo";
+  config.policy.preemption = queue == "las";
+  config.policy.wait_details = 0;
+  sim::Summary summary;
+  for (auto _ : st) {
+    auto result = sim::Simulate(*pool, workload->jobs, config);
+    summary = sim::Summarize(*pool, workload->jobs, *result, queue);
+  }
+  st.counters["jobs"] = static_cast<double>(workload->jobs.size());
+  st.counters["dropped"] = static_cast<double>(workload->dropped);
+  st.counters["finished"] = static_cast<double>(summary.finished);
+  st.counters["avg_jct_s"] = summary.jct.mean;
+  st.counters["rounds"] = static_cast<double>(summary.rounds);
+  st.counters["jobs/s"] = benchmark::Counter(static_cast<double>(workload->jobs.size()),
+                                             benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Philly20k(benchmark::State& st, std::string queue) {
+  RunPhilly(st, queue, 20'000, "2x32x8");
+}
+void BM_PhillyFull(benchmark::State& st, std::string queue) { RunPhilly(st, queue, -1, ""); }
+
+void BM_Synthetic(benchmark::State& st) {
+  auto file = config::ReadPoolFile(std::string(SUANPAN_SOURCE_DIR) + "/examples/pool.toml");
+  const core::Pool& pool = file->pool;
+  const size_t n = static_cast<size_t>(st.range(0));
+  std::vector<core::JobSpec> specs = SyntheticJobs(pool, n, 99);
+  std::vector<sim::SimJob> jobs;
+  jobs.reserve(n);
+  // Arrivals: one every 0.5 s on average (seeded), about the rate the pool can serve.
+  std::mt19937_64 rng(3);
+  int64_t t = 0;
+  for (core::JobSpec& s : specs) {
+    t += static_cast<int64_t>(rng() % 2);
+    s.submit_time = Time(t);
+    s.runtime_estimate = Seconds(60 + static_cast<int64_t>(rng() % 3600));
+    sim::SimJob j;
+    j.duration_by_type.assign(pool.catalog().size(), 0);
+    for (core::DeviceTypeId type : s.worker.types) {
+      j.duration_by_type[type.value()] = s.runtime_estimate->value();
+    }
+    j.spec = std::move(s);
+    jobs.push_back(std::move(j));
+  }
+  specs.clear();
+  specs.shrink_to_fit();
+  sim::SimConfig config;
+  config.policy = file->policy;
+  config.policy.wait_details = 0;
+  sim::Summary summary;
+  for (auto _ : st) {
+    auto result = sim::Simulate(pool, jobs, config);
+    if (!result.ok()) {
+      st.SkipWithError(result.status().ToString().c_str());
+      return;
+    }
+    summary = sim::Summarize(pool, jobs, *result, "fair_share");
+  }
+  st.counters["finished"] = static_cast<double>(summary.finished);
+  st.counters["utilization_%"] = summary.utilization * 100;
+  st.counters["jobs/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+
+BENCHMARK_CAPTURE(BM_Philly20k, fifo, "fifo")->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_Philly20k, las, "las")->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_PhillyFull, fifo, "fifo")->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_PhillyFull, las, "las")->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_Synthetic)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+}  // namespace
+}  // namespace suanpan::bench
+
+BENCHMARK_MAIN();

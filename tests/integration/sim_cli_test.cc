@@ -1,0 +1,132 @@
+// Drives the real `suanpan sim` on Tiresias' trace: the report files, their determinism, the
+// figures in them, and errors for bad input.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using ::testing::HasSubstr;
+
+const char* kTrace = "../shared/traces/tiresias/60_job.csv";
+
+struct SimRun {
+  int exit_code;
+  std::string out;
+};
+
+SimRun Suanpan(const std::string& args) {
+  const std::string cmd = std::string(SUANPAN_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class SimCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kTrace)) GTEST_SKIP() << kTrace << " is not beside the repo";
+    dir_ = std::filesystem::temp_directory_path() / ("suanpan-sim-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SimCli, ComparesPoliciesInOneReport) {
+  SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace +
+                     " --cluster 1x4x4 --policy fifo/first_fit,las/best_fit --no-backfill --out " +
+                     dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("fifo/first_fit"));
+  EXPECT_THAT(r.out, HasSubstr("las/best_fit"));
+  for (const char* f : {"report.json", "report.md", "jct_cdf.svg", "utilization.svg",
+                        "queue.svg"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_ / f)) << f;
+  }
+  EXPECT_THAT(Slurp(dir_ / "jct_cdf.svg"), HasSubstr("<svg"));
+  EXPECT_THAT(Slurp(dir_ / "report.md"), HasSubstr("| fifo/first_fit | 60 / 60 |"));
+  nlohmann::json doc = nlohmann::json::parse(Slurp(dir_ / "report.json"));
+  ASSERT_EQ(doc["policies"].size(), 2u);
+  EXPECT_EQ(doc["policies"][0]["finished"], 60);
+  EXPECT_EQ(doc["devices"], 16);
+}
+
+TEST_F(SimCli, ReproducesTiresiasFifoFromTheCommandLine) {
+  SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace +
+                     " --cluster 1x4x4 --policy fifo/first_fit --blocking --no-backfill "
+                     "--no-preemption --out " + dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  nlohmann::json doc = nlohmann::json::parse(Slurp(dir_ / "report.json"));
+  const auto& p = doc["policies"][0];
+  EXPECT_EQ(p["jct_seconds"]["mean"], 219.18);
+  EXPECT_EQ(p["jct_seconds"]["median"], 178.5);
+  EXPECT_EQ(p["jct_seconds"]["p95"], 412);
+  EXPECT_EQ(p["makespan_seconds"], 3341);
+}
+
+TEST_F(SimCli, SameInputsGiveAByteIdenticalReport) {
+  const std::string args = std::string("sim --trace tiresias:") + kTrace +
+                           " --cluster 1x4x4 --policy las/best_fit,fair_share/topology_pack "
+                           "--mtbf-hours 2 --seed 7 --out ";
+  ASSERT_EQ(Suanpan(args + (dir_ / "a").string()).exit_code, 0);
+  ASSERT_EQ(Suanpan(args + (dir_ / "b").string()).exit_code, 0);
+  EXPECT_EQ(Slurp(dir_ / "a" / "report.json"), Slurp(dir_ / "b" / "report.json"));
+  EXPECT_EQ(Slurp(dir_ / "a" / "jct_cdf.svg"), Slurp(dir_ / "b" / "jct_cdf.svg"));
+}
+
+TEST_F(SimCli, UnknownFormatIsOneClearLine) {
+  SimRun r = Suanpan(std::string("sim --trace borg:") + kTrace + " --cluster 1x4x4 --out " +
+                     dir_.string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("unknown trace format 'borg'"));
+}
+
+TEST_F(SimCli, BadClusterSpecIsOneClearLine) {
+  SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace + " --cluster 1x4 --out " +
+                     dir_.string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--cluster: '1x4' is neither SxNxG"));
+}
+
+TEST_F(SimCli, BadRowsAreSkippedAndCountedOrFatalWithStrict) {
+  std::filesystem::create_directories(dir_);
+  const auto trace = dir_ / "t.csv";
+  std::ofstream(trace) << "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n"
+                          "0,1,0,10,vgg19,100,5\n"
+                          "1,zero,5,10,vgg19,100,5\n"
+                          "2,2,10,10,vgg19,50,5\n";
+  SimRun lenient = Suanpan("sim --trace tiresias:" + trace.string() + " --cluster 1x1x4 --out " +
+                           (dir_ / "out").string());
+  ASSERT_EQ(lenient.exit_code, 0) << lenient.out;
+  EXPECT_THAT(lenient.out, HasSubstr(trace.string() + ":3: num_gpu: must be in 1..100000, got "
+                                                      "'zero'"));
+  EXPECT_THAT(lenient.out, HasSubstr("skipped 1 bad rows of 3"));
+  SimRun strict = Suanpan("sim --strict --trace tiresias:" + trace.string() +
+                          " --cluster 1x1x4 --out " + (dir_ / "out").string());
+  EXPECT_EQ(strict.exit_code, 2);
+  EXPECT_THAT(strict.out, HasSubstr(":3: num_gpu"));
+}
+
+}  // namespace
