@@ -13,19 +13,23 @@
 // submit time 0 and the job of line 2 submit time 860,603 s.
 //
 // Machine lists (ReadPhillyMachineList): the original `cluster_machine_list.csv`
-// (`machineId, number of GPUs, single GPU mem`, with spaces after the commas: "m0,2, 12GB"; 321 x 2
-// + 231 x 8 GPUs) and Q. Hu's `philly_machine_list_revised.csv` (unnamed pandas index column, then
-// `machineId,number of GPUs`; 264 x 8, 271 x 4, 3 x 2, 1 x 3 and 13 x 0). Both are found by the
-// `number of GPUs` column. Machines with 0 GPUs (13 in the revised list: no GPU of theirs ever
-// reported in the utilisation log) are left out: they cannot run a GPU job. The trace says nothing
-// about racks or switches, so we assume 1 switch per 32 nodes (552 machines -> 18 switches) and
-// report the largest node as devices_per_node; nodes_by_devices holds the real mix. GPU models
-// are not named (Hu et al. guess 12 GB = P100, 24 GB = P40), so device_type stays "".
+// (`machineId, number of GPUs, single GPU mem`, with spaces after the commas: "m0,2, 12GB";
+// 321 x 2 + 231 x 8 GPUs) and Q. Hu's `philly_machine_list_revised.csv` (unnamed pandas index
+// column, then `machineId,number of GPUs`; 264 x 8, 271 x 4, 3 x 2, 1 x 3 and 13 x 0). Both are
+// found by the `number of GPUs` column. Machines with 0 GPUs (13 in the revised list: no GPU of
+// theirs ever reported in the utilisation log) are left out: they cannot run a GPU job. The trace
+// says nothing about racks or switches, so we assume 1 switch per 32 nodes (552 machines -> 18
+// switches) and report the largest node as devices_per_node; nodes_by_devices holds the real mix.
+// GPU models are not named (Hu et al. guess 12 GB = P100, 24 GB = P40), so device_type stays "".
+// ReadPhilly attaches cluster_machine_list.csv as Trace::cluster when it is in the job list's
+// folder, so that `suanpan sim --trace philly:...` can replay on the trace's own cluster.
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
+#include <system_error>
 
 #include "sim/trace/csv.h"
 #include "sim/trace/trace.h"
@@ -171,6 +175,15 @@ StatusOr<Trace> ReadPhilly(const std::string& path, const ReadOptions& options) 
     job.duration = *duration;
     job.line = line_no;
     trace.jobs.push_back(std::move(job));
+  }
+  // The trace's own cluster, for `suanpan sim` without --cluster or --pool: the original machine
+  // list when it sits beside the job list (not the revised one: it is Philly's own file).
+  const std::filesystem::path machines =
+      std::filesystem::path(path).parent_path() / "cluster_machine_list.csv";
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(machines, ec)) {
+    SP_ASSIGN_OR_RETURN(ClusterShape shape, ReadPhillyMachineList(machines.string()));
+    trace.cluster = std::move(shape);
   }
   FinishTrace(trace, options);
   return trace;

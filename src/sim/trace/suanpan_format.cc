@@ -18,8 +18,10 @@
 // | duration    | yes      | run time at full allocation in seconds, > 0                    |
 // | workers     | no       | workers the devices are split over evenly (must divide         |
 // |             |          | devices); empty, absent or 0: the simulator decides            |
-// | device_type | no       | the GPU type `duration` was measured on ("H100"); empty or     |
-// |             |          | absent: the duration holds on any type                         |
+// | device_type | no       | the GPU type the job runs on and `duration` was measured on    |
+// |             |          | ("H100"); the job then runs only on that type. Empty or        |
+// |             |          | absent: any type of the pool (the simulator scales `duration`  |
+// |             |          | from its reference type)                                       |
 // | model       | no       | model or job type name, free text                              |
 //
 // Times may be written as integers or decimals and are rounded to the nearest second, halves
@@ -29,9 +31,10 @@
 // (so no field may contain a comma), no comments. Rows may come in any order; jobs are replayed in
 // order of submit_time, ties in file order.
 //
-// Errors: an unknown or repeated column, a missing required column or an empty file is fatal. A
-// bad row (wrong field count, bad value, unknown JSONL key, duplicate name) is reported as
-// "file:line: field: what was wrong" and skipped, or fatal with --strict.
+// Errors: an unknown or repeated column, a missing required column or a CSV without a header is
+// fatal (an empty JSONL file is an empty trace). A bad row (wrong field count, bad value, unknown
+// JSONL key, duplicate name) is reported as "file:line: field: what was wrong" and skipped, or
+// fatal with --strict.
 //
 // Example (CSV), giving bert-1 and notebook submit time 0 and resnet-7 60 s:
 //   name,tenant,submit_time,devices,duration,workers,device_type,model

@@ -182,7 +182,9 @@ TEST(PhillyTest, ReadsSliceOutOfOrderIntoArrivalOrder) {
   EXPECT_EQ(trace->rows, 28);
   EXPECT_EQ(trace->skipped, 0);
   ASSERT_EQ(trace->jobs.size(), 28u);
-  EXPECT_FALSE(trace->cluster.has_value());
+  // cluster_machine_list.csv beside it is the trace's own cluster (its slice: 5 x 2 + 4 x 8).
+  ASSERT_TRUE(trace->cluster.has_value());
+  EXPECT_EQ(trace->cluster->nodes_by_devices, (std::map<int, int>{{2, 5}, {8, 4}}));
 
   const TraceJob& first = trace->jobs.front();
   EXPECT_EQ(first.line, 28u);
@@ -290,6 +292,7 @@ TEST(PhillyTest, NumericTimestampsAreOffsets) {
   EXPECT_EQ(trace->jobs[0].tenant, "vc2");
   EXPECT_EQ(trace->jobs[1].submit_time, 60);  // round(100.4) - 40
   EXPECT_EQ(trace->jobs[1].devices, 4);
+  EXPECT_FALSE(trace->cluster.has_value());  // no machine list beside it
 }
 
 TEST(PhillyTest, MissingColumnIsFatal) {
@@ -349,6 +352,8 @@ TEST(PhillyFullTest, ReadsAll82247Jobs) {
   }
   EXPECT_EQ(gpu_seconds, 3'521'082'502);  // README: 978,078 GPU-hours
   EXPECT_EQ(gpus, 107'235);
+  ASSERT_TRUE(trace->cluster.has_value());
+  EXPECT_EQ(trace->cluster->nodes_by_devices, (std::map<int, int>{{2, 321}, {8, 231}}));
 }
 
 TEST(PhillyFullTest, ReadsBothMachineLists) {
