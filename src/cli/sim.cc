@@ -45,9 +45,8 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
   };
   const size_t colon = o.trace.find(':');
   if (colon == std::string::npos) {
-    return fail(InvalidArgumentError(
-        fmt::format("--trace: expected FORMAT:PATH (e.g. tiresias:60_job.csv), got '{}'",
-                    o.trace)));
+    return fail(InvalidArgumentError(fmt::format(
+        "--trace: expected FORMAT:PATH (e.g. tiresias:60_job.csv), got '{}'", o.trace)));
   }
   sim::ReadOptions read;
   read.strict = o.strict;
@@ -81,8 +80,9 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
       shape = *trace->cluster;
       pool_name = "the trace's cluster";
     } else {
-      return fail(InvalidArgumentError("give --pool POOL.toml or --cluster SxNxG: the trace "
-                                       "comes without a cluster"));
+      return fail(
+          InvalidArgumentError("give --pool POOL.toml or --cluster SxNxG: the trace "
+                               "comes without a cluster"));
     }
     std::set<std::string> names;
     for (const sim::TraceJob& j : trace->jobs) {
@@ -146,8 +146,8 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
   Status written = sim::WriteReport(report, o.out);
   if (!written.ok()) return fail(written);
 
-  fmt::print(out, "Trace {}: {} jobs on {} ({} devices)\n\n", o.trace,
-             Thousands(report.jobs), pool_name, Thousands(report.devices));
+  fmt::print(out, "Trace {}: {} jobs on {} ({} devices)\n\n", o.trace, Thousands(report.jobs),
+             pool_name, Thousands(report.devices));
   Table table({"POLICY", "FINISHED", "AVG JCT", "MEDIAN", "P95", "P99", "AVG QUEUE", "MAKESPAN",
                "UTIL", "PREEMPT"},
               {false, true, true, true, true, true, true, true, true, true});
@@ -158,8 +158,9 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
                fmt::format("{:.2f}", s.queueing.mean), Thousands(s.makespan),
                fmt::format("{:.1f}%", s.utilization * 100), Thousands(s.preemptions)});
   }
-  fmt::print(out, "{}\nReport: {}/report.md (plots: jct_cdf.svg, utilization.svg, queue.svg), "
-                  "figures: {}/report.json\n",
+  fmt::print(out,
+             "{}\nReport: {}/report.md (plots: jct_cdf.svg, utilization.svg, queue.svg), "
+             "figures: {}/report.json\n",
              table.Render(), o.out, o.out);
   return 0;
 }

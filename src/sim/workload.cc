@@ -138,10 +138,15 @@ StatusOr<Workload> JobsFromTrace(const Trace& trace, const core::Pool& pool,
     job.duration_by_type.assign(catalog.size(), 0);
     for (core::DeviceTypeId t : present) {
       int64_t d = 0;
-      if (!tj.duration_by_type.empty()) {
-        auto it = tj.duration_by_type.find(catalog.Get(t).name);
-        if (it != tj.duration_by_type.end()) d = it->second;
+      auto it = tj.duration_by_type.find(catalog.Get(t).name);
+      if (it != tj.duration_by_type.end()) {
+        d = it->second;
+      } else if (!tj.duration_by_type.empty() && catalog.Get(t).name != kTraceDeviceType &&
+                 t != reference) {
+        d = 0;  // the trace has per-type times, none for this type: it does not run here
       } else if (t == reference || catalog.Get(t).name == kTraceDeviceType) {
+        // The generic trace device (or the named reference type) runs at the trace's reference
+        // time: Gavel's V100 time, Sia's RTX 2080 Ti time.
         d = tj.duration;
       } else {
         // Scale by peak throughput: a job of 1,000 s on A100 (312 TFLOPS) takes

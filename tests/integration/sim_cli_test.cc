@@ -61,8 +61,8 @@ TEST_F(SimCli, ComparesPoliciesInOneReport) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("fifo/first_fit"));
   EXPECT_THAT(r.out, HasSubstr("las/best_fit"));
-  for (const char* f : {"report.json", "report.md", "jct_cdf.svg", "utilization.svg",
-                        "queue.svg"}) {
+  for (const char* f :
+       {"report.json", "report.md", "jct_cdf.svg", "utilization.svg", "queue.svg"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ / f)) << f;
   }
   EXPECT_THAT(Slurp(dir_ / "jct_cdf.svg"), HasSubstr("<svg"));
@@ -76,7 +76,8 @@ TEST_F(SimCli, ComparesPoliciesInOneReport) {
 TEST_F(SimCli, ReproducesTiresiasFifoFromTheCommandLine) {
   SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace +
                      " --cluster 1x4x4 --policy fifo/first_fit --blocking --no-backfill "
-                     "--no-preemption --out " + dir_.string());
+                     "--no-preemption --out " +
+                     dir_.string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   nlohmann::json doc = nlohmann::json::parse(Slurp(dir_ / "report.json"));
   const auto& p = doc["policies"][0];

@@ -22,8 +22,11 @@ double Round(double v, int decimals = 4) {
 }
 
 ordered_json DistributionJson(const Distribution& d) {
-  return {{"mean", Round(d.mean, 2)}, {"median", Round(d.median, 2)}, {"p95", d.p95},
-          {"p99", d.p99},             {"max", d.max}};
+  return {{"mean", Round(d.mean, 2)},
+          {"median", Round(d.median, 2)},
+          {"p95", d.p95},
+          {"p99", d.p99},
+          {"max", d.max}};
 }
 
 Status WriteFile(const std::filesystem::path& path, const std::string& text) {
@@ -87,12 +90,36 @@ Status WriteReport(const ReportInput& input, const std::string& dir) {
   const std::filesystem::path out(dir);
   SP_RETURN_IF_ERROR(WriteFile(out / "report.json", ReportJson(input)));
 
-  Chart cdf{"JCT distribution", "job completion time (s)", "share of jobs", {}, false, 0.0, 1.0,
-            std::nullopt, std::nullopt, true};
-  Chart util{"Devices allocated over time", "time (s)", "share of devices", {}, true, 0.0, 1.0,
-             std::nullopt, std::nullopt, false};
-  Chart queue{"Jobs waiting over time", "time (s)", "jobs queued", {}, true, 0.0, std::nullopt,
-              std::nullopt, std::nullopt, false};
+  Chart cdf{"JCT distribution",
+            "job completion time (s)",
+            "share of jobs",
+            {},
+            false,
+            0.0,
+            1.0,
+            std::nullopt,
+            std::nullopt,
+            true};
+  Chart util{"Devices allocated over time",
+             "time (s)",
+             "share of devices",
+             {},
+             true,
+             0.0,
+             1.0,
+             std::nullopt,
+             std::nullopt,
+             false};
+  Chart queue{"Jobs waiting over time",
+              "time (s)",
+              "jobs queued",
+              {},
+              true,
+              0.0,
+              std::nullopt,
+              std::nullopt,
+              std::nullopt,
+              false};
   for (const PolicyRun& run : input.runs) {
     std::vector<double> jct(run.jct.begin(), run.jct.end());
     for (double& v : jct) v = std::max(v, 1.0);  // log axis
@@ -121,15 +148,16 @@ Status WriteReport(const ReportInput& input, const std::string& dir) {
       "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PolicyRun& run : input.runs) {
     const Summary& s = run.summary;
-    md += fmt::format("| {} | {} / {} | {:.2f} | {:.1f} | {} | {} | {:.2f} | {} | {:.1f} % | {} | "
-                      "{:.3f} |\n",
-                      s.policy, s.finished, s.jobs, s.jct.mean, s.jct.median, s.jct.p95,
-                      s.jct.p99, s.queueing.mean, s.makespan, s.utilization * 100,
-                      s.preemptions, s.jain_index);
+    md += fmt::format(
+        "| {} | {} / {} | {:.2f} | {:.1f} | {} | {} | {:.2f} | {} | {:.1f} % | {} | "
+        "{:.3f} |\n",
+        s.policy, s.finished, s.jobs, s.jct.mean, s.jct.median, s.jct.p95, s.jct.p99,
+        s.queueing.mean, s.makespan, s.utilization * 100, s.preemptions, s.jain_index);
   }
   md += "\n![JCT CDF](jct_cdf.svg)\n\n![Utilization](utilization.svg)\n\n![Queue](queue.svg)\n";
-  md += "\nPercentiles: pXX = sorted[floor(XX/100 x n)]; median = mean of the two middle "
-        "values. Every figure is in report.json.\n";
+  md +=
+      "\nPercentiles: pXX = sorted[floor(XX/100 x n)]; median = mean of the two middle "
+      "values. Every figure is in report.json.\n";
   return WriteFile(out / "report.md", md);
 }
 

@@ -22,9 +22,9 @@ struct PolicyRun {
 };
 
 struct ReportInput {
-  std::string trace;   // "tiresias:../shared/traces/tiresias/60_job.csv"
-  std::string pool;    // pool file or cluster spec
-  int64_t jobs = 0;    // jobs replayed
+  std::string trace;    // "tiresias:../shared/traces/tiresias/60_job.csv"
+  std::string pool;     // pool file or cluster spec
+  int64_t jobs = 0;     // jobs replayed
   int64_t dropped = 0;  // trace jobs that could not run on the pool
   int64_t devices = 0;  // devices in the pool
   uint64_t seed = 0;

@@ -114,9 +114,8 @@ StatusOr<ThroughputTable> ReadThroughputs(const std::string& path) {
       const auto alone = entry.is_object() ? entry.find("null") : entry.end();
       if (!entry.is_object() || alone == entry.end() || !alone->is_number() ||
           !std::isfinite(alone->get<double>()) || alone->get<double>() < 0) {
-        return InvalidArgumentError(
-            fmt::format("{}: {}: {}: needs \"null\": steps per second >= 0", path,
-                        kGavelTypes[t].key, item.key()));
+        return InvalidArgumentError(fmt::format("{}: {}: {}: needs \"null\": steps per second >= 0",
+                                                path, kGavelTypes[t].key, item.key()));
       }
       table[t][key->first][key->second] = alone->get<double>();
     }
@@ -163,9 +162,9 @@ StatusOr<std::string> FindThroughputs(fs::path folder) {
     if (!folder.has_parent_path() || folder.parent_path() == folder) break;
     folder = folder.parent_path();
   }
-  return NotFoundError(fmt::format(
-      "gavel: simulation_throughputs.json (job run times) not found; looked at: {}",
-      fmt::join(tried, ", ")));
+  return NotFoundError(
+      fmt::format("gavel: simulation_throughputs.json (job run times) not found; looked at: {}",
+                  fmt::join(tried, ", ")));
 }
 
 StatusOr<std::vector<std::string>> TraceFilesIn(const std::string& dir) {
@@ -231,31 +230,29 @@ Status ReadGavelFile(const std::string& file, const ThroughputTable& table,
     const std::optional<int64_t> steps = ParseInt(cells[layout->steps]);
     if (!steps || *steps < 1) {
       SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("total_steps: must be a whole number >= 1, got '{}'",
-                               cells[layout->steps])));
+          line_no,
+          fmt::format("total_steps: must be a whole number >= 1, got '{}'", cells[layout->steps])));
       continue;
     }
     const std::optional<int64_t> scale = ParseInt(cells[layout->scale]);
     if (!scale || *scale < 1 || *scale > kMaxScale) {
       SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("scale_factor: must be a whole number in 1..{}, got '{}'",
-                               kMaxScale, cells[layout->scale])));
+          line_no, fmt::format("scale_factor: must be a whole number in 1..{}, got '{}'", kMaxScale,
+                               cells[layout->scale])));
       continue;
     }
     const std::optional<int64_t> arrival = ParseSeconds(cells[layout->arrival]);
     if (!arrival || *arrival < 0) {
       SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("arrival_time: must be seconds >= 0, got '{}'",
-                               cells[layout->arrival])));
+          line_no,
+          fmt::format("arrival_time: must be seconds >= 0, got '{}'", cells[layout->arrival])));
       continue;
     }
     TraceJob job;
     for (size_t t = 0; t < kGavelTypes.size(); ++t) {
-      const std::optional<double> rate =
-          Throughput(table[t], job_type, static_cast<int>(*scale));
+      const std::optional<double> rate = Throughput(table[t], job_type, static_cast<int>(*scale));
       if (!rate) continue;
-      const std::optional<int64_t> seconds =
-          RoundSeconds(static_cast<double>(*steps) / *rate);
+      const std::optional<int64_t> seconds = RoundSeconds(static_cast<double>(*steps) / *rate);
       if (!seconds) continue;  // absurdly slow: treat as not runnable there
       job.duration_by_type[kGavelTypes[t].name] = std::max<int64_t>(1, *seconds);
     }

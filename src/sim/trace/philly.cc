@@ -147,8 +147,8 @@ StatusOr<Trace> ReadPhilly(const std::string& path, const ReadOptions& options) 
     std::optional<int64_t> duration = ParseSeconds(duration_text);
     if (!duration || *duration <= 0) {
       SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("duration: must be a positive number of seconds, got '{}'",
-                               duration_text)));
+          line_no,
+          fmt::format("duration: must be a positive number of seconds, got '{}'", duration_text)));
       continue;
     }
     const std::string_view gpus_text = cells[column[2]];
@@ -162,9 +162,9 @@ StatusOr<Trace> ReadPhilly(const std::string& path, const ReadOptions& options) 
       }
     }
     if (!gpus || *gpus < 1 || *gpus > kMaxGpusPerJob) {
-      SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("num_gpus: must be a whole number in 1..{}, got '{}'",
-                               kMaxGpusPerJob, gpus_text)));
+      SP_RETURN_IF_ERROR(
+          problems.Skip(line_no, fmt::format("num_gpus: must be a whole number in 1..{}, got '{}'",
+                                             kMaxGpusPerJob, gpus_text)));
       continue;
     }
     TraceJob job;

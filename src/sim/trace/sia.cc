@@ -109,8 +109,8 @@ struct PlacementRow {
 
 struct Profile {
   const SiaApplication* app = nullptr;
-  std::vector<Validation> validation;  // ascending batch size
-  std::vector<double> epoch_progress;  // P[0] = 0 .. P[max_epochs]
+  std::vector<Validation> validation;                                  // ascending batch size
+  std::vector<double> epoch_progress;                                  // P[0] = 0 .. P[max_epochs]
   std::array<std::vector<PlacementRow>, kGpuTypes.size()> placements;  // empty: not profiled
 };
 
@@ -202,8 +202,8 @@ StatusOr<Validation> ReadValidation(const std::string& path, int64_t batch_size)
 }
 
 StatusOr<std::vector<PlacementRow>> ReadPlacements(const std::string& path) {
-  SP_ASSIGN_OR_RETURN(ProfileCsv csv, ProfileCsv::Read(path, {"placement", "local_bsz",
-                                                              "step_time", "sync_time"}));
+  SP_ASSIGN_OR_RETURN(ProfileCsv csv,
+                      ProfileCsv::Read(path, {"placement", "local_bsz", "step_time", "sync_time"}));
   std::vector<PlacementRow> rows;
   SP_RETURN_IF_ERROR(
       csv.ForEach([&](size_t line, const std::vector<std::string_view>& cells) -> Status {
@@ -262,8 +262,7 @@ StatusOr<Profile> ReadProfile(const fs::path& root, const SiaApplication& app) {
     profile.validation.push_back(std::move(v));
   }
   if (ec) {
-    return InvalidArgumentError(
-        fmt::format("{}: cannot list: {}", dir.string(), ec.message()));
+    return InvalidArgumentError(fmt::format("{}: cannot list: {}", dir.string(), ec.message()));
   }
   if (profile.validation.empty()) {
     return InvalidArgumentError(fmt::format("{}: no validation-<batch>.csv files", dir.string()));
@@ -277,9 +276,9 @@ StatusOr<Profile> ReadProfile(const fs::path& root, const SiaApplication& app) {
     for (size_t i = 0; i < profile.validation.size(); ++i) {
       const Validation& v = profile.validation[i];
       if (v.progress.size() < epochs) {
-        return InvalidArgumentError(fmt::format(
-            "{}: validation-{}.csv has {} epochs, {} needs {}", dir.string(), v.batch_size,
-            v.progress.size(), app.name, epochs));
+        return InvalidArgumentError(fmt::format("{}: validation-{}.csv has {} epochs, {} needs {}",
+                                                dir.string(), v.batch_size, v.progress.size(),
+                                                app.name, epochs));
       }
       p = i == 0 ? v.progress[e - 1] : std::min(p, v.progress[e - 1]);
     }
@@ -359,9 +358,9 @@ std::optional<double> RunSeconds(const Profile& profile, const std::vector<Place
   const int64_t used_batch =
       std::clamp<int64_t>(gpus * atomic * (accum + 1), init_batch, max_batch);
   const double scale = static_cast<double>(used_batch) / static_cast<double>(init_batch);
-  const auto upper = std::lower_bound(
-      profile.validation.begin(), profile.validation.end(), used_batch,
-      [](const Validation& v, int64_t b) { return v.batch_size < b; });
+  const auto upper =
+      std::lower_bound(profile.validation.begin(), profile.validation.end(), used_batch,
+                       [](const Validation& v, int64_t b) { return v.batch_size < b; });
   const auto lower = upper->batch_size == used_batch ? upper : upper - 1;
   const double b = static_cast<double>(used_batch);
   const double lo_b = static_cast<double>(lower->batch_size);
@@ -396,9 +395,8 @@ StatusOr<fs::path> FindProfiles(const std::string& workload) {
     if (!folder.has_parent_path() || folder.parent_path() == folder) break;
     folder = folder.parent_path();
   }
-  return NotFoundError(
-      fmt::format("sia: throughput_profiles/ (job speeds) not found; looked at: {}",
-                  fmt::join(tried, ", ")));
+  return NotFoundError(fmt::format(
+      "sia: throughput_profiles/ (job speeds) not found; looked at: {}", fmt::join(tried, ", ")));
 }
 
 }  // namespace
@@ -447,9 +445,8 @@ StatusOr<Trace> ReadSia(const std::string& path, const ReadOptions& options) {
     ++trace.rows;
     const std::vector<std::string_view>& cells = fields.Split(*line);
     if (cells.size() != header.size()) {
-      SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("row has {} fields, the header has {}", cells.size(),
-                               header.size())));
+      SP_RETURN_IF_ERROR(problems.Skip(line_no, fmt::format("row has {} fields, the header has {}",
+                                                            cells.size(), header.size())));
       continue;
     }
     const std::string_view name = cells[column[0]];
@@ -474,8 +471,8 @@ StatusOr<Trace> ReadSia(const std::string& path, const ReadOptions& options) {
     const std::optional<int64_t> batch = ParseInt(cells[column[4]]);
     if (!batch || *batch < 1 || *batch > 1'000'000'000) {
       SP_RETURN_IF_ERROR(problems.Skip(
-          line_no, fmt::format("batch_size: must be a whole number >= 1, got '{}'",
-                               cells[column[4]])));
+          line_no,
+          fmt::format("batch_size: must be a whole number >= 1, got '{}'", cells[column[4]])));
       continue;
     }
     auto slot = profiles.find(application);
@@ -502,9 +499,8 @@ StatusOr<Trace> ReadSia(const std::string& path, const ReadOptions& options) {
       slot = profiles.emplace(std::string(application), std::move(loaded)).first;
     }
     if (!slot->second.ok()) {
-      SP_RETURN_IF_ERROR(problems.Skip(
-          line_no,
-          fmt::format("application: '{}': {}", application, slot->second.status().message())));
+      SP_RETURN_IF_ERROR(problems.Skip(line_no, fmt::format("application: '{}': {}", application,
+                                                            slot->second.status().message())));
       continue;
     }
     const Profile& profile = *slot->second.value();
@@ -513,8 +509,8 @@ StatusOr<Trace> ReadSia(const std::string& path, const ReadOptions& options) {
     if (known == durations.end()) {
       std::map<std::string, int64_t> by_type;
       for (size_t t = 0; t < kGpuTypes.size(); ++t) {
-        const std::optional<double> seconds = RunSeconds(
-            profile, profile.placements[t], kGpuTypes[t].gpus_per_node, *gpus, *batch);
+        const std::optional<double> seconds =
+            RunSeconds(profile, profile.placements[t], kGpuTypes[t].gpus_per_node, *gpus, *batch);
         if (!seconds) continue;
         const std::optional<int64_t> rounded = RoundSeconds(*seconds);
         if (rounded) by_type[kGpuTypes[t].name] = std::max<int64_t>(1, *rounded);

@@ -116,8 +116,8 @@ StatusOr<TraceJob> MakeJob(const RowValues& v) {
                                        *devices, text(kWorkers)));
     }
     if (*workers > 0 && *devices % *workers != 0) {
-      return bad(kWorkers, fmt::format("{} workers do not split {} devices evenly", *workers,
-                                       *devices));
+      return bad(kWorkers,
+                 fmt::format("{} workers do not split {} devices evenly", *workers, *devices));
     }
     job.workers = static_cast<int>(*workers);
   }
@@ -161,9 +161,9 @@ StatusOr<Trace> ReadCsv(const std::string& path, std::string_view text,
       for (std::string_view cell : cells) {
         const auto known = std::find(kColumnNames.begin(), kColumnNames.end(), cell);
         if (known == kColumnNames.end()) {
-          return InvalidArgumentError(fmt::format(
-              "{}:{}: header: unknown column '{}' (known: {})", path, line_no, cell,
-              fmt::join(kColumnNames, ", ")));
+          return InvalidArgumentError(fmt::format("{}:{}: header: unknown column '{}' (known: {})",
+                                                  path, line_no, cell,
+                                                  fmt::join(kColumnNames, ", ")));
         }
         const auto c = static_cast<Column>(known - kColumnNames.begin());
         if (seen[c]) {
@@ -183,9 +183,8 @@ StatusOr<Trace> ReadCsv(const std::string& path, std::string_view text,
     }
     ++trace.rows;
     if (cells.size() != columns.size()) {
-      SP_RETURN_IF_ERROR(problems.Skip(
-          line_no,
-          fmt::format("row has {} fields, the header has {}", cells.size(), columns.size())));
+      SP_RETURN_IF_ERROR(problems.Skip(line_no, fmt::format("row has {} fields, the header has {}",
+                                                            cells.size(), columns.size())));
       continue;
     }
     RowValues values;
@@ -215,8 +214,8 @@ StatusOr<RowValues> JsonValues(const nlohmann::json& object,
   for (const auto& item : object.items()) {
     const auto known = std::find(kColumnNames.begin(), kColumnNames.end(), item.key());
     if (known == kColumnNames.end()) {
-      return InvalidArgumentError(fmt::format("{}: unknown key (known: {})", item.key(),
-                                              fmt::join(kColumnNames, ", ")));
+      return InvalidArgumentError(
+          fmt::format("{}: unknown key (known: {})", item.key(), fmt::join(kColumnNames, ", ")));
     }
     const auto c = static_cast<size_t>(known - kColumnNames.begin());
     const nlohmann::json& value = item.value();

@@ -4,11 +4,11 @@
 // arrive as wall-clock seconds {1507532515 (line 2), 1506671912 (line 4)}; after FinishTrace the
 // job of line 4 comes first at 0 and the job of line 2 at 860,603 s.
 
+#include "sim/trace/trace.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-
-#include "sim/trace/trace.h"
 
 namespace suanpan::sim {
 
@@ -28,10 +28,9 @@ void FinishTrace(Trace& trace, const ReadOptions& options) {
   // directory), so a stable sort on submit_time alone orders by (submit_time, line) within a
   // file and keeps file order between files of a directory whose line numbers repeat.
   // O(n log n).
-  std::stable_sort(trace.jobs.begin(), trace.jobs.end(),
-                   [](const TraceJob& a, const TraceJob& b) {
-                     return a.submit_time < b.submit_time;
-                   });
+  std::stable_sort(trace.jobs.begin(), trace.jobs.end(), [](const TraceJob& a, const TraceJob& b) {
+    return a.submit_time < b.submit_time;
+  });
   if (!trace.jobs.empty()) {
     const int64_t first = trace.jobs.front().submit_time;
     for (TraceJob& job : trace.jobs) job.submit_time -= first;

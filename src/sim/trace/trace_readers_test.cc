@@ -311,7 +311,7 @@ TEST(PhillyMachineListTest, OriginalListWithLeadingSpaces) {
   ASSERT_TRUE(shape.ok()) << shape.status().ToString();
   EXPECT_EQ(shape->nodes_by_devices, (std::map<int, int>{{2, 5}, {8, 4}}));
   EXPECT_EQ(shape->devices_per_node, 8);
-  EXPECT_EQ(shape->switches, 1);          // 9 nodes, 32 per switch
+  EXPECT_EQ(shape->switches, 1);  // 9 nodes, 32 per switch
   EXPECT_EQ(shape->nodes_per_switch, 9);
   EXPECT_EQ(shape->device_type, "");
 }
@@ -404,8 +404,7 @@ TEST(GavelTest, ReadsPerVcFolderWithThroughputsTwoLevelsUp) {
   ASSERT_NE(recommendation, nullptr);
   EXPECT_EQ(recommendation->submit_time, 9'357);
   EXPECT_EQ(recommendation->devices, 8);
-  EXPECT_EQ(recommendation->duration_by_type,
-            (Durations{{"V100", 45}, {"P100", 23}, {"K80", 48}}));
+  EXPECT_EQ(recommendation->duration_by_type, (Durations{{"V100", 45}, {"P100", 23}, {"K80", 48}}));
   EXPECT_EQ(recommendation->duration, 45);
 
   // ResNet-50 (batch size 128) on 8 GPUs: K80 throughput 0 (does not fit), so no K80 entry.
@@ -557,11 +556,10 @@ TEST(SiaTest, ReadsSaturnSliceWithRunTimesFromTheProfiles) {
   const TraceJob* four = JobNamed(*trace, "cifar10-4");
   ASSERT_NE(four, nullptr);
   EXPECT_EQ(four->submit_time, 537);  // 1065 - 528
-  EXPECT_EQ(four->duration_by_type, (Durations{{"RTX2080Ti", 1'070},
-                                               {"T4", 2'374},
-                                               {"V100", 839},
-                                               {"A100", 419},
-                                               {"RTX6000", 981}}));
+  EXPECT_EQ(
+      four->duration_by_type,
+      (Durations{
+          {"RTX2080Ti", 1'070}, {"T4", 2'374}, {"V100", 839}, {"A100", 419}, {"RTX6000", 981}}));
 
   // bert on 8 GPUs at batch 384: local 48; T4 (2 nodes "44") and RTX 2080Ti profile local
   // batches up to 12, so 3 accumulation steps; 2 epochs.
@@ -690,14 +688,14 @@ TEST(SuanpanFormatTest, BadCsvRowsAreSkippedCountedAndReported) {
   TempFolder folder;
   const std::string path = folder.Write("jobs.csv",
                                         "name,tenant,submit_time,devices,duration,workers\n"
-                                        "a,t,0,8,10,2\n"      // 2: good
-                                        "b,t,0,8,10,3\n"      // 3: 3 workers for 8 devices
-                                        "a,t,5,1,10,\n"       // 4: duplicate name
-                                        ",t,5,1,10,\n"        // 5: empty name
-                                        "c,t,-1,1,10,\n"      // 6: negative time
-                                        "d,t,1,1,0.2,\n"      // 7: duration rounds to 0
-                                        "e,t,1,1,10\n"        // 8: 5 fields
-                                        "f,t,1,two,10,\n");   // 9: devices
+                                        "a,t,0,8,10,2\n"     // 2: good
+                                        "b,t,0,8,10,3\n"     // 3: 3 workers for 8 devices
+                                        "a,t,5,1,10,\n"      // 4: duplicate name
+                                        ",t,5,1,10,\n"       // 5: empty name
+                                        "c,t,-1,1,10,\n"     // 6: negative time
+                                        "d,t,1,1,0.2,\n"     // 7: duration rounds to 0
+                                        "e,t,1,1,10\n"       // 8: 5 fields
+                                        "f,t,1,two,10,\n");  // 9: devices
   StatusOr<Trace> trace = ReadSuanpan(path, ReadOptions());
   ASSERT_TRUE(trace.ok()) << trace.status().ToString();
   EXPECT_EQ(trace->rows, 8);
