@@ -62,7 +62,6 @@ class Engine {
     std::stable_sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
       return jobs[a].spec.submit_time < jobs[b].spec.submit_time;
     });
-    total_devices_ = pool.Totals().devices;
     is_las_ = scheduler.queue_policy().name() == "las";
     if (config.model.device_mtbf.value() > 0) ScheduleFailures();
   }
@@ -339,7 +338,6 @@ class Engine {
   uint64_t seq_ = 0;
   Time now_ = Time(0);
   size_t done_ = 0;
-  int64_t total_devices_ = 0;
   bool is_las_ = false;
   std::mt19937_64 rng_;
   SimResult result_;
