@@ -8,8 +8,11 @@ set(SUANPAN_LAYER_RANK_core 1)
 set(SUANPAN_LAYER_RANK_sched 2)
 set(SUANPAN_LAYER_RANK_config 3)
 set(SUANPAN_LAYER_RANK_sim 3)
-set(SUANPAN_LAYER_RANK_cli 6)
-set(SUANPAN_LAYER_RANK_testing 9)
+set(SUANPAN_LAYER_RANK_store 4)
+set(SUANPAN_LAYER_RANK_control 5)
+set(SUANPAN_LAYER_RANK_api 7)
+set(SUANPAN_LAYER_RANK_cli 9)
+set(SUANPAN_LAYER_RANK_testing 10)
 # Pure layers: no I/O, clocks or threads. Only these third-party targets may be linked into them.
 set(SUANPAN_PURE_ALLOWED fmt::fmt)
 

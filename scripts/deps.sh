@@ -11,6 +11,12 @@ PACKAGES=(
   nlohmann-json3-dev                         # JSON output of `plan` and reports
   libgtest-dev libgmock-dev                  # unit, conformance and integration tests
   libbenchmark-dev                           # bench/ (Google Benchmark)
+  libboost-dev                               # HTTP server of the API (Boost.Beast + Asio)
+  libsqlite3-dev libsqlitecpp-dev            # the durable store (SQLite in WAL mode)
+  libspdlog-dev                              # structured server logs
+  libcurl4-openssl-dev                       # HTTP client of the CLI
+  libssl-dev                                 # SHA-256 of API tokens, random token bytes
+  prometheus-cpp-dev                         # /metrics (counters, histograms, text format)
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
 )
 

@@ -1,12 +1,17 @@
-// suanpan: one binary, subcommands: `plan` (one scheduling round on a pool file) and `sim`
-// (replay a trace through the scheduler on a simulated clock).
+// suanpan: one binary. `plan` (one scheduling round on a pool file), `sim` (replay a trace
+// through the scheduler on a simulated clock), `server` (the control plane), and the client
+// commands that talk to a server: submit, jobs, job, cancel, queue, nodes, providers, tenants,
+// usage, token.
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string_view>
 
+#include "cli/client_commands.h"
 #include "cli/plan.h"
+#include "cli/server.h"
 #include "cli/sim.h"
 
 int main(int argc, char** argv) {
@@ -70,8 +75,136 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--switch-penalty-permille", sim.switch_penalty_permille,
                       "Slowdown of a gang that spans leaf switches");
 
+  suanpan::cli::ServerOptions server;
+  CLI::App* server_cmd =
+      app.add_subcommand("server", "Run the control plane (API, store, scheduler)");
+  server_cmd->add_option("--config", server.config, "server.toml")->check(CLI::ExistingFile);
+  server_cmd->add_option("--listen", server.listen,
+                         "host:port (default 127.0.0.1:7070; port 0: any)");
+  server_cmd->add_option("--store", server.store, "SQLite file (default suanpan.db)");
+  server_cmd->add_option("--pool", server.pool, "Pool description (default examples/pool.toml)");
+  server_cmd->add_option("--admin-token-file", server.admin_token_file,
+                         "Where the first admin token is written (default admin.token)");
+  server_cmd->add_option("--port-file", server.port_file, "Write the bound port here");
+  server_cmd->add_option("--log-level", server.log_level, "trace, debug, info, warn, error, off");
+  server_cmd->add_option("--policy", server.policy, "queue[/placement], overrides the pool's");
+  server_cmd->add_option("--threads", server.threads, "HTTP I/O threads (default 2)");
+  server_cmd->add_option("--interval-ms", server.interval_ms, "Minimum time between rounds");
+  server_cmd->add_flag("--new-admin-token", server.new_admin_token,
+                       "Revoke the admin tokens and write a new one to the token file");
+
+  // Client commands share --server, --token and -o.
+  suanpan::cli::ClientFlags flags;
+  auto client = [&](const char* name, const char* help) {
+    CLI::App* c = app.add_subcommand(name, help);
+    c->add_option("--server", flags.server,
+                  "Server URL (env SUANPAN_SERVER, default http://127.0.0.1:7070)");
+    c->add_option("--token", flags.token, "API token (env SUANPAN_TOKEN)");
+    c->add_option("-o,--output", flags.output, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
+    return c;
+  };
+  suanpan::cli::SubmitOptions submit;
+  CLI::App* submit_cmd = client("submit", "Submit a job (flags or a job file, TOML or JSON)");
+  submit_cmd->add_option("file", submit.file, "Job file (.toml or .json)");
+  submit_cmd->add_option("--name,-J", submit.name, "Job name");
+  submit_cmd->add_option("--tenant", submit.tenant, "Tenant (admin tokens only; default: yours)");
+  submit_cmd->add_option("--kind", submit.kind, "training, batch, inference or interactive");
+  submit_cmd->add_option("--workers,-N", submit.workers, "Workers (a gang when > 1)");
+  submit_cmd->add_option("--devices,-G", submit.devices, "Devices per worker: 8, or 0.25 of one");
+  submit_cmd->add_option("--type", submit.types, "Acceptable device types, in order")
+      ->delimiter(',');
+  submit_cmd->add_option("--priority-class", submit.priority_class, "Priority class");
+  submit_cmd->add_option("--time,-t", submit.runtime_limit, "Runtime limit in seconds");
+  submit_cmd->add_option("--estimate", submit.runtime_estimate, "Expected runtime in seconds");
+  submit_cmd->add_option("--env,-e", submit.env, "NAME=VALUE (repeatable)");
+  submit_cmd->add_option("--workdir", submit.workdir, "Working directory");
+  submit_cmd->add_option("--max-retries", submit.max_retries, "Retries of lost or failed work");
+  submit_cmd->add_option("--idempotency-key", submit.idempotency_key,
+                         "Same key, same job: makes retries safe (default: random)");
+
+  suanpan::cli::JobsOptions jobs;
+  CLI::App* jobs_cmd = client("jobs", "List jobs (queued and running; --all for every job)");
+  jobs_cmd->add_option("--tenant", jobs.tenant, "Only this tenant's jobs (admin)");
+  jobs_cmd->add_option("--state", jobs.state, "Comma-separated states");
+  jobs_cmd->add_flag("--all,-a", jobs.all, "Include finished jobs");
+  jobs_cmd->add_option("--limit", jobs.limit, "Rows (default 100)");
+  jobs_cmd->add_flag("--watch,-w", jobs.watch, "Refresh every 2 s until Ctrl-C");
+
+  uint64_t job_id = 0;
+  CLI::App* job_cmd = client("job", "One job: details, placement, events, why it waits");
+  job_cmd->add_option("id", job_id, "Job ID")->required();
+
+  std::vector<uint64_t> cancel_ids;
+  CLI::App* cancel_cmd = client("cancel", "Cancel jobs");
+  cancel_cmd->add_option("ids", cancel_ids, "Job IDs")->required();
+
+  int queue_limit = 50;
+  CLI::App* queue_cmd = client("queue", "The queue in scheduling order");
+  queue_cmd->add_option("--limit", queue_limit, "Rows (default 50)");
+
+  std::map<std::string, std::string> node_filter;
+  std::string f_provider, f_cluster, f_type;
+  int node_limit = 50;
+  CLI::App* nodes_cmd = client("nodes", "Nodes with their free devices");
+  nodes_cmd->add_option("--provider", f_provider, "Only this provider");
+  nodes_cmd->add_option("--cluster", f_cluster, "Only this cluster");
+  nodes_cmd->add_option("--type", f_type, "Only this device type");
+  nodes_cmd->add_option("--limit", node_limit, "Rows (default 50)");
+
+  CLI::App* providers_cmd = client("providers", "Providers: devices, free devices, prices");
+  CLI::App* tenants_cmd = client("tenants", "Tenants: weights, quotas and use");
+
+  suanpan::cli::UsageOptions usage;
+  CLI::App* usage_cmd = client("usage", "Device-hours and cost per tenant, provider and type");
+  usage_cmd->add_option("--tenant", usage.tenant, "Only this tenant (admin)");
+  usage_cmd->add_option("--from", usage.from, "Start: YYYY-MM-DD, RFC 3339 or unix seconds");
+  usage_cmd->add_option("--to", usage.to, "End (default now)");
+  usage_cmd->add_option("--by", usage.by, "Group by: tenant,provider,type (any of them)");
+
+  suanpan::cli::TokenOptions token;
+  CLI::App* token_cmd = client("token", "API tokens (admin): create, list, revoke");
+  token_cmd->add_option("action", token.action, "create | list | revoke")
+      ->required()
+      ->check(CLI::IsMember({"create", "list", "revoke"}));
+  token_cmd->add_option("name", token.name, "Token name");
+  token_cmd->add_option("--role", token.role, "admin, tenant or agent");
+  token_cmd->add_option("--tenant", token.tenant, "Tenant of a tenant token");
+  token_cmd->add_option("--node", token.node, "Node of an agent token");
+
+  // `suanpan submit [flags] [file] -- command args...`: what follows `--` is the job's command,
+  // taken here so that CLI11 does not read it as the job file.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      for (int j = i + 1; j < argc; ++j) submit.command.emplace_back(argv[j]);
+      argc = i;
+      break;
+    }
+  }
   CLI11_PARSE(app, argc, argv);
   if (plan_cmd->parsed()) return suanpan::cli::RunPlan(plan, stdout, stderr);
   if (sim_cmd->parsed()) return suanpan::cli::RunSim(sim, stdout, stderr);
+  if (server_cmd->parsed()) return suanpan::cli::RunServer(server);
+  if (submit_cmd->parsed()) return suanpan::cli::RunSubmit(flags, submit, stdout, stderr);
+  if (jobs_cmd->parsed()) return suanpan::cli::RunJobs(flags, jobs, stdout, stderr);
+  if (job_cmd->parsed()) return suanpan::cli::RunJob(flags, job_id, stdout, stderr);
+  if (cancel_cmd->parsed()) return suanpan::cli::RunCancel(flags, cancel_ids, stdout, stderr);
+  if (queue_cmd->parsed()) return suanpan::cli::RunQueue(flags, queue_limit, stdout, stderr);
+  if (nodes_cmd->parsed()) {
+    if (!f_provider.empty()) node_filter["provider"] = f_provider;
+    if (!f_cluster.empty()) node_filter["cluster"] = f_cluster;
+    if (!f_type.empty()) node_filter["device_type"] = f_type;
+    return suanpan::cli::RunNodes(flags, node_filter, node_limit, stdout, stderr);
+  }
+  if (providers_cmd->parsed()) return suanpan::cli::RunProviders(flags, stdout, stderr);
+  if (tenants_cmd->parsed()) return suanpan::cli::RunTenants(flags, stdout, stderr);
+  if (usage_cmd->parsed()) return suanpan::cli::RunUsage(flags, usage, stdout, stderr);
+  if (token_cmd->parsed()) {
+    if (token.action != "list" && token.name.empty()) {
+      std::fprintf(stderr, "error: token %s: a token name is required\n", token.action.c_str());
+      return 2;
+    }
+    return suanpan::cli::RunToken(flags, token, stdout, stderr);
+  }
   return 2;
 }

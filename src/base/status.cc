@@ -25,6 +25,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "UNAVAILABLE";
     case StatusCode::kInternal:
       return "INTERNAL";
+    case StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
   }
   return "UNKNOWN";
 }
@@ -44,6 +46,15 @@ Status InvalidArgumentError(std::string message) {
 }
 Status NotFoundError(std::string message) {
   return Status(StatusCode::kNotFound, std::move(message));
+}
+Status PermissionDeniedError(std::string message) {
+  return Status(StatusCode::kPermissionDenied, std::move(message));
+}
+Status UnavailableError(std::string message) {
+  return Status(StatusCode::kUnavailable, std::move(message));
+}
+Status UnauthenticatedError(std::string message) {
+  return Status(StatusCode::kUnauthenticated, std::move(message));
 }
 Status AlreadyExistsError(std::string message) {
   return Status(StatusCode::kAlreadyExists, std::move(message));

@@ -23,6 +23,7 @@ enum class StatusCode {
   kResourceExhausted,
   kUnavailable,
   kInternal,
+  kUnauthenticated,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -53,6 +54,9 @@ Status AlreadyExistsError(std::string message);
 Status FailedPreconditionError(std::string message);
 Status ResourceExhaustedError(std::string message);
 Status InternalError(std::string message);
+Status PermissionDeniedError(std::string message);
+Status UnavailableError(std::string message);
+Status UnauthenticatedError(std::string message);
 
 template <typename T>
 class [[nodiscard]] StatusOr {

@@ -1,0 +1,80 @@
+#pragma once
+// The client subcommands: the same binary talks to a running server over HTTP.
+//   suanpan submit job.toml | --name N --devices 8 --type H100 [--workers 2] [-- cmd args]
+//   suanpan jobs [--state pending,running] [--tenant T] [--watch]      (squeue)
+//   suanpan job ID                     details, events, why it waits   (scontrol show job)
+//   suanpan cancel ID...                                                (scancel)
+//   suanpan queue | nodes | providers | tenants | usage | token ...
+// Every command prints a table (or JSON with -o json); an error is one line on stderr and exit
+// status 1 (2 for bad flags or files).
+
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace suanpan::cli {
+
+struct ClientFlags {
+  std::string server;
+  std::string token;
+  std::string output = "table";  // table | json
+};
+
+struct SubmitOptions {
+  std::string file;  // job file, TOML or JSON; flags override its fields
+  std::string name;
+  std::string tenant;
+  std::string kind;
+  int workers = 0;
+  std::string devices;  // per worker: "8" or "0.25"
+  std::vector<std::string> types;
+  std::string priority_class;
+  int64_t runtime_limit = 0;
+  int64_t runtime_estimate = 0;
+  std::vector<std::string> env;  // K=V
+  std::string workdir;
+  int max_retries = -1;
+  std::string idempotency_key;  // default: a fresh random key (safe retries)
+  std::vector<std::string> command;
+};
+
+struct JobsOptions {
+  std::string tenant;
+  std::string state;  // comma list; default: not terminal
+  bool all = false;
+  int limit = 100;
+  bool watch = false;
+  int watch_seconds = 2;
+};
+
+struct UsageOptions {
+  std::string tenant;
+  std::string from;
+  std::string to;
+  std::string by = "tenant,provider,device_type";
+};
+
+struct TokenOptions {
+  std::string action;  // create | list | revoke
+  std::string name;
+  std::string role;
+  std::string tenant;
+  std::string node;
+};
+
+int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, std::FILE* err);
+int RunJobs(const ClientFlags& flags, const JobsOptions& o, std::FILE* out, std::FILE* err);
+int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err);
+int RunCancel(const ClientFlags& flags, const std::vector<uint64_t>& ids, std::FILE* out,
+              std::FILE* err);
+int RunQueue(const ClientFlags& flags, int limit, std::FILE* out, std::FILE* err);
+int RunNodes(const ClientFlags& flags, const std::map<std::string, std::string>& filter, int limit,
+             std::FILE* out, std::FILE* err);
+int RunProviders(const ClientFlags& flags, std::FILE* out, std::FILE* err);
+int RunTenants(const ClientFlags& flags, std::FILE* out, std::FILE* err);
+int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, std::FILE* err);
+int RunToken(const ClientFlags& flags, const TokenOptions& o, std::FILE* out, std::FILE* err);
+
+}  // namespace suanpan::cli

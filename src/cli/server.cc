@@ -1,0 +1,262 @@
+#include "cli/server.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "api/api.h"
+#include "api/http_server.h"
+#include "config/pool_file.h"
+#include "control/control_plane.h"
+#include "store/store.h"
+
+namespace suanpan::cli {
+namespace {
+
+class SystemClock final : public Clock {
+ public:
+  int64_t NowMs() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+struct Settings {
+  std::string host = "127.0.0.1";
+  int port = 7070;
+  std::string store = "suanpan.db";
+  std::string pool = "examples/pool.toml";
+  std::string admin_token_file = "admin.token";
+  int threads = 2;
+  int64_t max_body_bytes = 1 << 20;
+  std::string log_level = "info";
+  std::string queue;
+  std::string placement;
+  int interval_ms = 20;
+};
+
+Status ParseListen(const std::string& listen, Settings& s) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return InvalidArgumentError(fmt::format("listen: must be host:port, got '{}'", listen));
+  }
+  s.host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
+    return InvalidArgumentError(fmt::format("listen: bad port '{}'", port));
+  }
+  s.port = static_cast<int>(p);
+  return OkStatus();
+}
+
+Status ReadConfig(const std::string& path, Settings& s) {
+  toml::table parsed;
+  try {
+    parsed = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgumentError(
+        fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  auto rel = [&](const std::string& p) {
+    return std::filesystem::path(p).is_absolute() || dir.empty() ? p : (dir / p).string();
+  };
+  const toml::table& t = parsed;
+  for (const auto& [key, node] : t) {
+    const std::string k(key.str());
+    const int line = static_cast<int>(node.source().begin.line);
+    auto bad = [&](std::string_view what) {
+      return InvalidArgumentError(fmt::format("{}:{}: {}: {}", path, line, k, what));
+    };
+    if (k == "listen") {
+      if (!node.is_string()) return bad("must be a string host:port");
+      Status st = ParseListen(*node.value<std::string>(), s);
+      if (!st.ok()) return bad(st.message());
+    } else if (k == "store" || k == "pool" || k == "admin_token_file" || k == "log_level") {
+      if (!node.is_string()) return bad("must be a string");
+      const std::string v = *node.value<std::string>();
+      if (k == "store") s.store = rel(v);
+      if (k == "pool") s.pool = rel(v);
+      if (k == "admin_token_file") s.admin_token_file = rel(v);
+      if (k == "log_level") s.log_level = v;
+    } else if (k == "threads" || k == "max_body_bytes") {
+      if (!node.is_integer()) return bad("must be an integer");
+      const int64_t v = *node.value<int64_t>();
+      if (k == "threads") {
+        if (v < 1 || v > 64) return bad(fmt::format("must be in 1..64, got {}", v));
+        s.threads = static_cast<int>(v);
+      } else {
+        if (v < 1024 || v > (int64_t{1} << 30))
+          return bad(fmt::format("must be in 1024..2^30, got {}", v));
+        s.max_body_bytes = v;
+      }
+    } else if (k == "scheduler") {
+      if (!node.is_table()) return bad("must be a table");
+      for (const auto& [sk, sn] : *node.as_table()) {
+        const std::string skey(sk.str());
+        const int sline = static_cast<int>(sn.source().begin.line);
+        if (skey == "queue" || skey == "placement") {
+          if (!sn.is_string()) {
+            return InvalidArgumentError(
+                fmt::format("{}:{}: scheduler.{}: must be a string", path, sline, skey));
+          }
+          (skey == "queue" ? s.queue : s.placement) = *sn.value<std::string>();
+        } else if (skey == "interval_ms") {
+          if (!sn.is_integer() || *sn.value<int64_t>() < 0 || *sn.value<int64_t>() > 60'000) {
+            return InvalidArgumentError(fmt::format(
+                "{}:{}: scheduler.interval_ms: must be an integer in 0..60000", path, sline));
+          }
+          s.interval_ms = static_cast<int>(*sn.value<int64_t>());
+        } else {
+          return InvalidArgumentError(
+              fmt::format("{}:{}: scheduler.{}: unknown key (known: queue, placement, interval_ms)",
+                          path, sline, skey));
+        }
+      }
+    } else {
+      return bad(
+          "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
+          "log_level, [scheduler])");
+    }
+  }
+  return OkStatus();
+}
+
+Status WriteSecretFile(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0)
+    return UnavailableError(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+  const std::string line = content + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return UnavailableError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  }
+  return OkStatus();
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "suanpan server: %s\n", s.message().c_str());
+  return 2;
+}
+
+}  // namespace
+
+int RunServer(const ServerOptions& o) {
+  Settings s;
+  if (!o.config.empty()) {
+    Status st = ReadConfig(o.config, s);
+    if (!st.ok()) return Fail(st);
+  }
+  if (!o.listen.empty()) {
+    Status st = ParseListen(o.listen, s);
+    if (!st.ok()) return Fail(st);
+  }
+  if (!o.store.empty()) s.store = o.store;
+  if (!o.pool.empty()) s.pool = o.pool;
+  if (!o.admin_token_file.empty()) s.admin_token_file = o.admin_token_file;
+  if (!o.log_level.empty()) s.log_level = o.log_level;
+  if (o.threads > 0) s.threads = o.threads;
+  if (o.interval_ms >= 0) s.interval_ms = o.interval_ms;
+  if (!o.policy.empty()) {
+    const size_t slash = o.policy.find('/');
+    s.queue = o.policy.substr(0, slash);
+    if (slash != std::string::npos) s.placement = o.policy.substr(slash + 1);
+  }
+
+  auto logger = spdlog::stderr_color_mt("suanpan");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  const auto level = spdlog::level::from_str(s.log_level);
+  if (level == spdlog::level::off && s.log_level != "off") {
+    return Fail(InvalidArgumentError(fmt::format(
+        "log_level: must be trace, debug, info, warn, error or off, got '{}'", s.log_level)));
+  }
+  spdlog::set_level(level);
+
+  auto pool_file = config::ReadPoolFile(s.pool);
+  if (!pool_file.ok()) return Fail(pool_file.status());
+  control::ControlOptions copts;
+  copts.policy = pool_file->policy;
+  if (!s.queue.empty()) copts.policy.queue = s.queue;
+  if (!s.placement.empty()) copts.policy.placement = s.placement;
+  copts.schedule_interval_ms = s.interval_ms;
+  const core::PoolTotals totals = pool_file->pool.Totals();
+
+  auto store = store::OpenSqliteStore(s.store);
+  if (!store.ok()) return Fail(store.status());
+  const int schema = (*store)->SchemaVersion();
+  static SystemClock clock;
+  static control::Metrics metrics;
+  auto plane = control::ControlPlane::Open(std::move(pool_file->pool), std::move(*store), copts,
+                                           clock, &metrics);
+  if (!plane.ok()) return Fail(plane.status());
+
+  auto admin = (*plane)->Call([&](control::ControlPlane& p) -> StatusOr<nlohmann::json> {
+    SP_ASSIGN_OR_RETURN(std::optional<std::string> secret, p.EnsureAdminToken(o.new_admin_token));
+    return secret ? nlohmann::json(*secret) : nlohmann::json(nullptr);
+  });
+  if (!admin.ok()) return Fail(admin.status());
+  if (admin->is_string()) {
+    Status st = WriteSecretFile(s.admin_token_file, admin->get<std::string>());
+    if (!st.ok()) return Fail(st);
+    spdlog::info("created an admin token; its secret is in {} (only its hash is stored)",
+                 s.admin_token_file);
+  }
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  api::Api api(**plane, metrics);
+  api::HttpServerOptions hopts;
+  hopts.host = s.host;
+  hopts.port = s.port;
+  hopts.threads = s.threads;
+  hopts.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
+  auto server =
+      api::HttpServer::Listen(hopts, [&api](api::HttpRequest&& r, api::Responder respond) {
+        api.Handle(std::move(r), std::move(respond));
+      });
+  if (!server.ok()) return Fail(server.status());
+  (*plane)->Start();
+  (*server)->Start();
+  const int port = (*server)->port();
+  spdlog::info(
+      "suanpan server listening on http://{}:{} store={} (schema {}) pool={} ({} providers, {} "
+      "nodes, {} devices, {:.2f} EFLOPS) policy={}/{}",
+      s.host, port, s.store, schema, s.pool, (*plane)->pool().providers().size(), totals.nodes,
+      totals.devices, totals.Eflops(), copts.policy.queue, copts.policy.placement);
+  if (!o.port_file.empty()) {
+    Status st = WriteSecretFile(o.port_file, std::to_string(port));
+    if (!st.ok()) return Fail(st);
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  (*server)->Stop();
+  (*plane)->Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace suanpan::cli

@@ -1,0 +1,41 @@
+#pragma once
+// `suanpan server`: the control plane. Reads server.toml (every key may also come as a flag):
+//
+//   listen = "127.0.0.1:7070"       # host:port; port 0 picks a free one (see port_file)
+//   store = "suanpan.db"            # SQLite file (WAL); created and migrated at start
+//   pool = "examples/pool.toml"     # providers, clusters, nodes, tenants, default policy
+//   admin_token_file = "admin.token"  # where the first admin token is written (mode 0600)
+//   threads = 2                     # HTTP I/O threads
+//   max_body_bytes = 1048576
+//   log_level = "info"
+//   [scheduler]
+//   queue = "fair_share"            # overrides the pool file's policy
+//   placement = "topology_pack"
+//   interval_ms = 20                # rounds at most this often
+//
+// Relative paths in the file are relative to the file's directory. On the first start with an
+// empty store an admin token is created and its secret written to admin_token_file; only its
+// SHA-256 is stored. SIGINT/SIGTERM stop the server cleanly; SIGKILL loses nothing that was
+// acknowledged.
+
+#include <string>
+
+namespace suanpan::cli {
+
+struct ServerOptions {
+  std::string config;  // server.toml; may be empty when the flags say everything
+  std::string listen;
+  std::string store;
+  std::string pool;
+  std::string admin_token_file;
+  std::string port_file;  // written with the bound port once listening (tests, scripts)
+  std::string log_level;
+  std::string policy;  // queue[/placement]
+  int threads = 0;
+  int interval_ms = -1;
+  bool new_admin_token = false;
+};
+
+int RunServer(const ServerOptions& options);
+
+}  // namespace suanpan::cli

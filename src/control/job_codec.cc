@@ -1,0 +1,300 @@
+#include "control/job_codec.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "config/pool_file.h"
+
+namespace suanpan::control {
+namespace {
+
+using nlohmann::json;
+constexpr int64_t kTenYears = int64_t{10} * 365 * 24 * 3600;
+
+const std::set<std::string, std::less<>> kFields = {"name",
+                                                    "tenant",
+                                                    "kind",
+                                                    "workers",
+                                                    "devices_per_worker",
+                                                    "device_types",
+                                                    "priority_class",
+                                                    "preemptible",
+                                                    "cpu_per_worker",
+                                                    "memory_gib_per_worker",
+                                                    "runtime_limit",
+                                                    "runtime_estimate",
+                                                    "checkpoint_interval",
+                                                    "restore_cost",
+                                                    "datasets",
+                                                    "command",
+                                                    "env",
+                                                    "workdir",
+                                                    "max_retries"};
+
+Status FieldError(std::string_view field, std::string_view problem) {
+  return InvalidArgumentError(fmt::format("{}: {}", field, problem));
+}
+
+std::string Show(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 64) s = s.substr(0, 61) + "...";
+  return s;
+}
+
+StatusOr<std::string> String(const json& doc, std::string_view field, bool required,
+                             size_t max_len = 256) {
+  auto it = doc.find(field);
+  if (it == doc.end() || it->is_null()) {
+    if (required) return FieldError(field, "is required");
+    return std::string();
+  }
+  if (!it->is_string())
+    return FieldError(field, fmt::format("must be a string, got {}", Show(*it)));
+  const std::string& s = it->get_ref<const std::string&>();
+  if (s.size() > max_len) {
+    return FieldError(field,
+                      fmt::format("must be at most {} characters, got {}", max_len, s.size()));
+  }
+  return s;
+}
+
+StatusOr<std::optional<int64_t>> Integer(const json& doc, std::string_view field, int64_t lo,
+                                         int64_t hi) {
+  auto it = doc.find(field);
+  if (it == doc.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) {
+    return FieldError(field, fmt::format("must be an integer, got {}", Show(*it)));
+  }
+  const int64_t v =
+      it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX ? INT64_MAX : it->get<int64_t>();
+  if (v < lo || v > hi)
+    return FieldError(field, fmt::format("must be in {}..{}, got {}", lo, hi, v));
+  return std::optional<int64_t>(v);
+}
+
+StatusOr<std::vector<std::string>> StringList(const json& doc, std::string_view field,
+                                              size_t max_items) {
+  std::vector<std::string> out;
+  auto it = doc.find(field);
+  if (it == doc.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    return FieldError(field, fmt::format("must be a list of strings, got {}", Show(*it)));
+  }
+  if (it->size() > max_items) {
+    return FieldError(field,
+                      fmt::format("must have at most {} items, got {}", max_items, it->size()));
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& e = (*it)[i];
+    if (!e.is_string()) {
+      return FieldError(fmt::format("{}[{}]", field, i),
+                        fmt::format("must be a string, got {}", Show(e)));
+    }
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FieldOf(const std::string& message) {
+  const size_t colon = message.find(": ");
+  if (colon == std::string::npos || colon == 0) return "";
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = message[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '[' ||
+          c == ']' || c == '-')) {
+      return "";
+    }
+  }
+  return message.substr(0, colon);
+}
+
+StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
+  if (!doc.is_object()) return InvalidArgumentError("body: must be a JSON object");
+  for (const auto& [key, value] : doc.items()) {
+    (void)value;
+    if (!kFields.count(key)) {
+      return FieldError(key, fmt::format("unknown field (known: name, tenant, kind, workers, "
+                                         "devices_per_worker, device_types, priority_class, "
+                                         "preemptible, cpu_per_worker, memory_gib_per_worker, "
+                                         "runtime_limit, runtime_estimate, checkpoint_interval, "
+                                         "restore_cost, datasets, command, env, workdir, "
+                                         "max_retries)"));
+    }
+  }
+  DecodedJob out;
+  core::JobSpec& job = out.spec;
+  SP_ASSIGN_OR_RETURN(job.name, String(doc, "name", true, 128));
+  if (job.name.empty()) return FieldError("name", "must not be empty");
+  for (char c : job.name) {
+    if (static_cast<unsigned char>(c) < 0x20)
+      return FieldError("name", "must not contain control characters");
+  }
+  SP_ASSIGN_OR_RETURN(std::string tenant, String(doc, "tenant", true, 128));
+  auto tenant_id = pool.FindTenant(tenant);
+  if (!tenant_id) return FieldError("tenant", fmt::format("unknown tenant '{}'", tenant));
+  job.tenant = *tenant_id;
+  SP_ASSIGN_OR_RETURN(std::string kind, String(doc, "kind", false));
+  if (!kind.empty()) {
+    auto k = core::ParseJobKind(kind);
+    if (!k) {
+      return FieldError("kind", fmt::format("must be training, batch, inference or interactive, "
+                                            "got '{}'",
+                                            kind));
+    }
+    job.kind = *k;
+  }
+  SP_ASSIGN_OR_RETURN(auto workers, Integer(doc, "workers", 1, 100'000));
+  job.workers = static_cast<int>(workers.value_or(1));
+
+  auto dpw = doc.find("devices_per_worker");
+  if (dpw == doc.end() || dpw->is_null()) return FieldError("devices_per_worker", "is required");
+  std::string dpw_text;
+  if (dpw->is_number_integer()) {
+    dpw_text = dpw->dump();
+  } else if (dpw->is_number_float()) {
+    const double d = dpw->get<double>();
+    if (!std::isfinite(d)) return FieldError("devices_per_worker", "must be a finite number");
+    dpw_text = fmt::format("{}", d);
+  } else if (dpw->is_string()) {
+    dpw_text = dpw->get<std::string>();
+  } else {
+    return FieldError("devices_per_worker", fmt::format("must be a number, got {}", Show(*dpw)));
+  }
+  auto share = config::ParseFixed(dpw_text, kMilliPerDevice);
+  if (!share.ok()) return FieldError("devices_per_worker", share.status().message());
+  if (*share <= 0)
+    return FieldError("devices_per_worker", fmt::format("must be > 0, got {}", dpw_text));
+  if (*share % kMilliPerDevice == 0) {
+    if (*share / kMilliPerDevice > 64) {
+      return FieldError("devices_per_worker", fmt::format("must be at most 64, got {}", dpw_text));
+    }
+    job.worker.devices = static_cast<int>(*share / kMilliPerDevice);
+  } else if (*share < kMilliPerDevice) {
+    job.worker.fraction = MilliDevices(*share);
+  } else {
+    return FieldError(
+        "devices_per_worker",
+        fmt::format("must be a whole number or a fraction below 1, got {}", dpw_text));
+  }
+
+  SP_ASSIGN_OR_RETURN(std::vector<std::string> types, StringList(doc, "device_types", 16));
+  if (types.empty()) return FieldError("device_types", "is required (a list of device types)");
+  for (const std::string& t : types) {
+    auto id = pool.catalog().Find(t);
+    if (!id) {
+      return FieldError("device_types", fmt::format("unknown device type '{}' (known: {})", t,
+                                                    pool.catalog().Names()));
+    }
+    job.worker.types.push_back(*id);
+  }
+
+  SP_ASSIGN_OR_RETURN(std::string cls, String(doc, "priority_class", false));
+  const core::Tenant& tenant_info = pool.tenant(job.tenant);
+  if (!cls.empty()) {
+    const core::PriorityClass* pc = pool.FindPriorityClass(cls);
+    if (pc == nullptr)
+      return FieldError("priority_class", fmt::format("unknown priority class '{}'", cls));
+    if (!tenant_info.priority_classes.empty() &&
+        std::find(tenant_info.priority_classes.begin(), tenant_info.priority_classes.end(), cls) ==
+            tenant_info.priority_classes.end()) {
+      return FieldError("priority_class",
+                        fmt::format("tenant '{}' may not use class '{}'", tenant_info.name, cls));
+    }
+    job.priority = pc->value;
+    job.preemptible = pc->preemptible;
+    out.priority_class = cls;
+  }
+  auto pre = doc.find("preemptible");
+  if (pre != doc.end() && !pre->is_null()) {
+    if (!pre->is_boolean())
+      return FieldError("preemptible", fmt::format("must be true or false, got {}", Show(*pre)));
+    if (pre->get<bool>()) {
+      job.preemptible = true;
+    } else {
+      // A job may volunteer to be preemptible; it may not shield itself when its class is
+      // preemptible (any tenant could opt out of preemption).
+      if (job.preemptible && !cls.empty()) {
+        return FieldError("preemptible",
+                          fmt::format("false is not allowed: class '{}' is preemptible", cls));
+      }
+      job.preemptible = false;
+    }
+  }
+  SP_ASSIGN_OR_RETURN(auto cpu, Integer(doc, "cpu_per_worker", 0, 100'000));
+  job.worker.cpu = MilliCpu(cpu.value_or(0) * 1000);
+  SP_ASSIGN_OR_RETURN(auto mem, Integer(doc, "memory_gib_per_worker", 0, 100'000'000));
+  job.worker.memory = MiB(mem.value_or(0) * 1024);
+  SP_ASSIGN_OR_RETURN(auto limit, Integer(doc, "runtime_limit", 1, kTenYears));
+  if (limit) job.runtime_limit = Seconds(*limit);
+  SP_ASSIGN_OR_RETURN(auto estimate, Integer(doc, "runtime_estimate", 1, kTenYears));
+  if (estimate) job.runtime_estimate = Seconds(*estimate);
+  SP_ASSIGN_OR_RETURN(auto ckpt, Integer(doc, "checkpoint_interval", 0, kTenYears));
+  job.checkpoint_interval = Seconds(ckpt.value_or(0));
+  SP_ASSIGN_OR_RETURN(auto restore, Integer(doc, "restore_cost", 0, kTenYears));
+  job.restore_cost = Seconds(restore.value_or(0));
+  SP_ASSIGN_OR_RETURN(job.datasets, StringList(doc, "datasets", 64));
+
+  SP_ASSIGN_OR_RETURN(out.launch.command, StringList(doc, "command", 4096));
+  auto env = doc.find("env");
+  if (env != doc.end() && !env->is_null()) {
+    if (!env->is_object())
+      return FieldError("env", fmt::format("must be an object of strings, got {}", Show(*env)));
+    if (env->size() > 1024) return FieldError("env", "must have at most 1024 variables");
+    for (const auto& [k, v] : env->items()) {
+      if (!v.is_string())
+        return FieldError(fmt::format("env.{}", k),
+                          fmt::format("must be a string, got {}", Show(v)));
+      if (k.empty() || k.find('=') != std::string::npos) {
+        return FieldError("env", fmt::format("bad variable name '{}'", k));
+      }
+      out.launch.env[k] = v.get<std::string>();
+    }
+  }
+  SP_ASSIGN_OR_RETURN(out.launch.workdir, String(doc, "workdir", false, 4096));
+  SP_ASSIGN_OR_RETURN(auto retries, Integer(doc, "max_retries", 0, 100));
+  out.launch.max_retries = static_cast<int>(retries.value_or(0));
+
+  SP_RETURN_IF_ERROR(core::ValidateJob(job, pool));
+  return out;
+}
+
+json EncodeJob(const DecodedJob& job, const core::Pool& pool) {
+  const core::JobSpec& spec = job.spec;
+  const Launch& launch = job.launch;
+  json j;
+  j["name"] = spec.name;
+  j["tenant"] = pool.tenant(spec.tenant).name;
+  j["kind"] = std::string(core::JobKindName(spec.kind));
+  j["workers"] = spec.workers;
+  if (spec.worker.devices > 0) {
+    j["devices_per_worker"] = spec.worker.devices;
+  } else {
+    j["devices_per_worker"] = core::FormatDevices(spec.worker.fraction);
+  }
+  json types = json::array();
+  for (auto t : spec.worker.types) types.push_back(pool.catalog().Get(t).name);
+  j["device_types"] = types;
+  if (!job.priority_class.empty()) j["priority_class"] = job.priority_class;
+  j["preemptible"] = spec.preemptible;
+  if (spec.worker.cpu.value() > 0) j["cpu_per_worker"] = spec.worker.cpu.value() / 1000;
+  if (spec.worker.memory.value() > 0)
+    j["memory_gib_per_worker"] = spec.worker.memory.value() / 1024;
+  if (spec.runtime_limit) j["runtime_limit"] = spec.runtime_limit->value();
+  if (spec.runtime_estimate) j["runtime_estimate"] = spec.runtime_estimate->value();
+  if (spec.checkpoint_interval.value() > 0)
+    j["checkpoint_interval"] = spec.checkpoint_interval.value();
+  if (spec.restore_cost.value() > 0) j["restore_cost"] = spec.restore_cost.value();
+  if (!spec.datasets.empty()) j["datasets"] = spec.datasets;
+  j["command"] = launch.command;
+  if (!launch.env.empty()) j["env"] = launch.env;
+  if (!launch.workdir.empty()) j["workdir"] = launch.workdir;
+  if (launch.max_retries > 0) j["max_retries"] = launch.max_retries;
+  return j;
+}
+
+}  // namespace suanpan::control

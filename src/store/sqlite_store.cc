@@ -1,0 +1,267 @@
+// SQLite store (SQLiteCpp). WAL journal, synchronous=FULL: a commit returns after the WAL is
+// fsync'd, so an acknowledged write survives kill -9 and power loss. The control plane batches
+// writes (group commit), so the fsync is paid once per batch, not once per request.
+//
+// Migrations: `schema_migrations(version, name, applied_ms)` records what was applied. At open,
+// each migration of this binary above the file's version runs in its own transaction; a file
+// whose version is above the binary's is refused (an older binary must not write a newer schema).
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include "store/store.h"
+
+namespace suanpan::store {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+template <typename T>
+void BindOptional(SQLite::Statement& st, int index, const std::optional<T>& v) {
+  if (v) {
+    st.bind(index, *v);
+  } else {
+    st.bind(index);  // NULL
+  }
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path)
+      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {}
+
+  Status Init() {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA busy_timeout=5000");
+    db_.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_ms BIGINT NOT NULL)");
+    int current = 0;
+    {
+      SQLite::Statement q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (q.executeStep()) current = q.getColumn(0).getInt();
+    }
+    const std::vector<Migration>& all = Migrations();
+    const int known = all.empty() ? 0 : all.back().version;
+    if (current > known) {
+      return FailedPreconditionError(
+          fmt::format("store schema is version {} but this suanpan knows only up to {}: "
+                      "upgrade suanpan",
+                      current, known));
+    }
+    for (const Migration& m : all) {
+      if (m.version <= current) continue;
+      SQLite::Transaction tx(db_);
+      db_.exec(m.sql);
+      SQLite::Statement ins(db_,
+                            "INSERT INTO schema_migrations (version, name, applied_ms) "
+                            "VALUES (?, ?, ?)");
+      ins.bind(1, m.version);
+      ins.bind(2, m.name);
+      ins.bind(3, static_cast<int64_t>(NowMs()));
+      ins.exec();
+      tx.commit();
+      current = m.version;
+    }
+    version_ = current;
+    Prepare();
+    return OkStatus();
+  }
+
+  int SchemaVersion() const override { return version_; }
+
+  StatusOr<Snapshot> Load() override {
+    try {
+      Snapshot s;
+      SQLite::Statement jobs(db_,
+                             "SELECT id, tenant, name, state, spec, submit_ms, updated_ms, "
+                             "attempts, reason, request_id, exit_code FROM jobs ORDER BY id");
+      while (jobs.executeStep()) {
+        JobRow r;
+        r.id = static_cast<uint64_t>(jobs.getColumn(0).getInt64());
+        r.tenant = jobs.getColumn(1).getString();
+        r.name = jobs.getColumn(2).getString();
+        r.state = jobs.getColumn(3).getString();
+        r.spec = jobs.getColumn(4).getString();
+        r.submit_ms = jobs.getColumn(5).getInt64();
+        r.updated_ms = jobs.getColumn(6).getInt64();
+        r.attempts = jobs.getColumn(7).getInt();
+        r.reason = jobs.getColumn(8).getString();
+        if (!jobs.getColumn(9).isNull()) r.request_id = jobs.getColumn(9).getString();
+        if (!jobs.getColumn(10).isNull()) r.exit_code = jobs.getColumn(10).getInt();
+        s.jobs.push_back(std::move(r));
+      }
+      SQLite::Statement events(
+          db_, "SELECT job_id, seq, time_ms, kind, message FROM job_events ORDER BY job_id, seq");
+      while (events.executeStep()) {
+        EventRow e;
+        e.job_id = static_cast<uint64_t>(events.getColumn(0).getInt64());
+        e.seq = events.getColumn(1).getInt64();
+        e.time_ms = events.getColumn(2).getInt64();
+        e.kind = events.getColumn(3).getString();
+        e.message = events.getColumn(4).getString();
+        s.events.push_back(std::move(e));
+      }
+      SQLite::Statement runs(db_,
+                             "SELECT job_id, attempt, provider, cluster, device_type, "
+                             "devices_milli, placement, start_ms, end_ms FROM job_runs "
+                             "ORDER BY job_id, attempt");
+      while (runs.executeStep()) {
+        RunRow r;
+        r.job_id = static_cast<uint64_t>(runs.getColumn(0).getInt64());
+        r.attempt = runs.getColumn(1).getInt();
+        r.provider = runs.getColumn(2).getString();
+        r.cluster = runs.getColumn(3).getString();
+        r.device_type = runs.getColumn(4).getString();
+        r.devices_milli = runs.getColumn(5).getInt64();
+        r.placement = runs.getColumn(6).getString();
+        r.start_ms = runs.getColumn(7).getInt64();
+        if (!runs.getColumn(8).isNull()) r.end_ms = runs.getColumn(8).getInt64();
+        s.runs.push_back(std::move(r));
+      }
+      SQLite::Statement tokens(db_,
+                               "SELECT name, hash, role, scope, created_ms, revoked FROM tokens "
+                               "ORDER BY name");
+      while (tokens.executeStep()) {
+        TokenRow t;
+        t.name = tokens.getColumn(0).getString();
+        t.hash = tokens.getColumn(1).getString();
+        t.role = tokens.getColumn(2).getString();
+        t.scope = tokens.getColumn(3).getString();
+        t.created_ms = tokens.getColumn(4).getInt64();
+        t.revoked = tokens.getColumn(5).getInt() != 0;
+        s.tokens.push_back(std::move(t));
+      }
+      return s;
+    } catch (const std::exception& e) {
+      return UnavailableError(fmt::format("store: load: {}", e.what()));
+    }
+  }
+
+  Status Commit(const WriteBatch& batch) override {
+    if (batch.empty()) return OkStatus();
+    try {
+      SQLite::Transaction tx(db_);
+      for (const JobRow& r : batch.jobs) {
+        SQLite::Statement& st = *upsert_job_;
+        st.reset();
+        st.bind(1, static_cast<int64_t>(r.id));
+        st.bind(2, r.tenant);
+        st.bind(3, r.name);
+        st.bind(4, r.state);
+        st.bind(5, r.spec);
+        st.bind(6, r.submit_ms);
+        st.bind(7, r.updated_ms);
+        st.bind(8, r.attempts);
+        st.bind(9, r.reason);
+        BindOptional(st, 10, r.request_id);
+        BindOptional(st, 11, r.exit_code);
+        st.exec();
+      }
+      for (const EventRow& e : batch.events) {
+        SQLite::Statement& st = *insert_event_;
+        st.reset();
+        st.bind(1, static_cast<int64_t>(e.job_id));
+        st.bind(2, e.seq);
+        st.bind(3, e.time_ms);
+        st.bind(4, e.kind);
+        st.bind(5, e.message);
+        st.exec();
+      }
+      for (const RunRow& r : batch.runs) {
+        SQLite::Statement& st = *upsert_run_;
+        st.reset();
+        st.bind(1, static_cast<int64_t>(r.job_id));
+        st.bind(2, r.attempt);
+        st.bind(3, r.provider);
+        st.bind(4, r.cluster);
+        st.bind(5, r.device_type);
+        st.bind(6, r.devices_milli);
+        st.bind(7, r.placement);
+        st.bind(8, r.start_ms);
+        BindOptional(st, 9, r.end_ms);
+        st.exec();
+      }
+      for (const TokenRow& t : batch.tokens) {
+        SQLite::Statement& st = *upsert_token_;
+        st.reset();
+        st.bind(1, t.name);
+        st.bind(2, t.hash);
+        st.bind(3, t.role);
+        st.bind(4, t.scope);
+        st.bind(5, t.created_ms);
+        st.bind(6, t.revoked ? 1 : 0);
+        st.exec();
+      }
+      tx.commit();
+      return OkStatus();
+    } catch (const SQLite::Exception& e) {
+      if (e.getErrorCode() == SQLITE_CONSTRAINT) {
+        return AlreadyExistsError(fmt::format("store: {}", e.what()));
+      }
+      return UnavailableError(fmt::format("store: commit: {}", e.what()));
+    } catch (const std::exception& e) {
+      return UnavailableError(fmt::format("store: commit: {}", e.what()));
+    }
+  }
+
+ private:
+  void Prepare() {
+    upsert_job_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO jobs (id, tenant, name, state, spec, submit_ms, updated_ms, attempts, "
+        "reason, request_id, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms, "
+        "attempts = excluded.attempts, reason = excluded.reason, exit_code = excluded.exit_code");
+    insert_event_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO job_events (job_id, seq, time_ms, kind, message) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (job_id, seq) DO NOTHING");
+    upsert_run_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO job_runs (job_id, attempt, provider, cluster, device_type, devices_milli, "
+        "placement, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (job_id, attempt) DO UPDATE SET end_ms = excluded.end_ms");
+    upsert_token_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked");
+  }
+
+  SQLite::Database db_;
+  int version_ = 0;
+  std::unique_ptr<SQLite::Statement> upsert_job_;
+  std::unique_ptr<SQLite::Statement> insert_event_;
+  std::unique_ptr<SQLite::Statement> upsert_run_;
+  std::unique_ptr<SQLite::Statement> upsert_token_;
+};
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+#include "migrations.inc"
+  };
+  return kMigrations;
+}
+
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  try {
+    auto store = std::make_unique<SqliteStore>(path);
+    Status s = store->Init();
+    if (!s.ok()) return s.WithPrefix(path);
+    return std::unique_ptr<Store>(std::move(store));
+  } catch (const std::exception& e) {
+    return UnavailableError(fmt::format("{}: cannot open store: {}", path, e.what()));
+  }
+}
+
+}  // namespace suanpan::store

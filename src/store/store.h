@@ -1,0 +1,114 @@
+#pragma once
+// The durable store: every state change the control plane acknowledges is committed here first.
+//
+// The interface is deliberately narrow (two calls) so that a PostgreSQL store can sit behind it
+// later: Load() returns everything the control plane needs to rebuild its in-memory state at
+// start-up, and Commit() writes one batch atomically and durably. The control plane is the only
+// writer (ARCHITECTURE.md: one writer of state) and groups the writes of many requests into one
+// batch ("group commit"): one transaction and one fsync for everything that arrived while the
+// previous batch was being committed.
+//
+// Records are plain rows; the job spec travels as the JSON document the API accepted, so that
+// the store never needs to change when a spec field is added.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace suanpan::store {
+
+// One job. `spec` is the canonical JSON of the request (control/job_codec.h).
+struct JobRow {
+  uint64_t id = 0;
+  std::string tenant;
+  std::string name;
+  std::string state;  // core::JobStateName
+  std::string spec;
+  int64_t submit_ms = 0;
+  int64_t updated_ms = 0;
+  int attempts = 0;                       // runs started so far
+  std::string reason;                     // why it is in its state (last decision)
+  std::optional<std::string> request_id;  // Idempotency-Key of the submit, unique per tenant
+  std::optional<int> exit_code;
+};
+
+// Something that happened to a job, in order. seq is 1, 2, ... per job.
+struct EventRow {
+  uint64_t job_id = 0;
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string kind;  // submitted, bound, running, preempted, finished, cancelled, ...
+  std::string message;
+};
+
+// One run of a job on devices: from bind to release. Usage and invoices are sums over runs.
+struct RunRow {
+  uint64_t job_id = 0;
+  int attempt = 0;
+  std::string provider;
+  std::string cluster;
+  std::string device_type;
+  int64_t devices_milli = 0;  // all workers together
+  std::string placement;      // JSON: [{"node": name, "devices": [0, 1], "share": 1000}, ...]
+  int64_t start_ms = 0;
+  std::optional<int64_t> end_ms;  // open while the job holds its devices
+};
+
+// An API token. Only the SHA-256 of the secret is stored.
+struct TokenRow {
+  std::string name;
+  std::string hash;   // hex SHA-256 of the secret
+  std::string role;   // admin | tenant | agent
+  std::string scope;  // tenant name (tenant), node name (agent), empty (admin)
+  int64_t created_ms = 0;
+  bool revoked = false;
+};
+
+// One atomic write. Rows are upserts keyed by their primary key (job id; job id + seq; job id
+// + attempt; token name).
+struct WriteBatch {
+  std::vector<JobRow> jobs;
+  std::vector<EventRow> events;
+  std::vector<RunRow> runs;
+  std::vector<TokenRow> tokens;
+  bool empty() const { return jobs.empty() && events.empty() && runs.empty() && tokens.empty(); }
+  size_t size() const { return jobs.size() + events.size() + runs.size() + tokens.size(); }
+};
+
+struct Snapshot {
+  std::vector<JobRow> jobs;      // by id
+  std::vector<EventRow> events;  // by job id, seq
+  std::vector<RunRow> runs;      // by job id, attempt
+  std::vector<TokenRow> tokens;  // by name
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Everything, ordered as documented on Snapshot. O(rows).
+  virtual StatusOr<Snapshot> Load() = 0;
+  // Writes the batch in one transaction; returns only once it is durable (fsync'd). On error
+  // nothing of the batch is written. Unavailable when the disk refuses (full, read-only).
+  virtual Status Commit(const WriteBatch& batch) = 0;
+  // The schema version the store is at (the number of the last migration applied).
+  virtual int SchemaVersion() const = 0;
+};
+
+// Opens (creating if needed) a SQLite database in WAL mode with synchronous=FULL, applies the
+// migrations the file does not have yet, each in its own transaction, and refuses a file whose
+// schema is newer than this binary knows (FailedPrecondition naming both versions).
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+// The migrations compiled into this binary, in order: {number, name, sql}.
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+const std::vector<Migration>& Migrations();
+
+}  // namespace suanpan::store

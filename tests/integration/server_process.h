@@ -1,0 +1,118 @@
+#pragma once
+// Runs the real `suanpan server` binary for integration tests: on loopback, port 0 (the server
+// writes the port it got to a file), with its own store and token file in a fresh directory.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/client.h"
+
+extern char** environ;
+
+namespace suanpan::testing {
+
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string name, std::string pool = "examples/small-pool.toml")
+      : pool_(std::move(pool)) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("suanpan_it_" + std::to_string(getpid()) + "_" + name);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) Kill(SIGKILL);
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Starts the server and waits until it listens. Returns false (with the log) on failure.
+  bool Start(std::vector<std::string> extra = {}) {
+    std::filesystem::remove(port_file());
+    std::vector<std::string> args = {SUANPAN_BINARY,
+                                     "server",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--store",
+                                     store(),
+                                     "--pool",
+                                     pool_,
+                                     "--admin-token-file",
+                                     (dir_ / "admin.token").string(),
+                                     "--port-file",
+                                     port_file(),
+                                     "--log-level",
+                                     "warn"};
+    for (auto& e : extra) args.push_back(e);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = (dir_ / "server.log").string();
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return false;
+    for (int i = 0; i < 1000; ++i) {  // up to 10 s
+      std::ifstream in(port_file());
+      int port = 0;
+      if (in >> port && port > 0) {
+        port_ = port;
+        std::ifstream tok(dir_ / "admin.token");
+        std::getline(tok, admin_token_);
+        return true;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // Sends `sig` and reaps the process. Returns its wait status.
+  int Kill(int sig) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& admin_token() const { return admin_token_; }
+  std::string store() const { return (dir_ / "suanpan.db").string(); }
+  std::string port_file() const { return (dir_ / "port").string(); }
+  std::string Log() const {
+    std::ifstream in(dir_ / "server.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  cli::ApiClient Client(const std::string& token) const {
+    return cli::ApiClient(cli::ClientConfig{url(), token, 30'000});
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::string pool_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string admin_token_;
+};
+
+}  // namespace suanpan::testing
