@@ -23,9 +23,16 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-# Until the live platform exists, `make run` plans one scheduling round on the example pool.
+# The control plane on the example pool, its store and admin token under .run/. Stop with Ctrl-C;
+# state survives restarts (delete .run/ to start over).
 run: build
-	$(SUANPAN) plan --pool examples/pool.toml --jobs examples/jobs.csv
+	@mkdir -p .run
+	@echo "suanpan server on http://127.0.0.1:7070 (store .run/suanpan.db). In another terminal:"
+	@echo "  export SUANPAN_TOKEN=\$$(cat .run/admin.token) PATH=\$$PWD/$(dir $(SUANPAN)):\$$PATH"
+	@echo "  suanpan providers; suanpan tenants | head"
+	@echo "  suanpan submit -J hello --tenant t002-zhuque-materials -N 2 -G 8 --type H20 -- python train.py"
+	@echo "  suanpan jobs; suanpan job 1; suanpan usage"
+	$(SUANPAN) server --config examples/server.toml
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/bench_*; do echo "== $$b"; $$b --benchmark_counters_tabular=true || exit 1; done
@@ -41,12 +48,14 @@ test-asan: deps
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSUANPAN_FUZZ=ON -DSUANPAN_BENCH=OFF -DSUANPAN_TESTS=OFF
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_pool_toml fuzz_jobs_csv
-	mkdir -p $(FUZZ_DIR)/corpus/pool $(FUZZ_DIR)/corpus/jobs
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_pool_toml fuzz_jobs_csv fuzz_job_json
+	mkdir -p $(FUZZ_DIR)/corpus/pool $(FUZZ_DIR)/corpus/jobs $(FUZZ_DIR)/corpus/job_json
 	$(FUZZ_DIR)/fuzz/fuzz_pool_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	  $(FUZZ_DIR)/corpus/pool fuzz/seeds/pool
 	$(FUZZ_DIR)/fuzz/fuzz_jobs_csv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	  $(FUZZ_DIR)/corpus/jobs fuzz/seeds/jobs
+	$(FUZZ_DIR)/fuzz/fuzz_job_json -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  $(FUZZ_DIR)/corpus/job_json fuzz/seeds/job_json
 
 FORMAT_FILES = $(shell git ls-files '*.h' '*.cc')
 format:

@@ -72,7 +72,9 @@ Status ReadConfig(const std::string& path, Settings& s) {
   }
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   auto rel = [&](const std::string& p) {
-    return std::filesystem::path(p).is_absolute() || dir.empty() ? p : (dir / p).string();
+    return std::filesystem::path(p).is_absolute() || dir.empty()
+               ? p
+               : (dir / p).lexically_normal().string();
   };
   const toml::table& t = parsed;
   for (const auto& [key, node] : t) {

@@ -141,6 +141,7 @@ ControlPlane::ControlPlane(std::unique_ptr<core::Pool> pool, std::unique_ptr<sto
   history_.device_seconds.assign(pool_->tenants().size(),
                                  std::vector<double>(pool_->catalog().size(), 0.0));
   for (size_t i = 0; i < pool_->nodes().size(); ++i) node_index_[pool_->nodes()[i].name] = i;
+  parked_by_tenant_.resize(pool_->tenants().size());
 }
 
 ControlPlane::~ControlPlane() { Stop(); }
@@ -206,7 +207,14 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
   }
   for (store::RunRow& r : snapshot.runs) {
     auto it = by_id.find(r.job_id);
-    if (it != by_id.end()) it->second->runs.push_back(std::move(r));
+    if (it == by_id.end()) continue;
+    Job& j = *it->second;
+    if (r.end_ms) {
+      const int64_t secs = (*r.end_ms - r.start_ms) / 1000;
+      j.attained_service += r.devices_milli / 1000 * secs;
+      j.executed = j.executed + Seconds(secs);
+    }
+    j.runs.push_back(std::move(r));
   }
   int retaken = 0, requeued = 0;
   for (auto& [id, job] : jobs_) {
@@ -240,7 +248,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
       ++requeued;
     }
     if (j.state == JobState::kPending || j.state == JobState::kPreempted) {
-      queued_.insert(id);
+      Enqueue(j);
       undecided_.emplace_back(id, now);
     }
   }
@@ -400,26 +408,52 @@ void ControlPlane::SetState(Job& job, JobState to, std::string reason) {
   const uint64_t id = job.decoded.spec.id.value();
   const bool queued = to == JobState::kPending || to == JobState::kPreempted;
   if (queued && !was_queued) {
-    queued_.insert(id);
+    Enqueue(job);
     job.queued_ms = job.updated_ms;
     undecided_.emplace_back(id, job.updated_ms);
   } else if (!queued && was_queued) {
-    queued_.erase(id);
+    Dequeue(job);
   }
   if (core::IsTerminal(to)) job.earliest_start_ms.reset();
   SaveJob(job);
   dirty_ = true;
 }
 
+void ControlPlane::Enqueue(Job& job) {
+  const uint64_t id = job.decoded.spec.id.value();
+  queued_[id] = &job;
+  active_[id] = &job;
+  job.parked = false;
+}
+
+void ControlPlane::Dequeue(Job& job) {
+  const uint64_t id = job.decoded.spec.id.value();
+  queued_.erase(id);
+  active_.erase(id);
+  if (job.parked) parked_by_tenant_[job.decoded.spec.tenant.value()].erase(id);
+  job.parked = false;
+}
+
 void ControlPlane::Release(Job& job, int64_t now_ms) {
   if (!job.holds_devices) return;
   cluster_.Finish(job.decoded.spec.id);
   job.holds_devices = false;
+  // The tenant's use went down: its parked jobs may fit its quota again.
+  std::set<uint64_t>& parked = parked_by_tenant_[job.decoded.spec.tenant.value()];
+  for (uint64_t id : parked) {
+    Job* p = queued_.at(id);
+    p->parked = false;
+    active_[id] = p;
+  }
+  parked.clear();
   if (!job.runs.empty() && !job.runs.back().end_ms) {
     store::RunRow& run = job.runs.back();
     run.end_ms = std::max(now_ms, run.start_ms);
     batch_.runs.push_back(run);
     // Fair-share memory: device-seconds by tenant and type.
+    const int64_t secs = (*run.end_ms - run.start_ms) / 1000;
+    job.attained_service += run.devices_milli / 1000 * secs;
+    job.executed = job.executed + Seconds(secs);
     if (auto type = pool_->catalog().Find(run.device_type)) {
       history_.device_seconds[job.decoded.spec.tenant.value()][type->value()] +=
           static_cast<double>(run.devices_milli) / 1000.0 *
@@ -449,19 +483,15 @@ void ControlPlane::Bind(Job& job, const sched::Allocation& allocation, int64_t n
 // ---------------------------------------------------------------------------------------------
 // Scheduling round.
 
-std::vector<sched::QueuedJob> ControlPlane::QueueSnapshot() const {
+std::vector<sched::QueuedJob> ControlPlane::QueueSnapshot(bool include_parked) const {
+  const std::map<uint64_t, Job*>& from = include_parked ? queued_ : active_;
   std::vector<sched::QueuedJob> queue;
-  queue.reserve(queued_.size());
-  for (uint64_t id : queued_) {
-    const Job& j = *jobs_.at(id);
+  queue.reserve(from.size());
+  for (const auto& [id, j] : from) {
     sched::QueuedJob q;
-    q.spec = &j.decoded.spec;
-    for (const store::RunRow& r : j.runs) {
-      if (r.end_ms) {
-        q.attained_service += r.devices_milli / 1000 * ((*r.end_ms - r.start_ms) / 1000);
-        q.executed = q.executed + Seconds((*r.end_ms - r.start_ms) / 1000);
-      }
-    }
+    q.spec = &j->decoded.spec;
+    q.attained_service = j->attained_service;
+    q.executed = j->executed;
     queue.push_back(q);
   }
   return queue;
@@ -476,12 +506,39 @@ void ControlPlane::RunRound() {
   history_ms_ = now;
   last_round_ms_ = now;
   dirty_ = false;
-  if (queued_.empty()) {
+  const auto t0 = std::chrono::steady_clock::now();
+  // Set aside the jobs their tenant's quota blocks (reconsidered when the tenant releases).
+  for (auto it = active_.begin(); it != active_.end();) {
+    Job& j = *it->second;
+    if (!sched::BlockedByQuota(cluster_, j.decoded.spec)) {
+      ++it;
+      continue;
+    }
+    j.parked = true;
+    parked_by_tenant_[j.decoded.spec.tenant.value()].insert(it->first);
+    std::string types;
+    for (core::DeviceTypeId t : j.decoded.spec.worker.types) {
+      types += (types.empty() ? "" : ", ") + pool_->catalog().Get(t).name;
+    }
+    j.reason = fmt::format(
+        "waiting for quota: tenant '{}' holds too much {} to add {} more (its quota max); "
+        "reconsidered when it releases devices",
+        pool_->tenant(j.decoded.spec.tenant).name, types,
+        core::FormatDevices(j.decoded.spec.TotalShare()));
+    j.earliest_start_ms.reset();
+    it = active_.erase(it);
+  }
+  if (active_.empty()) {
+    if (metrics_) {
+      for (const auto& [id, queued_at] : undecided_) {
+        (void)id;
+        metrics_->decision_seconds.Observe(static_cast<double>(now - queued_at) / 1000.0);
+      }
+    }
     undecided_.clear();
     return;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<sched::QueuedJob> queue = QueueSnapshot();
+  std::vector<sched::QueuedJob> queue = QueueSnapshot(/*include_parked=*/false);
   sched::Decisions decisions = scheduler_.Schedule(cluster_, queue, Time(now / 1000), &history_);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (metrics_) metrics_->round_seconds.Observe(secs);
@@ -774,7 +831,7 @@ StatusOr<nlohmann::json> ControlPlane::SubmitJob(const Caller& caller, Json body
   if (key) by_request_[{tenant, *key}] = id;
   Job& j = *job;
   jobs_[id] = std::move(job);
-  queued_.insert(id);
+  Enqueue(j);
   undecided_.emplace_back(id, now);
   SaveJob(j);
   AddEvent(j, "submitted", fmt::format("by token '{}'", caller.token_name));
@@ -867,7 +924,7 @@ StatusOr<nlohmann::json> ControlPlane::ExplainJob(const Caller& caller, uint64_t
   config.estimate_depth = 100'000;
   auto explain = sched::Scheduler::Create(config);
   if (!explain.ok()) return explain.status();
-  std::vector<sched::QueuedJob> queue = QueueSnapshot();
+  std::vector<sched::QueuedJob> queue = QueueSnapshot(/*include_parked=*/true);
   const int64_t now = clock_.NowMs();
   sched::Decisions d = explain->Schedule(cluster_, queue, Time(now / 1000), &history_);
   out["pending"] = true;
@@ -952,7 +1009,7 @@ StatusOr<nlohmann::json> ControlPlane::ReportJobStatus(const Caller& caller, uin
 
 StatusOr<nlohmann::json> ControlPlane::Queue(const Caller& caller, size_t limit) {
   if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read the queue");
-  std::vector<sched::QueuedJob> queue = QueueSnapshot();
+  std::vector<sched::QueuedJob> queue = QueueSnapshot(/*include_parked=*/true);
   sched::QueueContext context{cluster_, &history_, scheduler_.config(),
                               Time(clock_.NowMs() / 1000)};
   std::vector<size_t> order = scheduler_.queue_policy().Order(queue, context);
@@ -990,8 +1047,17 @@ StatusOr<nlohmann::json> ControlPlane::Usage(const Caller& caller, UsageQuery q)
     q.tenant = caller.scope;
   }
   const int64_t now = clock_.NowMs();
-  if (q.to_ms == 0) q.to_ms = now;
-  if (q.to_ms < q.from_ms) return InvalidArgumentError("to: must not be before from");
+  if (!q.to_ms) q.to_ms = now;
+  if (!q.from_ms) {
+    // A billing period: the current calendar month, UTC.
+    const std::time_t secs = static_cast<std::time_t>(now / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    q.from_ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  }
+  if (*q.to_ms < *q.from_ms) return InvalidArgumentError("to: must not be before from");
   std::optional<core::TenantId> tenant;
   if (q.tenant) {
     tenant = pool_->FindTenant(*q.tenant);
@@ -1002,8 +1068,8 @@ StatusOr<nlohmann::json> ControlPlane::Usage(const Caller& caller, UsageQuery q)
   for (const auto& [id, job] : jobs_) {
     if (tenant && job->decoded.spec.tenant != *tenant) continue;
     for (const store::RunRow& r : job->runs) {
-      const int64_t start = std::max(r.start_ms, q.from_ms);
-      const int64_t end = std::min(r.end_ms.value_or(now), q.to_ms);
+      const int64_t start = std::max(r.start_ms, *q.from_ms);
+      const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
       if (end <= start) continue;
       sums[{pool_->tenant(job->decoded.spec.tenant).name, r.provider, r.device_type}] +=
           static_cast<__int128>(r.devices_milli) * (end - start);
@@ -1030,8 +1096,8 @@ StatusOr<nlohmann::json> ControlPlane::Usage(const Caller& caller, UsageQuery q)
                      {"device_hours", std::round(hours * 1000) / 1000},
                      {"cost_yuan", Yuan(cost)}});
   }
-  return Json{{"from", FormatTimeMs(q.from_ms)},
-              {"to", FormatTimeMs(q.to_ms)},
+  return Json{{"from", FormatTimeMs(*q.from_ms)},
+              {"to", FormatTimeMs(*q.to_ms)},
               {"items", items},
               {"total_cost_yuan", Yuan(total_cost)}};
 }
@@ -1291,7 +1357,7 @@ StatusOr<nlohmann::json> ControlPlane::Tenant(const Caller& caller, const std::s
     quotas.push_back(std::move(e));
   }
   int64_t queued = 0, holding = 0;
-  for (uint64_t jid : queued_) queued += jobs_.at(jid)->decoded.spec.tenant == *id;
+  for (const auto& [jid, j] : queued_) queued += j->decoded.spec.tenant == *id;
   for (const sched::RunningJob* r : cluster_.Running()) holding += r->spec->tenant == *id;
   return Json{{"name", t.name},   {"weight", t.weight},    {"priority_classes", t.priority_classes},
               {"quotas", quotas}, {"queued_jobs", queued}, {"jobs_holding_devices", holding}};
@@ -1306,7 +1372,7 @@ void ControlPlane::RefreshGauges() {
         .Set(static_cast<double>(by_state[s]));
   }
   std::vector<int64_t> per_tenant(pool_->tenants().size(), 0);
-  for (uint64_t id : queued_) ++per_tenant[jobs_.at(id)->decoded.spec.tenant.value()];
+  for (const auto& [id, j] : queued_) ++per_tenant[j->decoded.spec.tenant.value()];
   for (size_t t = 0; t < per_tenant.size(); ++t) {
     metrics_->queue.Add({{"tenant", pool_->tenants()[t].name}})
         .Set(static_cast<double>(per_tenant[t]));

@@ -73,8 +73,8 @@ struct JobFilter {
 
 struct UsageQuery {
   std::optional<std::string> tenant;
-  int64_t from_ms = 0;
-  int64_t to_ms = 0;  // 0: now
+  std::optional<int64_t> from_ms;  // default: the start of the current month (UTC)
+  std::optional<int64_t> to_ms;    // default: now
 };
 
 class ControlPlane {
@@ -135,6 +135,8 @@ class ControlPlane {
   StatusOr<Json> Tenants(const Caller& caller) const;
   StatusOr<Json> Tenant(const Caller& caller, const std::string& name) const;
   Json Whoami(const Caller& caller) const;
+  // Runs a scheduling round now (tests, and the first round after start-up).
+  void ScheduleNow() { RunRound(); }
   // Sets the state gauges (jobs by state, queue per tenant, devices per type and provider).
   void RefreshGauges();
 
@@ -156,7 +158,10 @@ class ControlPlane {
     std::vector<store::EventRow> events;
     std::vector<store::RunRow> runs;
     std::optional<int64_t> earliest_start_ms;
-    bool holds_devices = false;  // admitted or running: in cluster_
+    bool holds_devices = false;    // admitted or running: in cluster_
+    bool parked = false;           // queued, but blocked by its tenant's quota (see RunRound)
+    int64_t attained_service = 0;  // device-seconds of finished runs (2D-LAS)
+    Seconds executed = Seconds(0);
   };
 
   ControlPlane(std::unique_ptr<core::Pool> pool, std::unique_ptr<store::Store> store,
@@ -179,7 +184,10 @@ class ControlPlane {
   Json PlacementView(const sched::Allocation& allocation) const;
   std::string PlacementJson(const sched::Allocation& allocation) const;
   std::optional<sched::Allocation> ParsePlacement(const store::RunRow& run) const;
-  std::vector<sched::QueuedJob> QueueSnapshot() const;
+  // The jobs a round considers: all queued ones, or only those not parked.
+  std::vector<sched::QueuedJob> QueueSnapshot(bool include_parked) const;
+  void Enqueue(Job& job);
+  void Dequeue(Job& job);
 
   std::unique_ptr<core::Pool> pool_;
   std::unique_ptr<store::Store> store_;
@@ -192,7 +200,12 @@ class ControlPlane {
   int64_t history_ms_ = 0;
 
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;
-  std::set<uint64_t> queued_;  // pending and preempted, by id
+  // Pending and preempted jobs, by id. `active_` is the part handed to rounds: a job whose
+  // tenant is at its quota max for every type it accepts is parked (sched::BlockedByQuota) until
+  // that tenant releases devices, so that a backlog of over-quota work costs the rounds nothing.
+  std::map<uint64_t, Job*> queued_;
+  std::map<uint64_t, Job*> active_;
+  std::vector<std::set<uint64_t>> parked_by_tenant_;
   std::map<std::pair<std::string, std::string>, uint64_t> by_request_;
   std::map<std::string, uint64_t, std::less<>> node_index_;  // node name -> node id
   std::map<std::string, store::TokenRow, std::less<>> tokens_by_hash_;

@@ -698,6 +698,18 @@ Decisions Scheduler::Schedule(ClusterState& state, const std::vector<QueuedJob>&
   return Round(*this, state, queue, now, history).Run();
 }
 
+bool BlockedByQuota(const ClusterState& state, const core::JobSpec& job) {
+  const core::Tenant& tenant = state.pool().tenant(job.tenant);
+  bool possible = false;
+  for (DeviceTypeId type : job.worker.types) {
+    const core::Quota& q = tenant.quota[type.value()];
+    if (q.max < job.TotalShare()) continue;
+    possible = true;
+    if (state.TenantUsage(job.tenant, type) + job.TotalShare() <= q.max) return false;
+  }
+  return possible;
+}
+
 void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now) {
   for (const Decision& d : decisions.items) {
     if (d.kind == DecisionKind::kPreempt) {

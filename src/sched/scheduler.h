@@ -59,6 +59,13 @@ class Scheduler {
   const PlacementPolicy* placement_;
 };
 
+// True when no acceptable type can admit the job now because the tenant's use of it plus the job
+// would pass the type's quota max (and at least one type could admit it at all, else the job is
+// infeasible, not blocked). Only a release of the tenant's devices (or a quota change) can change
+// the answer, so a caller may set such a job aside until then instead of handing it to every
+// round. O(acceptable types).
+bool BlockedByQuota(const ClusterState& state, const core::JobSpec& job);
+
 // Applies a round's decisions to `state`: finishes preempted victims and starts bound jobs at
 // `now`. O(decisions x workers x log nodes).
 void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now);
