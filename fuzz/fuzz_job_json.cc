@@ -3,9 +3,8 @@
 // own encoding (Encode(Decode(x)) decodes to the same canonical document).
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "config/pool_file.h"
 #include "control/job_codec.h"

@@ -22,7 +22,8 @@ class NullClock final : public Clock {
 };
 
 TEST(ApiTest, RoutesAndTheOpenApiDocumentAgree) {
-  const auto dir = std::filesystem::temp_directory_path() / ("suanpan_api_test_" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("suanpan_api_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   auto store = store::OpenSqliteStore((dir / "s.db").string());
   ASSERT_TRUE(store.ok());

@@ -148,7 +148,7 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.tenant.empty()) body["tenant"] = o.tenant;
   if (!o.kind.empty()) body["kind"] = o.kind;
-  if (o.workers > 0) body["workers"] = o.workers;
+  if (o.workers) body["workers"] = *o.workers;
   if (!o.devices.empty()) body["devices_per_worker"] = o.devices;
   if (!o.types.empty()) body["device_types"] = o.types;
   if (!o.priority_class.empty()) body["priority_class"] = o.priority_class;
@@ -251,7 +251,11 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
     types += (types.empty() ? "" : ", ") + t.get<std::string>();
   std::fprintf(out, "Job %s: %s\n", Str(*job, "id").c_str(), Str(*job, "name").c_str());
   std::fprintf(out, "  tenant:     %s\n", Str(*job, "tenant").c_str());
-  std::fprintf(out, "  state:      %s (%s)\n", state.c_str(), Str(*job, "reason").c_str());
+  if (why) {
+    std::fprintf(out, "  state:      %s\n", state.c_str());
+  } else {
+    std::fprintf(out, "  state:      %s (%s)\n", state.c_str(), Str(*job, "reason").c_str());
+  }
   std::fprintf(out, "  shape:      %s x %s devices of %s (%s devices in all)\n",
                Str(spec, "workers").c_str(), Str(spec, "devices_per_worker").c_str(), types.c_str(),
                Str(*job, "devices").c_str());
@@ -281,10 +285,9 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
     std::fprintf(out, "  why pending: %s\n", Str(*why, "reason").c_str());
     if (why->contains("position"))
       std::fprintf(out, "  position:   %s in the queue\n", Str(*why, "position").c_str());
-    std::fprintf(out, "  expected start: %s\n",
-                 (*why)["earliest_start"].is_null()
-                     ? "unknown (running jobs have no runtime estimate)"
-                     : Str(*why, "earliest_start").c_str());
+    std::fprintf(
+        out, "  expected start: %s\n",
+        (*why)["earliest_start"].is_null() ? "unknown" : Str(*why, "earliest_start").c_str());
   }
   std::fprintf(out, "Events:\n");
   Table t({"TIME", "EVENT", "MESSAGE"});

@@ -27,7 +27,7 @@ struct SubmitOptions {
   std::string name;
   std::string tenant;
   std::string kind;
-  int workers = 0;
+  std::optional<int> workers;
   std::string devices;  // per worker: "8" or "0.25"
   std::vector<std::string> types;
   std::string priority_class;

@@ -516,15 +516,19 @@ void ControlPlane::RunRound() {
     }
     j.parked = true;
     parked_by_tenant_[j.decoded.spec.tenant.value()].insert(it->first);
-    std::string types;
+    const core::Tenant& tenant = pool_->tenant(j.decoded.spec.tenant);
+    std::string held;
     for (core::DeviceTypeId t : j.decoded.spec.worker.types) {
-      types += (types.empty() ? "" : ", ") + pool_->catalog().Get(t).name;
+      const core::Quota& q = tenant.quota[t.value()];
+      if (q.max < j.decoded.spec.TotalShare()) continue;
+      held += fmt::format("{}{} of its max {} {}", held.empty() ? "" : ", ",
+                          core::FormatDevices(cluster_.TenantUsage(j.decoded.spec.tenant, t)),
+                          core::FormatDevices(q.max), pool_->catalog().Get(t).name);
     }
     j.reason = fmt::format(
-        "waiting for quota: tenant '{}' holds too much {} to add {} more (its quota max); "
-        "reconsidered when it releases devices",
-        pool_->tenant(j.decoded.spec.tenant).name, types,
-        core::FormatDevices(j.decoded.spec.TotalShare()));
+        "waiting for quota: tenant '{}' holds {} and the job needs {}; reconsidered when it "
+        "releases devices",
+        tenant.name, held, core::FormatDevices(j.decoded.spec.TotalShare()));
     j.earliest_start_ms.reset();
     it = active_.erase(it);
   }

@@ -48,8 +48,8 @@ class ControlPlaneTest : public ::testing::Test {
   std::unique_ptr<ControlPlane> Open(core::Pool pool) {
     auto store = store::OpenSqliteStore((dir_ / "s.db").string());
     EXPECT_TRUE(store.ok()) << store.status().ToString();
-    auto plane = ControlPlane::Open(std::move(pool), std::move(*store), ControlOptions{}, clock_,
-                                    nullptr);
+    auto plane =
+        ControlPlane::Open(std::move(pool), std::move(*store), ControlOptions{}, clock_, nullptr);
     EXPECT_TRUE(plane.ok()) << plane.status().ToString();
     return std::move(*plane);
   }

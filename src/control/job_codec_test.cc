@@ -43,7 +43,9 @@ TEST(JobCodecTest, EncodeOfDecodeIsCanonicalAndStable) {
 TEST(JobCodecTest, FractionsAreExact) {
   const core::Pool pool = Pool();
   for (const Json& v : {Json(0.25), Json("0.25")}) {
-    auto d = DecodeJob(Json{{"name", "nb"}, {"tenant", "a"}, {"devices_per_worker", v},
+    auto d = DecodeJob(Json{{"name", "nb"},
+                            {"tenant", "a"},
+                            {"devices_per_worker", v},
                             {"device_types", {"RTX4090"}}},
                        pool);
     ASSERT_TRUE(d.ok()) << d.status().ToString();
@@ -54,7 +56,8 @@ TEST(JobCodecTest, FractionsAreExact) {
 
 TEST(JobCodecTest, ErrorsNameTheField) {
   const core::Pool pool = Pool();
-  const Json base = {{"name", "x"}, {"tenant", "a"}, {"devices_per_worker", 1}, {"device_types", {"H100"}}};
+  const Json base = {
+      {"name", "x"}, {"tenant", "a"}, {"devices_per_worker", 1}, {"device_types", {"H100"}}};
   struct Case {
     Json patch;
     std::string field;

@@ -1,0 +1,131 @@
+// The CLI as a client: the real `suanpan` binary against the real server, the way a tenant uses
+// it (submit from flags and from a job file, jobs, job, cancel, usage) and the way it fails (one
+// line on stderr, a non-zero status).
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "server_process.h"
+
+namespace suanpan {
+namespace {
+
+using Json = nlohmann::json;
+
+struct CliRun {
+  int status = 0;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun Cli(const std::string& server, const std::string& token, const std::string& args) {
+  // The connection flags go right after the subcommand (what follows `--` is the job's command).
+  const size_t space = args.find(' ');
+  const std::string sub = args.substr(0, space);
+  const std::string rest = space == std::string::npos ? "" : args.substr(space);
+  const std::string cmd = "env -u SUANPAN_SERVER -u SUANPAN_TOKEN HOME=/nonexistent " +
+                          std::string(SUANPAN_BINARY) + " " + sub + " --server " + server +
+                          (token.empty() ? "" : " --token " + token) + rest + " 2>&1";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int rc = pclose(p);
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return r;
+}
+
+class ClientCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start()) << server_.Log();
+    cli::ApiClient admin = server_.Client(server_.admin_token());
+    auto t = admin.Call("POST", "/v1/tokens",
+                        Json{{"name", "t1"}, {"role", "tenant"}, {"tenant", "t01-qingyun-ai"}});
+    ASSERT_TRUE(t.ok());
+    tenant_token_ = (*t)["token"];
+  }
+  CliRun Tenant(const std::string& args) { return Cli(server_.url(), tenant_token_, args); }
+
+  testing::ServerProcess server_{"client_cli"};
+  std::string tenant_token_;
+};
+
+TEST_F(ClientCliTest, ATenantsWholePath) {
+  CliRun submit = Tenant("submit -J pretrain -N 2 -G 8 --type H100 --estimate 3600 -e STAGE=1 -- "
+                      "torchrun train.py --lr 3e-4");
+  ASSERT_EQ(submit.status, 0) << submit.out;
+  EXPECT_EQ(submit.out, "submitted job 1 (pretrain) for tenant t01-qingyun-ai: pending\n");
+
+  // A job file (TOML), and flags override its fields.
+  const std::string file = (server_.dir() / "sft.toml").string();
+  std::ofstream(file) << "name = \"sft\"\nworkers = 8\ndevices_per_worker = 8\n"
+                         "device_types = [\"H100\"]\ncommand = [\"python\", \"sft.py\"]\n";
+  CliRun from_file = Tenant("submit " + file + " -o json");
+  ASSERT_EQ(from_file.status, 0) << from_file.out;
+  Json job = Json::parse(from_file.out);
+  EXPECT_EQ(job["name"], "sft");
+  EXPECT_EQ(job["spec"]["command"], Json({"python", "sft.py"}));
+
+  // Wait for the first round, then the listing shows one placed and one waiting on quota.
+  Json jobs;
+  for (int i = 0; i < 200; ++i) {
+    jobs = Json::parse(Tenant("jobs -o json").out);
+    if (jobs["items"][0]["state"] == "admitted") break;
+    usleep(10'000);
+  }
+  ASSERT_EQ(jobs["items"].size(), 2u) << jobs.dump();
+  EXPECT_EQ(jobs["items"][0]["state"], "admitted");
+  EXPECT_EQ(jobs["items"][0]["spec"]["env"]["STAGE"], "1");
+  EXPECT_EQ(jobs["items"][0]["spec"]["command"],
+            Json({"torchrun", "train.py", "--lr", "3e-4"}));
+  EXPECT_EQ(jobs["items"][1]["state"], "pending");
+
+  CliRun table = Tenant("jobs");
+  EXPECT_EQ(table.status, 0);
+  EXPECT_EQ(table.out.rfind("ID  NAME", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("pretrain"), std::string::npos);
+
+  CliRun why = Tenant("job 2");
+  EXPECT_EQ(why.status, 0) << why.out;
+  EXPECT_NE(why.out.find("why pending: waiting for quota"), std::string::npos) << why.out;
+  EXPECT_NE(why.out.find("submitted  by token 't1'"), std::string::npos) << why.out;
+
+  CliRun cancel = Tenant("cancel 1");
+  EXPECT_EQ(cancel.status, 0) << cancel.out;
+  EXPECT_EQ(cancel.out, "cancelled job 1 (pretrain)\n");
+  CliRun usage = Tenant("usage -o json");
+  ASSERT_EQ(usage.status, 0) << usage.out;
+  Json u = Json::parse(usage.out);
+  ASSERT_EQ(u["items"].size(), 1u);
+  EXPECT_EQ(u["items"][0]["tenant"], "t01-qingyun-ai");
+  EXPECT_EQ(u["items"][0]["device_type"], "H100");
+}
+
+TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
+  CliRun bad = Tenant("submit -J x -N 0 -G 8 --type H100");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.out, "error: workers: must be in 1..100000, got 0\n");
+  CliRun missing = Tenant("job 99");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.out, "error: job 99 not found\n");
+  CliRun no_token = Cli(server_.url(), "", "jobs");
+  EXPECT_EQ(no_token.status, 1);
+  EXPECT_NE(no_token.out.find("no token: set --token or SUANPAN_TOKEN"), std::string::npos)
+      << no_token.out;
+  CliRun forbidden = Tenant("token list");
+  EXPECT_EQ(forbidden.status, 1);
+  EXPECT_EQ(forbidden.out, "error: role tenant may not GET /v1/tokens\n");
+  CliRun down = Cli("http://127.0.0.1:1", tenant_token_, "jobs");
+  EXPECT_EQ(down.status, 1);
+  EXPECT_NE(down.out.find("cannot reach the suanpan server at http://127.0.0.1:1"), std::string::npos)
+      << down.out;
+  CliRun no_file = Tenant("submit /nonexistent/job.toml");
+  EXPECT_EQ(no_file.status, 2);
+  EXPECT_EQ(no_file.out.rfind("error: /nonexistent/job.toml: cannot read", 0), 0u) << no_file.out;
+}
+
+}  // namespace
+}  // namespace suanpan
