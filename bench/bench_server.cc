@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/client.h"
+#include "client/http_client.h"
 #include "tests/integration/server_process.h"
 
 namespace {
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "server did not start:\n%s\n", server.Log().c_str());
       return 1;
     }
-    suanpan::cli::ApiClient admin = server.Client(server.admin_token());
+    suanpan::client::ApiClient admin = server.Client(server.admin_token());
     // One feasible (tenant, type) per tenant: the first type its quota allows.
     std::vector<std::pair<std::string, std::string>> shapes;
     auto tenants = admin.Call("GET", "/v1/tenants");
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     for (int c = 0; c < clients; ++c) {
       threads.emplace_back([&, c] {
-        suanpan::cli::ApiClient client = server.Client(server.admin_token());
+        suanpan::client::ApiClient client = server.Client(server.admin_token());
         for (int i = 0; !stop; ++i) {
           const auto& [tenant, type] = shapes[(c + i) % shapes.size()];
           Json job{{"name", "b" + std::to_string(c) + "-" + std::to_string(i)},

@@ -10,11 +10,16 @@
 #include <string_view>
 
 #include "cli/client_commands.h"
+#include "cli/node_commands.h"
 #include "cli/plan.h"
 #include "cli/server.h"
 #include "cli/sim.h"
 
 int main(int argc, char** argv) {
+  // The worker supervisor the agent starts: its arguments are the agent's, not a person's.
+  if (argc > 1 && std::string_view(argv[1]) == "agent-exec") {
+    return suanpan::cli::RunAgentExec(argc - 2, argv + 2);
+  }
   CLI::App app{"suanpan (算盘): compute scheduling for AI workloads over many providers"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "suanpan 0.1.0");
@@ -90,6 +95,11 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--policy", server.policy, "queue[/placement], overrides the pool's");
   server_cmd->add_option("--threads", server.threads, "HTTP I/O threads (default 2)");
   server_cmd->add_option("--interval-ms", server.interval_ms, "Minimum time between rounds");
+  server_cmd->add_option(
+      "--lease-seconds", server.lease_seconds,
+      "Node lease: an agent silent this long loses its node's work (default 10)");
+  server_cmd->add_option("--log-dir", server.log_dir,
+                         "Worker logs (default: logs/ beside the store)");
   server_cmd->add_flag("--new-admin-token", server.new_admin_token,
                        "Revoke the admin tokens and write a new one to the token file");
 
@@ -181,7 +191,41 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  suanpan::cli::AgentCommandOptions agent;
+  CLI::App* agent_cmd =
+      app.add_subcommand("agent", "Run the node agent: heartbeats, runs assigned workers");
+  agent_cmd->add_option("--server", agent.server, "Server URL (env SUANPAN_SERVER)");
+  agent_cmd->add_option("--token", agent.token, "Agent token for this node (env SUANPAN_TOKEN)");
+  agent_cmd->add_option("--node", agent.node, "Node name, as in the pool file")->required();
+  agent_cmd->add_option("--devices", agent.devices,
+                        "Declared devices TYPE:COUNT[:GIB] (default: discover with NVML)");
+  agent_cmd->add_option("--work-dir", agent.work_dir,
+                        "Worker state and output (default suanpan-agent)");
+  agent_cmd->add_option("--address", agent.address, "Address gang peers reach (default hostname)");
+  agent_cmd->add_option("--grace-seconds", agent.grace_seconds, "SIGTERM to SIGKILL (default 10)");
+  agent_cmd->add_option("--log-level", agent.log_level, "trace, debug, info, warn, error, off");
+
+  suanpan::cli::DevOptions dev;
+  CLI::App* dev_cmd = app.add_subcommand(
+      "dev", "Server, store and a local agent in one process: the zero-set-up start");
+  dev_cmd->add_option("--data-dir", dev.data_dir, "State, tokens, logs (default .run/dev)");
+  dev_cmd->add_option("--listen", dev.listen, "host:port (default 127.0.0.1:7070)");
+  dev_cmd->add_option("--devices", dev.devices, "Declared devices per node (default H100:8)");
+  dev_cmd->add_option("--nodes", dev.nodes, "Local nodes, one agent each (default 1)");
+  dev_cmd->add_option("--lease-seconds", dev.lease_seconds, "Node lease (default 10)");
+  dev_cmd->add_option("--log-level", dev.log_level, "Server and agent log level (default warn)");
+
+  suanpan::cli::LogsOptions logs;
+  CLI::App* logs_cmd = client("logs", "A worker's output (stdout and stderr)");
+  logs_cmd->add_option("job", logs.job, "Job ID")->required();
+  logs_cmd->add_option("--worker,-w", logs.worker, "Worker rank (default 0)");
+  logs_cmd->add_option("--attempt", logs.attempt, "Attempt (default the latest)");
+  logs_cmd->add_flag("--follow,-f", logs.follow, "Keep printing until the attempt ends");
+
   CLI11_PARSE(app, argc, argv);
+  if (agent_cmd->parsed()) return suanpan::cli::RunAgent(agent);
+  if (dev_cmd->parsed()) return suanpan::cli::RunDev(dev);
+  if (logs_cmd->parsed()) return suanpan::cli::RunLogs(flags, logs, stdout, stderr);
   if (plan_cmd->parsed()) return suanpan::cli::RunPlan(plan, stdout, stderr);
   if (sim_cmd->parsed()) return suanpan::cli::RunSim(sim, stdout, stderr);
   if (server_cmd->parsed()) return suanpan::cli::RunServer(server);

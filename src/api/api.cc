@@ -115,6 +115,7 @@ struct Call {
   std::map<std::string, std::string> params;
   std::map<std::string, std::string> query;
   Json body;
+  std::string raw;  // the body as sent, for routes that take bytes (worker logs)
   std::optional<std::string> idempotency_key;
 
   StatusOr<uint64_t> Id(const std::string& name) const {
@@ -125,6 +126,16 @@ struct Call {
       return InvalidArgumentError(fmt::format("{}: must be a positive integer, got '{}'", name, v));
     }
     return id;
+  }
+  StatusOr<size_t> Index(const std::string& name) const {
+    const std::string& v = params.at(name);
+    size_t i = 0;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), i);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || i > 100'000) {
+      return InvalidArgumentError(
+          fmt::format("{}: must be an integer in 0..100000, got '{}'", name, v));
+    }
+    return i;
   }
   StatusOr<size_t> Size(const std::string& name, size_t fallback, size_t max,
                         size_t min = 0) const {
@@ -155,6 +166,7 @@ struct Api::Route {
   std::vector<Role> roles;
   std::set<std::string> query;  // accepted query parameters
   bool body = false;            // expects a JSON body
+  bool raw = false;             // takes the body as bytes
   int ok_status = 200;
   RouteFn fn;
 };
@@ -213,9 +225,18 @@ Api::Api(ControlPlane& plane, control::Metrics& metrics) : plane_(plane), metric
       [](ControlPlane& p, const Caller& c, const Call& call) {
         return p.Node(c, call.params.at("name"));
       });
-  add("GET", "/v1/nodes/{name}/assignments", {kAdmin, kAgent}, {}, false,
+  add("GET", "/v1/nodes/{name}/assignments", {kAdmin, kAgent}, {"since", "wait"}, false,
+      [](ControlPlane& p, const Caller& c, const Call& call) -> StatusOr<Json> {
+        SP_ASSIGN_OR_RETURN(size_t since, call.Size("since", 0, SIZE_MAX - 1));
+        SP_ASSIGN_OR_RETURN(size_t wait, call.Size("wait", 0, 60));
+        SP_ASSIGN_OR_RETURN(Json now, p.NodeAssignments(c, call.params.at("name")));
+        // Long-poll: nothing newer than `since` yet, so the answer comes when it changes.
+        p.WaitAssignments(c, call.params.at("name"), since, static_cast<int64_t>(wait) * 1000);
+        return now;
+      });
+  add("POST", "/v1/nodes/{name}/heartbeat", {kAdmin, kAgent}, {}, true,
       [](ControlPlane& p, const Caller& c, const Call& call) {
-        return p.NodeAssignments(c, call.params.at("name"));
+        return p.Heartbeat(c, call.params.at("name"), call.body);
       });
   add("GET", "/v1/tenants", people, {}, false,
       [](ControlPlane& p, const Caller& c, const Call&) { return p.Tenants(c); });
@@ -292,6 +313,37 @@ Api::Api(ControlPlane& plane, control::Metrics& metrics) : plane_(plane), metric
       [](ControlPlane& p, const Caller& c, const Call& call) -> StatusOr<Json> {
         SP_ASSIGN_OR_RETURN(uint64_t id, call.Id("id"));
         return p.ReportJobStatus(c, id, call.body);
+      });
+  add("POST", "/v1/jobs/{id}/workers/{rank}/status", {kAdmin, kAgent}, {}, true,
+      [](ControlPlane& p, const Caller& c, const Call& call) -> StatusOr<Json> {
+        SP_ASSIGN_OR_RETURN(uint64_t id, call.Id("id"));
+        SP_ASSIGN_OR_RETURN(size_t rank, call.Index("rank"));
+        return p.ReportWorkerStatus(c, id, static_cast<int>(rank), call.body);
+      });
+  auto worker_logs = [](ControlPlane& p, const Caller& c, const Call& call) -> StatusOr<Json> {
+    SP_ASSIGN_OR_RETURN(uint64_t id, call.Id("id"));
+    SP_ASSIGN_OR_RETURN(size_t rank, call.Index("rank"));
+    SP_ASSIGN_OR_RETURN(size_t attempt, call.Size("attempt", 0, 1'000'000, 1));
+    SP_ASSIGN_OR_RETURN(size_t offset, call.Size("offset", 0, size_t{1} << 40));
+    if (!call.query.count("attempt")) return InvalidArgumentError("attempt: is required");
+    return p.AppendWorkerLog(c, id, static_cast<int>(rank), static_cast<int>(attempt),
+                             static_cast<int64_t>(offset), call.raw);
+  };
+  add("POST", "/v1/jobs/{id}/workers/{rank}/logs", {kAdmin, kAgent}, {"attempt", "offset"}, false,
+      worker_logs);
+  routes_.back()->raw = true;
+  add("GET", "/v1/jobs/{id}/logs", people, {"worker", "attempt", "offset"}, false,
+      [](ControlPlane& p, const Caller& c, const Call& call) -> StatusOr<Json> {
+        SP_ASSIGN_OR_RETURN(uint64_t id, call.Id("id"));
+        SP_ASSIGN_OR_RETURN(size_t worker, call.Size("worker", 0, 100'000));
+        SP_ASSIGN_OR_RETURN(size_t offset, call.Size("offset", 0, size_t{1} << 40));
+        std::optional<int> attempt;
+        if (call.query.count("attempt")) {
+          SP_ASSIGN_OR_RETURN(size_t a, call.Size("attempt", 0, 1'000'000, 1));
+          attempt = static_cast<int>(a);
+        }
+        return p.ReadWorkerLog(c, id, static_cast<int>(worker), attempt,
+                               static_cast<int64_t>(offset));
       });
   add("GET", "/v1/queue", people, {"limit"}, false,
       [](ControlPlane& p, const Caller& c, const Call& call) -> StatusOr<Json> {
@@ -404,7 +456,9 @@ void Api::Handle(HttpRequest&& request, Responder respond) {
       i = j + 1;
     }
   }
-  if (route->body) {
+  if (route->raw) {
+    call->raw = std::move(request.body);
+  } else if (route->body) {
     if (request.body.empty()) {
       finish(ErrorOf(InvalidArgumentError("body: a JSON object is required")), "-");
       return;

@@ -11,12 +11,16 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/client.h"
 #include "cli/table.h"
+#include "client/http_client.h"
 
 namespace suanpan::cli {
 namespace {
 
+using client::ApiClient;
+using client::ClientConfig;
+using client::ResolveClientConfig;
+using client::UrlEncode;
 using Json = nlohmann::json;
 
 int Error(std::FILE* err, const Status& s) {

@@ -44,6 +44,9 @@ struct Settings {
   std::string queue;
   std::string placement;
   int interval_ms = 20;
+  int lease_seconds = 10;
+  bool requeue_lost = true;
+  std::string log_dir;
 };
 
 Status ParseListen(const std::string& listen, Settings& s) {
@@ -87,6 +90,17 @@ Status ReadConfig(const std::string& path, Settings& s) {
       if (!node.is_string()) return bad("must be a string host:port");
       Status st = ParseListen(*node.value<std::string>(), s);
       if (!st.ok()) return bad(st.message());
+    } else if (k == "lease_seconds") {
+      if (!node.is_integer() || *node.value<int64_t>() < 2 || *node.value<int64_t>() > 3600) {
+        return bad("must be an integer in 2..3600");
+      }
+      s.lease_seconds = static_cast<int>(*node.value<int64_t>());
+    } else if (k == "requeue_lost") {
+      if (!node.is_boolean()) return bad("must be true or false");
+      s.requeue_lost = *node.value<bool>();
+    } else if (k == "log_dir") {
+      if (!node.is_string()) return bad("must be a string");
+      s.log_dir = rel(*node.value<std::string>());
     } else if (k == "store" || k == "pool" || k == "admin_token_file" || k == "log_level") {
       if (!node.is_string()) return bad("must be a string");
       const std::string v = *node.value<std::string>();
@@ -131,7 +145,7 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else {
       return bad(
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
-          "log_level, [scheduler])");
+          "log_level, lease_seconds, requeue_lost, log_dir, [scheduler])");
     }
   }
   return OkStatus();
@@ -175,14 +189,19 @@ int RunServer(const ServerOptions& o) {
   if (!o.log_level.empty()) s.log_level = o.log_level;
   if (o.threads > 0) s.threads = o.threads;
   if (o.interval_ms >= 0) s.interval_ms = o.interval_ms;
+  if (o.lease_seconds > 0) s.lease_seconds = o.lease_seconds;
+  if (!o.log_dir.empty()) s.log_dir = o.log_dir;
+  if (s.log_dir.empty()) {
+    const std::filesystem::path dir = std::filesystem::path(s.store).parent_path();
+    s.log_dir = (dir.empty() ? std::filesystem::path("logs") : dir / "logs").string();
+  }
   if (!o.policy.empty()) {
     const size_t slash = o.policy.find('/');
     s.queue = o.policy.substr(0, slash);
     if (slash != std::string::npos) s.placement = o.policy.substr(slash + 1);
   }
 
-  auto logger = spdlog::stderr_color_mt("suanpan");
-  spdlog::set_default_logger(logger);
+  if (!spdlog::get("suanpan")) spdlog::set_default_logger(spdlog::stderr_color_mt("suanpan"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   const auto level = spdlog::level::from_str(s.log_level);
   if (level == spdlog::level::off && s.log_level != "off") {
@@ -198,6 +217,9 @@ int RunServer(const ServerOptions& o) {
   if (!s.queue.empty()) copts.policy.queue = s.queue;
   if (!s.placement.empty()) copts.policy.placement = s.placement;
   copts.schedule_interval_ms = s.interval_ms;
+  copts.lease_seconds = s.lease_seconds;
+  copts.requeue_lost = s.requeue_lost;
+  copts.log_dir = s.log_dir;
   const core::PoolTotals totals = pool_file->pool.Totals();
 
   auto store = store::OpenSqliteStore(s.store);

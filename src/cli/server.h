@@ -8,6 +8,9 @@
 //   threads = 2                     # HTTP I/O threads
 //   max_body_bytes = 1048576
 //   log_level = "info"
+//   lease_seconds = 10              # an agent's heartbeat renews its node for this long
+//   requeue_lost = true             # jobs on a lost node: requeued (true) or failed
+//   log_dir = "logs"                # worker output shipped by agents (default: beside the store)
 //   [scheduler]
 //   queue = "fair_share"            # overrides the pool file's policy
 //   placement = "topology_pack"
@@ -33,6 +36,8 @@ struct ServerOptions {
   std::string policy;  // queue[/placement]
   int threads = 0;
   int interval_ms = -1;
+  int lease_seconds = 0;  // 0: the file's or 10
+  std::string log_dir;    // default: "logs" beside the store
   bool new_admin_token = false;
 };
 

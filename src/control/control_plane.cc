@@ -142,6 +142,8 @@ ControlPlane::ControlPlane(std::unique_ptr<core::Pool> pool, std::unique_ptr<sto
                                  std::vector<double>(pool_->catalog().size(), 0.0));
   for (size_t i = 0; i < pool_->nodes().size(); ++i) node_index_[pool_->nodes()[i].name] = i;
   parked_by_tenant_.resize(pool_->tenants().size());
+  nodes_live_.resize(pool_->nodes().size());
+  node_jobs_.resize(pool_->nodes().size());
 }
 
 ControlPlane::~ControlPlane() { Stop(); }
@@ -230,6 +232,15 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
         r.start = Time(j.runs.back().start_ms / 1000);
         const auto runtime = j.decoded.spec.ExpectedRuntime();
         r.expected_end = runtime ? r.start + *runtime : kNever;
+        for (const sched::WorkerPlacement& w : alloc->workers) {
+          node_jobs_[w.node.value()].insert(id);
+          // An agent ran this job: give it one lease to come back, else the node is lost.
+          if (j.state == JobState::kRunning) {
+            nodes_live_[w.node.value()].lease_until_ms = now + options_.lease_seconds * 1000;
+          }
+        }
+        j.workers.assign(alloc->workers.size(), Job::Worker{});
+        for (auto& w : j.workers) w.running = j.state == JobState::kRunning;
         cluster_.Start(std::move(r));
         j.holds_devices = true;
         ++retaken;
@@ -293,12 +304,13 @@ StatusOr<nlohmann::json> ControlPlane::Call(Op op) {
   auto future = promise.get_future();
   if (!thread_.joinable()) {
     // Not started (start-up, tests): run inline with the same commit discipline.
+    current_done_ = [&promise](StatusOr<Json> v) { promise.set_value(std::move(v)); };
     StatusOr<Json> r = op(*this);
     std::vector<std::pair<Done, StatusOr<Json>>> replies;
-    replies.emplace_back([&promise](StatusOr<Json> v) { promise.set_value(std::move(v)); },
-                         std::move(r));
+    if (current_done_) replies.emplace_back(std::exchange(current_done_, nullptr), std::move(r));
     CommitOrDie(&replies);
     for (auto& [done, reply] : replies) done(std::move(reply));
+    ServeWaiters(clock_.NowMs());
     return future.get();
   }
   Post(std::move(op), [&promise](StatusOr<Json> r) { promise.set_value(std::move(r)); });
@@ -309,10 +321,12 @@ void ControlPlane::Loop() {
   std::unique_lock lock(mu_);
   while (true) {
     const int64_t now = clock_.NowMs();
-    const int64_t next_round =
+    int64_t next =
         dirty_ ? last_round_ms_ + options_.schedule_interval_ms : last_round_ms_ + kPeriodicRoundMs;
-    if (inbox_.empty() && !stop_ && now < next_round) {
-      cv_.wait_for(lock, std::chrono::milliseconds(next_round - now),
+    next = std::min(next, now + 1000);  // leases are checked every second
+    for (const Waiter& w : waiters_) next = std::min(next, w.deadline_ms);
+    if (inbox_.empty() && !stop_ && now < next) {
+      cv_.wait_for(lock, std::chrono::milliseconds(next - now),
                    [&] { return stop_ || !inbox_.empty(); });
     }
     if (stop_ && inbox_.empty()) break;
@@ -325,23 +339,28 @@ void ControlPlane::Loop() {
       replies.reserve(ops.size());
       for (auto& [op, done] : ops) {
         StatusOr<Json> r = InternalError("operation did not run");
+        current_done_ = std::move(done);
         try {
           r = op(*this);
         } catch (const std::exception& e) {
           r = InternalError(fmt::format("internal error: {}", e.what()));
           spdlog::error("op failed with exception: {}", e.what());
         }
-        replies.emplace_back(std::move(done), std::move(r));
+        // An operation that took its reply (a long-poll) answers later.
+        if (current_done_)
+          replies.emplace_back(std::exchange(current_done_, nullptr), std::move(r));
       }
       CommitOrDie(&replies);
       for (auto& [done, reply] : replies) done(std::move(reply));
     }
     const int64_t t = clock_.NowMs();
+    CheckLeases(t);
     if (t >= (dirty_ ? last_round_ms_ + options_.schedule_interval_ms
                      : last_round_ms_ + kPeriodicRoundMs)) {
       RunRound();
-      CommitOrDie(nullptr);
     }
+    CommitOrDie(nullptr);
+    ServeWaiters(clock_.NowMs());
     lock.lock();
   }
 }
@@ -436,6 +455,12 @@ void ControlPlane::Dequeue(Job& job) {
 
 void ControlPlane::Release(Job& job, int64_t now_ms) {
   if (!job.holds_devices) return;
+  if (const sched::RunningJob* r = cluster_.FindRunning(job.decoded.spec.id)) {
+    for (const sched::WorkerPlacement& w : r->allocation.workers) {
+      node_jobs_[w.node.value()].erase(job.decoded.spec.id.value());
+      ++nodes_live_[w.node.value()].version;
+    }
+  }
   cluster_.Finish(job.decoded.spec.id);
   job.holds_devices = false;
   // The tenant's use went down: its parked jobs may fit its quota again.
@@ -478,6 +503,11 @@ void ControlPlane::Bind(Job& job, const sched::Allocation& allocation, int64_t n
   job.runs.push_back(std::move(run));
   job.holds_devices = true;
   job.earliest_start_ms.reset();
+  job.workers.assign(allocation.workers.size(), Job::Worker{});
+  for (const sched::WorkerPlacement& w : allocation.workers) {
+    node_jobs_[w.node.value()].insert(job.decoded.spec.id.value());
+    ++nodes_live_[w.node.value()].version;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -584,6 +614,7 @@ void ControlPlane::RunRound() {
         const std::string where =
             fmt::format("{} x {} on {}/{}", core::FormatDevices(MilliDevices(run.devices_milli)),
                         run.device_type, run.provider, run.cluster);
+        if (job.state == JobState::kPreempted) SetState(job, JobState::kPending, "requeued");
         SetState(job, JobState::kAdmitted, "placed: " + where);
         AddEvent(job, "bound", fmt::format("attempt {}: {}", run.attempt, where));
         if (metrics_) metrics_->decisions_bind.Increment();
@@ -1288,7 +1319,13 @@ StatusOr<nlohmann::json> ControlPlane::Nodes(const Caller& caller,
       continue;
     }
     if (matched++ < offset) continue;
-    if (items.size() < limit) items.push_back(NodeView(*pool_, cluster_, n, core::NodeId(i)));
+    if (items.size() < limit) {
+      Json v = NodeView(*pool_, cluster_, n, core::NodeId(i));
+      v["agent"] = nodes_live_[i].lost                 ? "lost"
+                   : nodes_live_[i].lease_until_ms > 0 ? "alive"
+                                                       : "none";
+      items.push_back(std::move(v));
+    }
   }
   return Json{{"total", matched}, {"offset", offset}, {"items", items}};
 }
@@ -1298,37 +1335,12 @@ StatusOr<nlohmann::json> ControlPlane::Node(const Caller& caller, const std::str
   if (it == node_index_.end() || (caller.role == Role::kAgent && caller.scope != name)) {
     return NotFoundError(fmt::format("node '{}' not found", name));
   }
-  return NodeView(*pool_, cluster_, pool_->node(core::NodeId(it->second)),
-                  core::NodeId(it->second));
-}
-
-StatusOr<nlohmann::json> ControlPlane::NodeAssignments(const Caller& caller,
-                                                       const std::string& name) const {
-  if (caller.role == Role::kTenant) return PermissionDeniedError("only agents read assignments");
-  auto it = node_index_.find(name);
-  if (it == node_index_.end() || (caller.role == Role::kAgent && caller.scope != name)) {
-    return NotFoundError(fmt::format("node '{}' not found", name));
-  }
-  Json items = Json::array();
-  for (const sched::RunningJob* r : cluster_.Running()) {
-    for (size_t rank = 0; rank < r->allocation.workers.size(); ++rank) {
-      const sched::WorkerPlacement& w = r->allocation.workers[rank];
-      if (w.node.value() != it->second) continue;
-      const Job& j = *jobs_.at(r->spec->id.value());
-      Json devices = Json::array();
-      for (int i = 0; i < 64; ++i) {
-        if (w.devices & (uint64_t{1} << i)) devices.push_back(i);
-      }
-      items.push_back({{"job", r->spec->id.value()},
-                       {"attempt", j.attempts},
-                       {"rank", rank},
-                       {"world_size", r->allocation.workers.size()},
-                       {"devices", devices},
-                       {"state", std::string(core::JobStateName(j.state))},
-                       {"spec", j.spec_json}});
-    }
-  }
-  return Json{{"node", name}, {"items", items}};
+  Json v =
+      NodeView(*pool_, cluster_, pool_->node(core::NodeId(it->second)), core::NodeId(it->second));
+  const NodeLive& live = nodes_live_[it->second];
+  v["agent"] = live.lost ? "lost" : live.lease_until_ms > 0 ? "alive" : "none";
+  v["agent_address"] = live.address;
+  return v;
 }
 
 StatusOr<nlohmann::json> ControlPlane::Tenants(const Caller& caller) const {

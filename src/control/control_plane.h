@@ -61,6 +61,13 @@ struct ControlOptions {
   // Waiting jobs that get a fresh reason in each round (the rest keep their last one; `job ID`
   // computes a fresh explanation on request).
   int64_t wait_details = 1000;
+  // An agent's heartbeat renews its node's lease for this long; when it lapses the node is lost:
+  // it takes no new work until its agent heartbeats again, and the jobs that had workers there
+  // are requeued (or failed, with requeue_lost = false).
+  int lease_seconds = 10;
+  bool requeue_lost = true;
+  // Where the worker logs agents ship are kept (<log_dir>/<job>/<attempt>/<rank>.log).
+  std::string log_dir;
 };
 
 struct JobFilter {
@@ -123,6 +130,29 @@ class ControlPlane {
   StatusOr<Json> ExplainJob(const Caller& caller, uint64_t id);
   // An agent (or admin) reports a job's progress: running, succeeded, failed.
   StatusOr<Json> ReportJobStatus(const Caller& caller, uint64_t id, const Json& body);
+  // An agent reports one worker of the current attempt: {"attempt", "state": "running" |
+  // "exited", "exit_code", "signal", "reason": "runtime_limit" | "start_failed" | "lost",
+  // "message"}. All workers running: the job runs. All exited 0: it succeeded. One failed: the
+  // attempt ends (the other workers are stopped: their assignments vanish) and the job is retried
+  // while attempts <= max_retries, else failed. A report for an attempt that is over is
+  // FailedPrecondition (the agent stops that worker).
+  StatusOr<Json> ReportWorkerStatus(const Caller& caller, uint64_t id, int rank, const Json& body);
+  // Agents ship worker output; appends at `offset` (bytes already there are skipped, a gap is
+  // FailedPrecondition naming the size the server has). Returns {"size"}.
+  StatusOr<Json> AppendWorkerLog(const Caller& caller, uint64_t id, int rank, int attempt,
+                                 int64_t offset, std::string_view data);
+  // Reads a worker's output from `offset` (at most 1 MiB): {"attempt", "rank", "offset",
+  // "next_offset", "data", "done"}; done: the attempt is over and everything shipped was read.
+  StatusOr<Json> ReadWorkerLog(const Caller& caller, uint64_t id, int rank,
+                               std::optional<int> attempt, int64_t offset) const;
+  // An agent's heartbeat: {"devices": [{"type", "memory_mib"}...], "address", "cpu_cores",
+  // "memory_mib"}. The devices must match the node's declaration (FailedPrecondition names the
+  // difference). Renews the lease; a lost node comes back into service.
+  StatusOr<Json> Heartbeat(const Caller& caller, const std::string& node, const Json& body);
+  // Long-poll for a node's assignments: replies at once when they are newer than `since`, else
+  // when they change or `wait_ms` has passed. Takes the current operation's reply (TakeDone).
+  void WaitAssignments(const Caller& caller, const std::string& node, uint64_t since,
+                       int64_t wait_ms);
   StatusOr<Json> Queue(const Caller& caller, size_t limit);
   StatusOr<Json> Usage(const Caller& caller, UsageQuery query) const;
 
@@ -137,11 +167,14 @@ class ControlPlane {
   Json Whoami(const Caller& caller) const;
   // Runs a scheduling round now (tests, and the first round after start-up).
   void ScheduleNow() { RunRound(); }
+  // Takes the reply of the operation being run: the operation answers later through it.
+  Done TakeDone() { return std::exchange(current_done_, nullptr); }
   // Sets the state gauges (jobs by state, queue per tenant, devices per type and provider).
   void RefreshGauges();
 
   const core::Pool& pool() const { return *pool_; }
   size_t job_count() const { return jobs_.size(); }
+  const ControlOptions& options() const { return options_; }
 
  private:
   struct Job {
@@ -152,6 +185,13 @@ class ControlPlane {
     int64_t updated_ms = 0;
     int64_t queued_ms = 0;  // when it last entered the queue
     int attempts = 0;
+    struct Worker {
+      bool running = false;
+      bool exited = false;
+      std::optional<int> exit_code;
+      std::optional<int> signal;
+    };
+    std::vector<Worker> workers;  // of the current attempt
     std::string reason;
     std::optional<std::string> request_id;
     std::optional<int> exit_code;
@@ -169,6 +209,13 @@ class ControlPlane {
                Metrics* metrics);
   Status Recover(store::Snapshot snapshot);
   void Loop();
+  void ServeWaiters(int64_t now_ms);
+  void CheckLeases(int64_t now_ms);
+  void NodeLost(size_t node, int64_t now_ms);
+  Json AssignmentsView(size_t node) const;
+  // Ends the current attempt after a worker failed or its node was lost: retry or fail.
+  void EndAttempt(Job& job, bool retry, const std::string& why);
+  std::optional<size_t> WorkerNode(const Job& job, int attempt, int rank) const;
   void CommitOrDie(std::vector<std::pair<Done, StatusOr<Json>>>* replies);
   void RunRound();
 
@@ -208,6 +255,23 @@ class ControlPlane {
   std::vector<std::set<uint64_t>> parked_by_tenant_;
   std::map<std::pair<std::string, std::string>, uint64_t> by_request_;
   std::map<std::string, uint64_t, std::less<>> node_index_;  // node name -> node id
+  struct NodeLive {
+    uint64_t version = 1;        // bumped whenever the node's assignments change
+    int64_t lease_until_ms = 0;  // 0: no agent has registered since start-up
+    bool lost = false;           // its lease lapsed: held whole by the system tenant
+    std::string address;         // reported by its agent (MASTER_ADDR of gangs ranked 0 here)
+  };
+  std::vector<NodeLive> nodes_live_;
+  std::vector<std::set<uint64_t>> node_jobs_;                 // jobs holding devices on each node
+  std::map<size_t, std::unique_ptr<core::JobSpec>> cordons_;  // lost node -> its holder
+  struct Waiter {
+    size_t node;
+    uint64_t since;
+    int64_t deadline_ms;
+    Done done;
+  };
+  std::vector<Waiter> waiters_;
+  Done current_done_;  // the reply of the operation being run (TakeDone)
   std::map<std::string, store::TokenRow, std::less<>> tokens_by_hash_;
   std::map<std::string, std::string, std::less<>> token_hash_by_name_;
   uint64_t next_id_ = 1;

@@ -183,7 +183,17 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   }
 
   SP_ASSIGN_OR_RETURN(std::vector<std::string> types, StringList(doc, "device_types", 16));
-  if (types.empty()) return FieldError("device_types", "is required (a list of device types)");
+  if (doc.contains("device_types") && types.empty()) {
+    return FieldError("device_types", "must name at least one device type");
+  }
+  if (types.empty()) {
+    // Not given: any type the pool has (the scheduler then prefers the cheapest that fits).
+    for (size_t t = 0; t < pool.catalog().size(); ++t) {
+      if (!pool.ShapesOf(core::DeviceTypeId(t)).empty()) {
+        types.push_back(pool.catalog().Get(core::DeviceTypeId(t)).name);
+      }
+    }
+  }
   for (const std::string& t : types) {
     auto id = pool.catalog().Find(t);
     if (!id) {

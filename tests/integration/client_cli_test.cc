@@ -41,7 +41,7 @@ class ClientCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start()) << server_.Log();
-    cli::ApiClient admin = server_.Client(server_.admin_token());
+    client::ApiClient admin = server_.Client(server_.admin_token());
     auto t = admin.Call("POST", "/v1/tokens",
                         Json{{"name", "t1"}, {"role", "tenant"}, {"tenant", "t01-qingyun-ai"}});
     ASSERT_TRUE(t.ok());
@@ -54,8 +54,9 @@ class ClientCliTest : public ::testing::Test {
 };
 
 TEST_F(ClientCliTest, ATenantsWholePath) {
-  CliRun submit = Tenant("submit -J pretrain -N 2 -G 8 --type H100 --estimate 3600 -e STAGE=1 -- "
-                      "torchrun train.py --lr 3e-4");
+  CliRun submit = Tenant(
+      "submit -J pretrain -N 2 -G 8 --type H100 --estimate 3600 -e STAGE=1 -- "
+      "torchrun train.py --lr 3e-4");
   ASSERT_EQ(submit.status, 0) << submit.out;
   EXPECT_EQ(submit.out, "submitted job 1 (pretrain) for tenant t01-qingyun-ai: pending\n");
 
@@ -79,8 +80,7 @@ TEST_F(ClientCliTest, ATenantsWholePath) {
   ASSERT_EQ(jobs["items"].size(), 2u) << jobs.dump();
   EXPECT_EQ(jobs["items"][0]["state"], "admitted");
   EXPECT_EQ(jobs["items"][0]["spec"]["env"]["STAGE"], "1");
-  EXPECT_EQ(jobs["items"][0]["spec"]["command"],
-            Json({"torchrun", "train.py", "--lr", "3e-4"}));
+  EXPECT_EQ(jobs["items"][0]["spec"]["command"], Json({"torchrun", "train.py", "--lr", "3e-4"}));
   EXPECT_EQ(jobs["items"][1]["state"], "pending");
 
   CliRun table = Tenant("jobs");
@@ -120,7 +120,8 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   EXPECT_EQ(forbidden.out, "error: role tenant may not GET /v1/tokens\n");
   CliRun down = Cli("http://127.0.0.1:1", tenant_token_, "jobs");
   EXPECT_EQ(down.status, 1);
-  EXPECT_NE(down.out.find("cannot reach the suanpan server at http://127.0.0.1:1"), std::string::npos)
+  EXPECT_NE(down.out.find("cannot reach the suanpan server at http://127.0.0.1:1"),
+            std::string::npos)
       << down.out;
   CliRun no_file = Tenant("submit /nonexistent/job.toml");
   EXPECT_EQ(no_file.status, 2);

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/client.h"
+#include "client/http_client.h"
 
 extern char** environ;
 
@@ -103,8 +103,8 @@ class ServerProcess {
   }
   const std::filesystem::path& dir() const { return dir_; }
 
-  cli::ApiClient Client(const std::string& token) const {
-    return cli::ApiClient(cli::ClientConfig{url(), token, 30'000});
+  client::ApiClient Client(const std::string& token) const {
+    return client::ApiClient(client::ClientConfig{url(), token, 30'000});
   }
 
  private:

@@ -34,7 +34,7 @@ Json H100Job(const std::string& name, int workers, int devices, const char* tena
   return j;
 }
 
-std::string CreateToken(cli::ApiClient& admin, const std::string& name, const std::string& role,
+std::string CreateToken(client::ApiClient& admin, const std::string& name, const std::string& role,
                         const std::string& key, const std::string& value) {
   Json body{{"name", name}, {"role", role}};
   if (!key.empty()) body[key] = value;
@@ -44,7 +44,7 @@ std::string CreateToken(cli::ApiClient& admin, const std::string& name, const st
 }
 
 // Polls until the job reaches `state` (rounds run every 20 ms) or 5 s pass.
-Json WaitForState(cli::ApiClient& c, uint64_t id, const std::string& state) {
+Json WaitForState(client::ApiClient& c, uint64_t id, const std::string& state) {
   Json job;
   for (int i = 0; i < 500; ++i) {
     auto r = c.Call("GET", "/v1/jobs/" + std::to_string(id));
@@ -58,7 +58,7 @@ Json WaitForState(cli::ApiClient& c, uint64_t id, const std::string& state) {
   return job;
 }
 
-std::vector<Json> AllJobs(cli::ApiClient& admin) {
+std::vector<Json> AllJobs(client::ApiClient& admin) {
   std::vector<Json> out;
   uint64_t after = 0;
   for (;;) {
@@ -85,9 +85,9 @@ Json Essentials(const Json& job) {
 TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
   ServerProcess server("restart");
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin = server.Client(server.admin_token());
-  cli::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
-  cli::ApiClient t2 = server.Client(CreateToken(admin, "t2", "tenant", "tenant", kT2));
+  client::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
+  client::ApiClient t2 = server.Client(CreateToken(admin, "t2", "tenant", "tenant", kT2));
 
   auto a = t1.Call("POST", "/v1/jobs", H100Job("a", 2, 8));
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -110,7 +110,7 @@ TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
   EXPECT_EQ((*b_job)["state"], "pending");
 
   const std::string node = a_job["placement"]["workers"][0]["node"];
-  const std::string node_path = "/v1/nodes/" + cli::UrlEncode(node);
+  const std::string node_path = "/v1/nodes/" + client::UrlEncode(node);
   auto node_before = admin.Call("GET", node_path);
   ASSERT_TRUE(node_before.ok()) << node_before.status().ToString();
   EXPECT_EQ((*node_before)["free_devices"], 0);
@@ -121,7 +121,7 @@ TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
 
   EXPECT_EQ(WEXITSTATUS(server.Kill(SIGTERM)), 0);
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin2 = server.Client(server.admin_token());
+  client::ApiClient admin2 = server.Client(server.admin_token());
   std::vector<Json> after;
   for (const Json& j : AllJobs(admin2)) after.push_back(Essentials(j));
   EXPECT_EQ(after, before);
@@ -130,7 +130,7 @@ TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
   ASSERT_TRUE(node_after.ok());
   EXPECT_EQ((*node_after)["free_devices"], 0);
   // Tokens survived too (only their hashes are stored); ids continue.
-  cli::ApiClient t1_again = server.Client(t1.config().token);
+  client::ApiClient t1_again = server.Client(t1.config().token);
   auto d = t1_again.Call("POST", "/v1/jobs", H100Job("d", 1, 1));
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ((*d)["id"], 4);
@@ -145,7 +145,7 @@ TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
 TEST(ServerTest, EveryAcknowledgedSubmitSurvivesKillNine) {
   ServerProcess server("durability");
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient admin = server.Client(server.admin_token());
   const std::string token = CreateToken(admin, "t3", "tenant", "tenant", kT3);
 
   constexpr int kClients = 8;
@@ -156,7 +156,7 @@ TEST(ServerTest, EveryAcknowledgedSubmitSurvivesKillNine) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
-      cli::ApiClient client = server.Client(token);
+      client::ApiClient client = server.Client(token);
       for (int i = 0; !stop; ++i) {
         const std::string key = "k" + std::to_string(c) + "-" + std::to_string(i);
         Json job{{"name", key},
@@ -186,7 +186,7 @@ TEST(ServerTest, EveryAcknowledgedSubmitSurvivesKillNine) {
   ASSERT_GT(acked.size(), 50u) << "too few submits before the kill to test anything";
 
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin2 = server.Client(server.admin_token());
+  client::ApiClient admin2 = server.Client(server.admin_token());
   std::map<std::string, uint64_t> present;
   for (const Json& j : AllJobs(admin2)) {
     const std::string name = j["name"];
@@ -199,7 +199,7 @@ TEST(ServerTest, EveryAcknowledgedSubmitSurvivesKillNine) {
   }
   EXPECT_LE(present.size(), acked.size() + in_flight.size());
   // The client retries what got no answer, with the same keys: each is created at most once.
-  cli::ApiClient client = server.Client(token);
+  client::ApiClient client = server.Client(token);
   for (const std::string& key : in_flight) {
     Json job{{"name", key},
              {"devices_per_worker", "0.25"},
@@ -242,7 +242,7 @@ struct MatrixRow {
 TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   ServerProcess server("authz");
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient admin = server.Client(server.admin_token());
   std::array<std::string, kWhoCount> tokens;
   tokens[kNone] = "";
   tokens[kBadToken] = "sp_not_a_token";
@@ -251,7 +251,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   tokens[kTenantOther] = CreateToken(admin, "t2", "tenant", "tenant", kT2);
 
   Fixture fx;
-  cli::ApiClient t1 = server.Client(tokens[kTenantOwn]);
+  client::ApiClient t1 = server.Client(tokens[kTenantOwn]);
   auto a = t1.Call("POST", "/v1/jobs", H100Job("a", 1, 8));
   ASSERT_TRUE(a.ok());
   fx.a = (*a)["id"];
@@ -293,13 +293,13 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       {"GET",
        "/v1/nodes/{name}",
        [](Fixture& f, int) {
-         return std::make_pair("/v1/nodes/" + cli::UrlEncode(f.node_x), std::optional<Json>());
+         return std::make_pair("/v1/nodes/" + client::UrlEncode(f.node_x), std::optional<Json>());
        },
        {U, U, K, K, K, K, N}},
       {"GET",
        "/v1/nodes/{name}/assignments",
        [](Fixture& f, int) {
-         return std::make_pair("/v1/nodes/" + cli::UrlEncode(f.node_x) + "/assignments",
+         return std::make_pair("/v1/nodes/" + client::UrlEncode(f.node_x) + "/assignments",
                                std::optional<Json>());
        },
        {U, U, K, F, F, K, N}},
@@ -354,6 +354,32 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
        {U, U, K, F, F, K, N}},
       {"GET", "/v1/queue", fixed("/v1/queue"), {U, U, K, K, K, F, F}},
       {"GET", "/v1/usage", fixed("/v1/usage"), {U, U, K, K, K, F, F}},
+      // The agent protocol (node x is pd-h100's: 8 H100).
+      {"POST",
+       "/v1/nodes/{name}/heartbeat",
+       [](Fixture& f, int) {
+         Json devices = Json::array();
+         for (int i = 0; i < 8; ++i) devices.push_back({{"index", i}, {"type", "H100"}});
+         return std::make_pair("/v1/nodes/" + client::UrlEncode(f.node_x) + "/heartbeat",
+                               std::optional<Json>(Json{{"devices", devices}}));
+       },
+       {U, U, K, F, F, K, N}},
+      {"POST",
+       "/v1/jobs/{id}/workers/{rank}/status",
+       [](Fixture& f, int) {
+         return std::make_pair("/v1/jobs/" + std::to_string(f.a) + "/workers/0/status",
+                               std::optional<Json>(Json{{"attempt", 1}, {"state", "running"}}));
+       },
+       {U, U, K, F, F, K, N}},
+      {"POST",
+       "/v1/jobs/{id}/workers/{rank}/logs",
+       [](Fixture& f, int) {
+         return std::make_pair(
+             "/v1/jobs/" + std::to_string(f.a) + "/workers/0/logs?attempt=1&offset=0",
+             std::optional<Json>(Json("hello")));
+       },
+       {U, U, K, F, F, K, N}},
+      {"GET", "/v1/jobs/{id}/logs", job_path("/logs?worker=0"), {U, U, K, K, N, F, F}},
   };
 
   // The matrix covers every route the OpenAPI document lists, and nothing else.
@@ -373,7 +399,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
 
   for (const MatrixRow& r : rows) {
     for (int who = 0; who < kWhoCount; ++who) {
-      cli::ApiClient client = server.Client(tokens[who]);
+      client::ApiClient client = server.Client(tokens[who]);
       auto [path, body] = r.make(fx, who);
       auto res = client.Send(r.method, path, body);
       ASSERT_TRUE(res.ok()) << res.status().ToString();
@@ -386,7 +412,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   }
 
   // Beyond status codes: what a tenant sees is its own.
-  cli::ApiClient t2 = server.Client(tokens[kTenantOther]);
+  client::ApiClient t2 = server.Client(tokens[kTenantOther]);
   auto t2_jobs = t2.Call("GET", "/v1/jobs");
   ASSERT_TRUE(t2_jobs.ok());
   for (const Json& j : (*t2_jobs)["items"]) EXPECT_EQ(j["tenant"], kT2) << j.dump();
@@ -404,7 +430,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   ASSERT_TRUE(t2_queue.ok());
   for (const Json& e : (*t2_queue)["items"]) EXPECT_EQ(e["tenant"], kT2);
   // A revoked token no longer works.
-  cli::ApiClient victim = server.Client("sp_not_a_token");
+  client::ApiClient victim = server.Client("sp_not_a_token");
   auto revoked = admin.Call("DELETE", "/v1/tokens/t2");
   ASSERT_TRUE(revoked.ok());
   auto after = t2.Send("GET", "/v1/jobs");
@@ -428,9 +454,9 @@ struct BadCase {
 TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
   ServerProcess server("badinput");
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient admin = server.Client(server.admin_token());
   const std::string t2_token = CreateToken(admin, "t2", "tenant", "tenant", kT2);
-  cli::ApiClient t2 = server.Client(t2_token);
+  client::ApiClient t2 = server.Client(t2_token);
   auto done = t2.Call("POST", "/v1/jobs", H100Job("done", 1, 1));
   ASSERT_TRUE(done.ok());
   const std::string done_id = std::to_string((*done)["id"].get<uint64_t>());
@@ -568,15 +594,15 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
 TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
   ServerProcess server("lifecycle");
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin = server.Client(server.admin_token());
-  cli::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
+  client::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
   auto a = t1.Call("POST", "/v1/jobs", H100Job("train", 2, 8));
   ASSERT_TRUE(a.ok());
   const std::string id = std::to_string((*a)["id"].get<uint64_t>());
   Json job = WaitForState(t1, (*a)["id"], "admitted");
   const std::string node = job["placement"]["workers"][0]["node"];
-  cli::ApiClient agent = server.Client(CreateToken(admin, "agent", "agent", "node", node));
-  auto assignments = agent.Call("GET", "/v1/nodes/" + cli::UrlEncode(node) + "/assignments");
+  client::ApiClient agent = server.Client(CreateToken(admin, "agent", "agent", "node", node));
+  auto assignments = agent.Call("GET", "/v1/nodes/" + client::UrlEncode(node) + "/assignments");
   ASSERT_TRUE(assignments.ok());
   ASSERT_EQ((*assignments)["items"].size(), 1u);
   EXPECT_EQ((*assignments)["items"][0]["world_size"], 2);
@@ -593,7 +619,7 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
       agent.Call("POST", "/v1/jobs/" + id + "/status", Json{{"state", "failed"}, {"exit_code", 3}});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   // The devices are free again; usage counts 16 H100 for >= 0.3 s, at 15.50 yuan per device-hour.
-  auto n = admin.Call("GET", "/v1/nodes/" + cli::UrlEncode(node));
+  auto n = admin.Call("GET", "/v1/nodes/" + client::UrlEncode(node));
   ASSERT_TRUE(n.ok());
   EXPECT_EQ((*n)["free_devices"], 8);
   auto usage = t1.Call("GET", "/v1/usage");
@@ -621,8 +647,8 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
 TEST(ServerTest, WhyPendingNamesTheQuotaAndTheExpectedStart) {
   ServerProcess server("explain");
   ASSERT_TRUE(server.Start()) << server.Log();
-  cli::ApiClient admin = server.Client(server.admin_token());
-  cli::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
+  client::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
   // 48 H100 for 1 h, then 32 more: t01's max is 64, so the second waits for the first to end.
   auto a = t1.Call("POST", "/v1/jobs", H100Job("a", 6, 8));
   ASSERT_TRUE(a.ok());

@@ -24,7 +24,7 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   domain_count_.assign(pool.domains().size() * stride_, 0);
   switch_free_.assign(pool.switches().size(), 0);
   block_free_.assign(pool.blocks().size(), 0);
-  usage_.assign(pool.tenants().size() * types_, 0);
+  usage_.assign((pool.tenants().size() + 1) * types_, 0);  // + SystemTenant()
   allocated_by_type_.assign(types_, 0);
 
   uint32_t offset = 0;

@@ -113,6 +113,10 @@ class ClusterState {
   int64_t SwitchFree(SwitchId s) const { return switch_free_[s.value()]; }
   int64_t BlockFree(BlockId b) const { return block_free_[b.value()]; }
 
+  // A tenant id beyond the pool's tenants, for capacity held by the platform itself (a node that
+  // is out of service is held whole by it). No quota applies to it and no job of it is queued.
+  TenantId SystemTenant() const { return TenantId(pool_.tenants().size()); }
+
   // Devices in use (milli) by each tenant, per device type. O(1).
   MilliDevices TenantUsage(TenantId tenant, DeviceTypeId type) const {
     return MilliDevices(usage_[tenant.value() * types_ + type.value()]);

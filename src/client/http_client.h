@@ -1,5 +1,6 @@
 #pragma once
-// The CLI's HTTP client (libcurl) for the suanpan API, and where it finds the server and token:
+// The HTTP client (libcurl) for the suanpan API, used by the CLI and the agent, and where the CLI
+// finds the server and token:
 // flags first, then SUANPAN_SERVER / SUANPAN_TOKEN, then ~/.config/suanpan/config.toml
 //   server = "http://127.0.0.1:7070"
 //   token = "sp_..."
@@ -13,7 +14,7 @@
 
 #include "base/status.h"
 
-namespace suanpan::cli {
+namespace suanpan::client {
 
 struct ClientConfig {
   std::string server;  // http://host:port
@@ -61,4 +62,4 @@ class ApiClient {
 // Percent-encodes a query value.
 std::string UrlEncode(const std::string& s);
 
-}  // namespace suanpan::cli
+}  // namespace suanpan::client

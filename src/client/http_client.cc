@@ -1,4 +1,4 @@
-#include "cli/client.h"
+#include "client/http_client.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <mutex>
 
-namespace suanpan::cli {
+namespace suanpan::client {
 namespace {
 
 size_t Collect(char* data, size_t size, size_t n, void* out) {
@@ -166,4 +166,4 @@ StatusOr<nlohmann::json> ApiClient::Call(const std::string& method, const std::s
   return Status(CodeOf(r.status), message);
 }
 
-}  // namespace suanpan::cli
+}  // namespace suanpan::client

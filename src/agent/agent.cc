@@ -1,0 +1,507 @@
+#include "agent/agent.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "agent/discovery.h"
+#include "client/http_client.h"
+
+extern char** environ;
+
+namespace suanpan::agent {
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+using Key = std::tuple<uint64_t, int, int>;  // job, attempt, rank
+
+struct Worker {
+  Key key;
+  std::vector<int> devices;
+  pid_t pid = -1;      // the supervisor; also the process group
+  bool child = false;  // started by this agent process (waitpid works)
+  fs::path dir;
+  int64_t started_ms = 0;
+  std::optional<int64_t> limit_s;
+  bool running_reported = false;
+  bool stopping = false;
+  int64_t kill_at_ms = 0;
+  bool limit_hit = false;
+  bool exited = false;
+  Json outcome;  // once exited: {"exit_code"} | {"signal"} | {"reason", "message"}
+  int64_t shipped = 0;
+};
+
+std::string Dump(const Key& k) {
+  return fmt::format("{}-{}-{}", std::get<0>(k), std::get<1>(k), std::get<2>(k));
+}
+
+bool ReadJson(const fs::path& p, Json* out) {
+  std::ifstream in(p);
+  if (!in) return false;
+  *out = Json::parse(in, nullptr, false);
+  return !out->is_discarded();
+}
+
+}  // namespace
+
+struct Agent::Impl {
+  AgentOptions o;
+  std::vector<Device> devices;
+  Host host;
+  std::mutex mu;
+  std::map<Key, Worker> workers;
+  std::atomic<int> lease_seconds{10};
+  std::atomic<bool> refused{false};
+  std::atomic<bool> registered{false};
+  // Assigned workers not started yet: they wait until the workers they replace on the same
+  // devices (preempted, cancelled) have exited, so two jobs never share a device.
+  std::map<Key, std::pair<Json, std::map<uint64_t, std::vector<int>>>> waiting;
+  Status refusal;
+  fs::path fence;
+
+  client::ApiClient Client() const {
+    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000});
+  }
+
+  // ---- starting and stopping workers (under mu) ----
+
+  void Launch(const Json& a, const std::map<uint64_t, std::vector<int>>& local_ranks) {
+    const Key key{a["job"].get<uint64_t>(), a["attempt"].get<int>(), a["rank"].get<int>()};
+    Worker w;
+    w.key = key;
+    for (const Json& d : a["devices"]) w.devices.push_back(d.get<int>());
+    w.dir = fs::path(o.work_dir) / "workers" / Dump(key);
+    std::error_code ec;
+    fs::create_directories(w.dir, ec);
+    const Json& spec = a["spec"];
+    std::vector<std::string> env;
+    std::map<std::string, std::string> vars;
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string kv(*e);
+      const size_t eq = kv.find('=');
+      if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (spec.contains("env")) {
+      for (const auto& [k, v] : spec["env"].items()) vars[k] = v.get<std::string>();
+    }
+    std::string devs;
+    for (const Json& d : a["devices"])
+      devs += (devs.empty() ? "" : ",") + std::to_string(d.get<int>());
+    const auto& locals = local_ranks.at(std::get<0>(key));
+    const int local_rank = static_cast<int>(
+        std::find(locals.begin(), locals.end(), std::get<2>(key)) - locals.begin());
+    vars[a["visible_devices_variable"].get<std::string>()] = devs;
+    if (a["visible_devices_variable"] == "CUDA_VISIBLE_DEVICES")
+      vars["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
+    vars["SUANPAN_JOB_ID"] = std::to_string(std::get<0>(key));
+    vars["SUANPAN_JOB_NAME"] = a["name"].get<std::string>();
+    vars["SUANPAN_TENANT"] = a["tenant"].get<std::string>();
+    vars["SUANPAN_ATTEMPT"] = std::to_string(std::get<1>(key));
+    vars["SUANPAN_NODE"] = o.node;
+    vars["RANK"] = std::to_string(std::get<2>(key));
+    vars["WORLD_SIZE"] = std::to_string(a["world_size"].get<int>());
+    vars["LOCAL_RANK"] = std::to_string(local_rank);
+    vars["LOCAL_WORLD_SIZE"] = std::to_string(locals.size());
+    vars["MASTER_ADDR"] = a["master_addr"].get<std::string>();
+    vars["MASTER_PORT"] = std::to_string(a["master_port"].get<int>());
+    for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
+
+    std::vector<std::string> args = {
+        o.self_exe,   "agent-exec",
+        "--dir",      w.dir.string(),
+        "--fence",    fence.string(),
+        "--fence-ms", std::to_string(std::max(1, lease_seconds.load() - 1) * 1000)};
+    if (spec.contains("workdir")) {
+      args.push_back("--workdir");
+      args.push_back(spec["workdir"].get<std::string>());
+    }
+    args.push_back("--");
+    if (spec.contains("command")) {
+      for (const Json& c : spec["command"]) args.push_back(c.get<std::string>());
+    }
+    std::vector<char*> argv, envp;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    for (auto& s : env) envp.push_back(s.data());
+    envp.push_back(nullptr);
+
+    const std::string log = (w.dir / "output.log").string();
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, o.self_exe.c_str(), &fa, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    w.started_ms = NowMs();
+    if (a.contains("runtime_limit") && a["runtime_limit"].is_number_integer()) {
+      w.limit_s = a["runtime_limit"].get<int64_t>();
+    }
+    if (rc != 0) {
+      w.exited = true;
+      w.outcome = {{"reason", "start_failed"},
+                   {"message", fmt::format("spawn: {}", std::strerror(rc))}};
+    } else {
+      w.pid = pid;
+      w.child = true;
+      std::ofstream(w.dir / "meta.json") << Json{
+          {"job", std::get<0>(key)},
+          {"attempt", std::get<1>(key)},
+          {"rank", std::get<2>(key)},
+          {"pid", pid},
+          {"started_ms", w.started_ms},
+          {"devices", w.devices},
+          {"limit_s", w.limit_s
+                          ? Json(*w.limit_s)
+                          : Json(nullptr)}}.dump();
+      spdlog::info("worker started job={} attempt={} rank={} pid={} devices={}", std::get<0>(key),
+                   std::get<1>(key), std::get<2>(key), pid, devs);
+    }
+    workers[key] = std::move(w);
+  }
+
+  void LaunchWaiting() {
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      bool busy = false;
+      for (const Json& d : it->second.first["devices"]) {
+        for (const auto& [k, w] : workers) {
+          if (!w.exited &&
+              std::find(w.devices.begin(), w.devices.end(), d.get<int>()) != w.devices.end()) {
+            busy = true;
+          }
+        }
+      }
+      if (busy) {
+        ++it;
+        continue;
+      }
+      Launch(it->second.first, it->second.second);
+      it = waiting.erase(it);
+    }
+  }
+
+  void Stop(Worker& w, const char* why) {
+    if (w.exited || w.stopping || w.pid <= 0) return;
+    spdlog::info("worker stopping job={} attempt={} rank={}: {}", std::get<0>(w.key),
+                 std::get<1>(w.key), std::get<2>(w.key), why);
+    ::kill(-w.pid, SIGTERM);
+    w.stopping = true;
+    w.kill_at_ms = NowMs() + o.grace_seconds * 1000;
+  }
+
+  void Adopt() {
+    const fs::path root = fs::path(o.work_dir) / "workers";
+    std::error_code ec;
+    if (!fs::exists(root, ec)) return;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      Json meta;
+      if (!ReadJson(entry.path() / "meta.json", &meta)) {
+        fs::remove_all(entry.path(), ec);
+        continue;
+      }
+      Worker w;
+      w.key = {meta["job"].get<uint64_t>(), meta["attempt"].get<int>(), meta["rank"].get<int>()};
+      w.dir = entry.path();
+      w.pid = meta["pid"].get<pid_t>();
+      w.started_ms = meta["started_ms"].get<int64_t>();
+      if (meta.contains("devices")) w.devices = meta["devices"].get<std::vector<int>>();
+      if (meta["limit_s"].is_number_integer()) w.limit_s = meta["limit_s"].get<int64_t>();
+      w.running_reported = true;
+      Json status;
+      std::string cmdline;
+      std::ifstream(fmt::format("/proc/{}/cmdline", w.pid)) >> cmdline;
+      if (ReadJson(w.dir / "status", &status)) {
+        w.exited = true;
+        w.outcome = status;
+      } else if (::kill(w.pid, 0) == 0 && cmdline.find("agent-exec") != std::string::npos) {
+        spdlog::info("worker adopted job={} attempt={} rank={} pid={}", std::get<0>(w.key),
+                     std::get<1>(w.key), std::get<2>(w.key), w.pid);
+      } else {
+        w.exited = true;
+        w.outcome = {{"reason", "lost"},
+                     {"message", "its process was gone when the agent restarted"}};
+      }
+      workers[w.key] = std::move(w);
+    }
+  }
+
+  // ---- the monitor: exits, logs, limits, reports (called every 50 ms) ----
+
+  void Reap(Worker& w) {
+    if (w.exited || w.pid <= 0) return;
+    bool gone = false;
+    if (w.child) {
+      int status = 0;
+      gone = ::waitpid(w.pid, &status, WNOHANG) == w.pid;
+    } else {
+      gone = ::kill(w.pid, 0) != 0;
+    }
+    if (!gone) return;
+    w.exited = true;
+    Json status;
+    if (ReadJson(w.dir / "status", &status)) {
+      w.outcome = status;
+    } else {
+      w.outcome = {{"signal", SIGKILL}};
+    }
+    if (w.limit_hit) {
+      w.outcome = {{"reason", "runtime_limit"},
+                   {"message", fmt::format("stopped after {} s", *w.limit_s)}};
+    }
+  }
+
+  void ShipLogs(client::ApiClient& api, Worker& w) {
+    std::ifstream in(w.dir / "output.log", std::ios::binary);
+    if (!in) return;
+    in.seekg(w.shipped);
+    std::string chunk(256 * 1024, '\0');
+    for (int i = 0; i < 8; ++i) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      const std::streamsize n = in.gcount();
+      if (n <= 0) return;
+      const auto& [job, attempt, rank] = w.key;
+      auto r = api.SendRaw("POST",
+                           fmt::format("/v1/jobs/{}/workers/{}/logs?attempt={}&offset={}", job,
+                                       rank, attempt, w.shipped),
+                           std::string(chunk.data(), static_cast<size_t>(n)));
+      if (!r.ok()) return;
+      if (r->status == 200 && r->body.is_object() && r->body.contains("size")) {
+        w.shipped = r->body["size"].get<int64_t>();
+      } else {
+        return;  // 404/409: the server does not want it (the job is gone); stop trying
+      }
+      if (n < static_cast<std::streamsize>(chunk.size())) return;
+      in.clear();
+      in.seekg(w.shipped);
+    }
+  }
+
+  // Returns true when the worker can be forgotten.
+  bool Report(client::ApiClient& api, Worker& w) {
+    const auto& [job, attempt, rank] = w.key;
+    const std::string path = fmt::format("/v1/jobs/{}/workers/{}/status", job, rank);
+    if (!w.running_reported && !w.exited) {
+      auto r = api.Send("POST", path, Json{{"attempt", attempt}, {"state", "running"}});
+      if (r.ok() && r->status == 200) w.running_reported = true;
+      if (r.ok() && (r->status == 409 || r->status == 404)) Stop(w, "the attempt is over");
+    }
+    if (!w.exited) return false;
+    ShipLogs(api, w);
+    Json body = w.outcome;
+    body["attempt"] = attempt;
+    body["state"] = "exited";
+    auto r = api.Send("POST", path, body);
+    if (!r.ok() || r->status >= 500) return false;  // retry on the next tick
+    spdlog::info("worker ended job={} attempt={} rank={} outcome={} server={}", job, attempt, rank,
+                 w.outcome.dump(), r->status);
+    std::error_code ec;
+    fs::remove_all(w.dir, ec);
+    return true;
+  }
+
+  void Monitor(const std::atomic<bool>& stop) {
+    client::ApiClient api = Client();
+    int64_t next_heartbeat = 0;
+    int64_t next_logs = 0;
+    while (!stop && !refused) {
+      const int64_t now = NowMs();
+      if (now >= next_heartbeat) {
+        Json hb{{"address", o.address},
+                {"cpu_cores", host.cpu_cores},
+                {"memory_mib", host.memory_mib},
+                {"agent_version", "0.1.0"}};
+        Json devs = Json::array();
+        for (const Device& d : devices) {
+          devs.push_back({{"index", d.index},
+                          {"type", d.type},
+                          {"memory_mib", d.memory_mib},
+                          {"name", d.name}});
+        }
+        hb["devices"] = devs;
+        auto r =
+            api.Send("POST", fmt::format("/v1/nodes/{}/heartbeat", client::UrlEncode(o.node)), hb);
+        if (r.ok() && r->status == 200) {
+          lease_seconds = r->body.value("lease_seconds", 10);
+          std::ofstream(fence) << now;  // the supervisors' fence: renewed with the lease
+          registered = true;
+          next_heartbeat = now + std::max(1, lease_seconds.load()) * 1000 / 3;
+        } else if (r.ok() && r->status >= 400 && r->status < 500) {
+          std::string msg = r->raw;
+          if (r->body.is_object() && r->body.contains("error"))
+            msg = r->body["error"].value("message", r->raw);
+          refusal =
+              FailedPreconditionError(fmt::format("the server refused node {}: {}", o.node, msg));
+          refused = true;
+          return;
+        } else {
+          next_heartbeat = now + 1000;
+          if (!r.ok()) spdlog::warn("heartbeat failed: {}", r.status().message());
+        }
+      }
+      std::vector<Key> done;
+      {
+        std::lock_guard lock(mu);
+        for (auto& [key, w] : workers) {
+          Reap(w);
+          if (!w.exited && w.limit_s && !w.limit_hit && now - w.started_ms > *w.limit_s * 1000) {
+            w.limit_hit = true;
+            Stop(w, "runtime limit");
+          }
+          if (w.stopping && !w.exited && now >= w.kill_at_ms) {
+            ::kill(-w.pid, SIGKILL);
+            w.kill_at_ms = now + 1000;
+          }
+        }
+        LaunchWaiting();
+      }
+      // Reports and logs go out without holding the lock over the network for long: work on a
+      // snapshot of keys; the assignment thread only adds workers or marks them stopping.
+      std::vector<Key> keys;
+      {
+        std::lock_guard lock(mu);
+        for (auto& [key, w] : workers) keys.push_back(key);
+      }
+      for (const Key& key : keys) {
+        std::lock_guard lock(mu);
+        auto it = workers.find(key);
+        if (it == workers.end()) continue;
+        if (Report(api, it->second)) {
+          done.push_back(key);
+        } else if (now >= next_logs) {
+          ShipLogs(api, it->second);
+        }
+      }
+      if (now >= next_logs) next_logs = now + 200;
+      {
+        std::lock_guard lock(mu);
+        for (const Key& k : done) workers.erase(k);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  void Assignments(const std::atomic<bool>& stop) {
+    client::ApiClient api = Client();
+    uint64_t since = 0;
+    // Register (first heartbeat) before taking work: the server then knows this node's address.
+    while (!stop && !refused && !registered)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (!stop && !refused) {
+      auto r = api.Send("GET", fmt::format("/v1/nodes/{}/assignments?since={}&wait=20",
+                                           client::UrlEncode(o.node), since));
+      if (!r.ok() || r->status != 200) {
+        if (r.ok() && r->status >= 400 && r->status < 500 && r->status != 404) {
+          spdlog::warn("assignments: {}", r->raw);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      since = r->body.value("version", uint64_t{0});
+      std::map<Key, Json> desired;
+      std::map<uint64_t, std::vector<int>> local_ranks;
+      for (const Json& a : r->body["items"]) {
+        const Key key{a["job"].get<uint64_t>(), a["attempt"].get<int>(), a["rank"].get<int>()};
+        desired[key] = a;
+        local_ranks[std::get<0>(key)].push_back(std::get<2>(key));
+      }
+      for (auto& [job, ranks] : local_ranks) std::sort(ranks.begin(), ranks.end());
+      std::lock_guard lock(mu);
+      for (auto& [key, w] : workers) {
+        if (!desired.count(key))
+          Stop(w, "no longer assigned (cancelled, preempted or its gang ended)");
+      }
+      for (auto it = waiting.begin(); it != waiting.end();) {
+        it = desired.count(it->first) ? std::next(it) : waiting.erase(it);
+      }
+      for (const auto& [key, a] : desired) {
+        if (!workers.count(key)) waiting[key] = {a, local_ranks};
+      }
+      LaunchWaiting();
+    }
+  }
+};
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Agent::~Agent() = default;
+
+StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions o) {
+  if (o.server.empty()) return InvalidArgumentError("server: required (--server URL)");
+  if (o.node.empty()) return InvalidArgumentError("node: required (--node NAME)");
+  if (o.token.empty()) return InvalidArgumentError("token: required (--token, an agent token)");
+  auto impl = std::make_unique<Impl>();
+  if (o.self_exe.empty()) {
+    std::error_code ec;
+    o.self_exe = fs::read_symlink("/proc/self/exe", ec).string();
+  }
+  impl->host = DiscoverHost();
+  if (o.address.empty()) o.address = impl->host.hostname;
+  if (!o.devices.empty()) {
+    SP_ASSIGN_OR_RETURN(impl->devices, ParseDeclaredDevices(o.devices));
+  } else {
+    auto found = DiscoverNvml();
+    if (!found.ok()) {
+      return UnavailableError(
+          fmt::format("{}; declare the node's devices with --devices TYPE:COUNT (e.g. H100:8)",
+                      found.status().message()));
+    }
+    impl->devices = std::move(*found);
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(o.work_dir) / "workers", ec);
+  if (ec)
+    return UnavailableError(
+        fmt::format("work_dir: cannot create {}: {}", o.work_dir, ec.message()));
+  impl->fence = fs::path(o.work_dir) / "lease";
+  impl->o = std::move(o);
+  impl->Adopt();
+  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+Status Agent::Run(const std::atomic<bool>& stop) {
+  spdlog::info("agent for node {} on {}: {} device(s), {} cores, {} MiB; server {}", impl_->o.node,
+               impl_->host.hostname, impl_->devices.size(), impl_->host.cpu_cores,
+               impl_->host.memory_mib, impl_->o.server);
+  std::thread monitor([&] { impl_->Monitor(stop); });
+  std::thread assignments([&] { impl_->Assignments(stop); });
+  monitor.join();
+  assignments.join();
+  if (impl_->refused) return impl_->refusal;
+  return OkStatus();
+}
+
+}  // namespace suanpan::agent

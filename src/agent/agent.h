@@ -1,0 +1,55 @@
+#pragma once
+// The node agent: registers its node with the server, heartbeats (which renews the node's lease),
+// pulls the node's assignments (long-poll), and runs each assigned worker as a process:
+//
+//   agent ──posix_spawn (new session)──► suanpan agent-exec ──fork/exec──► the worker command
+//
+// with its environment (the job's, plus SUANPAN_JOB_ID, RANK, WORLD_SIZE, LOCAL_RANK,
+// MASTER_ADDR, MASTER_PORT and CUDA_VISIBLE_DEVICES / ASCEND_RT_VISIBLE_DEVICES for its devices),
+// its working directory, and stdout/stderr in a file the agent ships to the server. A worker whose
+// assignment disappears (cancel, preemption, a failed gang peer, a lost node) gets SIGTERM on its
+// process group, then SIGKILL after the grace period; a worker past its runtime limit the same.
+// Exit codes and signals are reported per worker; the server applies the gang and retry rules.
+//
+// State survives an agent restart: each worker has a directory (work_dir/workers/JOB-ATTEMPT-RANK)
+// with meta.json, output.log and, once it ended, status. A restarted agent adopts the workers whose
+// supervisor is still alive, reports those that ended meanwhile, and reports the others lost.
+// Nothing is started twice: workers are keyed by (job, attempt, rank).
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+
+namespace suanpan::agent {
+
+struct AgentOptions {
+  std::string server;  // http://host:port
+  std::string token;   // an agent token for `node`
+  std::string node;
+  std::string work_dir = "suanpan-agent";
+  std::string devices;  // declared "TYPE:COUNT[:GIB]"; empty: discover with NVML
+  std::string address;  // what gang peers use as MASTER_ADDR; default: the hostname
+  int grace_seconds = 10;
+  std::string self_exe;  // the suanpan binary (for agent-exec); default /proc/self/exe
+};
+
+class Agent {
+ public:
+  // Discovers devices and adopts the workers left by a previous run. InvalidArgument names a bad
+  // option; Unavailable when no devices are declared and NVML finds none.
+  static StatusOr<std::unique_ptr<Agent>> Create(AgentOptions options);
+  ~Agent();
+  // Runs until `stop` is set; returns an error if the server refuses the node (e.g. its devices
+  // do not match the pool's declaration).
+  Status Run(const std::atomic<bool>& stop);
+
+  struct Impl;
+
+ private:
+  explicit Agent(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace suanpan::agent

@@ -1,0 +1,48 @@
+#pragma once
+// The node side of the binary:
+//   suanpan agent --server URL --token T --node NAME [--devices H100:8] [--work-dir DIR]
+//   suanpan dev [--data-dir .run/dev] [--listen 127.0.0.1:7070] [--devices H100:8] [--nodes 1]
+//   suanpan logs JOB [--worker N] [--attempt A] [--follow]
+// and the hidden `suanpan agent-exec` (the worker supervisor, see src/agent/supervisor.h).
+
+#include <cstdio>
+#include <string>
+
+#include "cli/client_commands.h"
+
+namespace suanpan::cli {
+
+struct AgentCommandOptions {
+  std::string server;
+  std::string token;
+  std::string node;
+  std::string devices;
+  std::string work_dir = "suanpan-agent";
+  std::string address;
+  int grace_seconds = 10;
+  std::string log_level = "info";
+};
+int RunAgent(const AgentCommandOptions& o);
+
+// argv after "agent-exec": --dir D --fence F --fence-ms N [--workdir W] -- command...
+int RunAgentExec(int argc, char** argv);
+
+struct DevOptions {
+  std::string data_dir = ".run/dev";
+  std::string listen = "127.0.0.1:7070";
+  std::string devices = "H100:8";
+  int nodes = 1;
+  int lease_seconds = 10;
+  std::string log_level = "warn";
+};
+int RunDev(const DevOptions& o);
+
+struct LogsOptions {
+  uint64_t job = 0;
+  int worker = 0;
+  int attempt = 0;  // 0: the latest
+  bool follow = false;
+};
+int RunLogs(const ClientFlags& flags, const LogsOptions& o, std::FILE* out, std::FILE* err);
+
+}  // namespace suanpan::cli

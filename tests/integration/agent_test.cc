@@ -1,0 +1,278 @@
+// Jobs really run: the real server and real agents (two nodes of 4 declared H100 on this
+// machine), worker processes started through the agent's supervisor. Gangs, logs, cancel and
+// preemption (the process table is checked: no orphans), a SIGKILLed agent (its job runs
+// elsewhere, once), runtime limits, exit codes, and an agent restart that adopts its workers.
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "server_process.h"
+
+namespace suanpan {
+namespace {
+
+using Json = nlohmann::json;
+using testing::ServerProcess;
+
+const char* kN0 = "c/n-0000";
+const char* kN1 = "c/n-0001";
+
+// Processes whose command line is exactly `argv` (NUL-separated in /proc/PID/cmdline).
+int CountProcesses(const std::vector<std::string>& argv) {
+  std::string want;
+  for (const auto& a : argv) want += a + '\0';
+  int n = 0;
+  DIR* d = opendir("/proc");
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    if (cmd == want) ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+bool Eventually(const std::function<bool()>& pred, int ms = 10'000) {
+  for (int i = 0; i < ms / 20; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+class AgentProcess {
+ public:
+  AgentProcess(const ServerProcess& server, std::string node, std::string token, std::string dir)
+      : server_(server), node_(std::move(node)), token_(std::move(token)), dir_(std::move(dir)) {}
+  ~AgentProcess() { Kill(SIGKILL); }
+  void Start() {
+    std::vector<std::string> args = {
+        SUANPAN_BINARY, "agent",     "--server",        server_.url(), "--token",     token_,
+        "--node",       node_,       "--devices",       "H100:4",      "--work-dir",  dir_,
+        "--address",    "127.0.0.1", "--grace-seconds", "2",           "--log-level", "warn"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    const std::string log = dir_ + ".log";
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ASSERT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  void Kill(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  const ServerProcess& server_;
+  std::string node_, token_, dir_;
+  pid_t pid_ = -1;
+};
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void StartAll(int lease_seconds) {
+    ASSERT_TRUE(
+        server_.Start({"--lease-seconds", std::to_string(lease_seconds), "--interval-ms", "10"}))
+        << server_.Log();
+    client::ApiClient admin = server_.Client(server_.admin_token());
+    auto token = [&](Json body) {
+      auto r = admin.Call("POST", "/v1/tokens", body);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      return r.ok() ? (*r)["token"].get<std::string>() : "";
+    };
+    tenant_ = token({{"name", "t"}, {"role", "tenant"}, {"tenant", "t"}});
+    for (int n = 0; n < 2; ++n) {
+      const std::string node = n == 0 ? kN0 : kN1;
+      agents_.push_back(std::make_unique<AgentProcess>(
+          server_, node,
+          token({{"name", "a" + std::to_string(n)}, {"role", "agent"}, {"node", node}}),
+          (server_.dir() / ("agent" + std::to_string(n))).string()));
+      agents_.back()->Start();
+    }
+    // Both agents registered (first heartbeat) before any job is submitted.
+    for (const char* node : {kN0, kN1}) {
+      ASSERT_TRUE(Eventually([&] {
+        auto r = admin.Call("GET", std::string("/v1/nodes/") + client::UrlEncode(node));
+        return r.ok() && (*r)["agent"] == "alive";
+      })) << node;
+    }
+  }
+  client::ApiClient Tenant() const { return server_.Client(tenant_); }
+
+  uint64_t Submit(const Json& job) {
+    auto r = Tenant().Call("POST", "/v1/jobs", job);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)["id"].get<uint64_t>() : 0;
+  }
+  Json Job(uint64_t id) {
+    auto r = Tenant().Call("GET", "/v1/jobs/" + std::to_string(id));
+    return r.ok() ? *r : Json();
+  }
+  bool WaitState(uint64_t id, const std::string& state, int ms = 10'000) {
+    return Eventually([&] { return Job(id)["state"] == state; }, ms);
+  }
+  std::string Logs(uint64_t id, int worker, int attempt = 0) {
+    std::string path = "/v1/jobs/" + std::to_string(id) + "/logs?worker=" + std::to_string(worker);
+    if (attempt > 0) path += "&attempt=" + std::to_string(attempt);
+    auto r = Tenant().Call("GET", path);
+    return r.ok() ? (*r)["data"].get<std::string>() : r.status().ToString();
+  }
+
+  ServerProcess server_{"agents", "tests/testdata/agent-pool.toml"};
+  std::vector<std::unique_ptr<AgentProcess>> agents_;
+  std::string tenant_;
+};
+
+TEST_F(AgentTest, AGangStartsOneWorkerPerNodeWithItsRankAndDevices) {
+  StartAll(5);
+  const uint64_t id =
+      Submit({{"name", "gang"},
+              {"workers", 2},
+              {"devices_per_worker", 4},
+              {"command",
+               {"sh", "-c",
+                "echo rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK devices=$CUDA_VISIBLE_DEVICES "
+                "master=$MASTER_ADDR node=$SUANPAN_NODE job=$SUANPAN_JOB_ID"}}});
+  ASSERT_TRUE(WaitState(id, "succeeded")) << Job(id).dump() << server_.Log();
+  const Json job = Job(id);
+  EXPECT_EQ(job["exit_code"], 0);
+  const std::string n0 = job["placement"]["workers"][0]["node"];
+  const std::string n1 = job["placement"]["workers"][1]["node"];
+  EXPECT_NE(n0, n1);  // 4 devices a node: one worker each
+  EXPECT_EQ(Logs(id, 0), "rank=0 world=2 local=0 devices=0,1,2,3 master=127.0.0.1 node=" + n0 +
+                             " job=" + std::to_string(id) + "\n");
+  EXPECT_EQ(Logs(id, 1), "rank=1 world=2 local=0 devices=0,1,2,3 master=127.0.0.1 node=" + n1 +
+                             " job=" + std::to_string(id) + "\n");
+  auto events = Tenant().Call("GET", "/v1/jobs/" + std::to_string(id) + "/events");
+  ASSERT_TRUE(events.ok());
+  std::vector<std::string> kinds;
+  for (const Json& e : (*events)["items"]) kinds.push_back(e["kind"]);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"submitted", "bound", "running", "succeeded"}));
+}
+
+TEST_F(AgentTest, CancelAndPreemptionLeaveNoProcessesBehind) {
+  StartAll(5);
+  const std::vector<std::string> low_cmd = {"sleep", "1001"};
+  const std::vector<std::string> high_cmd = {"sleep", "1002"};
+  const uint64_t low = Submit({{"name", "low"},
+                               {"workers", 2},
+                               {"devices_per_worker", 4},
+                               {"priority_class", "low"},
+                               {"command", low_cmd}});
+  ASSERT_TRUE(WaitState(low, "running")) << Job(low).dump();
+  ASSERT_TRUE(Eventually([&] { return CountProcesses(low_cmd) == 2; }));
+  // A high-priority job needs one node: the low gang is preempted whole, both processes go.
+  const uint64_t high = Submit({{"name", "high"},
+                                {"devices_per_worker", 4},
+                                {"priority_class", "high"},
+                                {"command", high_cmd}});
+  ASSERT_TRUE(WaitState(high, "running")) << Job(high).dump() << Job(low).dump();
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(low_cmd) == 0; }))
+      << CountProcesses(low_cmd) << " low workers left";
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(high_cmd) == 1; }));
+  EXPECT_EQ(Job(low)["state"], "preempted");
+  // Cancel the high job: its process goes, and the low gang runs again (attempt 2).
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(high) + "/cancel").ok());
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(high_cmd) == 0; }));
+  ASSERT_TRUE(WaitState(low, "running")) << Job(low).dump() << Job(high).dump();
+  EXPECT_EQ(Job(low)["attempts"], 2);
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(low_cmd) == 2; }));
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(low) + "/cancel").ok());
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(low_cmd) == 0; }));
+  EXPECT_TRUE(Eventually([&] {
+    return CountProcesses({"sleep", "1001"}) + CountProcesses(high_cmd) == 0;
+  }));
+}
+
+TEST_F(AgentTest, AKilledAgentsJobRunsElsewhereExactlyOnce) {
+  StartAll(2);
+  const std::string trail = (server_.dir() / "trail").string();
+  const std::vector<std::string> cmd = {"sleep", "1003"};
+  const uint64_t id = Submit(
+      {{"name", "survivor"},
+       {"devices_per_worker", 4},
+       {"command",
+        {"sh", "-c", "echo $SUANPAN_NODE $SUANPAN_ATTEMPT >> " + trail + "; exec sleep 1003"}}});
+  ASSERT_TRUE(WaitState(id, "running")) << Job(id).dump();
+  ASSERT_TRUE(Eventually([&] { return CountProcesses(cmd) == 1; }));
+  const std::string first = Job(id)["placement"]["workers"][0]["node"];
+  agents_[first == kN0 ? 0 : 1]->Kill(SIGKILL);
+  // After the 2 s lease the node is lost and the job runs on the other node, attempt 2.
+  ASSERT_TRUE(Eventually([&] {
+    const Json j = Job(id);
+    return j["state"] == "running" && j["attempts"] == 2;
+  })) << Job(id).dump();
+  const std::string second = Job(id)["placement"]["workers"][0]["node"];
+  EXPECT_NE(second, first);
+  // The orphan on the lost node stopped itself (fenced) before the new attempt started.
+  EXPECT_EQ(CountProcesses(cmd), 1);
+  std::ifstream in(trail);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(all, first + " 1\n" + second + " 2\n");
+  auto events = Tenant().Call("GET", "/v1/jobs/" + std::to_string(id) + "/events");
+  ASSERT_TRUE(events.ok());
+  bool requeued = false;
+  for (const Json& e : (*events)["items"]) {
+    if (e["kind"] == "retry" && e["message"].get<std::string>().find("lost") != std::string::npos) {
+      requeued = true;
+    }
+  }
+  EXPECT_TRUE(requeued) << events->dump();
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").ok());
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(cmd) == 0; }));
+}
+
+TEST_F(AgentTest, RuntimeLimitsAndExitCodes) {
+  StartAll(5);
+  const uint64_t limited = Submit({{"name", "limited"},
+                                   {"devices_per_worker", 1},
+                                   {"runtime_limit", 1},
+                                   {"command", {"sleep", "1004"}}});
+  const uint64_t failing = Submit({{"name", "failing"},
+                                   {"devices_per_worker", 1},
+                                   {"command", {"sh", "-c", "echo to stderr >&2; exit 7"}}});
+  const uint64_t missing =
+      Submit({{"name", "missing"}, {"devices_per_worker", 1}, {"command", {"/no/such/program"}}});
+  ASSERT_TRUE(WaitState(failing, "failed")) << Job(failing).dump();
+  EXPECT_EQ(Job(failing)["exit_code"], 7);
+  EXPECT_NE(Job(failing)["reason"].get<std::string>().find("exited with code 7"),
+            std::string::npos);
+  EXPECT_EQ(Logs(failing, 0), "to stderr\n");
+  ASSERT_TRUE(WaitState(missing, "failed")) << Job(missing).dump();
+  EXPECT_NE(Job(missing)["reason"].get<std::string>().find("could not start"), std::string::npos)
+      << Job(missing).dump();
+  EXPECT_NE(Logs(missing, 0).find("cannot run /no/such/program"), std::string::npos);
+  ASSERT_TRUE(WaitState(limited, "failed", 8000)) << Job(limited).dump();
+  EXPECT_NE(Job(limited)["reason"].get<std::string>().find("runtime limit of 1 s"),
+            std::string::npos)
+      << Job(limited).dump();
+  EXPECT_EQ(CountProcesses({"sleep", "1004"}), 0);
+}
+
+TEST_F(AgentTest, ARestartedAgentAdoptsItsRunningWorkers) {
+  StartAll(10);
+  const uint64_t id = Submit({{"name", "adopted"},
+                              {"devices_per_worker", 4},
+                              {"command", {"sh", "-c", "sleep 2; echo finished"}}});
+  ASSERT_TRUE(WaitState(id, "running")) << Job(id).dump();
+  const std::string node = Job(id)["placement"]["workers"][0]["node"];
+  const int which = node == kN0 ? 0 : 1;
+  agents_[which]->Kill(SIGKILL);
+  agents_[which]->Start();  // same work dir: finds the worker's supervisor still running
+  ASSERT_TRUE(WaitState(id, "succeeded")) << Job(id).dump() << server_.Log();
+  EXPECT_EQ(Job(id)["attempts"], 1);
+  EXPECT_EQ(Logs(id, 0), "finished\n");
+}
+
+}  // namespace
+}  // namespace suanpan
