@@ -23,16 +23,12 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-# The control plane on the example pool, its store and admin token under .run/. Stop with Ctrl-C;
-# state survives restarts (delete .run/ to start over).
+# The whole platform on this machine: `suanpan dev` (server, SQLite store and a local agent with
+# 8 declared H100 in one process). It prints the URL, the tokens and three commands to try; its
+# state lives in .run/dev (delete it to start over). `suanpan server --config examples/server.toml`
+# runs the control plane alone on the 52,400-device example pool.
 run: build
-	@mkdir -p .run
-	@echo "suanpan server on http://127.0.0.1:7070 (store .run/suanpan.db). In another terminal:"
-	@echo "  export SUANPAN_TOKEN=\$$(cat .run/admin.token) PATH=\$$PWD/$(dir $(SUANPAN)):\$$PATH"
-	@echo "  suanpan providers; suanpan tenants | head"
-	@echo "  suanpan submit -J hello --tenant t002-zhuque-materials -N 2 -G 8 --type H20 -- python train.py"
-	@echo "  suanpan jobs; suanpan job 1; suanpan usage"
-	$(SUANPAN) server --config examples/server.toml
+	$(SUANPAN) dev --data-dir .run/dev
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/bench_*; do echo "== $$b"; $$b --benchmark_counters_tabular=true || exit 1; done

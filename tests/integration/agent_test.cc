@@ -276,3 +276,65 @@ TEST_F(AgentTest, ARestartedAgentAdoptsItsRunningWorkers) {
 
 }  // namespace
 }  // namespace suanpan
+
+namespace suanpan {
+namespace {
+
+// `suanpan dev`: the zero-set-up start. One process; a gang of two runs on its 8 declared H100.
+TEST(DevTest, DevRunsAGangAndStopsCleanly) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("suanpan_dev_test_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::vector<std::string> args = {SUANPAN_BINARY, "dev",      "--data-dir",
+                                   dir.string(),   "--listen", "127.0.0.1:0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "dev.out").string();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  auto read = [&](const std::string& name) {
+    std::string v;
+    std::getline(std::ifstream(dir / name), v);
+    return v;
+  };
+  // It prints the URL, both tokens and the commands once everything is up.
+  ASSERT_TRUE(Eventually([&] {
+    std::ifstream in(out);
+    std::string all((std::istreambuf_iterator<char>(in)), {});
+    return all.find("Try, in another terminal") != std::string::npos;
+  }));
+  const std::string url = "http://127.0.0.1:" + read("port");
+  const std::string tenant = read("tenant.token");
+  client::ApiClient api(client::ClientConfig{url, tenant, 10'000});
+  auto job = api.Call("POST", "/v1/jobs",
+                      Json{{"name", "hello"},
+                           {"workers", 2},
+                           {"devices_per_worker", 4},
+                           {"command", {"sh", "-c", "echo rank $RANK on $CUDA_VISIBLE_DEVICES"}}});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  ASSERT_TRUE(Eventually([&] {
+    auto j = api.Call("GET", "/v1/jobs/1");
+    return j.ok() && (*j)["state"] == "succeeded";
+  }));
+  auto log0 = api.Call("GET", "/v1/jobs/1/logs?worker=0");
+  auto log1 = api.Call("GET", "/v1/jobs/1/logs?worker=1");
+  ASSERT_TRUE(log0.ok() && log1.ok());
+  // One node of 8: the two workers split its devices.
+  EXPECT_EQ((*log0)["data"], "rank 0 on 0,1,2,3\n");
+  EXPECT_EQ((*log1)["data"], "rank 1 on 4,5,6,7\n");
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace suanpan
