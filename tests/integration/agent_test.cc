@@ -195,7 +195,7 @@ TEST_F(AgentTest, CancelAndPreemptionLeaveNoProcessesBehind) {
 }
 
 TEST_F(AgentTest, AKilledAgentsJobRunsElsewhereExactlyOnce) {
-  StartAll(2);
+  StartAll(3);
   const std::string trail = (server_.dir() / "trail").string();
   const std::vector<std::string> cmd = {"sleep", "1003"};
   const uint64_t id = Submit(
@@ -207,7 +207,7 @@ TEST_F(AgentTest, AKilledAgentsJobRunsElsewhereExactlyOnce) {
   ASSERT_TRUE(Eventually([&] { return CountProcesses(cmd) == 1; }));
   const std::string first = Job(id)["placement"]["workers"][0]["node"];
   agents_[first == kN0 ? 0 : 1]->Kill(SIGKILL);
-  // After the 2 s lease the node is lost and the job runs on the other node, attempt 2.
+  // After the 3 s lease the node is lost and the job runs on the other node, attempt 2.
   ASSERT_TRUE(Eventually([&] {
     const Json j = Job(id);
     return j["state"] == "running" && j["attempts"] == 2;
