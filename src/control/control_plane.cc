@@ -538,7 +538,8 @@ void ControlPlane::RunRound() {
   dirty_ = false;
   const auto t0 = std::chrono::steady_clock::now();
   // Set aside the jobs their tenant's quota blocks (reconsidered when the tenant releases).
-  for (auto it = active_.begin(); it != active_.end();) {
+  // Not under head-of-line blocking: there a blocked job holds everything behind it.
+  for (auto it = active_.begin(); !scheduler_.config().blocking && it != active_.end();) {
     Job& j = *it->second;
     if (!sched::BlockedByQuota(cluster_, j.decoded.spec)) {
       ++it;

@@ -36,6 +36,7 @@ const PriorityClass* Pool::FindPriorityClass(std::string_view name) const {
 }
 
 PoolTotals Pool::Totals() const {
+  if (totals_) return *totals_;
   PoolTotals t;
   t.devices_by_type.assign(catalog_.size(), 0);
   for (const Node& n : nodes_) {
@@ -360,6 +361,7 @@ StatusOr<Pool> PoolBuilder::Build() && {
       pool_.max_cluster_devices_[t] = std::max(pool_.max_cluster_devices_[t], devices[t]);
     }
   }
+  pool_.totals_ = pool_.Totals();
   return std::move(pool_);
 }
 

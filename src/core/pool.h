@@ -176,6 +176,7 @@ class Pool {
   std::vector<Tenant> tenants_;
   std::vector<PriorityClass> priority_classes_;
   std::vector<int64_t> max_cluster_devices_;
+  std::optional<PoolTotals> totals_;  // computed by Build()
   std::vector<std::vector<ShapeCount>> shapes_by_type_;
   std::map<std::string, TenantId, std::less<>> tenant_by_name_;
   std::map<std::string, ProviderId, std::less<>> provider_by_name_;

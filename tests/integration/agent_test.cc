@@ -214,11 +214,17 @@ TEST_F(AgentTest, AKilledAgentsJobRunsElsewhereExactlyOnce) {
   })) << Job(id).dump();
   const std::string second = Job(id)["placement"]["workers"][0]["node"];
   EXPECT_NE(second, first);
-  // The orphan on the lost node stopped itself (fenced) before the new attempt started.
-  EXPECT_EQ(CountProcesses(cmd), 1);
-  std::ifstream in(trail);
-  std::string all((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_EQ(all, first + " 1\n" + second + " 2\n");
+  // The orphan on the lost node stopped itself (fenced) before the new attempt started: never
+  // two copies; the new one appears once its shell has exec'd.
+  EXPECT_LE(CountProcesses(cmd), 1);
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(cmd) == 1; }));
+  EXPECT_LE(CountProcesses(cmd), 1);
+  auto trail_text = [&] {
+    std::ifstream in(trail);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  EXPECT_TRUE(Eventually([&] { return trail_text() == first + " 1\n" + second + " 2\n"; }))
+      << trail_text();
   auto events = Tenant().Call("GET", "/v1/jobs/" + std::to_string(id) + "/events");
   ASSERT_TRUE(events.ok());
   bool requeued = false;

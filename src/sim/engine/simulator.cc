@@ -63,6 +63,11 @@ class Engine {
       return jobs[a].spec.submit_time < jobs[b].spec.submit_time;
     });
     is_las_ = scheduler.queue_policy().name() == "las";
+    // Jobs their tenant's quota blocks are set aside until that tenant releases devices, as the
+    // control plane does (sched::BlockedByQuota). Not under head-of-line blocking, where a blocked
+    // job must stay at the head and hold everything behind it.
+    park_ = !config.policy.blocking;
+    parked_.resize(pool.tenants().size());
     if (config.model.device_mtbf.value() > 0) ScheduleFailures();
   }
 
@@ -136,6 +141,7 @@ class Engine {
     out.device_seconds += ran * r.share_milli / kMilliPerDevice;
     out.cost += CostOf(r.price, MilliDevices(r.share_milli), Seconds(ran));
     state_.Finish(spec.id);
+    Unpark(spec.tenant);
     r.attained += ran * r.share_milli / kMilliPerDevice;
     r.executed += ran;
     ++r.attempt;
@@ -222,7 +228,23 @@ class Engine {
     }
   }
 
+  void Unpark(core::TenantId tenant) {
+    std::vector<uint32_t>& p = parked_[tenant.value()];
+    if (p.empty()) return;
+    queue_.insert(queue_.end(), p.begin(), p.end());
+    parked_count_ -= p.size();
+    p.clear();
+  }
+
   void ScheduleRound() {
+    if (park_) {
+      std::erase_if(queue_, [&](uint32_t i) {
+        if (!sched::BlockedByQuota(state_, jobs_[i].spec)) return false;
+        parked_[jobs_[i].spec.tenant.value()].push_back(i);
+        ++parked_count_;
+        return true;
+      });
+    }
     if (queue_.empty()) return;
     if (is_las_) {
       // Attained service of running jobs as of now, for preemption by service queue.
@@ -265,7 +287,7 @@ class Engine {
     for (size_t t = 0; t < pool_.catalog().size(); ++t) {
       p.allocated_milli += state_.AllocatedMilli(DeviceTypeId(static_cast<uint16_t>(t)));
     }
-    p.queued = static_cast<int64_t>(queue_.size());
+    p.queued = static_cast<int64_t>(queue_.size() + parked_count_);
     p.running = static_cast<int64_t>(state_.running_count());
     int64_t free = 0, on_partial = 0;
     for (const sched::Segment& s : state_.segments()) {
@@ -334,6 +356,9 @@ class Engine {
   std::vector<JobRun> runs_;
   std::vector<uint32_t> order_;  // jobs by arrival
   std::vector<uint32_t> queue_;  // queued jobs, in the order they joined
+  bool park_ = true;
+  std::vector<std::vector<uint32_t>> parked_;  // by tenant: queued, blocked by the quota
+  size_t parked_count_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
   Time now_ = Time(0);
