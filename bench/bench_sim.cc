@@ -149,6 +149,66 @@ BENCHMARK_CAPTURE(BM_PhillyFull, fifo, "fifo")->Unit(benchmark::kMillisecond)->I
 BENCHMARK_CAPTURE(BM_PhillyFull, las, "las")->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Synthetic)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
+// Cost growth with the pool: 20,000 synthetic jobs (same mix) on one cluster of N 8-GPU nodes
+// (32 per leaf switch), arrivals scaled with the pool so that the offered load stays ~75 %
+// (mean job ~31 devices x ~1,860 s), fifo/best_fit, no quotas.
+void BM_SyntheticDevices(benchmark::State& st) {
+  const int devices = static_cast<int>(st.range(0));
+  sim::ClusterShape shape;
+  shape.switches = devices / 256;
+  shape.nodes_per_switch = 32;
+  shape.devices_per_node = 8;
+  std::vector<std::string> tenants;
+  for (int t = 0; t < 10; ++t) tenants.push_back("t" + std::to_string(t));
+  auto pool = sim::PoolFromShape(shape, tenants);
+  if (!pool.ok()) {
+    st.SkipWithError(pool.status().ToString().c_str());
+    return;
+  }
+  const size_t n = 20'000;
+  std::vector<core::JobSpec> specs = SyntheticJobs(*pool, n, 99);
+  std::vector<sim::SimJob> jobs;
+  std::mt19937_64 rng(3);
+  const double interval = 76'880.0 / devices;  // seconds between arrivals for ~75 % load
+  double t = 0;
+  for (core::JobSpec& s : specs) {
+    t += interval * (0.5 + static_cast<double>(rng() % 1000) / 1000.0);
+    s.submit_time = Time(static_cast<int64_t>(t));
+    s.runtime_estimate = Seconds(60 + static_cast<int64_t>(rng() % 3600));
+    sim::SimJob j;
+    j.duration_by_type.assign(pool->catalog().size(), 0);
+    for (core::DeviceTypeId type : s.worker.types) {
+      j.duration_by_type[type.value()] = s.runtime_estimate->value();
+    }
+    j.spec = std::move(s);
+    jobs.push_back(std::move(j));
+  }
+  sim::SimConfig config;
+  config.policy.queue = "fifo";
+  config.policy.placement = "best_fit";
+  config.policy.wait_details = 0;
+  sim::Summary summary;
+  for (auto _ : st) {
+    auto result = sim::Simulate(*pool, jobs, config);
+    if (!result.ok()) {
+      st.SkipWithError(result.status().ToString().c_str());
+      return;
+    }
+    summary = sim::Summarize(*pool, jobs, *result, "fifo");
+  }
+  st.counters["devices"] = devices;
+  st.counters["finished"] = static_cast<double>(summary.finished);
+  st.counters["utilization_%"] = summary.utilization * 100;
+  st.counters["peak_rss_MiB"] = PeakRssMiB();
+}
+BENCHMARK(BM_SyntheticDevices)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Arg(16384)
+    ->Arg(65536)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
 }  // namespace
 }  // namespace suanpan::bench
 
