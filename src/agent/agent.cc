@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -80,6 +81,8 @@ struct Agent::Impl {
   // Assigned workers not started yet: they wait until the workers they replace on the same
   // devices (preempted, cancelled) have exited, so two jobs never share a device.
   std::map<Key, std::pair<Json, std::map<uint64_t, std::vector<int>>>> waiting;
+  // Workers reported ended while their assignment may still be listed: never started again.
+  std::set<Key> finished;
   Status refusal;
   fs::path fence;
 
@@ -285,30 +288,33 @@ struct Agent::Impl {
     }
   }
 
-  void ShipLogs(client::ApiClient& api, Worker& w) {
+  // Ships what the worker wrote since the last call; false when the server refused it for good
+  // (4xx: the job is gone), so that the caller stops trying.
+  bool ShipLogs(client::ApiClient& api, Worker& w) {
     std::ifstream in(w.dir / "output.log", std::ios::binary);
-    if (!in) return;
+    if (!in) return true;
     in.seekg(w.shipped);
     std::string chunk(256 * 1024, '\0');
     for (int i = 0; i < 8; ++i) {
       in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
       const std::streamsize n = in.gcount();
-      if (n <= 0) return;
+      if (n <= 0) return true;
       const auto& [job, attempt, rank] = w.key;
       auto r = api.SendRaw("POST",
                            fmt::format("/v1/jobs/{}/workers/{}/logs?attempt={}&offset={}", job,
                                        rank, attempt, w.shipped),
                            std::string(chunk.data(), static_cast<size_t>(n)));
-      if (!r.ok()) return;
+      if (!r.ok() || r->status >= 500) return true;  // try again later
       if (r->status == 200 && r->body.is_object() && r->body.contains("size")) {
         w.shipped = r->body["size"].get<int64_t>();
       } else {
-        return;  // 404/409: the server does not want it (the job is gone); stop trying
+        return false;  // 404/409: the server does not want it (the job is gone)
       }
-      if (n < static_cast<std::streamsize>(chunk.size())) return;
+      if (n < static_cast<std::streamsize>(chunk.size())) return true;
       in.clear();
       in.seekg(w.shipped);
     }
+    return true;
   }
 
   // Returns true when the worker can be forgotten.
@@ -321,7 +327,12 @@ struct Agent::Impl {
       if (r.ok() && (r->status == 409 || r->status == 404)) Stop(w, "the attempt is over");
     }
     if (!w.exited) return false;
-    ShipLogs(api, w);
+    // The whole output goes to the server before the exit is reported (and the file removed).
+    if (ShipLogs(api, w)) {
+      std::error_code ec;
+      const auto size = fs::file_size(w.dir / "output.log", ec);
+      if (!ec && w.shipped < static_cast<int64_t>(size)) return false;
+    }
     Json body = w.outcome;
     body["attempt"] = attempt;
     body["state"] = "exited";
@@ -329,15 +340,17 @@ struct Agent::Impl {
     if (!r.ok() || r->status >= 500) return false;  // retry on the next tick
     spdlog::info("worker ended job={} attempt={} rank={} outcome={} server={}", job, attempt, rank,
                  w.outcome.dump(), r->status);
+    finished.insert(w.key);
     std::error_code ec;
     fs::remove_all(w.dir, ec);
     return true;
   }
 
-  void Monitor(const std::atomic<bool>& stop) {
-    client::ApiClient api = Client();
+  // Heartbeats on their own thread and client, with a timeout under a third of the lease: slow
+  // reports or log uploads never delay the lease (and the supervisors' fence) behind them.
+  void Heartbeats(const std::atomic<bool>& stop) {
+    client::ApiClient api(client::ClientConfig{o.server, o.token, 3'000});
     int64_t next_heartbeat = 0;
-    int64_t next_logs = 0;
     while (!stop && !refused) {
       const int64_t now = NowMs();
       if (now >= next_heartbeat) {
@@ -373,6 +386,15 @@ struct Agent::Impl {
           if (!r.ok()) spdlog::warn("heartbeat failed: {}", r.status().message());
         }
       }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  void Monitor(const std::atomic<bool>& stop) {
+    client::ApiClient api = Client();
+    int64_t next_logs = 0;
+    while (!stop && !refused) {
+      const int64_t now = NowMs();
       std::vector<Key> done;
       {
         std::lock_guard lock(mu);
@@ -448,8 +470,11 @@ struct Agent::Impl {
       for (auto it = waiting.begin(); it != waiting.end();) {
         it = desired.count(it->first) ? std::next(it) : waiting.erase(it);
       }
+      for (auto it = finished.begin(); it != finished.end();) {
+        it = desired.count(*it) ? std::next(it) : finished.erase(it);
+      }
       for (const auto& [key, a] : desired) {
-        if (!workers.count(key)) waiting[key] = {a, local_ranks};
+        if (!workers.count(key) && !finished.count(key)) waiting[key] = {a, local_ranks};
       }
       LaunchWaiting();
     }
@@ -496,8 +521,10 @@ Status Agent::Run(const std::atomic<bool>& stop) {
   spdlog::info("agent for node {} on {}: {} device(s), {} cores, {} MiB; server {}", impl_->o.node,
                impl_->host.hostname, impl_->devices.size(), impl_->host.cpu_cores,
                impl_->host.memory_mib, impl_->o.server);
+  std::thread heartbeats([&] { impl_->Heartbeats(stop); });
   std::thread monitor([&] { impl_->Monitor(stop); });
   std::thread assignments([&] { impl_->Assignments(stop); });
+  heartbeats.join();
   monitor.join();
   assignments.join();
   if (impl_->refused) return impl_->refusal;

@@ -126,7 +126,7 @@ void ControlPlane::NodeLost(size_t n, int64_t now_ms) {
                options_.lease_seconds, jobs.size());
   for (uint64_t id : jobs) {
     Job& j = *jobs_.at(id);
-    EndAttempt(j, options_.requeue_lost,
+    EndAttempt(j, options_.requeue_lost, /*lost=*/true,
                fmt::format("node {} lost (no heartbeat for {} s)", name, options_.lease_seconds));
   }
   // Hold the whole node (now free) so that nothing lands on it until its agent is back.
@@ -153,18 +153,17 @@ void ControlPlane::NodeLost(size_t n, int64_t now_ms) {
   dirty_ = true;
 }
 
-void ControlPlane::EndAttempt(Job& j, bool retry, const std::string& why) {
+void ControlPlane::EndAttempt(Job& j, bool retry, bool lost, const std::string& why) {
   const int64_t now = clock_.NowMs();
   Release(j, now);
   const int max_retries = j.decoded.launch.max_retries;
   const std::string attempt = fmt::format("attempt {} ended: {}", j.attempts, why);
   if (j.state == JobState::kRunning) SetState(j, JobState::kLost, attempt);
-  const bool again = retry && (why.find("lost") != std::string::npos || j.attempts <= max_retries);
+  const bool again = retry && (lost || j.attempts <= max_retries);
   if (again) {
     const std::string reason =
-        why.find("lost") != std::string::npos
-            ? fmt::format("requeued: {}", attempt)
-            : fmt::format("retrying ({} of max_retries {}): {}", j.attempts, max_retries, attempt);
+        lost ? fmt::format("requeued: {}", attempt)
+             : fmt::format("retrying ({} of max_retries {}): {}", j.attempts, max_retries, attempt);
     SetState(j, JobState::kPending, reason);
     AddEvent(j, "retry", reason);
   } else {
@@ -212,6 +211,8 @@ StatusOr<nlohmann::json> ControlPlane::ReportWorkerStatus(const Caller& caller, 
   if (state == "running") {
     if (w.running) return View(j);  // a repeated report
     w.running = true;
+    AddEvent(j, "worker",
+             fmt::format("attempt {} rank {}: started on {}", attempt, rank, node_name));
     const bool all = std::all_of(j.workers.begin(), j.workers.end(),
                                  [](const Job::Worker& x) { return x.running; });
     if (all && j.state == JobState::kAdmitted) {
@@ -236,6 +237,8 @@ StatusOr<nlohmann::json> ControlPlane::ReportWorkerStatus(const Caller& caller, 
   w.signal = sig;
   const bool ok = code == 0 && !sig && reason.empty();
   if (ok) {
+    // Kept in the store: after a restart the server still knows this rank is done.
+    AddEvent(j, "worker", fmt::format("attempt {} rank {}: exited 0", attempt, rank));
     const bool all = std::all_of(j.workers.begin(), j.workers.end(),
                                  [](const Job::Worker& x) { return x.exited && x.exit_code == 0; });
     if (all) {
@@ -264,7 +267,8 @@ StatusOr<nlohmann::json> ControlPlane::ReportWorkerStatus(const Caller& caller, 
   if (!message.empty()) what += ": " + message;
   j.exit_code = code;
   // A runtime limit is the job's own bound: not retried.
-  EndAttempt(j, reason != "runtime_limit", what);
+  AddEvent(j, "worker", fmt::format("attempt {} rank {}: ended: {}", attempt, rank, what));
+  EndAttempt(j, reason != "runtime_limit", reason == "lost", what);
   return View(j);
 }
 
@@ -283,6 +287,8 @@ nlohmann::json ControlPlane::AssignmentsView(size_t n) const {
     for (size_t rank = 0; rank < r->allocation.workers.size(); ++rank) {
       const sched::WorkerPlacement& w = r->allocation.workers[rank];
       if (w.node.value() != n) continue;
+      // A rank that already ended (its gang peers still run) is not to be started again.
+      if (rank < j.workers.size() && j.workers[rank].exited) continue;
       Json devices = Json::array();
       for (int i = 0; i < 64; ++i) {
         if (w.devices & (uint64_t{1} << i)) devices.push_back(i);
@@ -327,7 +333,7 @@ void ControlPlane::WaitAssignments(const Caller& caller, const std::string& node
   auto it = node_index_.find(node);
   if (caller.role == Role::kTenant || it == node_index_.end() ||
       (caller.role == Role::kAgent && caller.scope != node) ||
-      nodes_live_[it->second].version > since || wait_ms <= 0) {
+      nodes_live_[it->second].version != since || wait_ms <= 0 || !thread_.joinable()) {
     return;  // answered at once by the operation's own result
   }
   waiters_.push_back({it->second, since, clock_.NowMs() + wait_ms, TakeDone()});
@@ -338,7 +344,7 @@ void ControlPlane::ServeWaiters(int64_t now_ms) {
   std::vector<Waiter> keep;
   std::vector<std::pair<Done, Json>> ready;
   for (Waiter& w : waiters_) {
-    if (nodes_live_[w.node].version > w.since || now_ms >= w.deadline_ms) {
+    if (nodes_live_[w.node].version != w.since || now_ms >= w.deadline_ms) {
       ready.emplace_back(std::move(w.done), AssignmentsView(w.node));
     } else {
       keep.push_back(std::move(w));

@@ -234,13 +234,31 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
         r.expected_end = runtime ? r.start + *runtime : kNever;
         for (const sched::WorkerPlacement& w : alloc->workers) {
           node_jobs_[w.node.value()].insert(id);
-          // An agent ran this job: give it one lease to come back, else the node is lost.
+          // An agent ran this job: it gets one lease to come back, else the node is lost. (Leases
+          // are not stored: a node whose agent never reported stays as declared.)
           if (j.state == JobState::kRunning) {
             nodes_live_[w.node.value()].lease_until_ms = now + options_.lease_seconds * 1000;
           }
         }
         j.workers.assign(alloc->workers.size(), Job::Worker{});
         for (auto& w : j.workers) w.running = j.state == JobState::kRunning;
+        // What the ranks of this attempt reported before the restart (worker events).
+        for (const store::EventRow& e : j.events) {
+          int attempt = 0, rank = 0;
+          char what[16] = {0};
+          if (e.kind != "worker" ||
+              std::sscanf(e.message.c_str(), "attempt %d rank %d: %15s", &attempt, &rank, what) !=
+                  3 ||
+              attempt != j.attempts || rank < 0 || rank >= static_cast<int>(j.workers.size())) {
+            continue;
+          }
+          if (std::string_view(what) == "started") j.workers[rank].running = true;
+          if (std::string_view(what) == "exited") {
+            j.workers[rank].running = true;
+            j.workers[rank].exited = true;
+            j.workers[rank].exit_code = 0;
+          }
+        }
         cluster_.Start(std::move(r));
         j.holds_devices = true;
         ++retaken;
@@ -289,6 +307,21 @@ void ControlPlane::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Answer what is still waiting (long-polls, operations posted after the loop ended) while the
+  // HTTP side that owns their completions is still alive: a reply never outlives its server.
+  std::vector<Waiter> waiters;
+  waiters.swap(waiters_);
+  for (Waiter& w : waiters) {
+    if (w.done) w.done(UnavailableError("the server is shutting down"));
+  }
+  std::vector<std::pair<Op, Done>> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(inbox_);
+  }
+  for (auto& [op, done] : left) {
+    if (done) done(UnavailableError("the server is shutting down"));
+  }
 }
 
 void ControlPlane::Post(Op op, Done done) {

@@ -214,7 +214,8 @@ class ControlPlane {
   void NodeLost(size_t node, int64_t now_ms);
   Json AssignmentsView(size_t node) const;
   // Ends the current attempt after a worker failed or its node was lost: retry or fail.
-  void EndAttempt(Job& job, bool retry, const std::string& why);
+  // `lost`: the node went away (not the job's fault): requeued regardless of max_retries.
+  void EndAttempt(Job& job, bool retry, bool lost, const std::string& why);
   std::optional<size_t> WorkerNode(const Job& job, int attempt, int rank) const;
   void CommitOrDie(std::vector<std::pair<Done, StatusOr<Json>>>* replies);
   void RunRound();

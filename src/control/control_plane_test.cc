@@ -206,6 +206,40 @@ TEST_F(ControlPlaneTest, TokensAreStoredHashedAndSurviveRestart) {
   EXPECT_EQ((*caller)["scope"], "a");
 }
 
+TEST_F(ControlPlaneTest, AFinishedRankIsNotAssignedAgainAndSurvivesARestart) {
+  uint64_t id = 0;
+  std::string node0;
+  {
+    auto p = Open(Pool());
+    id = Submit(*p, Job("gang", "b", 2));
+    Round(*p);
+    node0 = Get(*p, id)["placement"]["workers"][0]["node"];
+    auto report = [&](int rank, Json body) {
+      body["attempt"] = 1;
+      auto r =
+          p->Call([&](ControlPlane& cp) { return cp.ReportWorkerStatus(Admin(), id, rank, body); });
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    };
+    report(0, {{"state", "running"}});
+    report(1, {{"state", "running"}});
+    EXPECT_EQ(Get(*p, id)["state"], "running");
+    report(0, {{"state", "exited"}, {"exit_code", 0}});
+    // Rank 0 is done while rank 1 runs: its node's assignments no longer list it.
+    auto a = p->Call([&](ControlPlane& cp) { return cp.NodeAssignments(Admin(), node0); });
+    ASSERT_TRUE(a.ok());
+    for (const Json& item : (*a)["items"]) EXPECT_NE(item["rank"], 0) << item.dump();
+  }
+  // After a restart the server still knows rank 0 finished: rank 1's exit ends the job.
+  auto p = Open(Pool());
+  EXPECT_EQ(Get(*p, id)["state"], "running");
+  auto r = p->Call([&](ControlPlane& cp) {
+    return cp.ReportWorkerStatus(Admin(), id, 1,
+                                 Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 0}});
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Get(*p, id)["state"], "succeeded");
+}
+
 TEST(TimeTest, ParsesAndFormatsRfc3339) {
   EXPECT_EQ(FormatTimeMs(1'800'000'000'123), "2027-01-15T08:00:00.123Z");
   EXPECT_EQ(*ParseTimeMs("2027-01-15T08:00:00.123Z"), 1'800'000'000'123);

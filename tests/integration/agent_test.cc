@@ -156,8 +156,16 @@ TEST_F(AgentTest, AGangStartsOneWorkerPerNodeWithItsRankAndDevices) {
   auto events = Tenant().Call("GET", "/v1/jobs/" + std::to_string(id) + "/events");
   ASSERT_TRUE(events.ok());
   std::vector<std::string> kinds;
-  for (const Json& e : (*events)["items"]) kinds.push_back(e["kind"]);
+  int worker_events = 0;
+  for (const Json& e : (*events)["items"]) {
+    if (e["kind"] == "worker") {
+      ++worker_events;  // "attempt 1 rank R: started on NODE" and "...: exited 0", per rank
+    } else {
+      kinds.push_back(e["kind"]);
+    }
+  }
   EXPECT_EQ(kinds, (std::vector<std::string>{"submitted", "bound", "running", "succeeded"}));
+  EXPECT_EQ(worker_events, 4);
 }
 
 TEST_F(AgentTest, CancelAndPreemptionLeaveNoProcessesBehind) {
