@@ -298,7 +298,8 @@ namespace {
 TEST(DevTest, DevRunsAGangAndStopsCleanly) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("suanpan_dev_test_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   std::vector<std::string> args = {SUANPAN_BINARY, "dev",      "--data-dir",
                                    dir.string(),   "--listen", "127.0.0.1:0"};
   std::vector<char*> argv;
@@ -347,7 +348,7 @@ TEST(DevTest, DevRunsAGangAndStopsCleanly) {
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

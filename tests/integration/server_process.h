@@ -27,12 +27,14 @@ class ServerProcess {
       : pool_(std::move(pool)) {
     dir_ = std::filesystem::temp_directory_path() /
            ("suanpan_it_" + std::to_string(getpid()) + "_" + name);
-    std::filesystem::remove_all(dir_);
+    std::error_code ec;  // a worker supervisor may still be writing its status: do not throw
+    std::filesystem::remove_all(dir_, ec);
     std::filesystem::create_directories(dir_);
   }
   ~ServerProcess() {
     if (pid_ > 0) Kill(SIGKILL);
-    std::filesystem::remove_all(dir_);
+    std::error_code ec;  // a worker supervisor may still be writing its status: do not throw
+    std::filesystem::remove_all(dir_, ec);
   }
 
   // Starts the server and waits until it listens. Returns false (with the log) on failure.
