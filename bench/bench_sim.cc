@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "bench/workload.h"
@@ -110,6 +111,9 @@ void BM_Synthetic(benchmark::State& st) {
   sim::SimConfig config;
   config.policy = file->policy;
   config.policy.wait_details = 0;
+  // For finding where the time goes: NOBF=1 turns off EASY backfill, NOPRE=1 preemption.
+  if (std::getenv("NOBF")) config.policy.backfill = false;
+  if (std::getenv("NOPRE")) config.policy.preemption = false;
   sim::Summary summary;
   for (auto _ : st) {
     auto result = sim::Simulate(pool, jobs, config);
