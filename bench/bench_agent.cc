@@ -25,6 +25,7 @@
 
 #include "client/http_client.h"
 #include "control/control_plane.h"
+#include "tests/integration/server_process.h"
 
 extern char** environ;
 
@@ -55,16 +56,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   std::vector<std::string> args = {SUANPAN_BINARY, "dev",         "--data-dir",  dir.string(),
                                    "--listen",     "127.0.0.1:0", "--log-level", "error"};
-  std::vector<char*> av;
-  for (auto& a : args) av.push_back(a.data());
-  av.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  const std::string out = (dir / "dev.out").string();
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, av[0], &fa, nullptr, av.data(), environ) != 0) return 1;
+  const pid_t pid = suanpan::testing::Spawn(std::move(args), (dir / "dev.out").string());
+  if (pid < 0) return 1;
   std::string port, token;
   for (int i = 0; i < 500 && token.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -6,56 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "config/pool_file.h"
 #include "control/job_codec.h"
+#include "fuzz/fuzz_pool.h"
 
-namespace {
-
-const suanpan::core::Pool& FuzzPool() {
-  static const auto* pool = [] {
-    auto parsed = suanpan::config::ParsePool(R"(
-[[priority_classes]]
-name = "low"
-value = 0
-[[priority_classes]]
-name = "high"
-value = 100
-preemptible = false
-[[providers]]
-name = "p"
-region = "r"
-prices = { H100 = 10, RTX4090 = 2 }
-[[providers.clusters]]
-name = "c"
-nodes_per_switch = 2
-[[providers.clusters.node_groups]]
-name = "g"
-count = 4
-device_type = "H100"
-devices_per_node = 8
-cpu_cores = 128
-memory_gib = 1024
-[[providers.clusters.node_groups]]
-name = "h"
-count = 2
-device_type = "RTX4090"
-devices_per_node = 4
-cpu_cores = 32
-memory_gib = 256
-[[tenants]]
-name = "a"
-[[tenants]]
-name = "b"
-priority_classes = ["low"]
-)",
-                                             "fuzz-pool.toml");
-    if (!parsed.ok()) __builtin_trap();
-    return new suanpan::core::Pool(std::move(parsed->pool));
-  }();
-  return *pool;
-}
-
-}  // namespace
+using suanpan::fuzz::FuzzPool;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const nlohmann::json doc = nlohmann::json::parse(data, data + size, nullptr, false);

@@ -355,12 +355,13 @@ int RunNodes(const ClientFlags& flags, const std::map<std::string, std::string>&
     PrintJson(out, *r);
     return 0;
   }
-  Table t({"NODE", "PROVIDER", "CLUSTER", "TYPE", "DEVICES", "FREE", "SWITCH", "CPU", "MEM GiB"},
-          {false, false, false, false, true, true, false, true, true});
+  Table t({"NODE", "PROVIDER", "CLUSTER", "TYPE", "DEVICES", "FREE", "SWITCH", "CPU", "MEM GiB",
+           "AGENT"},
+          {false, false, false, false, true, true, false, true, true, false});
   for (const Json& n : (*r)["items"]) {
     t.Add({Str(n, "name"), Str(n, "provider"), Str(n, "cluster"), Str(n, "device_type"),
            Str(n, "devices"), Str(n, "free_devices"), Str(n, "leaf_switch"), Str(n, "cpu"),
-           Str(n, "memory_gib")});
+           Str(n, "memory_gib"), Str(n, "agent")});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
   const size_t total = (*r)["total"].get<size_t>();

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/job_fields.h"
 #include "config/pool_file.h"
 
 namespace suanpan::config {
@@ -225,24 +226,8 @@ StatusOr<JobList> ParseJobs(std::string_view text, std::string_view file, const 
     }
     SP_ASSIGN_OR_RETURN(int64_t workers, row.Integer("workers", 1, 1, 100'000));
     job.workers = static_cast<int>(workers);
-    auto share = ParseFixed(row.Get("devices_per_worker"), kMilliPerDevice);
-    if (!share.ok()) return row.Error("devices_per_worker", share.status().message());
-    if (*share <= 0) {
-      return row.Error("devices_per_worker",
-                       fmt::format("must be > 0, got '{}'", row.Get("devices_per_worker")));
-    }
-    if (*share % kMilliPerDevice == 0) {
-      if (*share / kMilliPerDevice > 64) {
-        return row.Error("devices_per_worker",
-                         fmt::format("must be at most 64, got {}", *share / kMilliPerDevice));
-      }
-      job.worker.devices = static_cast<int>(*share / kMilliPerDevice);
-    } else if (*share < kMilliPerDevice) {
-      job.worker.fraction = MilliDevices(*share);
-    } else {
-      return row.Error("devices_per_worker",
-                       fmt::format("must be a whole number or a fraction below 1, got '{}'",
-                                   row.Get("devices_per_worker")));
+    if (Status st = SetDevicesPerWorker(row.Get("devices_per_worker"), job.worker); !st.ok()) {
+      return InvalidArgumentError(fmt::format("{}:{}: {}", file, line_no, st.message()));
     }
     for (std::string_view t : Split(row.Get("device_types"), '|')) {
       auto id = pool.catalog().Find(Trim(t));
@@ -252,36 +237,15 @@ StatusOr<JobList> ParseJobs(std::string_view text, std::string_view file, const 
       }
       job.worker.types.push_back(*id);
     }
-    const std::string_view cls = row.Get("priority_class");
-    const core::Tenant& tenant_info = pool.tenant(job.tenant);
-    if (!cls.empty()) {
-      const core::PriorityClass* pc = pool.FindPriorityClass(cls);
-      if (pc == nullptr) {
-        return row.Error("priority_class", fmt::format("unknown priority class '{}'", cls));
-      }
-      if (!tenant_info.priority_classes.empty() &&
-          std::find(tenant_info.priority_classes.begin(), tenant_info.priority_classes.end(),
-                    cls) == tenant_info.priority_classes.end()) {
-        return row.Error("priority_class",
-                         fmt::format("tenant '{}' may not use class '{}'", tenant_info.name, cls));
-      }
-      job.priority = pc->value;
-      job.preemptible = pc->preemptible;
-    }
-    // A job may volunteer to be preemptible; it may not shield itself when its class is
-    // preemptible (that would let any tenant opt out of preemption).
     const std::string_view preemptible = row.Get("preemptible");
-    if (preemptible == "true") {
-      job.preemptible = true;
-    } else if (preemptible == "false") {
-      if (job.preemptible && !cls.empty()) {
-        return row.Error("preemptible", fmt::format("false is not allowed: class '{}' is "
-                                                    "preemptible",
-                                                    cls));
-      }
-      job.preemptible = false;
+    std::optional<bool> volunteer;
+    if (preemptible == "true" || preemptible == "false") {
+      volunteer = preemptible == "true";
     } else if (!preemptible.empty()) {
       return row.Error("preemptible", fmt::format("must be true or false, got '{}'", preemptible));
+    }
+    if (Status st = SetPriority(pool, row.Get("priority_class"), volunteer, job); !st.ok()) {
+      return InvalidArgumentError(fmt::format("{}:{}: {}", file, line_no, st.message()));
     }
     constexpr int64_t kTenYears = int64_t{10} * 365 * 24 * 3600;
     SP_ASSIGN_OR_RETURN(int64_t submit, row.Integer("submit_time", 0, 0, kTenYears * 10));

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <set>
 
-#include "config/pool_file.h"
+#include "config/job_fields.h"
 
 namespace suanpan::control {
 namespace {
@@ -165,22 +165,7 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   } else {
     return FieldError("devices_per_worker", fmt::format("must be a number, got {}", Show(*dpw)));
   }
-  auto share = config::ParseFixed(dpw_text, kMilliPerDevice);
-  if (!share.ok()) return FieldError("devices_per_worker", share.status().message());
-  if (*share <= 0)
-    return FieldError("devices_per_worker", fmt::format("must be > 0, got {}", dpw_text));
-  if (*share % kMilliPerDevice == 0) {
-    if (*share / kMilliPerDevice > 64) {
-      return FieldError("devices_per_worker", fmt::format("must be at most 64, got {}", dpw_text));
-    }
-    job.worker.devices = static_cast<int>(*share / kMilliPerDevice);
-  } else if (*share < kMilliPerDevice) {
-    job.worker.fraction = MilliDevices(*share);
-  } else {
-    return FieldError(
-        "devices_per_worker",
-        fmt::format("must be a whole number or a fraction below 1, got {}", dpw_text));
-  }
+  SP_RETURN_IF_ERROR(config::SetDevicesPerWorker(dpw_text, job.worker));
 
   SP_ASSIGN_OR_RETURN(std::vector<std::string> types, StringList(doc, "device_types", 16));
   if (doc.contains("device_types") && types.empty()) {
@@ -203,38 +188,15 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
     job.worker.types.push_back(*id);
   }
 
-  SP_ASSIGN_OR_RETURN(std::string cls, String(doc, "priority_class", false));
-  const core::Tenant& tenant_info = pool.tenant(job.tenant);
-  if (!cls.empty()) {
-    const core::PriorityClass* pc = pool.FindPriorityClass(cls);
-    if (pc == nullptr)
-      return FieldError("priority_class", fmt::format("unknown priority class '{}'", cls));
-    if (!tenant_info.priority_classes.empty() &&
-        std::find(tenant_info.priority_classes.begin(), tenant_info.priority_classes.end(), cls) ==
-            tenant_info.priority_classes.end()) {
-      return FieldError("priority_class",
-                        fmt::format("tenant '{}' may not use class '{}'", tenant_info.name, cls));
-    }
-    job.priority = pc->value;
-    job.preemptible = pc->preemptible;
-    out.priority_class = cls;
-  }
-  auto pre = doc.find("preemptible");
-  if (pre != doc.end() && !pre->is_null()) {
-    if (!pre->is_boolean())
+  SP_ASSIGN_OR_RETURN(out.priority_class, String(doc, "priority_class", false));
+  std::optional<bool> preemptible;
+  if (auto pre = doc.find("preemptible"); pre != doc.end() && !pre->is_null()) {
+    if (!pre->is_boolean()) {
       return FieldError("preemptible", fmt::format("must be true or false, got {}", Show(*pre)));
-    if (pre->get<bool>()) {
-      job.preemptible = true;
-    } else {
-      // A job may volunteer to be preemptible; it may not shield itself when its class is
-      // preemptible (any tenant could opt out of preemption).
-      if (job.preemptible && !cls.empty()) {
-        return FieldError("preemptible",
-                          fmt::format("false is not allowed: class '{}' is preemptible", cls));
-      }
-      job.preemptible = false;
     }
+    preemptible = pre->get<bool>();
   }
+  SP_RETURN_IF_ERROR(config::SetPriority(pool, out.priority_class, preemptible, job));
   SP_ASSIGN_OR_RETURN(auto cpu, Integer(doc, "cpu_per_worker", 0, 100'000));
   job.worker.cpu = MilliCpu(cpu.value_or(0) * 1000);
   SP_ASSIGN_OR_RETURN(auto mem, Integer(doc, "memory_gib_per_worker", 0, 100'000'000));

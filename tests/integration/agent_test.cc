@@ -54,15 +54,8 @@ class AgentProcess {
         SUANPAN_BINARY, "agent",     "--server",        server_.url(), "--token",     token_,
         "--node",       node_,       "--devices",       "H100:4",      "--work-dir",  dir_,
         "--address",    "127.0.0.1", "--grace-seconds", "2",           "--log-level", "warn"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    const std::string log = dir_ + ".log";
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ASSERT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_ = testing::Spawn(std::move(args), dir_ + ".log");
+    ASSERT_GT(pid_, 0);
   }
   void Kill(int sig) {
     if (pid_ <= 0) return;
@@ -302,18 +295,10 @@ TEST(DevTest, DevRunsAGangAndStopsCleanly) {
   std::filesystem::remove_all(dir, ec);
   std::vector<std::string> args = {SUANPAN_BINARY, "dev",      "--data-dir",
                                    dir.string(),   "--listen", "127.0.0.1:0"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   std::filesystem::create_directories(dir);
   const std::string out = (dir / "dev.out").string();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = testing::Spawn(std::move(args), out);
+  ASSERT_GT(pid, 0);
   auto read = [&](const std::string& name) {
     std::string v;
     std::getline(std::ifstream(dir / name), v);

@@ -21,6 +21,21 @@ extern char** environ;
 
 namespace suanpan::testing {
 
+// Starts args[0] with `args`, stdout and stderr appended to `log`. Returns the pid, or -1.
+inline pid_t Spawn(std::vector<std::string> args, const std::string& log) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
 class ServerProcess {
  public:
   explicit ServerProcess(std::string name, std::string pool = "examples/small-pool.toml")
@@ -55,17 +70,8 @@ class ServerProcess {
                                      "--log-level",
                                      "warn"};
     for (auto& e : extra) args.push_back(e);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = (dir_ / "server.log").string();
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return false;
+    pid_ = Spawn(std::move(args), (dir_ / "server.log").string());
+    if (pid_ < 0) return false;
     for (int i = 0; i < 1000; ++i) {  // up to 10 s
       std::ifstream in(port_file());
       int port = 0;

@@ -1,0 +1,64 @@
+#include "config/job_fields.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "config/pool_file.h"
+
+namespace suanpan::config {
+
+Status SetDevicesPerWorker(std::string_view text, core::WorkerShape& worker) {
+  auto share = ParseFixed(text, kMilliPerDevice);
+  if (!share.ok()) {
+    return InvalidArgumentError(fmt::format("devices_per_worker: {}", share.status().message()));
+  }
+  if (*share <= 0) {
+    return InvalidArgumentError(fmt::format("devices_per_worker: must be > 0, got '{}'", text));
+  }
+  if (*share % kMilliPerDevice == 0) {
+    if (*share / kMilliPerDevice > 64) {
+      return InvalidArgumentError(
+          fmt::format("devices_per_worker: must be at most 64, got {}", *share / kMilliPerDevice));
+    }
+    worker.devices = static_cast<int>(*share / kMilliPerDevice);
+    worker.fraction = MilliDevices(0);
+  } else if (*share < kMilliPerDevice) {
+    worker.devices = 0;
+    worker.fraction = MilliDevices(*share);
+  } else {
+    return InvalidArgumentError(fmt::format(
+        "devices_per_worker: must be a whole number or a fraction below 1, got '{}'", text));
+  }
+  return OkStatus();
+}
+
+Status SetPriority(const core::Pool& pool, std::string_view priority_class,
+                   std::optional<bool> preemptible, core::JobSpec& job) {
+  const core::Tenant& tenant = pool.tenant(job.tenant);
+  if (!priority_class.empty()) {
+    const core::PriorityClass* pc = pool.FindPriorityClass(priority_class);
+    if (pc == nullptr) {
+      return InvalidArgumentError(
+          fmt::format("priority_class: unknown priority class '{}'", priority_class));
+    }
+    if (!tenant.priority_classes.empty() &&
+        std::find(tenant.priority_classes.begin(), tenant.priority_classes.end(), priority_class) ==
+            tenant.priority_classes.end()) {
+      return InvalidArgumentError(fmt::format("priority_class: tenant '{}' may not use class '{}'",
+                                              tenant.name, priority_class));
+    }
+    job.priority = pc->value;
+    job.preemptible = pc->preemptible;
+  }
+  if (preemptible.has_value()) {
+    if (!*preemptible && job.preemptible && !priority_class.empty()) {
+      return InvalidArgumentError(fmt::format(
+          "preemptible: false is not allowed: class '{}' is preemptible", priority_class));
+    }
+    job.preemptible = *preemptible;
+  }
+  return OkStatus();
+}
+
+}  // namespace suanpan::config
