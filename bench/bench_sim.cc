@@ -83,11 +83,11 @@ void BM_Philly20k(benchmark::State& st, std::string queue) {
 }
 void BM_PhillyFull(benchmark::State& st, std::string queue) { RunPhilly(st, queue, -1, ""); }
 
-void BM_Synthetic(benchmark::State& st) {
+void BM_Synthetic(benchmark::State& st, TypeMix mix) {
   auto file = config::ReadPoolFile(std::string(SUANPAN_SOURCE_DIR) + "/examples/pool.toml");
   const core::Pool& pool = file->pool;
   const size_t n = static_cast<size_t>(st.range(0));
-  std::vector<core::JobSpec> specs = SyntheticJobs(pool, n, 99);
+  std::vector<core::JobSpec> specs = SyntheticJobs(pool, n, 99, 1, mix);
   std::vector<sim::SimJob> jobs;
   jobs.reserve(n);
   // Arrivals: one every 1.5 s on average (seeded): with the mix's ~31 devices x ~1,860 s per
@@ -151,7 +151,20 @@ BENCHMARK_CAPTURE(BM_Philly20k, fifo, "fifo")->Unit(benchmark::kMillisecond)->It
 BENCHMARK_CAPTURE(BM_Philly20k, las, "las")->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_CAPTURE(BM_PhillyFull, fifo, "fifo")->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_CAPTURE(BM_PhillyFull, las, "las")->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Synthetic)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+// by_capacity: job types in proportion to the pool's devices of each type (every type sees the
+// same ~75 % offered load). uniform: types drawn uniformly, which overloads the small types, so
+// their queues grow without bound (a stress case; rounds grow with the queue).
+BENCHMARK_CAPTURE(BM_Synthetic, by_capacity, TypeMix::kByCapacity)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_Synthetic, uniform, TypeMix::kUniform)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 // Cost growth with the pool: 20,000 synthetic jobs (same mix) on one cluster of N 8-GPU nodes
 // (32 per leaf switch), arrivals scaled with the pool so that the offered load stays ~75 %

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -149,15 +150,31 @@ class Round {
   }
 
   // Segments that could ever hold the job (big enough nodes, enough devices), cheapest first.
-  std::vector<Candidate> Candidates(const core::JobSpec& job) {
-    std::vector<Candidate> out;
+  // Depends only on the pool, so it is cached per (types, devices per worker, devices in all).
+  const std::vector<Candidate>& Candidates(const core::JobSpec& job) {
     const int per_worker = std::max(job.worker.devices, 1);
+    const int64_t need = NeedWhole(job);
+    std::optional<std::tuple<uint64_t, int, int64_t>> key;
+    if (job.worker.types.size() <= 3) {
+      uint64_t types = job.worker.types.size();
+      for (size_t i = 0; i < job.worker.types.size(); ++i) {
+        types |= uint64_t{job.worker.types[i].value()} << (16 * (i + 1));
+      }
+      key.emplace(types, per_worker, need);
+      auto it = candidates_.find(*key);
+      if (it != candidates_.end()) return it->second;
+    }
+    std::vector<Candidate> out;
     for (const Candidate& c : SegmentsByPrice(job)) {
       const Segment& seg = state_.segment(c.segment);
-      if (seg.max_devices < per_worker || seg.total_devices < NeedWhole(job)) continue;
+      if (seg.max_devices < per_worker || seg.total_devices < need) continue;
       out.push_back(c);
     }
-    return out;
+    if (!key) {
+      uncached_candidates_ = std::move(out);
+      return uncached_candidates_;
+    }
+    return candidates_[*key] = std::move(out);
   }
 
   // A placement that failed in a segment fails again for as many or more workers of the same
@@ -292,7 +309,7 @@ class Round {
 
   void ScheduleOne(const QueuedJob& queued) {
     const core::JobSpec& job = *queued.spec;
-    const std::vector<Candidate> all = Candidates(job);
+    const std::vector<Candidate>& all = Candidates(job);
     if (all.empty()) {
       Wait(job, Outcome::kInfeasible,
            fmt::format("infeasible: no cluster of {} holds {}", TypeList(pool_, job), Shape(job)));
@@ -452,51 +469,115 @@ class Round {
   // per candidate segment (a job lives in one), release its running jobs in order of expected
   // end (on the undo log) until the job fits; the earliest segment wins, the cheapest on ties.
   // O(k x (release + placement)) for the k releases needed, from the segment's end index.
+  //
+  // A segment's answer depends only on the segment (its version), the job and the round's time,
+  // so it is kept across rounds (ClusterState::EarliestStartMemo): the blocked head is usually
+  // the same job round after round, and most rounds change none of its segments. A kept answer
+  // is reused exactly when recomputing it would give the same (see MemoValid).
   std::optional<std::pair<Time, Allocation>> EarliestStart(const core::JobSpec& job,
                                                            const std::vector<Candidate>& cands) {
     std::optional<std::pair<Time, Allocation>> best;
+    // frag_aware weighs placements by the queue's sizes, which a segment version does not cover.
+    const bool memo = size_weights_.empty();
+    auto& entries = state_.earliest_start_memo().entries;
+    if (memo && entries.size() > kMemoLimit) entries.clear();
     for (const Candidate& c : cands) {
-      // Jobs placed in this round end too; merge them with the segment's index.
-      std::vector<std::pair<int64_t, const Bound*>> round;
-      for (const Bound& b : bound_) {
-        if (b.expected_end != kNever && b.allocation.segment == c.segment) {
-          round.push_back({b.expected_end.value(), &b});
+      using Kind = ClusterState::EarliestStartMemo::Kind;
+      const uint64_t key = (job.id.value() << 20) ^ c.segment.value();
+      const uint64_t version = state_.SegmentVersion(c.segment);
+      if (memo) {
+        auto it = entries.find(key);
+        if (it != entries.end() && MemoValid(it->second, job, version)) {
+          const auto& e = it->second;
+          if (e.kind == Kind::kFound && (!best || e.t < best->first))
+            best.emplace(e.t, e.allocation);
+          if (e.kind != Kind::kNotBefore || (best && best->first <= e.t)) continue;
         }
       }
-      std::sort(round.begin(), round.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first < b.first : a.second->spec->id < b.second->spec->id;
-      });
-      const auto& ending = state_.EndingIn(c.segment);
-      auto it = ending.begin();
-      size_t ri = 0;
-      const size_t mark = state_.Mark();
-      while (it != ending.end() || ri < round.size()) {
-        const bool from_round =
-            it == ending.end() || (ri < round.size() && round[ri].first < it->first);
-        const int64_t end = std::max(from_round ? round[ri].first : it->first, now_.value());
-        if (best && end >= best->first.value()) break;  // cannot beat a found start
-        if (from_round) {
-          state_.GiveBorrowed(round[ri].second->spec->tenant, round[ri].second->allocation);
-          ++ri;
-        } else {
-          const uint64_t id = it->second;
-          ++it;
-          if (preempted_.count(id)) continue;
-          const RunningJob* r = state_.FindRunning(JobId(id));
-          state_.GiveBorrowed(r->spec->tenant, r->allocation);
-        }
-        const bool more_at_same_end =
-            (it != ending.end() && std::max(it->first, now_.value()) == end) ||
-            (ri < round.size() && std::max(round[ri].first, now_.value()) == end);
-        if (more_at_same_end || !MayFitNow(job, state_.segment(c.segment))) continue;
-        if (auto alloc = TryPlace(job, c, false)) {
-          best.emplace(Time(end), std::move(*alloc));
-          break;
-        }
-      }
-      state_.Rollback(mark);
+      ClusterState::EarliestStartMemo::Entry e;
+      e.spec = &job;
+      e.placement = &scheduler_.placement_policy();
+      e.version = version;
+      e.computed_at = now_;
+      e.kind = Kind::kExhausted;
+      const int64_t cutoff = best ? best->first.value() : std::numeric_limits<int64_t>::max();
+      if (auto found = SegmentEarliestStart(job, c, cutoff, e)) best = std::move(found);
+      if (memo) entries[key] = std::move(e);
     }
     return best;
+  }
+
+  // Whether a kept answer for the job in a segment is what recomputing it now would give: same
+  // job and segment contents, and a time that does not change the trials. Trials are made at the
+  // distinct expected ends, those already past merged into one at `now`; as time goes on, more
+  // of the early trials merge into one that equals a trial made before (one that failed), so an
+  // answer stays right while its time is still ahead. Exhausted (no fit even with every job
+  // gone) holds at any later time.
+  bool MemoValid(const ClusterState::EarliestStartMemo::Entry& e, const core::JobSpec& job,
+                 uint64_t version) const {
+    using Kind = ClusterState::EarliestStartMemo::Kind;
+    if (e.spec != &job || e.placement != &scheduler_.placement_policy() || e.version != version ||
+        now_ < e.computed_at) {
+      return false;
+    }
+    return now_ == e.computed_at || e.kind == Kind::kExhausted || e.t > now_;
+  }
+
+  // One segment's part of EarliestStart: the start (and placement) if one is found before
+  // `cutoff` (seconds); records in `memo` what was learnt (found, exhausted, or nothing before a
+  // time).
+  std::optional<std::pair<Time, Allocation>> SegmentEarliestStart(
+      const core::JobSpec& job, const Candidate& c, int64_t cutoff,
+      ClusterState::EarliestStartMemo::Entry& memo) {
+    using Kind = ClusterState::EarliestStartMemo::Kind;
+    std::optional<std::pair<Time, Allocation>> found;
+    // Jobs placed in this round end too; merge them with the segment's index.
+    std::vector<std::pair<int64_t, const Bound*>> round;
+    for (const Bound& b : bound_) {
+      if (b.expected_end != kNever && b.allocation.segment == c.segment) {
+        round.push_back({b.expected_end.value(), &b});
+      }
+    }
+    std::sort(round.begin(), round.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second->spec->id < b.second->spec->id;
+    });
+    const auto& ending = state_.EndingIn(c.segment);
+    auto it = ending.begin();
+    size_t ri = 0;
+    const size_t mark = state_.Mark();
+    while (it != ending.end() || ri < round.size()) {
+      const bool from_round =
+          it == ending.end() || (ri < round.size() && round[ri].first < it->first);
+      const int64_t end = std::max(from_round ? round[ri].first : it->first, now_.value());
+      if (end >= cutoff) {  // cannot beat a start found elsewhere
+        memo.kind = Kind::kNotBefore;
+        memo.t = Time(end);
+        break;
+      }
+      if (from_round) {
+        state_.GiveBorrowed(round[ri].second->spec->tenant, round[ri].second->allocation);
+        ++ri;
+      } else {
+        const uint64_t id = it->second;
+        ++it;
+        if (preempted_.count(id)) continue;
+        const RunningJob* r = state_.FindRunning(JobId(id));
+        state_.GiveBorrowed(r->spec->tenant, r->allocation);
+      }
+      const bool more_at_same_end =
+          (it != ending.end() && std::max(it->first, now_.value()) == end) ||
+          (ri < round.size() && std::max(round[ri].first, now_.value()) == end);
+      if (more_at_same_end || !MayFitNow(job, state_.segment(c.segment))) continue;
+      if (auto alloc = TryPlace(job, c, false)) {
+        memo.kind = Kind::kFound;
+        memo.t = Time(end);
+        memo.allocation = *alloc;
+        found.emplace(Time(end), std::move(*alloc));
+        break;
+      }
+    }
+    state_.Rollback(mark);
+    return found;
   }
 
   // The worst (largest) preemption rank among a segment's running preemptible jobs, computed
@@ -661,6 +742,8 @@ class Round {
     return true;
   }
 
+  static constexpr size_t kMemoLimit = 1 << 16;  // entries; cleared beyond (finished jobs' stay)
+
   const Scheduler& scheduler_;
   const PolicyConfig& config_;
   ClusterState& state_;
@@ -684,6 +767,8 @@ class Round {
   std::map<std::vector<int64_t>, std::string> capacity_reasons_;
   std::unordered_map<uint64_t, std::vector<Candidate>> by_types_;  // look-ups only
   std::vector<Candidate> uncached_;
+  std::map<std::tuple<uint64_t, int, int64_t>, std::vector<Candidate>> candidates_;
+  std::vector<Candidate> uncached_candidates_;
   int64_t waits_explained_ = 0;
   bool reservation_attempted_ = false;
   std::optional<JobId> blocked_;

@@ -153,6 +153,30 @@ class ClusterState {
   std::vector<const RunningJob*> Running() const;
   size_t running_count() const { return running_index_.size(); }
 
+  // A segment's version: a new, never reused value after every change to the segment (take,
+  // give, start, finish), and the earlier value again when a change is rolled back. Equal
+  // versions therefore mean equal contents (free devices, running jobs and their expected ends),
+  // which lets the scheduler keep a result computed from one segment until it changes. O(1).
+  uint64_t SegmentVersion(SegmentId s) const { return segment_version_[s.value()]; }
+
+  // The scheduler's memo of earliest starts (Scheduler, EASY backfill), kept here because its
+  // entries are only meaningful for this state's segment versions. Opaque to ClusterState.
+  struct EarliestStartMemo {
+    enum class Kind : uint8_t { kFound, kExhausted, kNotBefore };
+    struct Entry {
+      const core::JobSpec* spec = nullptr;
+      const void* placement = nullptr;  // the placement policy that found it
+      uint64_t version = 0;
+      Time computed_at = Time(0);  // the round's `now`
+      Kind kind = Kind::kExhausted;
+      Time t = Time(0);  // kFound: the start; kNotBefore: no start before t
+      Allocation allocation;
+    };
+    std::unordered_map<uint64_t, Entry>
+        entries;  // (job id << 20 | segment) -> entry; look-ups only
+  };
+  EarliestStartMemo& earliest_start_memo() { return memo_; }
+
   // Undo log. Mark() returns a position; Rollback(mark) undoes every Take/Give since it, in
   // reverse order. Start/Finish are not undoable (they are committed changes).
   size_t Mark() const { return undo_.size(); }
@@ -166,7 +190,11 @@ class ClusterState {
     TenantId tenant;
     Allocation owned;
     const Allocation* borrowed = nullptr;  // when set, used instead of `owned`
+    SegmentId segment;
+    uint64_t version = 0;  // the segment's version before this change
   };
+  void Bump(SegmentId s) { segment_version_[s.value()] = ++last_version_; }
+  void Committed(SegmentId s);
   int64_t Capacity(const std::vector<int32_t>& counts, size_t unit, int d) const;
   void SetFreeWhole(NodeId node, int new_free);
   // Sets one device's free share and its partial index; returns the change (-1, 0, +1) in the
@@ -196,6 +224,9 @@ class ClusterState {
   std::vector<int64_t> segment_index_;                  // [cluster * types + type] -> segment or -1
   std::vector<std::set<std::pair<int, uint64_t>>> preemptible_;  // by segment
   std::vector<std::set<std::pair<int64_t, uint64_t>>> ending_;   // by segment
+  std::vector<uint64_t> segment_version_;                        // by segment
+  uint64_t last_version_ = 0;
+  EarliestStartMemo memo_;
 };
 
 }  // namespace suanpan::sched

@@ -87,5 +87,43 @@ TEST_F(ClusterStateTest, TakingABusyDeviceIsAProgrammingError) {
   EXPECT_DEATH(state_.Take(core::TenantId(0), Alloc(0, 0x1)), "does not match free devices");
 }
 
+// Equal versions must mean equal contents: every change gives a new version, a rollback gives the
+// old one back, and a committed change under pending tentative ones can never be rolled back to
+// a version that described the segment without it.
+TEST_F(ClusterStateTest, SegmentVersionsNameContents) {
+  const uint64_t empty = state_.SegmentVersion(segment_);
+  const size_t mark = state_.Mark();
+  state_.Take(core::TenantId(0), Alloc(0, 0x3));
+  const uint64_t one = state_.SegmentVersion(segment_);
+  EXPECT_NE(one, empty);
+  state_.Take(core::TenantId(0), Alloc(1, 0x1));
+  const uint64_t two = state_.SegmentVersion(segment_);
+  EXPECT_NE(two, one);
+  state_.Rollback(mark + 1);
+  EXPECT_EQ(state_.SegmentVersion(segment_), one);
+  state_.Rollback(mark);
+  EXPECT_EQ(state_.SegmentVersion(segment_), empty);
+  // The same take again is a new version: versions are never reused.
+  state_.Take(core::TenantId(0), Alloc(0, 0x3));
+  EXPECT_NE(state_.SegmentVersion(segment_), one);
+  EXPECT_NE(state_.SegmentVersion(segment_), two);
+
+  // A job started while that take is pending; rolling the take back keeps the job, so the
+  // version must be neither `empty` nor anything seen before.
+  core::JobSpec job = suanpan::testing::MakeJob(7).Devices(8);
+  RunningJob r;
+  r.spec = &job;
+  r.allocation = Alloc(2, 0xff);
+  state_.Start(std::move(r));
+  const uint64_t started = state_.SegmentVersion(segment_);
+  state_.Rollback(mark);
+  EXPECT_NE(state_.SegmentVersion(segment_), empty);
+  EXPECT_NE(state_.SegmentVersion(segment_), started);
+  const uint64_t committed = state_.SegmentVersion(segment_);
+  state_.Finish(core::JobId(7));
+  EXPECT_NE(state_.SegmentVersion(segment_), committed);
+  EXPECT_NE(state_.SegmentVersion(segment_), empty);
+}
+
 }  // namespace
 }  // namespace suanpan::sched

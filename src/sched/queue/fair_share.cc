@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <queue>
 
 #include "sched/queue/queues.h"
@@ -34,31 +33,37 @@ class FairShare final : public QueuePolicy {
     const size_t tenants = pool.tenants().size();
     const core::PoolTotals totals = pool.Totals();
 
-    // shares[tenant][type] in devices.
-    std::vector<std::vector<double>> held(tenants, std::vector<double>(types, 0.0));
+    // held[tenant * types + type] in devices; ratio[tenant]: its largest held / pool devices over
+    // types (the dominant share before the weight). Held only grows while the order is built, so
+    // the largest ratio is kept up to date in O(1) per emitted job.
+    std::vector<double> held(tenants * types, 0.0);
     const double horizon =
         std::max<double>(1.0, context.config.fair_share_half_life.value()) / std::log(2.0);
     for (size_t t = 0; t < tenants; ++t) {
       for (size_t d = 0; d < types; ++d) {
-        held[t][d] = static_cast<double>(context.state
-                                             .TenantUsage(core::TenantId(static_cast<uint32_t>(t)),
-                                                          DeviceTypeId(static_cast<uint16_t>(d)))
-                                             .value()) /
-                     kMilliPerDevice;
+        double& h = held[t * types + d];
+        h = static_cast<double>(context.state
+                                    .TenantUsage(core::TenantId(static_cast<uint32_t>(t)),
+                                                 DeviceTypeId(static_cast<uint16_t>(d)))
+                                    .value()) /
+            kMilliPerDevice;
         if (context.history != nullptr && t < context.history->device_seconds.size() &&
             d < context.history->device_seconds[t].size()) {
-          held[t][d] += context.history->device_seconds[t][d] / horizon;
+          h += context.history->device_seconds[t][d] / horizon;
+        }
+      }
+    }
+    std::vector<double> ratio(tenants, 0.0);
+    for (size_t t = 0; t < tenants; ++t) {
+      for (size_t d = 0; d < types; ++d) {
+        if (totals.devices_by_type[d] > 0) {
+          ratio[t] = std::max(ratio[t],
+                              held[t * types + d] / static_cast<double>(totals.devices_by_type[d]));
         }
       }
     }
     auto dominant = [&](size_t t) {
-      double best = 0.0;
-      for (size_t d = 0; d < types; ++d) {
-        if (totals.devices_by_type[d] > 0) {
-          best = std::max(best, held[t][d] / static_cast<double>(totals.devices_by_type[d]));
-        }
-      }
-      return best / static_cast<double>(pool.tenants()[t].weight);
+      return ratio[t] / static_cast<double>(pool.tenants()[t].weight);
     };
 
     // Group by priority class (descending), then by tenant (FIFO inside).
@@ -68,32 +73,43 @@ class FairShare final : public QueuePolicy {
     });
     std::vector<size_t> order;
     order.reserve(queue.size());
+    std::vector<std::vector<size_t>> by_tenant(tenants);
+    std::vector<size_t> next(tenants, 0);
     size_t begin = 0;
     while (begin < fifo.size()) {
       const int priority = queue[fifo[begin]].spec->priority;
       size_t end = begin;
-      std::map<uint32_t, std::vector<size_t>> by_tenant;  // ordered: deterministic
       while (end < fifo.size() && queue[fifo[end]].spec->priority == priority) {
         by_tenant[queue[fifo[end]].spec->tenant.value()].push_back(fifo[end]);
         ++end;
       }
       using Entry = std::pair<double, uint32_t>;  // (dominant share, tenant): min-heap
-      std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
-      std::map<uint32_t, size_t> next;
-      for (const auto& [tenant, jobs] : by_tenant) {
-        heap.push({dominant(tenant), tenant});
-        next[tenant] = 0;
+      std::vector<Entry> entries;
+      for (uint32_t tenant = 0; tenant < tenants; ++tenant) {
+        if (!by_tenant[tenant].empty()) entries.push_back({dominant(tenant), tenant});
       }
+      std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap(std::greater<>(),
+                                                                          std::move(entries));
       while (!heap.empty()) {
         const uint32_t tenant = heap.top().second;
         heap.pop();
-        const std::vector<size_t>& jobs = by_tenant[tenant];
+        std::vector<size_t>& jobs = by_tenant[tenant];
         const size_t index = jobs[next[tenant]++];
         order.push_back(index);
         const core::JobSpec& spec = *queue[index].spec;
-        held[tenant][spec.worker.types.front().value()] +=
-            static_cast<double>(spec.TotalShare().value()) / kMilliPerDevice;
-        if (next[tenant] < jobs.size()) heap.push({dominant(tenant), tenant});
+        const size_t type = spec.worker.types.front().value();
+        double& h = held[tenant * types + type];
+        h += static_cast<double>(spec.TotalShare().value()) / kMilliPerDevice;
+        if (totals.devices_by_type[type] > 0) {
+          ratio[tenant] =
+              std::max(ratio[tenant], h / static_cast<double>(totals.devices_by_type[type]));
+        }
+        if (next[tenant] < jobs.size()) {
+          heap.push({dominant(tenant), tenant});
+        } else {
+          jobs.clear();
+          next[tenant] = 0;
+        }
       }
       begin = end;
     }
