@@ -62,6 +62,18 @@ std::string Devices(MilliDevices m) {
   return fmt::format("{:.3f}", static_cast<double>(m.value()) / kMilliPerDevice);
 }
 
+// A wait in the units a person reads: 45s, 12m 5s, 3h 20m, 2d 4h.
+std::string HumanSeconds(int64_t s) {
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return s % 60 ? fmt::format("{}m {}s", s / 60, s % 60) : fmt::format("{}m", s / 60);
+  if (s < 86400) {
+    return s % 3600 / 60 ? fmt::format("{}h {}m", s / 3600, s % 3600 / 60)
+                         : fmt::format("{}h", s / 3600);
+  }
+  return s % 86400 / 3600 ? fmt::format("{}d {}h", s / 86400, s % 86400 / 3600)
+                          : fmt::format("{}d", s / 86400);
+}
+
 // Work a victim loses if stopped now, in device-seconds, plus the restore it will need.
 int64_t PreemptionCost(const RunningJob& r, Time now) {
   const core::JobSpec& spec = *r.spec;
@@ -210,6 +222,12 @@ class Round {
   bool MayFitNow(const core::JobSpec& job, const Segment& seg) const {
     if (job.worker.fractional()) return seg.free_whole > 0 || !seg.partial.empty();
     return seg.free_whole >= NeedWhole(job);
+  }
+
+  // A time of this round's clock as a person reads it: "now" or "in 1h 40m". (Live, the clock is
+  // the wall clock and the API also gives the time itself; in a simulation it is the trace's.)
+  std::string When(Time t) const {
+    return t <= now_ ? "now" : "in " + HumanSeconds((t - now_).value());
   }
 
   bool EndsBefore(const core::JobSpec& job, Time t) const {
@@ -380,9 +398,9 @@ class Round {
     if (blocked_by_reservation) {
       if (!ExplainNextWait()) return;
       Wait(job, Outcome::kWait,
-           fmt::format("waiting behind the reservation of job {} at t={}: starting now would "
-                       "delay it",
-                       reservation_->job.value(), reservation_->start.value()),
+           fmt::format("waiting behind the reservation of job {}, which starts {}: starting now "
+                       "would delay it",
+                       reservation_->job.value(), When(reservation_->start)),
            reservation_->start);
       return;
     }
@@ -405,7 +423,7 @@ class Round {
         d.outcome = Outcome::kWait;
         d.job = job.id;
         d.earliest_start = start->first;
-        d.reason = fmt::format("{}; reserved: starts at t={} in {}", capacity, start->first.value(),
+        d.reason = fmt::format("{}; reserved: starts {} in {}", capacity, When(start->first),
                                Where(start->second));
         d.allocation = std::move(start->second);
         decisions_.items.push_back(std::move(d));

@@ -219,7 +219,9 @@ TEST(SchedulerTest, BackfillReservesForTheBlockedHead) {
   EXPECT_THAT(h.Find(d, 3)->reason, HasSubstr("backfilled"));
   const Decision* late = h.Find(d, 4);
   EXPECT_EQ(late->kind, DecisionKind::kWait);
-  EXPECT_THAT(late->reason, HasSubstr("waiting behind the reservation of job 2 at t=100"));
+  EXPECT_THAT(late->reason,
+              HasSubstr("waiting behind the reservation of job 2, which starts in 1m 37s"));
+  EXPECT_THAT(head->reason, HasSubstr("reserved: starts in 1m 37s in cluster c"));
 }
 
 TEST(SchedulerTest, WithoutBackfillASmallJobOvertakesTheHead) {
