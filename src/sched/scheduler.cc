@@ -411,7 +411,7 @@ class Round {
     const std::string& capacity = CapacityReason(job, admitted);
     if (try_reserve) {
       reservation_attempted_ = true;
-      if (auto start = EarliestStart(job, admitted)) {
+      if (auto start = EarliestStart(job, admitted, /*keep=*/true)) {
         Reservation r;
         r.job = job.id;
         r.start = start->first;
@@ -446,7 +446,7 @@ class Round {
   // Earliest starts of the waiting jobs queued for one, in queue order.
   void EstimateWaiting() {
     for (Estimate& e : estimates_) {
-      if (auto s = EarliestStart(*e.job, e.candidates)) {
+      if (auto s = EarliestStart(*e.job, e.candidates, /*keep=*/false)) {
         Decision& d = decisions_.items[e.decision];
         d.earliest_start = s->first;
         d.outcome = Outcome::kWait;
@@ -491,9 +491,13 @@ class Round {
   // A segment's answer depends only on the segment (its version), the job and the round's time,
   // so it is kept across rounds (ClusterState::EarliestStartMemo): the blocked head is usually
   // the same job round after round, and most rounds change none of its segments. A kept answer
-  // is reused exactly when recomputing it would give the same (see MemoValid).
+  // is reused exactly when recomputing it would give the same (see MemoValid). Only the
+  // reservation's answers are kept (`keep`): the estimates for other waiting jobs (a what-if
+  // asks for one per queued job) are made after the round's binds, on versions no later round
+  // sees, and would only crowd the memo.
   std::optional<std::pair<Time, Allocation>> EarliestStart(const core::JobSpec& job,
-                                                           const std::vector<Candidate>& cands) {
+                                                           const std::vector<Candidate>& cands,
+                                                           bool keep) {
     std::optional<std::pair<Time, Allocation>> best;
     // frag_aware weighs placements by the queue's sizes, which a segment version does not cover.
     const bool memo = size_weights_.empty();
@@ -520,7 +524,7 @@ class Round {
       e.kind = Kind::kExhausted;
       const int64_t cutoff = best ? best->first.value() : std::numeric_limits<int64_t>::max();
       if (auto found = SegmentEarliestStart(job, c, cutoff, e)) best = std::move(found);
-      if (memo) entries[key] = std::move(e);
+      if (memo && keep) entries[key] = std::move(e);
     }
     return best;
   }
@@ -578,9 +582,12 @@ class Round {
       } else {
         const uint64_t id = it->second;
         ++it;
-        if (preempted_.count(id)) continue;
-        const RunningJob* r = state_.FindRunning(JobId(id));
-        state_.GiveBorrowed(r->spec->tenant, r->allocation);
+        // A victim preempted in this round has given its devices back already: nothing to
+        // release, but the trial at this end must still happen.
+        if (!preempted_.count(id)) {
+          const RunningJob* r = state_.FindRunning(JobId(id));
+          state_.GiveBorrowed(r->spec->tenant, r->allocation);
+        }
       }
       const bool more_at_same_end =
           (it != ending.end() && std::max(it->first, now_.value()) == end) ||

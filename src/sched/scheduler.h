@@ -25,7 +25,9 @@
 //      start only if they end before it or keep off its nodes.
 //
 // The state is a scratch pad: every tentative change is undone before Schedule returns, so the
-// caller applies the Bind and Preempt decisions itself (ClusterState::Start / Finish).
+// caller applies the Bind and Preempt decisions itself (ClusterState::Start / Finish). The one
+// thing a round leaves in it is a memo of the blocked head's earliest start per segment, reused
+// while the segment's version is unchanged; it never changes a decision, only saves work.
 // Deterministic: the same state, queue, time and history give the same decisions.
 // Cost: O(Q log Q) ordering + per job O(candidate segments x placement) + for the reserved head
 // O(R log R + R x placement) over R running jobs.
@@ -48,6 +50,8 @@ class Scheduler {
   const QueuePolicy& queue_policy() const { return *queue_; }
   const PlacementPolicy& placement_policy() const { return *placement_; }
 
+  // The queued jobs' specs must not change while they stay queued: the earliest starts kept
+  // across rounds (ClusterState::EarliestStartMemo) are keyed by the spec's address and id.
   Decisions Schedule(ClusterState& state, const std::vector<QueuedJob>& queue, Time now,
                      const UsageHistory* history = nullptr) const;
 

@@ -120,9 +120,39 @@ TEST_F(ClusterStateTest, SegmentVersionsNameContents) {
   EXPECT_NE(state_.SegmentVersion(segment_), empty);
   EXPECT_NE(state_.SegmentVersion(segment_), started);
   const uint64_t committed = state_.SegmentVersion(segment_);
+  // Giving back (a what-if releasing a running job) and taking are changes too, and roll back.
+  const RunningJob* running = state_.FindRunning(core::JobId(7));
+  state_.GiveBorrowed(core::TenantId(0), running->allocation);
+  EXPECT_NE(state_.SegmentVersion(segment_), committed);
+  state_.Take(core::TenantId(0), Alloc(0, 0x3));
+  state_.Rollback(mark);
+  EXPECT_EQ(state_.SegmentVersion(segment_), committed);
   state_.Finish(core::JobId(7));
   EXPECT_NE(state_.SegmentVersion(segment_), committed);
   EXPECT_NE(state_.SegmentVersion(segment_), empty);
+}
+
+// A segment's version follows its own changes only.
+TEST(ClusterStateVersions, SegmentsVersionIndependently) {
+  const core::Pool pool = suanpan::testing::TestPool()
+                              .Cluster("c", "H100", 2, 8)
+                              .Cluster("d", "A100", 2, 8)
+                              .Tenant("a")
+                              .Build();
+  ClusterState state(pool);
+  const SegmentId h100 = *state.FindSegment(core::ClusterId(0), core::DeviceTypeId(0));
+  ASSERT_EQ(state.segments().size(), 2u);
+  const SegmentId other(1 - h100.value());
+  const uint64_t before = state.SegmentVersion(other);
+  Allocation a;
+  a.segment = h100;
+  a.workers.push_back(WorkerPlacement{state.segment(h100).nodes[0], 0xff});
+  const size_t mark = state.Mark();
+  state.Take(core::TenantId(0), a);
+  EXPECT_EQ(state.SegmentVersion(other), before);
+  EXPECT_NE(state.SegmentVersion(h100), 0u);
+  state.Rollback(mark);
+  EXPECT_EQ(state.SegmentVersion(other), before);
 }
 
 }  // namespace
