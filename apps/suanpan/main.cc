@@ -125,8 +125,10 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--type", submit.types, "Acceptable device types, in order")
       ->delimiter(',');
   submit_cmd->add_option("--priority-class", submit.priority_class, "Priority class");
-  submit_cmd->add_option("--time,-t", submit.runtime_limit, "Runtime limit in seconds");
-  submit_cmd->add_option("--estimate", submit.runtime_estimate, "Expected runtime in seconds");
+  submit_cmd->add_option("--time,-t", submit.runtime_limit,
+                         "Runtime limit: seconds or 90s, 30m, 2h, 1d, 1h30m");
+  submit_cmd->add_option("--estimate", submit.runtime_estimate,
+                         "Expected runtime (for backfill): seconds or 30m, 2h, ...");
   submit_cmd->add_option("--env,-e", submit.env, "NAME=VALUE (repeatable)");
   submit_cmd->add_option("--workdir", submit.workdir, "Working directory");
   submit_cmd->add_option("--max-retries", submit.max_retries, "Retries of lost or failed work");
@@ -138,7 +140,7 @@ int main(int argc, char** argv) {
   jobs_cmd->add_option("--tenant", jobs.tenant, "Only this tenant's jobs (admin)");
   jobs_cmd->add_option("--state", jobs.state, "Comma-separated states");
   jobs_cmd->add_flag("--all,-a", jobs.all, "Include finished jobs");
-  jobs_cmd->add_option("--limit", jobs.limit, "Rows (default 100)");
+  jobs_cmd->add_option("--limit", jobs.limit, "Rows (default 100; 0: all)");
   jobs_cmd->add_flag("--watch,-w", jobs.watch, "Refresh every 2 s until Ctrl-C");
 
   uint64_t job_id = 0;
@@ -222,7 +224,14 @@ int main(int argc, char** argv) {
   logs_cmd->add_option("--attempt", logs.attempt, "Attempt (default the latest)");
   logs_cmd->add_flag("--follow,-f", logs.follow, "Keep printing until the attempt ends");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; any other usage error prints CLI11's message and exits 2,
+    // like every other bad input to suanpan (not CLI11's own codes 100-120).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   if (agent_cmd->parsed()) return suanpan::cli::RunAgent(agent);
   if (dev_cmd->parsed()) return suanpan::cli::RunDev(dev);
   if (logs_cmd->parsed()) return suanpan::cli::RunLogs(flags, logs, stdout, stderr);

@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cli/table.h"
 #include "client/http_client.h"
@@ -140,6 +141,53 @@ std::string JobsTable(const Json& items, size_t width) {
 
 }  // namespace
 
+StatusOr<int64_t> ParseSeconds(std::string_view flag, std::string_view text) {
+  auto bad = [&] {
+    return InvalidArgumentError(
+        fmt::format("{}: must be seconds or a duration such as 90s, 30m, 2h, 1d or 1h30m, got '{}'",
+                    flag, text));
+  };
+  if (text.empty()) return bad();
+  const bool negative = text.front() == '-';
+  std::string_view rest = negative ? text.substr(1) : text;
+  if (rest.empty()) return bad();
+  int64_t total = 0;
+  bool units = false;
+  while (!rest.empty()) {
+    size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 12) return bad();
+    const int64_t n = std::stoll(std::string(rest.substr(0, digits)));
+    rest.remove_prefix(digits);
+    if (rest.empty()) {
+      if (units) return bad();  // "1h30": a number without its unit after a unit
+      total = n;
+      break;
+    }
+    int64_t unit = 0;
+    switch (rest.front()) {
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        return bad();
+    }
+    rest.remove_prefix(1);
+    units = true;
+    total += n * unit;
+  }
+  return negative ? -total : total;
+}
+
 int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, std::FILE* err) {
   Json body = Json::object();
   if (!o.file.empty()) {
@@ -156,10 +204,16 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
   if (!o.devices.empty()) body["devices_per_worker"] = o.devices;
   if (!o.types.empty()) body["device_types"] = o.types;
   if (!o.priority_class.empty()) body["priority_class"] = o.priority_class;
-  if (o.runtime_limit > 0) body["runtime_limit"] = o.runtime_limit;
-  if (o.runtime_estimate > 0) body["runtime_estimate"] = o.runtime_estimate;
+  for (const auto& [flag, text, field] :
+       {std::tuple{"--time", &o.runtime_limit, "runtime_limit"},
+        std::tuple{"--estimate", &o.runtime_estimate, "runtime_estimate"}}) {
+    if (text->empty()) continue;
+    auto seconds = ParseSeconds(flag, *text);
+    if (!seconds.ok()) return Error(err, seconds.status());
+    body[field] = *seconds;
+  }
   if (!o.workdir.empty()) body["workdir"] = o.workdir;
-  if (o.max_retries >= 0) body["max_retries"] = o.max_retries;
+  if (o.max_retries) body["max_retries"] = *o.max_retries;
   for (const std::string& kv : o.env) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -196,20 +250,34 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
 int RunJobs(const ClientFlags& flags, const JobsOptions& o, std::FILE* out, std::FILE* err) {
   auto client = Client(flags);
   if (!client.ok()) return Error(err, client.status());
-  std::string query = fmt::format("?limit={}", o.limit);
+  if (o.limit < 0) {
+    return Error(err, InvalidArgumentError(
+                          fmt::format("--limit: must be 0 (all) or more, got {}", o.limit)));
+  }
+  // --limit 0: every job, fetched page by page.
+  const int page = o.limit == 0 ? 1000 : o.limit;
+  std::string query = fmt::format("?limit={}", page);
   if (!o.tenant.empty()) query += "&tenant=" + UrlEncode(o.tenant);
   if (!o.state.empty()) {
     query += "&state=" + UrlEncode(o.state);
   } else if (!o.all) {
     query += "&state=pending,admitted,running,preempted,lost";
   }
+  const bool terminal = isatty(fileno(out)) != 0;
   for (;;) {
     auto r = (*client)->Call("GET", "/v1/jobs" + query);
     if (!r.ok()) return Error(err, r.status());
+    while (o.limit == 0 && !(*r)["next_after"].is_null()) {
+      auto more = (*client)->Call(
+          "GET", fmt::format("/v1/jobs{}&after={}", query, (*r)["next_after"].dump()));
+      if (!more.ok()) return Error(err, more.status());
+      for (Json& item : (*more)["items"]) (*r)["items"].push_back(std::move(item));
+      (*r)["next_after"] = (*more)["next_after"];
+    }
     if (flags.output == "json") {
       PrintJson(out, *r);
     } else {
-      if (o.watch) std::fprintf(out, "\033[H\033[2J");
+      if (o.watch && terminal) std::fprintf(out, "\033[H\033[2J");
       const Json& items = (*r)["items"];
       if (items.empty()) {
         std::fprintf(
@@ -218,7 +286,8 @@ int RunJobs(const ClientFlags& flags, const JobsOptions& o, std::FILE* out, std:
       } else {
         std::fputs(JobsTable(items, TerminalWidth()).c_str(), out);
         if (!(*r)["next_after"].is_null()) {
-          std::fprintf(out, "(first %d shown; --limit shows more)\n", o.limit);
+          std::fprintf(out, "(first %d shown, oldest first; --limit N shows more, 0 all)\n",
+                       o.limit);
         }
       }
     }
@@ -331,8 +400,9 @@ int RunQueue(const ClientFlags& flags, int limit, std::FILE* out, std::FILE* err
     PrintJson(out, *r);
     return 0;
   }
-  std::fprintf(out, "queue (%s order): %s jobs waiting\n", Str(*r, "policy").c_str(),
-               Str(*r, "length").c_str());
+  const std::string length = Str(*r, "length");
+  std::fprintf(out, "queue (%s order): %s job%s waiting\n", Str(*r, "policy").c_str(),
+               length.c_str(), length == "1" ? "" : "s");
   Table t({"POS", "ID", "NAME", "TENANT", "DEVICES", "EXPECTED START", "REASON"},
           {true, true, false, false, true, false, false});
   for (const Json& e : (*r)["items"]) {

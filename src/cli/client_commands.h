@@ -12,7 +12,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "base/status.h"
 
 namespace suanpan::cli {
 
@@ -31,11 +34,13 @@ struct SubmitOptions {
   std::string devices;  // per worker: "8" or "0.25"
   std::vector<std::string> types;
   std::string priority_class;
-  int64_t runtime_limit = 0;
-  int64_t runtime_estimate = 0;
+  // Seconds ("3600") or a duration ("90s", "30m", "2h", "1d", "1h30m"); given values go to the
+  // server as they are (it names a bad one); unset ones are left out.
+  std::string runtime_limit;
+  std::string runtime_estimate;
   std::vector<std::string> env;  // K=V
   std::string workdir;
-  int max_retries = -1;
+  std::optional<int64_t> max_retries;
   std::string idempotency_key;  // default: a fresh random key (safe retries)
   std::vector<std::string> command;
 };
@@ -63,6 +68,9 @@ struct TokenOptions {
   std::string tenant;
   std::string node;
 };
+
+// "3600", "90s", "30m", "2h", "1d", "1h30m" -> seconds; InvalidArgument names `flag` and the text.
+StatusOr<int64_t> ParseSeconds(std::string_view flag, std::string_view text);
 
 int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, std::FILE* err);
 int RunJobs(const ClientFlags& flags, const JobsOptions& o, std::FILE* out, std::FILE* err);

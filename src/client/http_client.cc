@@ -155,10 +155,25 @@ StatusOr<nlohmann::json> ApiClient::Call(const std::string& method, const std::s
                                          const std::optional<nlohmann::json>& body,
                                          const std::map<std::string, std::string>& headers) {
   SP_ASSIGN_OR_RETURN(ApiResponse r, Send(method, path, body, headers));
-  if (r.status >= 200 && r.status < 300) return std::move(r.body);
-  std::string message = r.raw;
-  if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
+  // Something else listening at the address answers too, but not in suanpan's JSON.
+  auto stranger = [&](std::string_view what) {
+    std::string first = r.raw.substr(0, r.raw.find('\n'));
+    if (first.size() > 80) first = first.substr(0, 80) + "...";
+    return fmt::format("{} {} at {} answered HTTP {} {} (is that a suanpan server?){}", method,
+                       path, config_.server, r.status, what, first.empty() ? "" : ": " + first);
+  };
+  if (r.status >= 200 && r.status < 300) {
+    if (!r.body.is_object() && !r.body.is_array()) {
+      return FailedPreconditionError(stranger("with a body that is not JSON"));
+    }
+    return std::move(r.body);
+  }
+  std::string message;
+  if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object() &&
+      r.body["error"].contains("message")) {
     message = r.body["error"].value("message", r.raw);
+  } else {
+    message = stranger("without a suanpan error");
   }
   if (r.status == 401 && config_.token.empty()) {
     message += " (no token: set --token or SUANPAN_TOKEN)";

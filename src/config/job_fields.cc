@@ -39,8 +39,13 @@ Status SetPriority(const core::Pool& pool, std::string_view priority_class,
   if (!priority_class.empty()) {
     const core::PriorityClass* pc = pool.FindPriorityClass(priority_class);
     if (pc == nullptr) {
+      std::string known;
+      for (const core::PriorityClass& c : pool.priority_classes()) {
+        known += (known.empty() ? "" : ", ") + c.name;
+      }
       return InvalidArgumentError(
-          fmt::format("priority_class: unknown priority class '{}'", priority_class));
+          fmt::format("priority_class: unknown priority class '{}' (known: {})", priority_class,
+                      known.empty() ? "none" : known));
     }
     if (!tenant.priority_classes.empty() &&
         std::find(tenant.priority_classes.begin(), tenant.priority_classes.end(), priority_class) ==

@@ -169,7 +169,7 @@ constexpr BadJobs kBadJobs[] = {
     {"ClassNotAllowedForTenant", nullptr, "j1,b,1,8,H100,high,,\n",
      "j.csv:2: priority_class: tenant 'b' may not use class 'high'"},
     {"UnknownClass", nullptr, "j1,a,1,8,H100,urgent,,\n",
-     "j.csv:2: priority_class: unknown priority class 'urgent'"},
+     "j.csv:2: priority_class: unknown priority class 'urgent' (known: low, high)"},
     {"PreemptibleMaybe", nullptr, "j1,a,1,8,H100,,maybe,\n",
      "j.csv:2: preemptible: must be true or false, got 'maybe'"},
     {"ZeroRuntimeEstimate", nullptr, "j1,a,1,8,H100,,,0\n",

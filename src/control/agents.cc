@@ -217,7 +217,9 @@ StatusOr<nlohmann::json> ControlPlane::ReportWorkerStatus(const Caller& caller, 
                                  [](const Job::Worker& x) { return x.running; });
     if (all && j.state == JobState::kAdmitted) {
       SetState(j, JobState::kRunning,
-               fmt::format("running: all {} workers started", j.workers.size()));
+               j.workers.size() == 1
+                   ? std::string("running: the worker started")
+                   : fmt::format("running: all {} workers started", j.workers.size()));
       AddEvent(j, "running", j.reason);
     }
     return View(j);
@@ -246,7 +248,9 @@ StatusOr<nlohmann::json> ControlPlane::ReportWorkerStatus(const Caller& caller, 
       if (j.state == JobState::kAdmitted) SetState(j, JobState::kRunning, "running");
       j.exit_code = 0;
       SetState(j, JobState::kSucceeded,
-               fmt::format("finished: all {} workers exited 0", j.workers.size()));
+               j.workers.size() == 1
+                   ? std::string("finished: the worker exited 0")
+                   : fmt::format("finished: all {} workers exited 0", j.workers.size()));
       AddEvent(j, "succeeded", j.reason);
     }
     return View(j);

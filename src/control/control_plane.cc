@@ -622,8 +622,12 @@ void ControlPlane::RunRound() {
         const std::string for_name =
             for_it == jobs_.end() ? "?" : for_it->second->decoded.spec.name;
         Release(job, now);
+        // The scheduler's reason starts "preempted for job N: "; said once, with the job's name.
+        std::string_view because = d.reason;
+        const std::string prefix = fmt::format("preempted for job {}: ", d.for_job.value());
+        if (because.starts_with(prefix)) because.remove_prefix(prefix.size());
         const std::string why =
-            fmt::format("preempted for job {} ({}): {}", d.for_job.value(), for_name, d.reason);
+            fmt::format("preempted for job {} ({}): {}", d.for_job.value(), for_name, because);
         if (job.state == JobState::kRunning) {
           SetState(job, JobState::kPreempted, why);
         } else {
@@ -655,7 +659,7 @@ void ControlPlane::RunRound() {
         break;
       }
       case sched::DecisionKind::kReject:
-        SetState(job, JobState::kFailed, "infeasible: " + d.reason);
+        SetState(job, JobState::kFailed, d.reason);  // "infeasible: ..." or "infeasible under ..."
         AddEvent(job, "rejected", d.reason);
         if (metrics_) metrics_->decisions_reject.Increment();
         break;
@@ -739,11 +743,13 @@ StatusOr<nlohmann::json> ControlPlane::CreateToken(const Json& body) {
   std::string scope;
   if (role == "tenant") {
     scope = body.value("tenant", "");
+    if (scope.empty()) return InvalidArgumentError("tenant: a tenant token needs its tenant");
     if (!pool_->FindTenant(scope))
       return InvalidArgumentError(fmt::format("tenant: unknown tenant '{}'", scope));
     if (body.contains("node")) return InvalidArgumentError("node: only for role agent");
   } else if (role == "agent") {
     scope = body.value("node", "");
+    if (scope.empty()) return InvalidArgumentError("node: an agent token needs its node");
     if (!node_index_.count(scope))
       return InvalidArgumentError(fmt::format("node: unknown node '{}'", scope));
     if (body.contains("tenant")) return InvalidArgumentError("tenant: only for role tenant");
@@ -786,6 +792,17 @@ StatusOr<nlohmann::json> ControlPlane::RevokeToken(const std::string& name) {
   if (it == token_hash_by_name_.end())
     return NotFoundError(fmt::format("token '{}' not found", name));
   store::TokenRow& t = tokens_by_hash_.at(it->second);
+  if (t.role == "admin" && !t.revoked) {
+    size_t admins = 0;
+    for (const auto& [hash, other] : tokens_by_hash_)
+      admins += other.role == "admin" && !other.revoked;
+    if (admins == 1) {
+      return FailedPreconditionError(fmt::format(
+          "token '{}' is the last admin token: create another admin token first (or restart the "
+          "server with --new-admin-token)",
+          name));
+    }
+  }
   t.revoked = true;
   batch_.tokens.push_back(t);
   return Json{{"name", name}, {"revoked", true}};
@@ -849,6 +866,23 @@ const ControlPlane::Job* ControlPlane::Visible(const Caller& caller, uint64_t id
   return nullptr;
 }
 
+// A job larger than its tenant's quota max of every acceptable type could never run: refused at
+// submit, like a job no cluster can hold (the scheduler would reject it in its first round).
+Status ControlPlane::WithinQuotaMax(const core::JobSpec& spec) const {
+  const core::Tenant& tenant = pool_->tenant(spec.tenant);
+  std::string limits;
+  for (core::DeviceTypeId type : spec.worker.types) {
+    const core::Quota& q = tenant.quota[type.value()];
+    if (q.max >= spec.TotalShare()) return OkStatus();
+    if (!limits.empty()) limits += ", ";
+    limits += fmt::format("{} {}", core::FormatDevices(q.max), pool_->catalog().Get(type).name);
+  }
+  return InvalidArgumentError(fmt::format(
+      "{}: the job needs {} devices in all and tenant '{}' may hold at most {} (its quota max)",
+      spec.workers > 1 ? "workers" : "devices_per_worker", core::FormatDevices(spec.TotalShare()),
+      tenant.name, limits));
+}
+
 StatusOr<nlohmann::json> ControlPlane::SubmitJob(const Caller& caller, Json body,
                                                  const std::optional<std::string>& key) {
   if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not submit jobs");
@@ -883,6 +917,7 @@ StatusOr<nlohmann::json> ControlPlane::SubmitJob(const Caller& caller, Json body
     }
   }
   SP_ASSIGN_OR_RETURN(DecodedJob decoded, DecodeJob(body, *pool_));
+  SP_RETURN_IF_ERROR(WithinQuotaMax(decoded.spec));
   const int64_t now = clock_.NowMs();
   auto job = std::make_unique<Job>();
   const uint64_t id = next_id_++;
@@ -956,7 +991,7 @@ StatusOr<nlohmann::json> ControlPlane::CancelJob(const Caller& caller, uint64_t 
   Job& j = *jobs_.at(id);
   if (core::IsTerminal(j.state)) {
     return FailedPreconditionError(
-        fmt::format("job {} is already {}", id, core::JobStateName(j.state)));
+        fmt::format("job {} has already ended ({})", id, core::JobStateName(j.state)));
   }
   Release(j, clock_.NowMs());
   SetState(j, JobState::kCancelled, fmt::format("cancelled by token '{}'", caller.token_name));

@@ -177,6 +177,7 @@ class ControlPlane {
   const ControlOptions& options() const { return options_; }
 
  private:
+  Status WithinQuotaMax(const core::JobSpec& spec) const;
   struct Job {
     DecodedJob decoded;  // decoded.spec.id is the job id
     Json spec_json;

@@ -123,6 +123,43 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   EXPECT_NE(down.out.find("cannot reach the suanpan server at http://127.0.0.1:1"),
             std::string::npos)
       << down.out;
+  // Numbers are passed on as given, so the server names a bad one (they were dropped before);
+  // durations may carry units.
+  CliRun negative = Tenant("submit -J x -G 8 --type H100 -t -5 -- true");
+  EXPECT_EQ(negative.status, 2);
+  EXPECT_EQ(negative.out, "error: runtime_limit: must be in 1..315360000, got -5\n");
+  CliRun retries = Tenant("submit -J x -G 8 --type H100 --max-retries -1 -- true");
+  EXPECT_EQ(retries.status, 2);
+  EXPECT_EQ(retries.out, "error: max_retries: must be in 0..100, got -1\n");
+  CliRun unit = Tenant("submit -J x -G 8 --type H100 -t 1x -- true");
+  EXPECT_EQ(unit.status, 2);
+  EXPECT_EQ(unit.out,
+            "error: --time: must be seconds or a duration such as 90s, 30m, 2h, 1d or 1h30m, got "
+            "'1x'\n");
+  CliRun hours = Tenant("submit -J timed -G 8 --type H100 -t 1h30m --estimate 45m -o json -- true");
+  ASSERT_EQ(hours.status, 0) << hours.out;
+  EXPECT_EQ(Json::parse(hours.out)["spec"]["runtime_limit"], 5400);
+  EXPECT_EQ(Json::parse(hours.out)["spec"]["runtime_estimate"], 2700);
+  // A job over its tenant's quota max of every type it accepts could never run: refused.
+  CliRun over = Cli(server_.url(), server_.admin_token(),
+                    "submit -J big --tenant t02-haiyan-bio -N 7 -G 8 --type H100 -- true");
+  EXPECT_EQ(over.status, 2);
+  EXPECT_EQ(over.out,
+            "error: workers: the job needs 56 devices in all and tenant 't02-haiyan-bio' may hold "
+            "at most 48 H100 (its quota max)\n");
+  // --limit N shows the first N (oldest first) and says so; --limit 0 shows all.
+  ASSERT_EQ(Tenant("submit -J second -G 1 --type H100 -- true").status, 0);
+  CliRun one = Tenant("jobs --all --limit 1");
+  ASSERT_EQ(one.status, 0) << one.out;
+  EXPECT_NE(one.out.find("(first 1 shown, oldest first; --limit N shows more, 0 all)"),
+            std::string::npos)
+      << one.out;
+  CliRun all = Tenant("jobs --all --limit 0 -o json");
+  ASSERT_EQ(all.status, 0) << all.out;
+  EXPECT_EQ(Json::parse(all.out)["items"].size(), 2u) << all.out;
+  // Usage errors of the command line itself also exit 2.
+  CliRun usage_error = Tenant("jobs --no-such-flag");
+  EXPECT_EQ(usage_error.status, 2) << usage_error.out;
   CliRun no_file = Tenant("submit /nonexistent/job.toml");
   EXPECT_EQ(no_file.status, 2);
   EXPECT_EQ(no_file.out.rfind("error: /nonexistent/job.toml: cannot read", 0), 0u) << no_file.out;

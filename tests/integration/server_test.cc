@@ -438,6 +438,25 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   EXPECT_EQ(after->status, 401);
 }
 
+// The last admin token cannot be revoked: nobody could administer the server any more.
+TEST(ServerTest, TheLastAdminTokenStays) {
+  ServerProcess server("last_admin");
+  ASSERT_TRUE(server.Start()) << server.Log();
+  client::ApiClient admin = server.Client(server.admin_token());
+  auto last = admin.Send("DELETE", "/v1/tokens/admin");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->status, 409) << last->raw;
+  EXPECT_EQ(last->body["error"]["code"], "FAILED_PRECONDITION");
+  EXPECT_NE(last->raw.find("'admin' is the last admin token"), std::string::npos) << last->raw;
+  auto ops = admin.Call("POST", "/v1/tokens", Json{{"name", "ops"}, {"role", "admin"}});
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  EXPECT_TRUE(admin.Call("DELETE", "/v1/tokens/admin").ok());
+  client::ApiClient ops_client = server.Client((*ops)["token"]);
+  auto again = ops_client.Send("DELETE", "/v1/tokens/ops");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 409) << again->raw;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Malformed requests: a 4xx that names the field, never a 500 or a crash.
 
