@@ -86,8 +86,8 @@ struct Agent::Impl {
   Status refusal;
   fs::path fence;
 
-  client::ApiClient Client() const {
-    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000});
+  client::ApiClient Client(const std::atomic<bool>& stop) const {
+    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000, &stop});
   }
 
   // ---- starting and stopping workers (under mu) ----
@@ -349,7 +349,7 @@ struct Agent::Impl {
   // Heartbeats on their own thread and client, with a timeout under a third of the lease: slow
   // reports or log uploads never delay the lease (and the supervisors' fence) behind them.
   void Heartbeats(const std::atomic<bool>& stop) {
-    client::ApiClient api(client::ClientConfig{o.server, o.token, 3'000});
+    client::ApiClient api(client::ClientConfig{o.server, o.token, 3'000, &stop});
     int64_t next_heartbeat = 0;
     while (!stop && !refused) {
       const int64_t now = NowMs();
@@ -391,7 +391,7 @@ struct Agent::Impl {
   }
 
   void Monitor(const std::atomic<bool>& stop) {
-    client::ApiClient api = Client();
+    client::ApiClient api = Client(stop);
     int64_t next_logs = 0;
     while (!stop && !refused) {
       const int64_t now = NowMs();
@@ -438,7 +438,7 @@ struct Agent::Impl {
   }
 
   void Assignments(const std::atomic<bool>& stop) {
-    client::ApiClient api = Client();
+    client::ApiClient api = Client(stop);
     uint64_t since = 0;
     // Register (first heartbeat) before taking work: the server then knows this node's address.
     while (!stop && !refused && !registered)

@@ -105,6 +105,13 @@ StatusOr<ApiResponse> ApiClient::Send(const std::string& method, const std::stri
   return SendRaw(method, path, std::string(), headers);
 }
 
+namespace {
+// libcurl's progress callback (also called while a transfer idles): non-zero aborts it.
+int Cancelled(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+}  // namespace
+
 StatusOr<ApiResponse> ApiClient::SendRaw(const std::string& method, const std::string& path,
                                          const std::string& payload,
                                          const std::map<std::string, std::string>& headers) {
@@ -128,6 +135,11 @@ StatusOr<ApiResponse> ApiClient::SendRaw(const std::string& method, const std::s
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, config_.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (config_.cancel != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, config_.cancel);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &Cancelled);
+  }
   if (has_body) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
@@ -137,6 +149,9 @@ StatusOr<ApiResponse> ApiClient::SendRaw(const std::string& method, const std::s
   }
   const CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(list);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return UnavailableError(fmt::format("{} {}: abandoned (stopping)", method, path));
+  }
   if (rc != CURLE_OK) {
     return UnavailableError(
         fmt::format("cannot reach the suanpan server at {}: {} (is it running? "

@@ -7,6 +7,7 @@
 // An API error becomes a Status with the server's message ("workers: must be in 1..100000");
 // a connection failure names the address and says what to check.
 
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,6 +21,9 @@ struct ClientConfig {
   std::string server;  // http://host:port
   std::string token;
   long timeout_ms = 30'000;
+  // When set, a request in flight is abandoned (Unavailable) within about a second of it turning
+  // true: a stopping agent does not wait out a long-poll.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Resolves the configuration from flags (may be empty), the environment and the config file.
