@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -94,7 +95,19 @@ StatusOr<Json> ReadJobFile(const std::string& path) {
     try {
       return Json::parse(text);
     } catch (const Json::parse_error& e) {
-      return InvalidArgumentError(fmt::format("{}: {}", path, e.what()));
+      // "file:2:10: syntax error while parsing ..." instead of the library's own prefix.
+      const size_t at = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+      const size_t line =
+          1 + static_cast<size_t>(std::count(text.begin(), text.begin() + at, '\n'));
+      const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+      const size_t column = line_start == std::string::npos || at == 0 ? at + 1 : at - line_start;
+      std::string what = e.what();
+      if (auto c = what.find("column "); c != std::string::npos) {
+        if (auto colon = what.find(": ", c); colon != std::string::npos) {
+          what = what.substr(colon + 2);
+        }
+      }
+      return InvalidArgumentError(fmt::format("{}:{}:{}: {}", path, line, column, what));
     }
   }
   toml::table parsed;
@@ -335,10 +348,29 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
   std::fprintf(out, "  submitted:  %s   attempts: %s   exit code: %s\n",
                Str(*job, "submitted").c_str(), Str(*job, "attempts").c_str(),
                Str(*job, "exit_code").c_str());
+  // What was asked for beyond the shape, when set.
+  std::string asked;
+  auto add = [&](const std::string& part) { asked += (asked.empty() ? "" : "   ") + part; };
+  auto has = [&](const char* key) { return spec.contains(key) && !spec[key].is_null(); };
+  if (has("kind")) add("kind " + Str(spec, "kind"));
+  if (has("priority_class")) add("class " + Str(spec, "priority_class"));
+  if (has("preemptible")) add(std::string("preemptible ") + Str(spec, "preemptible"));
+  if (has("runtime_limit")) add("limit " + Str(spec, "runtime_limit") + " s");
+  if (has("runtime_estimate")) add("estimate " + Str(spec, "runtime_estimate") + " s");
+  if (has("max_retries")) add("max retries " + Str(spec, "max_retries"));
+  if (!asked.empty()) std::fprintf(out, "  asked:      %s\n", asked.c_str());
   if (spec.contains("command") && !spec["command"].empty()) {
     std::string cmd;
     for (const Json& c : spec["command"]) cmd += (cmd.empty() ? "" : " ") + c.get<std::string>();
     std::fprintf(out, "  command:    %s\n", cmd.c_str());
+  }
+  if (has("workdir")) std::fprintf(out, "  workdir:    %s\n", Str(spec, "workdir").c_str());
+  if (has("env") && spec["env"].is_object() && !spec["env"].empty()) {
+    std::string env;
+    for (const auto& [k, v] : spec["env"].items()) {
+      env += (env.empty() ? "" : " ") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    std::fprintf(out, "  env:        %s\n", env.c_str());
   }
   if ((*job)["placement"].is_object()) {
     const Json& p = (*job)["placement"];

@@ -128,6 +128,13 @@ int RunLogs(const ClientFlags& flags, const LogsOptions& o, std::FILE* out, std:
     const std::string data = (*r)["data"].get<std::string>();
     std::fwrite(data.data(), 1, data.size(), out);
     std::fflush(out);
+    if (offset == 0 && data.empty() && !o.follow) {
+      std::fprintf(err,
+                   (*r)["done"].get<bool>()
+                       ? "(worker %d of job %llu wrote no output)\n"
+                       : "(no output from worker %d of job %llu yet; --follow waits for it)\n",
+                   o.worker, static_cast<unsigned long long>(o.job));
+    }
     offset = (*r)["next_offset"].get<int64_t>();
     if (!o.follow || (*r)["done"].get<bool>()) return 0;
     if (data.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));

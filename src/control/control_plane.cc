@@ -1374,6 +1374,21 @@ StatusOr<nlohmann::json> ControlPlane::Nodes(const Caller& caller,
       return InvalidArgumentError(fmt::format("{}: unknown filter", k));
     }
   }
+  // A filter naming nothing in the pool is a typo, not an empty answer.
+  if (auto it = filter.find("device_type");
+      it != filter.end() && !pool_->catalog().Find(it->second)) {
+    return InvalidArgumentError(fmt::format("device_type: unknown device type '{}'", it->second));
+  }
+  if (auto it = filter.find("provider"); it != filter.end() && !pool_->FindProvider(it->second)) {
+    return InvalidArgumentError(fmt::format("provider: unknown provider '{}'", it->second));
+  }
+  if (auto it = filter.find("cluster"); it != filter.end()) {
+    bool known = false;
+    for (const core::Cluster& c : pool_->clusters()) known |= c.name == it->second;
+    if (!known) {
+      return InvalidArgumentError(fmt::format("cluster: unknown cluster '{}'", it->second));
+    }
+  }
   Json items = Json::array();
   size_t matched = 0;
   for (size_t i = 0; i < pool_->nodes().size(); ++i) {

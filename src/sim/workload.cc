@@ -35,6 +35,12 @@ StatusOr<ClusterShape> ParseClusterSpec(const std::string& spec) {
     shape.device_type = type;
     return shape;
   }
+  if (!body.empty() && std::count(body.begin(), body.end(), 'x') == 2 &&
+      body.find_first_not_of("0123456789x") == std::string::npos) {
+    return InvalidArgumentError(fmt::format(
+        "--cluster: '{}': switches, nodes per switch and devices per node must each be 1 or more",
+        spec));
+  }
   auto file = ReadTiresiasClusterSpec(spec);
   if (file.ok()) return file;
   return InvalidArgumentError(fmt::format(

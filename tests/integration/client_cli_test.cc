@@ -157,6 +157,14 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   CliRun all = Tenant("jobs --all --limit 0 -o json");
   ASSERT_EQ(all.status, 0) << all.out;
   EXPECT_EQ(Json::parse(all.out)["items"].size(), 2u) << all.out;
+  // A malformed JSON job file: file:line:column and what is wrong.
+  const std::string bad_json = (server_.dir() / "bad.json").string();
+  std::ofstream(bad_json) << "{\"name\": \"x\",\n  \"workers\": oops}\n";
+  CliRun syntax = Tenant("submit " + bad_json);
+  EXPECT_EQ(syntax.status, 2);
+  EXPECT_EQ(syntax.out.rfind("error: " + bad_json + ":2:14: syntax error while parsing value", 0),
+            0u)
+      << syntax.out;
   // Usage errors of the command line itself also exit 2.
   CliRun usage_error = Tenant("jobs --no-such-flag");
   EXPECT_EQ(usage_error.status, 2) << usage_error.out;

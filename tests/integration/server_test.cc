@@ -562,6 +562,8 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
       {"unknown route", "GET", "/v1/gpus", "", 404, "path"},
       {"method not allowed", "PATCH", "/v1/jobs", "", 405, "method"},
       {"no such node", "GET", "/v1/nodes/nope", "", 404, ""},
+      {"nodes of an unknown type", "GET", "/v1/nodes?device_type=B200", "", 400, "device_type"},
+      {"nodes of an unknown provider", "GET", "/v1/nodes?provider=nope", "", 400, "provider"},
       {"no such tenant", "GET", "/v1/tenants/nope", "", 404, ""},
   };
   for (const BadCase& c : cases) {
