@@ -918,6 +918,11 @@ StatusOr<nlohmann::json> ControlPlane::SubmitJob(const Caller& caller, Json body
   }
   SP_ASSIGN_OR_RETURN(DecodedJob decoded, DecodeJob(body, *pool_));
   SP_RETURN_IF_ERROR(WithinQuotaMax(decoded.spec));
+  if (decoded.launch.command.empty()) {
+    return InvalidArgumentError(
+        "command: a job needs the program each worker runs, e.g. [\"python\", \"train.py\"] "
+        "(suanpan submit ... -- python train.py)");
+  }
   const int64_t now = clock_.NowMs();
   auto job = std::make_unique<Job>();
   const uint64_t id = next_id_++;

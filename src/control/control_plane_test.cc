@@ -61,7 +61,8 @@ class ControlPlaneTest : public ::testing::Test {
                 {"tenant", tenant},
                 {"workers", workers},
                 {"devices_per_worker", 8},
-                {"device_types", {"H100"}}};
+                {"device_types", {"H100"}},
+                {"command", {"python", "train.py"}}};
   }
 
   static uint64_t Submit(ControlPlane& p, const Json& body) {
