@@ -83,7 +83,9 @@ StatusOr<Json> TomlToJson(const toml::node& node) {
       fmt::format("line {}: dates and times are not job fields", node.source().begin.line));
 }
 
-StatusOr<Json> ReadJobFile(const std::string& path) {
+// A job file as JSON. For a TOML file, `lines` (when given) gets the line of each top-level key,
+// so that an error the server names by field can point into the file.
+StatusOr<Json> ReadJobFile(const std::string& path, std::map<std::string, int>* lines = nullptr) {
   std::ifstream in(path);
   if (!in)
     return InvalidArgumentError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
@@ -119,6 +121,11 @@ StatusOr<Json> ReadJobFile(const std::string& path) {
   }
   auto j = TomlToJson(parsed);
   if (!j.ok()) return j.status().WithPrefix(path);
+  if (lines != nullptr) {
+    for (auto&& [key, value] : parsed) {
+      (*lines)[std::string(key.str())] = static_cast<int>(key.source().begin.line);
+    }
+  }
   return j;
 }
 
@@ -203,13 +210,15 @@ StatusOr<int64_t> ParseSeconds(std::string_view flag, std::string_view text) {
 
 int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, std::FILE* err) {
   Json body = Json::object();
+  std::map<std::string, int> file_lines;  // TOML job file: top-level key -> line
   if (!o.file.empty()) {
-    auto j = ReadJobFile(o.file);
+    auto j = ReadJobFile(o.file, &file_lines);
     if (!j.ok()) return Error(err, j.status());
     if (!j->is_object())
       return Error(err, InvalidArgumentError(o.file + ": must hold one job (an object)"));
     body = std::move(*j);
   }
+  const Json from_file = body;
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.tenant.empty()) body["tenant"] = o.tenant;
   if (!o.kind.empty()) body["kind"] = o.kind;
@@ -249,7 +258,19 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
     if (job.ok() || job.status().code() != StatusCode::kUnavailable) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
   }
-  if (!job.ok()) return Error(err, job.status());
+  if (!job.ok()) {
+    // The server names the field ("device_types: unknown device type 'B200'"); when the value
+    // came from the job file (not a flag), say where it is in the file.
+    const std::string& message = job.status().message();
+    const std::string field = message.substr(0, message.find_first_of(":.["));
+    auto line = file_lines.find(field);
+    if (job.status().code() == StatusCode::kInvalidArgument && line != file_lines.end() &&
+        from_file.contains(field) && body[field] == from_file[field]) {
+      return Error(err,
+                   InvalidArgumentError(fmt::format("{}:{}: {}", o.file, line->second, message)));
+    }
+    return Error(err, job.status());
+  }
   if (flags.output == "json") {
     PrintJson(out, *job);
   } else {

@@ -165,6 +165,17 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   EXPECT_EQ(syntax.out.rfind("error: " + bad_json + ":2:14: syntax error while parsing value", 0),
             0u)
       << syntax.out;
+  // A value the server refuses is shown at its line in a TOML job file, unless a flag set it.
+  const std::string bad_toml = (server_.dir() / "bad.toml").string();
+  std::ofstream(bad_toml) << "name = \"x\"\ndevices_per_worker = 1\n"
+                             "device_types = [\"B200\"]\ncommand = [\"true\"]\n";
+  CliRun field = Tenant("submit " + bad_toml);
+  EXPECT_EQ(field.status, 2);
+  EXPECT_EQ(
+      field.out.rfind("error: " + bad_toml + ":3: device_types: unknown device type 'B200'", 0), 0u)
+      << field.out;
+  CliRun flag = Tenant("submit " + bad_toml + " --type B300");
+  EXPECT_EQ(flag.out.rfind("error: device_types: unknown device type 'B300'", 0), 0u) << flag.out;
   // Usage errors of the command line itself also exit 2.
   CliRun usage_error = Tenant("jobs --no-such-flag");
   EXPECT_EQ(usage_error.status, 2) << usage_error.out;
