@@ -129,6 +129,12 @@ int main(int argc, char** argv) {
                          "Runtime limit: seconds or 90s, 30m, 2h, 1d, 1h30m");
   submit_cmd->add_option("--estimate", submit.runtime_estimate,
                          "Expected runtime (for backfill): seconds or 30m, 2h, ...");
+  submit_cmd->add_option("--cpu", submit.cpu, "CPU cores per worker");
+  submit_cmd->add_option("--memory-gib", submit.memory_gib, "Memory per worker, GiB");
+  submit_cmd
+      ->add_option("--preemptible", submit.preemptible,
+                   "true or false (default: the priority class decides)")
+      ->check(CLI::IsMember({"true", "false"}));
   submit_cmd->add_option("--env,-e", submit.env, "NAME=VALUE (repeatable)");
   submit_cmd->add_option("--workdir", submit.workdir, "Working directory");
   submit_cmd->add_option("--max-retries", submit.max_retries, "Retries of lost or failed work");

@@ -234,6 +234,9 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
     if (!seconds.ok()) return Error(err, seconds.status());
     body[field] = *seconds;
   }
+  if (o.cpu) body["cpu_per_worker"] = *o.cpu;
+  if (o.memory_gib) body["memory_gib_per_worker"] = *o.memory_gib;
+  if (!o.preemptible.empty()) body["preemptible"] = o.preemptible == "true";
   if (!o.workdir.empty()) body["workdir"] = o.workdir;
   if (o.max_retries) body["max_retries"] = *o.max_retries;
   for (const std::string& kv : o.env) {

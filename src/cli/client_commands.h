@@ -38,7 +38,10 @@ struct SubmitOptions {
   // server as they are (it names a bad one); unset ones are left out.
   std::string runtime_limit;
   std::string runtime_estimate;
-  std::vector<std::string> env;  // K=V
+  std::optional<int64_t> cpu;         // cores per worker
+  std::optional<int64_t> memory_gib;  // per worker
+  std::string preemptible;            // "true" | "false" | "" (the class decides)
+  std::vector<std::string> env;       // K=V
   std::string workdir;
   std::optional<int64_t> max_retries;
   std::string idempotency_key;  // default: a fresh random key (safe retries)

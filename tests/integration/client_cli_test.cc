@@ -136,10 +136,16 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   EXPECT_EQ(unit.out,
             "error: --time: must be seconds or a duration such as 90s, 30m, 2h, 1d or 1h30m, got "
             "'1x'\n");
-  CliRun hours = Tenant("submit -J timed -G 8 --type H100 -t 1h30m --estimate 45m -o json -- true");
+  CliRun hours = Tenant(
+      "submit -J timed -G 8 --type H100 -t 1h30m --estimate 45m --cpu 16 --memory-gib 64 "
+      "--preemptible false -o json -- true");
   ASSERT_EQ(hours.status, 0) << hours.out;
-  EXPECT_EQ(Json::parse(hours.out)["spec"]["runtime_limit"], 5400);
-  EXPECT_EQ(Json::parse(hours.out)["spec"]["runtime_estimate"], 2700);
+  const Json timed = Json::parse(hours.out)["spec"];
+  EXPECT_EQ(timed["runtime_limit"], 5400);
+  EXPECT_EQ(timed["runtime_estimate"], 2700);
+  EXPECT_EQ(timed["cpu_per_worker"], 16);
+  EXPECT_EQ(timed["memory_gib_per_worker"], 64);
+  EXPECT_EQ(timed["preemptible"], false);
   // A job over its tenant's quota max of every type it accepts could never run: refused.
   CliRun over = Cli(server_.url(), server_.admin_token(),
                     "submit -J big --tenant t02-haiyan-bio -N 7 -G 8 --type H100 -- true");
