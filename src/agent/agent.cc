@@ -77,6 +77,9 @@ struct Agent::Impl {
   std::map<Key, Worker> workers;
   std::atomic<int> lease_seconds{10};
   std::atomic<bool> refused{false};
+  // Set when the agent stops (asked to, or refused by the server): requests in flight on the
+  // monitor and assignment threads are abandoned (ClientConfig::cancel).
+  std::atomic<bool> halt{false};
   std::atomic<bool> registered{false};
   // Assigned workers not started yet: they wait until the workers they replace on the same
   // devices (preempted, cancelled) have exited, so two jobs never share a device.
@@ -86,8 +89,8 @@ struct Agent::Impl {
   Status refusal;
   fs::path fence;
 
-  client::ApiClient Client(const std::atomic<bool>& stop) const {
-    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000, &stop});
+  client::ApiClient Client() const {
+    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000, &halt});
   }
 
   // ---- starting and stopping workers (under mu) ----
@@ -380,18 +383,20 @@ struct Agent::Impl {
           refusal =
               FailedPreconditionError(fmt::format("the server refused node {}: {}", o.node, msg));
           refused = true;
+          halt = true;
           return;
         } else {
           next_heartbeat = now + 1000;
-          if (!r.ok()) spdlog::warn("heartbeat failed: {}", r.status().message());
+          if (!r.ok() && !stop) spdlog::warn("heartbeat failed: {}", r.status().message());
         }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    halt = true;
   }
 
   void Monitor(const std::atomic<bool>& stop) {
-    client::ApiClient api = Client(stop);
+    client::ApiClient api = Client();
     int64_t next_logs = 0;
     while (!stop && !refused) {
       const int64_t now = NowMs();
@@ -438,7 +443,7 @@ struct Agent::Impl {
   }
 
   void Assignments(const std::atomic<bool>& stop) {
-    client::ApiClient api = Client(stop);
+    client::ApiClient api = Client();
     uint64_t since = 0;
     // Register (first heartbeat) before taking work: the server then knows this node's address.
     while (!stop && !refused && !registered)

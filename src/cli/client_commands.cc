@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -173,6 +174,7 @@ StatusOr<int64_t> ParseSeconds(std::string_view flag, std::string_view text) {
   if (rest.empty()) return bad();
   int64_t total = 0;
   bool units = false;
+  int64_t last_unit = std::numeric_limits<int64_t>::max();  // units must go d, h, m, s
   while (!rest.empty()) {
     size_t digits = 0;
     while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
@@ -202,8 +204,10 @@ StatusOr<int64_t> ParseSeconds(std::string_view flag, std::string_view text) {
         return bad();
     }
     rest.remove_prefix(1);
+    if (unit >= last_unit) return bad();  // "1h1h", "30m1h"
+    last_unit = unit;
     units = true;
-    total += n * unit;
+    total += n * unit;  // at most 4 terms of 12 digits x 86,400: no overflow
   }
   return negative ? -total : total;
 }
@@ -229,9 +233,13 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
   for (const auto& [flag, text, field] :
        {std::tuple{"--time", &o.runtime_limit, "runtime_limit"},
         std::tuple{"--estimate", &o.runtime_estimate, "runtime_estimate"}}) {
-    if (text->empty()) continue;
-    auto seconds = ParseSeconds(flag, *text);
+    if (!*text) continue;
+    auto seconds = ParseSeconds(flag, **text);
     if (!seconds.ok()) return Error(err, seconds.status());
+    if (*seconds == 0 && std::string_view(field) == "runtime_limit") {
+      body.erase(field);  // -t 0: no limit
+      continue;
+    }
     body[field] = *seconds;
   }
   if (o.cpu) body["cpu_per_worker"] = *o.cpu;
@@ -372,7 +380,7 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
   std::fprintf(out, "  submitted:  %s   attempts: %s   exit code: %s\n",
                Str(*job, "submitted").c_str(), Str(*job, "attempts").c_str(),
                Str(*job, "exit_code").c_str());
-  // What was asked for beyond the shape, when set.
+  // The job's options beyond the shape, when set.
   std::string asked;
   auto add = [&](const std::string& part) { asked += (asked.empty() ? "" : "   ") + part; };
   auto has = [&](const char* key) { return spec.contains(key) && !spec[key].is_null(); };
@@ -382,7 +390,7 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
   if (has("runtime_limit")) add("limit " + Str(spec, "runtime_limit") + " s");
   if (has("runtime_estimate")) add("estimate " + Str(spec, "runtime_estimate") + " s");
   if (has("max_retries")) add("max retries " + Str(spec, "max_retries"));
-  if (!asked.empty()) std::fprintf(out, "  asked:      %s\n", asked.c_str());
+  if (!asked.empty()) std::fprintf(out, "  options:    %s\n", asked.c_str());
   if (spec.contains("command") && !spec["command"].empty()) {
     std::string cmd;
     for (const Json& c : spec["command"]) cmd += (cmd.empty() ? "" : " ") + c.get<std::string>();

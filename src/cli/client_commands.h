@@ -35,9 +35,10 @@ struct SubmitOptions {
   std::vector<std::string> types;
   std::string priority_class;
   // Seconds ("3600") or a duration ("90s", "30m", "2h", "1d", "1h30m"); given values go to the
-  // server as they are (it names a bad one); unset ones are left out.
-  std::string runtime_limit;
-  std::string runtime_estimate;
+  // server as they are (it names a bad one); unset ones are left out. A limit of 0 means none,
+  // as in Slurm.
+  std::optional<std::string> runtime_limit;
+  std::optional<std::string> runtime_estimate;
   std::optional<int64_t> cpu;         // cores per worker
   std::optional<int64_t> memory_gib;  // per worker
   std::string preemptible;            // "true" | "false" | "" (the class decides)

@@ -136,6 +136,12 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   EXPECT_EQ(unit.out,
             "error: --time: must be seconds or a duration such as 90s, 30m, 2h, 1d or 1h30m, got "
             "'1x'\n");
+  CliRun twice = Tenant("submit -J x -G 8 --type H100 -t 1h1h -- true");
+  EXPECT_EQ(twice.status, 2);
+  EXPECT_NE(twice.out.find("--time: must be seconds or a duration"), std::string::npos);
+  CliRun unlimited = Tenant("submit -J free -G 1 --type H100 -t 0 -o json -- true");
+  ASSERT_EQ(unlimited.status, 0) << unlimited.out;
+  EXPECT_TRUE(Json::parse(unlimited.out)["spec"]["runtime_limit"].is_null()) << unlimited.out;
   CliRun hours = Tenant(
       "submit -J timed -G 8 --type H100 -t 1h30m --estimate 45m --cpu 16 --memory-gib 64 "
       "--preemptible false -o json -- true");
@@ -162,7 +168,7 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
       << one.out;
   CliRun all = Tenant("jobs --all --limit 0 -o json");
   ASSERT_EQ(all.status, 0) << all.out;
-  EXPECT_EQ(Json::parse(all.out)["items"].size(), 2u) << all.out;
+  EXPECT_EQ(Json::parse(all.out)["items"].size(), 3u) << all.out;
   // A malformed JSON job file: file:line:column and what is wrong.
   const std::string bad_json = (server_.dir() / "bad.json").string();
   std::ofstream(bad_json) << "{\"name\": \"x\",\n  \"workers\": oops}\n";
