@@ -329,10 +329,24 @@ TEST(DevTest, DevRunsAGangAndStopsCleanly) {
   // One node of 8: the two workers split its devices.
   EXPECT_EQ((*log0)["data"], "rank 0 on 0,1,2,3\n");
   EXPECT_EQ((*log1)["data"], "rank 1 on 4,5,6,7\n");
+  // Stopping with a worker running does not wait out the agent's long-poll (20 s; it took about
+  // 10 s before the agent abandoned requests in flight on stop; about 3 s now).
+  auto sleeper =
+      api.Call("POST", "/v1/jobs",
+               Json{{"name", "sleeper"}, {"devices_per_worker", 1}, {"command", {"sleep", "60"}}});
+  ASSERT_TRUE(sleeper.ok()) << sleeper.status().ToString();
+  ASSERT_TRUE(Eventually([&] {
+    auto j = api.Call("GET", "/v1/jobs/2");
+    return j.ok() && (*j)["state"] == "running";
+  }));
+  const auto asked = std::chrono::steady_clock::now();
   ::kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(took, 8.0) << "suanpan dev took " << took << " s to stop";
   std::filesystem::remove_all(dir, ec);
 }
 
