@@ -180,6 +180,14 @@ int main(int argc, char** argv) {
   usage_cmd->add_option("--to", usage.to, "End (default now)");
   usage_cmd->add_option("--by", usage.by, "Group by: tenant,provider,type (any of them)");
 
+  suanpan::cli::HistoryOptions history;
+  CLI::App* history_cmd =
+      client("history", "Jobs that ran, as a trace for `suanpan sim --trace suanpan:FILE.jsonl`");
+  history_cmd->add_option("--tenant", history.tenant, "Only this tenant (admin)");
+  history_cmd->add_option("--from", history.from,
+                          "Submitted at or after: YYYY-MM-DD, RFC 3339 or unix seconds");
+  history_cmd->add_option("--to", history.to, "Submitted before");
+
   suanpan::cli::TokenOptions token;
   CLI::App* token_cmd = client("token", "API tokens (admin): create, list, revoke");
   token_cmd->add_option("action", token.action, "create | list | revoke")
@@ -258,6 +266,7 @@ int main(int argc, char** argv) {
   if (providers_cmd->parsed()) return suanpan::cli::RunProviders(flags, stdout, stderr);
   if (tenants_cmd->parsed()) return suanpan::cli::RunTenants(flags, stdout, stderr);
   if (usage_cmd->parsed()) return suanpan::cli::RunUsage(flags, usage, stdout, stderr);
+  if (history_cmd->parsed()) return suanpan::cli::RunHistory(flags, history, stdout, stderr);
   if (token_cmd->parsed()) {
     if (token.action != "list" && token.name.empty()) {
       std::fprintf(stderr, "error: token %s: a token name is required\n", token.action.c_str());

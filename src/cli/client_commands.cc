@@ -16,6 +16,7 @@
 
 #include "cli/table.h"
 #include "client/http_client.h"
+#include "control/control_plane.h"
 
 namespace suanpan::cli {
 namespace {
@@ -340,6 +341,62 @@ int RunJobs(const ClientFlags& flags, const JobsOptions& o, std::FILE* out, std:
     if (!o.watch) return 0;
     std::this_thread::sleep_for(std::chrono::seconds(o.watch_seconds));
   }
+}
+
+int RunHistory(const ClientFlags& flags, const HistoryOptions& o, std::FILE* out, std::FILE* err) {
+  std::optional<int64_t> from, to;
+  for (const auto& [flag, text, bound] :
+       {std::tuple{"--from", &o.from, &from}, std::tuple{"--to", &o.to, &to}}) {
+    if (text->empty()) continue;
+    auto ms = control::ParseTimeMs(*text);
+    if (!ms.ok()) return Error(err, ms.status().WithPrefix(flag));
+    *bound = *ms;
+  }
+  auto client = Client(flags);
+  if (!client.ok()) return Error(err, client.status());
+  std::string query = "?limit=1000&state=succeeded,failed,cancelled";
+  if (!o.tenant.empty()) query += "&tenant=" + UrlEncode(o.tenant);
+  int64_t written = 0, never_ran = 0, fractional = 0;
+  std::optional<uint64_t> after;
+  do {
+    auto page = (*client)->Call(
+        "GET", "/v1/jobs" + query + (after ? fmt::format("&after={}", *after) : ""));
+    if (!page.ok()) return Error(err, page.status());
+    for (const Json& j : (*page)["items"]) {
+      auto submitted = control::ParseTimeMs(Str(j, "submitted"));
+      if (!submitted.ok()) return Error(err, submitted.status());
+      if ((from && *submitted < *from) || (to && *submitted >= *to)) continue;
+      const Json& p = j["placement"];
+      if (!p.is_object() || p["ended"].is_null()) {
+        ++never_ran;  // cancelled before it started
+        continue;
+      }
+      const std::string devices = Str(j, "devices");
+      if (devices.find('.') != std::string::npos) {
+        ++fractional;  // the trace format counts whole devices
+        continue;
+      }
+      auto started = control::ParseTimeMs(Str(p, "started"));
+      auto ended = control::ParseTimeMs(Str(p, "ended"));
+      if (!started.ok() || !ended.ok()) return Error(err, InternalError("bad run times"));
+      Json row{{"name", std::to_string(j.value("id", uint64_t{0}))},
+               {"tenant", Str(j, "tenant")},
+               {"submit_time", *submitted / 1000},
+               {"devices", std::stoll(devices)},
+               {"duration", std::max<int64_t>(1, (*ended - *started + 500) / 1000)},
+               {"workers", j["spec"].value("workers", 1)},
+               {"device_type", Str(p, "device_type")},
+               {"model", Str(j, "name")}};
+      std::fprintf(out, "%s\n", row.dump().c_str());
+      ++written;
+    }
+    after.reset();
+    if (!(*page)["next_after"].is_null()) after = (*page)["next_after"].get<uint64_t>();
+  } while (after);
+  std::fprintf(err, "%lld jobs written; left out: %lld that never ran, %lld fractional\n",
+               static_cast<long long>(written), static_cast<long long>(never_ran),
+               static_cast<long long>(fractional));
+  return 0;
 }
 
 int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err) {

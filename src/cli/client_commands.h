@@ -58,6 +58,16 @@ struct JobsOptions {
   int watch_seconds = 2;
 };
 
+// `suanpan history`: the jobs that ran, as a trace in suanpan's JSONL format (docs/simulator.md),
+// so that `suanpan sim --trace suanpan:FILE.jsonl --pool POOL.toml` replays the platform's own
+// history through another policy.
+struct HistoryOptions {
+  std::string tenant;
+  std::string from;  // submitted at or after; YYYY-MM-DD, RFC 3339 or unix seconds
+  std::string to;    // submitted before
+};
+int RunHistory(const ClientFlags& flags, const HistoryOptions& o, std::FILE* out, std::FILE* err);
+
 struct UsageOptions {
   std::string tenant;
   std::string from;

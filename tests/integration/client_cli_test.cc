@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "server_process.h"
 
@@ -102,6 +106,53 @@ TEST_F(ClientCliTest, ATenantsWholePath) {
   ASSERT_EQ(u["items"].size(), 1u);
   EXPECT_EQ(u["items"][0]["tenant"], "t01-qingyun-ai");
   EXPECT_EQ(u["items"][0]["device_type"], "H100");
+}
+
+// The platform's own history, as a trace the simulator replays (what an operator does before
+// switching policies). No agent runs here: a job holds its devices from bind until cancelled.
+TEST_F(ClientCliTest, HistoryIsATraceTheSimulatorReplays) {
+  ASSERT_EQ(Tenant("submit -J held -N 2 -G 8 --type H100 -- true").status, 0);
+  bool admitted = false;
+  for (int i = 0; i < 100 && !admitted; ++i) {
+    admitted = Tenant("jobs -o json").out.find("\"admitted\"") != std::string::npos;
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(admitted);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  ASSERT_EQ(Tenant("cancel 1").status, 0);
+  ASSERT_EQ(Tenant("submit -J running -G 1 --type H100 -- true").status, 0);  // not ended: left out
+
+  CliRun history = Tenant("history --from 2000-01-01");
+  ASSERT_EQ(history.status, 0) << history.out;
+  std::istringstream lines(history.out);
+  std::string line, trace, summary;
+  while (std::getline(lines, line)) (line.starts_with("{") ? trace : summary) += line + "\n";
+  EXPECT_EQ(summary, "1 jobs written; left out: 0 that never ran, 0 fractional\n");
+  const Json row = Json::parse(trace);
+  EXPECT_EQ(row["name"], "1");
+  EXPECT_EQ(row["model"], "held");
+  EXPECT_EQ(row["tenant"], "t01-qingyun-ai");
+  EXPECT_EQ(row["devices"], 16);
+  EXPECT_EQ(row["workers"], 2);
+  EXPECT_EQ(row["device_type"], "H100");
+  EXPECT_GE(row["duration"].get<int>(), 2);  // held from bind to cancel, at least 1.6 s
+  EXPECT_EQ(Tenant("history --from 2999-01-01").out,
+            "0 jobs written; left out: 0 that never ran, 0 fractional\n");
+  CliRun bad = Tenant("history --from yesterday");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.out.rfind("error: --from: ", 0), 0u) << bad.out;
+
+  // suanpan sim replays it on the same pool.
+  const auto file = server_.dir() / "history.jsonl";
+  std::ofstream(file) << trace;
+  const auto report = server_.dir() / "replay";
+  const std::string sim = std::string(SUANPAN_BINARY) + " sim --trace suanpan:" + file.string() +
+                          " --pool examples/small-pool.toml --policy fifo --out " +
+                          report.string() + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(sim.c_str()), 0) << sim;
+  std::ifstream in(report / "report.json");
+  const Json r = Json::parse(std::string((std::istreambuf_iterator<char>(in)), {}));
+  EXPECT_EQ(r["policies"][0]["finished"], 1) << r.dump();
 }
 
 TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
