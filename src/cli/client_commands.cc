@@ -16,6 +16,7 @@
 
 #include "cli/table.h"
 #include "client/http_client.h"
+#include "config/toml_file.h"
 #include "control/control_plane.h"
 
 namespace suanpan::cli {
@@ -114,13 +115,7 @@ StatusOr<Json> ReadJobFile(const std::string& path, std::map<std::string, int>* 
       return InvalidArgumentError(fmt::format("{}:{}:{}: {}", path, line, column, what));
     }
   }
-  toml::table parsed;
-  try {
-    parsed = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(
-        fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
-  }
+  SP_ASSIGN_OR_RETURN(toml::table parsed, config::ParseToml(text, path));
   auto j = TomlToJson(parsed);
   if (!j.ok()) return j.status().WithPrefix(path);
   if (lines != nullptr) {

@@ -32,12 +32,7 @@ void SetUpLogging(const std::string& level) {
 
 // Blocks SIGINT/SIGTERM in every thread and sets `stop` when one arrives.
 std::thread StopOnSignal(std::atomic<bool>& stop, std::function<void()> also = nullptr) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t set = BlockStopSignals();
   return std::thread([set, &stop, also] {
     int sig = 0;
     sigwait(&set, &sig);
@@ -177,11 +172,7 @@ int RunDev(const DevOptions& o) {
   SetUpLogging(o.log_level);
   // Every thread (server, agents) starts with the stop signals blocked; the server thread waits
   // for them (RunServer) and returns, which stops the rest.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  BlockStopSignals();
   std::atomic<bool> stop{false};
   ServerOptions so;
   so.listen = o.listen;

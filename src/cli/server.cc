@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "config/pool_file.h"
+#include "config/toml_file.h"
 #include "control/control_plane.h"
 #include "store/store.h"
 
@@ -66,13 +67,7 @@ Status ParseListen(const std::string& listen, Settings& s) {
 }
 
 Status ReadConfig(const std::string& path, Settings& s) {
-  toml::table parsed;
-  try {
-    parsed = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(
-        fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
-  }
+  SP_ASSIGN_OR_RETURN(toml::table parsed, config::ParseTomlFile(path));
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   auto rel = [&](const std::string& p) {
     return std::filesystem::path(p).is_absolute() || dir.empty()
@@ -173,6 +168,16 @@ int Fail(const Status& s) {
 
 }  // namespace
 
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
 int RunServer(const ServerOptions& o) {
   Settings s;
   if (!o.config.empty()) {
@@ -244,12 +249,7 @@ int RunServer(const ServerOptions& o) {
   }
 
   // Block the stop signals in every thread; the main thread waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = BlockStopSignals();
 
   api::Api api(**plane, metrics);
   api::HttpServerOptions hopts;

@@ -21,6 +21,8 @@
 // SHA-256 is stored. SIGINT/SIGTERM stop the server cleanly; SIGKILL loses nothing that was
 // acknowledged.
 
+#include <signal.h>
+
 #include <string>
 
 namespace suanpan::cli {
@@ -42,5 +44,10 @@ struct ServerOptions {
 };
 
 int RunServer(const ServerOptions& options);
+
+// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts after) and ignores
+// SIGPIPE; returns the set, for sigwait. Long-running commands call it first, so that one thread
+// decides when to stop.
+sigset_t BlockStopSignals();
 
 }  // namespace suanpan::cli

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <mutex>
 
+#include "config/toml_file.h"
+
 namespace suanpan::client {
 namespace {
 
@@ -61,13 +63,7 @@ StatusOr<ClientConfig> ResolveClientConfig(const std::string& server_flag,
     const std::string path = std::string(home) + "/.config/suanpan/config.toml";
     std::ifstream probe(path);
     if (probe.good()) {
-      toml::table parsed;
-      try {
-        parsed = toml::parse_file(path);
-      } catch (const toml::parse_error& e) {
-        return InvalidArgumentError(
-            fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
-      }
+      SP_ASSIGN_OR_RETURN(toml::table parsed, config::ParseTomlFile(path));
       file_server = parsed["server"].value_or(std::string());
       file_token = parsed["token"].value_or(std::string());
     }

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "config/pool_file.h"
+#include "config/toml_file.h"
 
 namespace suanpan::config {
 namespace {
@@ -457,13 +458,8 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
 
 StatusOr<PoolFile> ParsePool(std::string_view text, std::string_view name) {
   Walker w(name);
-  try {
-    toml::table root = toml::parse(text, name);
-    return Parse(w, root);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgumentError(
-        fmt::format("{}:{}: TOML syntax: {}", name, e.source().begin.line, e.description()));
-  }
+  SP_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, name));
+  return Parse(w, root);
 }
 
 StatusOr<PoolFile> ReadPoolFile(const std::string& path) {
