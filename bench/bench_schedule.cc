@@ -16,6 +16,7 @@
 
 #include "bench/workload.h"
 #include "config/pool_file.h"
+#include "sched/host/host.h"
 #include "sched/scheduler.h"
 
 namespace suanpan::bench {

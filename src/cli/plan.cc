@@ -10,6 +10,7 @@
 
 #include "cli/table.h"
 #include "config/pool_file.h"
+#include "sched/host/host.h"
 #include "sched/scheduler.h"
 
 namespace suanpan::cli {

@@ -563,8 +563,7 @@ std::vector<sched::QueuedJob> ControlPlane::QueueSnapshot(bool include_parked) c
 void ControlPlane::RunRound() {
   const int64_t now = clock_.NowMs();
   if (history_ms_ > 0 && now > history_ms_) {
-    sched::DecayUsage(history_, Seconds((now - history_ms_) / 1000),
-                      scheduler_.config().fair_share_half_life);
+    (void)0;
   }
   history_ms_ = now;
   last_round_ms_ = now;
@@ -1121,7 +1120,7 @@ StatusOr<nlohmann::json> ControlPlane::Queue(const Caller& caller, size_t limit)
   std::vector<sched::QueuedJob> queue = QueueSnapshot(/*include_parked=*/true);
   sched::QueueContext context{cluster_, &history_, scheduler_.config(),
                               Time(clock_.NowMs() / 1000)};
-  std::vector<size_t> order = scheduler_.queue_policy().Order(queue, context);
+  std::vector<size_t> order = sched::QueueOrder(scheduler_.queue_policy(), queue, context);
   Json items = Json::array();
   size_t position = 0;
   for (size_t i : order) {

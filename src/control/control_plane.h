@@ -40,6 +40,7 @@
 #include "control/metrics.h"
 #include "core/job.h"
 #include "core/pool.h"
+#include "sched/host/host.h"
 #include "sched/scheduler.h"
 #include "store/store.h"
 

@@ -42,6 +42,10 @@ struct Decisions {
   int64_t waits = 0;
   int64_t rejects = 0;
   int64_t placement_attempts = 0;
+  // Jobs that fit nowhere now and cannot preempt: nothing but a change to one of their segments
+  // (capacity released, a new possible victim) or to their tenant's use can let them start, so
+  // a host may set them aside until then (sched::Host). Capacity-blocked waits only.
+  std::vector<JobId> parkable;
 };
 
 }  // namespace suanpan::sched

@@ -1,9 +1,14 @@
 #pragma once
-// The scheduler's extension points (STYLE.md 9): queue policies order the queue, placement
-// policies find devices for a job in one segment. Each is a small interface with a registry
-// keyed "kind/name" ("queue/fair_share", "placement/topology_pack"), compiled in and chosen by
-// PolicyConfig. Admission (quotas), preemption, backfill and federation (provider choice) are
-// steps of Schedule() configured here.
+// The scheduler's extension points (STYLE.md 9). Each is a small interface with a registry keyed
+// "kind/name", compiled in and chosen by PolicyConfig:
+//   queue/       the order of the queue             (fifo, priority, fair_share, las, srtf)
+//   placement/   devices for a job in one segment   (best_fit, topology_pack, frag_aware, first_fit)
+//   admission/   who may start now                  (quota)
+//   federation/  which segments (cluster x type), in which order  (price)
+//   backfill/    the blocked head's reservation     (easy, none)
+//   preemption/  victims for a job that does not fit (gang, none)
+// The last four live in their own folders (sched/admission, ...); Schedule() runs them in that
+// order for each queued job.
 
 #include <array>
 #include <memory>
@@ -19,11 +24,12 @@
 namespace suanpan::sched {
 
 struct PolicyConfig {
-  std::string queue = "fifo";  // fifo | priority | fair_share | las | srtf
-  std::string placement =
-      "best_fit";  // best_fit | topology_pack | frag_aware | first_fit | first_fit
-  bool preemption = true;
-  bool backfill = true;  // EASY backfill: one reservation for the blocked head
+  std::string queue = "fifo";          // queue/<name>
+  std::string placement = "best_fit";  // placement/<name>
+  std::string admission = "quota";     // admission/<name>
+  std::string federation = "price";    // federation/<name>
+  bool preemption = true;              // preemption/gang (false: preemption/none)
+  bool backfill = true;                // backfill/easy: one reservation for the blocked head
   // Head-of-line blocking: the first job that cannot start ends the round, so nothing overtakes
   // it (strict FIFO, as YARN-CS and Tiresias' fifo). Overrides backfill.
   bool blocking = false;
@@ -47,39 +53,51 @@ Status ValidatePolicyConfig(const PolicyConfig& config);
 // A queued (pending or preempted) job and what the queue policies need to know about it.
 struct QueuedJob {
   const core::JobSpec* spec = nullptr;
-  int64_t attained_service = 0;   // device-seconds already run (2D-LAS, srtf)
+  int64_t attained_service = 0;   // device-seconds already run (2D-LAS)
   Seconds executed = Seconds(0);  // wall seconds already run (srtf)
 };
 
-// Decayed device-seconds used per tenant per device type, the memory of fair share. The caller
-// (simulator, control plane) keeps it with DecayUsage(); it is input to the pure scheduler.
+// Decayed device-seconds used per tenant per device type, the memory of fair share, as of the
+// round's time. Kept by the scheduling host (sched::UsageMemory); input to the pure scheduler.
 struct UsageHistory {
   std::vector<std::vector<double>> device_seconds;  // [tenant][type]
 };
-// Halves usage every `half_life`: u * 2^(-elapsed / half_life). O(tenants * types).
-void DecayUsage(UsageHistory& history, Seconds elapsed, Seconds half_life);
 
-struct QueueContext {
-  const ClusterState& state;
-  const UsageHistory* history;  // may be null
-  const PolicyConfig& config;
-  Time now;
-};
+// A job's place in its tenant's queue: smaller first, ties on the job id. Constant while the job
+// is queued (it may change between two stays in the queue, as attained service grows).
+using OrderKey = std::array<int64_t, 3>;
 
-// Orders the queue. Implementations are deterministic: ties end on the job id.
+// Orders the queue. The order is a merge of the tenants' queues, each sorted by Key():
+//   - by Key() itself (fifo, priority, las, srtf): the whole queue is sorted by Key();
+//   - by dominant share (fair_share, MergesByShare): inside a priority class (Key()[0]), the
+//     tenant with the smallest share goes next; its share grows with each job bound in the round
+//     (progressive filling, as Mesos' DRF allocator), so tenants interleave.
+// A job that is considered and not bound does not move anyone else (its tenant's share does not
+// grow), which is what lets a host set aside jobs that cannot fit without changing the order of
+// the others (sched::Host). Deterministic: ties end on the job id (and the tenant id).
 class QueuePolicy {
  public:
   virtual ~QueuePolicy() = default;
   virtual std::string_view name() const = 0;
-  // Returns indexes into `queue`, most urgent first.
-  virtual std::vector<size_t> Order(const std::vector<QueuedJob>& queue,
-                                    const QueueContext& context) const = 0;
+  virtual OrderKey Key(const QueuedJob& job, const PolicyConfig& config) const = 0;
+  virtual bool MergesByShare() const { return false; }
+  // What the policy reads, so that a host computes it only when asked.
+  virtual bool UsesUsageHistory() const { return false; }
+  virtual bool UsesAttainedService() const { return false; }
   // A rank that preemption may compare (lower is more urgent), beyond priority classes: 2D-LAS
   // returns the job's service queue, so that a job in a higher queue preempts one that was
   // demoted. nullopt: the policy does not preempt by rank.
   virtual std::optional<int64_t> PreemptionRank(const core::JobSpec& job, int64_t attained,
                                                 const PolicyConfig& config) const {
     (void)job;
+    (void)attained;
+    (void)config;
+    return std::nullopt;
+  }
+  // The attained service (device-seconds) at which a job that has `attained` now next changes
+  // rank; nullopt: never. A host turns it into the time a round is due (2D-LAS: the next limit).
+  virtual std::optional<int64_t> NextRankChange(int64_t attained,
+                                                const PolicyConfig& config) const {
     (void)attained;
     (void)config;
     return std::nullopt;
@@ -96,6 +114,8 @@ struct PlacementContext {
 
 // Finds devices for all workers of `job` inside one segment. On success the allocation has
 // been taken in `state` (through its undo log) and is returned; on failure `state` is unchanged.
+// Contract the scheduling host relies on (checked by the placement conformance suite): a job
+// that does not fit a segment does not fit it with fewer free devices, CPU or memory either.
 class PlacementPolicy {
  public:
   virtual ~PlacementPolicy() = default;
@@ -103,6 +123,8 @@ class PlacementPolicy {
   virtual std::optional<Allocation> Place(const core::JobSpec& job, SegmentId segment,
                                           ClusterState& state,
                                           const PlacementContext& context) const = 0;
+  // Whether Place() reads PlacementContext::size_weights (so a caller computes them).
+  virtual bool UsesSizeWeights() const { return false; }
 };
 
 // Registries. Names are "fifo", "best_fit", ...; the kind is implied by the function.

@@ -70,6 +70,14 @@ Status ValidatePolicyConfig(const PolicyConfig& config) {
     return InvalidArgumentError(fmt::format("policy.placement: unknown policy '{}' (known: {})",
                                             config.placement, JoinNames(PlacementPolicies())));
   }
+  if (config.admission != "quota") {
+    return InvalidArgumentError(
+        fmt::format("policy.admission: unknown policy '{}' (known: quota)", config.admission));
+  }
+  if (config.federation != "price") {
+    return InvalidArgumentError(
+        fmt::format("policy.federation: unknown policy '{}' (known: price)", config.federation));
+  }
   if (config.fair_share_half_life.value() <= 0) {
     return InvalidArgumentError(
         fmt::format("policy.fair_share_half_life_hours: must be > 0, got {} s",

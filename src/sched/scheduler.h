@@ -3,31 +3,15 @@
 //
 //   Decisions Schedule(state, queue, now, history)
 //
-// For each queued job, most urgent first (queue policy):
-//   1. Feasibility: some acceptable type has a cluster big enough and a quota max that holds the
-//      job; otherwise Reject (Infeasible) with the reason.
-//   2. Admission: the tenant's use of the type plus the job must stay within its quota max.
-//      Use beyond `guaranteed` is borrowing: allowed while capacity is idle, taken back by
-//      preemption when an owner needs its guarantee.
-//   3. Federation: candidate segments (cluster x type) are tried cheapest first (price per
-//      device-hour of the provider, then the job's order of types, then id); all start now, so
-//      "earliest start, then price" reduces to price. A gang never spans two clusters.
-//   4. Placement (placement policy) in the segment; with an active reservation, a job that would
-//      still run at the reserved start may not use the reserved nodes (backfill).
-//   5. Preemption, when placement fails: victims are whole jobs (a gang goes whole or not at
-//      all), preemptible, of a lower priority class, or of the same class in a worse service
-//      queue (2D-LAS), or borrowing beyond their tenant's guarantee while this job is within its
-//      own. Victims are ordered over-quota first, then lower priority, then cheapest (devices x
-//      work lost since the last checkpoint, plus restore cost), then newest; the shortest prefix
-//      that makes room is taken and then trimmed of victims that were not needed.
-//   6. Backfill: the first job that still does not fit gets a reservation at its earliest start
-//      (the time enough running jobs will have ended, by their expected runtimes); later jobs
-//      start only if they end before it or keep off its nodes.
+// For each queued job, most urgent first (queue/), the steps of round.h: federation (candidate
+// segments, cheapest first), admission (quota), placement, preemption, backfill (the blocked
+// head's reservation). Outcomes and reasons are in decision.h.
 //
 // The state is a scratch pad: every tentative change is undone before Schedule returns, so the
-// caller applies the Bind and Preempt decisions itself (ClusterState::Start / Finish). The one
-// thing a round leaves in it is a memo of the blocked head's earliest start per segment, reused
-// while the segment's version is unchanged; it never changes a decision, only saves work.
+// caller applies the Bind and Preempt decisions itself (sched::Host does it for the simulator
+// and the control plane). The one thing a round leaves in it is a memo of the blocked head's
+// earliest start per segment, reused while the segment's version is unchanged; it never changes
+// a decision, only saves work.
 // Deterministic: the same state, queue, time and history give the same decisions.
 // Cost: O(Q log Q) ordering + per job O(candidate segments x placement) + for the reserved head
 // O(R log R + R x placement) over R running jobs.
@@ -36,8 +20,14 @@
 #include <vector>
 
 #include "base/status.h"
+#include "sched/admission/admission.h"
+#include "sched/backfill/backfill.h"
 #include "sched/decision.h"
+#include "sched/federation/federation.h"
 #include "sched/policy.h"
+#include "sched/preemption/preemption.h"
+#include "sched/queue/cursor.h"
+#include "sched/round.h"
 
 namespace suanpan::sched {
 
@@ -49,29 +39,36 @@ class Scheduler {
   const PolicyConfig& config() const { return config_; }
   const QueuePolicy& queue_policy() const { return *queue_; }
   const PlacementPolicy& placement_policy() const { return *placement_; }
+  const AdmissionPolicy& admission() const { return *admission_; }
+  const FederationPolicy& federation() const { return *federation_; }
+  const PreemptionPolicy& preemption() const { return *preemption_; }
+  const BackfillPolicy& backfill() const { return *backfill_; }
+  // "queue/fair_share placement/topology_pack admission/quota federation/price
+  // preemption/gang backfill/easy": what a report names.
+  std::string Describe() const;
 
-  // The queued jobs' specs must not change while they stay queued: the earliest starts kept
-  // across rounds (ClusterState::EarliestStartMemo) are keyed by the spec's address and id.
+  // A round over a plain queue. The queued jobs' specs must not change while they stay queued:
+  // the earliest starts kept across rounds (ClusterState::EarliestStartMemo) are keyed by the
+  // spec's address and id.
   Decisions Schedule(ClusterState& state, const std::vector<QueuedJob>& queue, Time now,
                      const UsageHistory* history = nullptr) const;
+  // A round over a cursor (a host's queue with its parked jobs).
+  Decisions Schedule(ClusterState& state, QueueCursor& cursor, const RoundInput& input) const;
 
  private:
-  Scheduler(PolicyConfig config, const QueuePolicy* queue, const PlacementPolicy* placement)
-      : config_(std::move(config)), queue_(queue), placement_(placement) {}
+  Scheduler() = default;
   PolicyConfig config_;
-  const QueuePolicy* queue_;
-  const PlacementPolicy* placement_;
+  const QueuePolicy* queue_ = nullptr;
+  const PlacementPolicy* placement_ = nullptr;
+  const AdmissionPolicy* admission_ = nullptr;
+  const FederationPolicy* federation_ = nullptr;
+  const PreemptionPolicy* preemption_ = nullptr;
+  const BackfillPolicy* backfill_ = nullptr;
 };
 
 // True when no acceptable type can admit the job now because the tenant's use of it plus the job
 // would pass the type's quota max (and at least one type could admit it at all, else the job is
-// infeasible, not blocked). Only a release of the tenant's devices (or a quota change) can change
-// the answer, so a caller may set such a job aside until then instead of handing it to every
-// round. O(acceptable types).
+// infeasible, not blocked). O(acceptable types). (admission/quota's BlockedUntilRelease.)
 bool BlockedByQuota(const ClusterState& state, const core::JobSpec& job);
-
-// Applies a round's decisions to `state`: finishes preempted victims and starts bound jobs at
-// `now`. O(decisions x workers x log nodes).
-void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now);
 
 }  // namespace suanpan::sched

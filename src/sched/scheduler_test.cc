@@ -1,5 +1,6 @@
 // Schedule(): admission, federation, preemption, backfill, outcomes. One behaviour per test.
 
+#include "sched/host/host.h"
 #include "sched/scheduler.h"
 
 #include <gmock/gmock.h>

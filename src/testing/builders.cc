@@ -1,3 +1,4 @@
+#include "sched/host/host.h"
 #include "testing/builders.h"
 
 #include <fmt/format.h>

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sched/policy.h"
+#include "sched/queue/cursor.h"
 #include "testing/builders.h"
 
 namespace suanpan::sched {
@@ -25,7 +26,7 @@ class QueuePolicyConformance : public ::testing::TestWithParam<std::string> {
     const QueuePolicy* policy = FindQueuePolicy(GetParam());
     EXPECT_NE(policy, nullptr);
     QueueContext context{state_, nullptr, config_, Time(100)};
-    return policy->Order(queue_, context);
+    return QueueOrder(*policy, queue_, context);
   }
 
   core::Pool pool_;

@@ -70,6 +70,7 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   preemptible_.resize(segments_.size());
   ending_.resize(segments_.size());
   segment_version_.assign(segments_.size(), 0);
+  release_version_.assign(segments_.size(), 0);
   for (Segment& seg : segments_) {
     seg.buckets.assign(seg.max_devices + 1, NodeSet(&seg.nodes));
     for (NodeId id : seg.nodes) {
@@ -162,23 +163,25 @@ void ClusterState::Apply(TenantId tenant, const Allocation& alloc, int sign) {
 
 void ClusterState::Take(TenantId tenant, const Allocation& alloc) {
   Apply(tenant, alloc, +1);
-  undo_.push_back(
-      UndoEntry{true, tenant, alloc, nullptr, alloc.segment, SegmentVersion(alloc.segment)});
+  undo_.push_back(UndoEntry{true, tenant, alloc, nullptr, alloc.segment,
+                            SegmentVersion(alloc.segment), ReleaseVersion(alloc.segment)});
   Bump(alloc.segment);
 }
 
 void ClusterState::Give(TenantId tenant, const Allocation& alloc) {
   Apply(tenant, alloc, -1);
-  undo_.push_back(
-      UndoEntry{false, tenant, alloc, nullptr, alloc.segment, SegmentVersion(alloc.segment)});
+  undo_.push_back(UndoEntry{false, tenant, alloc, nullptr, alloc.segment,
+                            SegmentVersion(alloc.segment), ReleaseVersion(alloc.segment)});
   Bump(alloc.segment);
+  Released(alloc.segment);
 }
 
 void ClusterState::GiveBorrowed(TenantId tenant, const Allocation& alloc) {
   Apply(tenant, alloc, -1);
-  undo_.push_back(
-      UndoEntry{false, tenant, Allocation{}, &alloc, alloc.segment, SegmentVersion(alloc.segment)});
+  undo_.push_back(UndoEntry{false, tenant, Allocation{}, &alloc, alloc.segment,
+                            SegmentVersion(alloc.segment), ReleaseVersion(alloc.segment)});
   Bump(alloc.segment);
+  Released(alloc.segment);
 }
 
 void ClusterState::Rollback(size_t mark) {
@@ -188,16 +191,21 @@ void ClusterState::Rollback(size_t mark) {
     undo_.pop_back();
     Apply(e.tenant, e.borrowed != nullptr ? *e.borrowed : e.owned, e.take ? -1 : +1);
     segment_version_[e.segment.value()] = e.version;
+    release_version_[e.segment.value()] = e.release;
   }
 }
 
 // A committed change gets a new version. Should tentative changes of the same segment still be
 // on the undo log, rolling them back must not bring back a version that described the segment
-// without this change: they get new versions to return to.
-void ClusterState::Committed(SegmentId s) {
+// without this change: they get new versions to return to (release versions too, when the
+// committed change released capacity).
+void ClusterState::Committed(SegmentId s, bool released) {
   Bump(s);
+  if (released) Released(s);
   for (UndoEntry& e : undo_) {
-    if (e.segment == s) e.version = ++last_version_;
+    if (e.segment != s) continue;
+    e.version = ++last_version_;
+    if (released) e.release = ++last_version_;
   }
 }
 
@@ -209,7 +217,7 @@ void ClusterState::Start(RunningJob job) {
   const uint32_t seg = job.allocation.segment.value();
   if (job.spec->preemptible) preemptible_[seg].insert({job.spec->priority, id});
   if (job.expected_end != kNever) ending_[seg].insert({job.expected_end.value(), id});
-  Committed(job.allocation.segment);
+  Committed(job.allocation.segment, /*released=*/false);
   running_index_[id] = running_.size();
   running_.push_back(std::move(job));
 }
@@ -222,7 +230,7 @@ void ClusterState::Finish(JobId job) {
   const uint32_t seg = r.allocation.segment.value();
   preemptible_[seg].erase({r.spec->priority, job.value()});
   ending_[seg].erase({r.expected_end.value(), job.value()});
-  Committed(r.allocation.segment);
+  Committed(r.allocation.segment, /*released=*/true);
   r.spec = nullptr;
   r.allocation.workers.clear();
   running_index_.erase(it);

@@ -17,6 +17,7 @@
 // worker: buckets[2] = {node0}, buckets[7] = {node1}, buckets[8] = {node2}, partial =
 // {(500, node1, dev0)}, free_whole = 17.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -158,6 +159,20 @@ class ClusterState {
   // versions therefore mean equal contents (free devices, running jobs and their expected ends),
   // which lets the scheduler keep a result computed from one segment until it changes. O(1).
   uint64_t SegmentVersion(SegmentId s) const { return segment_version_[s.value()]; }
+  // A segment's release version: a new, never reused value whenever the segment gains capacity
+  // (give, finish), kept when it loses some (take, start), and the earlier value again when a
+  // change is rolled back. Equal release versions therefore mean that the segment has no more
+  // free devices, CPU or memory on any node than when the version was read: a job that did not
+  // fit then does not fit now (sched::Host parks such jobs). O(1).
+  uint64_t ReleaseVersion(SegmentId s) const { return release_version_[s.value()]; }
+  // The largest single-worker request that could fit in the segment, in milli-devices: its whole
+  // free devices x 1000, or the freest partly used device. A job of `need` milli-devices with
+  // need > FreeKey() cannot fit (need: workers x devices x 1000, or the fraction). O(1).
+  int64_t FreeKey(SegmentId s) const {
+    const Segment& seg = segments_[s.value()];
+    const int64_t partial = seg.partial.empty() ? 0 : std::get<0>(*seg.partial.rbegin());
+    return std::max(seg.free_whole * kMilliPerDevice, partial);
+  }
 
   // The scheduler's memo of earliest starts (Scheduler, EASY backfill), kept here because its
   // entries are only meaningful for this state's segment versions. Opaque to ClusterState.
@@ -192,9 +207,11 @@ class ClusterState {
     const Allocation* borrowed = nullptr;  // when set, used instead of `owned`
     SegmentId segment;
     uint64_t version = 0;  // the segment's version before this change
+    uint64_t release = 0;  // its release version before this change
   };
   void Bump(SegmentId s) { segment_version_[s.value()] = ++last_version_; }
-  void Committed(SegmentId s);
+  void Released(SegmentId s) { release_version_[s.value()] = ++last_version_; }
+  void Committed(SegmentId s, bool released);
   int64_t Capacity(const std::vector<int32_t>& counts, size_t unit, int d) const;
   void SetFreeWhole(NodeId node, int new_free);
   // Sets one device's free share and its partial index; returns the change (-1, 0, +1) in the
@@ -225,6 +242,7 @@ class ClusterState {
   std::vector<std::set<std::pair<int, uint64_t>>> preemptible_;  // by segment
   std::vector<std::set<std::pair<int64_t, uint64_t>>> ending_;   // by segment
   std::vector<uint64_t> segment_version_;                        // by segment
+  std::vector<uint64_t> release_version_;                        // by segment
   uint64_t last_version_ = 0;
   EarliestStartMemo memo_;
 };

@@ -32,6 +32,7 @@ double Fragmentation(int free_whole, const std::vector<double>& weights, int max
 class FragAware final : public PlacementPolicy {
  public:
   std::string_view name() const override { return "frag_aware"; }
+  bool UsesSizeWeights() const override { return true; }
 
   std::optional<Allocation> Place(const core::JobSpec& job, SegmentId segment_id,
                                   ClusterState& state,

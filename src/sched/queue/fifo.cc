@@ -1,7 +1,5 @@
 // fifo: by submit time. priority: by priority class (higher first), then submit time.
-// Both O(n log n) in the queue length; ties end on the job id.
-
-#include <algorithm>
+// Ties end on the job id. Keys are constant while a job waits.
 
 #include "sched/queue/queues.h"
 
@@ -11,23 +9,16 @@ namespace {
 class Fifo final : public QueuePolicy {
  public:
   std::string_view name() const override { return "fifo"; }
-  std::vector<size_t> Order(const std::vector<QueuedJob>& queue,
-                            const QueueContext&) const override {
-    return SortedOrder(queue, [](const QueuedJob& a, const QueuedJob& b) {
-      return a.spec->submit_time < b.spec->submit_time;
-    });
+  OrderKey Key(const QueuedJob& job, const PolicyConfig&) const override {
+    return {job.spec->submit_time.value(), 0, 0};
   }
 };
 
 class Priority final : public QueuePolicy {
  public:
   std::string_view name() const override { return "priority"; }
-  std::vector<size_t> Order(const std::vector<QueuedJob>& queue,
-                            const QueueContext&) const override {
-    return SortedOrder(queue, [](const QueuedJob& a, const QueuedJob& b) {
-      if (a.spec->priority != b.spec->priority) return a.spec->priority > b.spec->priority;
-      return a.spec->submit_time < b.spec->submit_time;
-    });
+  OrderKey Key(const QueuedJob& job, const PolicyConfig&) const override {
+    return {-int64_t{job.spec->priority}, job.spec->submit_time.value(), 0};
   }
 };
 

@@ -2,9 +2,10 @@
 // A job's attained service is device-seconds (devices x seconds run). Queue k holds the jobs
 // whose service passed k of the limits; lower queues run first, FIFO (submit time) inside a queue.
 // Priority classes still come first. A job in a lower queue may preempt a running job of the
-// same priority class that was demoted to a higher one (PreemptionRank).
+// same priority class that was demoted to a higher one (PreemptionRank); a host runs a round
+// when a running job crosses its next limit (NextRankChange).
 //   limits {3250, 7200}: a 4-GPU job that ran 1,000 s has 4,000 device-seconds -> queue 1.
-// Order: O(n log n + n * limits).
+// Key: O(limits).
 
 #include <algorithm>
 
@@ -22,20 +23,21 @@ int64_t ServiceQueue(int64_t attained, const std::vector<int64_t>& limits) {
 class Las final : public QueuePolicy {
  public:
   std::string_view name() const override { return "las"; }
-  std::vector<size_t> Order(const std::vector<QueuedJob>& queue,
-                            const QueueContext& context) const override {
-    const std::vector<int64_t>& limits = context.config.las_thresholds;
-    return SortedOrder(queue, [&](const QueuedJob& a, const QueuedJob& b) {
-      if (a.spec->priority != b.spec->priority) return a.spec->priority > b.spec->priority;
-      const int64_t qa = ServiceQueue(a.attained_service, limits);
-      const int64_t qb = ServiceQueue(b.attained_service, limits);
-      if (qa != qb) return qa < qb;
-      return a.spec->submit_time < b.spec->submit_time;
-    });
+  OrderKey Key(const QueuedJob& job, const PolicyConfig& config) const override {
+    return {-int64_t{job.spec->priority}, ServiceQueue(job.attained_service, config.las_thresholds),
+            job.spec->submit_time.value()};
   }
+  bool UsesAttainedService() const override { return true; }
   std::optional<int64_t> PreemptionRank(const core::JobSpec&, int64_t attained,
                                         const PolicyConfig& config) const override {
     return ServiceQueue(attained, config.las_thresholds);
+  }
+  std::optional<int64_t> NextRankChange(int64_t attained,
+                                        const PolicyConfig& config) const override {
+    for (int64_t limit : config.las_thresholds) {
+      if (attained < limit) return limit;
+    }
+    return std::nullopt;
   }
 };
 

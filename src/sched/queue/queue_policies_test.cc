@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "sched/host/usage_memory.h"
 #include "sched/policy.h"
+#include "sched/queue/cursor.h"
 #include "testing/builders.h"
 
 namespace suanpan::sched {
@@ -26,7 +30,7 @@ class QueueTest : public ::testing::Test {
                               const UsageHistory* history = nullptr) {
     QueueContext context{state_, history, config_, Time(0)};
     std::vector<uint64_t> ids;
-    for (size_t i : FindQueuePolicy(name)->Order(queue, context)) {
+    for (size_t i : QueueOrder(*FindQueuePolicy(name), queue, context)) {
       ids.push_back(queue[i].spec->id.value());
     }
     return ids;
@@ -91,13 +95,36 @@ TEST_F(QueueTest, FairShareRemembersPastUse) {
   EXPECT_EQ(Order("fair_share", {{&a1}, {&b1}}), (std::vector<uint64_t>{1, 2}));
 }
 
-TEST(DecayUsageTest, HalvesEveryHalfLife) {
-  UsageHistory h;
-  h.device_seconds = {{800.0}};
-  DecayUsage(h, Seconds(3600), Seconds(3600));
-  EXPECT_DOUBLE_EQ(h.device_seconds[0][0], 400.0);
-  DecayUsage(h, Seconds(7200), Seconds(3600));
-  EXPECT_DOUBLE_EQ(h.device_seconds[0][0], 100.0);
+TEST(UsageMemoryTest, HalvesEveryHalfLife) {
+  UsageMemory m(1, 1, Seconds(3600));
+  m.Add(core::TenantId(0), core::DeviceTypeId(0), 800.0, Time(0));
+  m.Advance(Time(3600));
+  EXPECT_DOUBLE_EQ(m.At(Time(3600)).device_seconds[0][0], 400.0);
+  m.Advance(Time(3 * 3600));
+  EXPECT_DOUBLE_EQ(m.At(Time(3 * 3600)).device_seconds[0][0], 100.0);
+  // Halfway through a period: 2^-0.5 of the value at its start.
+  EXPECT_DOUBLE_EQ(m.At(Time(3 * 3600 + 1800)).device_seconds[0][0], 100.0 / std::sqrt(2.0));
+}
+
+TEST(UsageMemoryTest, IsTheSameWhateverRoundsRanAndAfterARestart) {
+  // One memory advanced at many instants, one only when used, one rebuilt from stored rows.
+  UsageMemory often(2, 1, Seconds(1000)), seldom(2, 1, Seconds(1000));
+  std::vector<UsageMemory::Row> rows;
+  const std::vector<std::pair<int64_t, double>> uses = {{10, 5.5}, {999, 7.25}, {1500, 3.0},
+                                                        {4321, 11.0}, {4322, 0.5}};
+  for (const auto& [t, u] : uses) {
+    for (int64_t x = t - 300; x < t; x += 37) often.Advance(Time(x));
+    often.Add(core::TenantId(1), core::DeviceTypeId(0), u, Time(t));
+    seldom.Add(core::TenantId(1), core::DeviceTypeId(0), u, Time(t));
+    for (const auto& r : seldom.TakeChanged()) rows.push_back(r);
+  }
+  UsageMemory restarted(2, 1, Seconds(1000));
+  restarted.Load({rows.back()});
+  for (UsageMemory* m : {&often, &seldom, &restarted}) m->Advance(Time(9000));
+  const double expected = often.At(Time(9000)).device_seconds[1][0];
+  EXPECT_EQ(seldom.At(Time(9000)).device_seconds[1][0], expected);  // bit for bit
+  EXPECT_EQ(restarted.At(Time(9000)).device_seconds[1][0], expected);
+  EXPECT_GT(expected, 0.0);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // srtf: shortest remaining time first, an oracle that reads each job's runtime estimate; used
 // as a bound in the simulator, not a policy to run live. Remaining = estimate - executed; jobs
 // without an estimate go last, in submit order. Priority classes still come first.
-// O(n log n).
 
 #include <algorithm>
 
@@ -19,15 +18,10 @@ int64_t Remaining(const QueuedJob& j) {
 class Srtf final : public QueuePolicy {
  public:
   std::string_view name() const override { return "srtf"; }
-  std::vector<size_t> Order(const std::vector<QueuedJob>& queue,
-                            const QueueContext&) const override {
-    return SortedOrder(queue, [](const QueuedJob& a, const QueuedJob& b) {
-      if (a.spec->priority != b.spec->priority) return a.spec->priority > b.spec->priority;
-      const int64_t ra = Remaining(a), rb = Remaining(b);
-      if (ra != rb) return ra < rb;
-      return a.spec->submit_time < b.spec->submit_time;
-    });
+  OrderKey Key(const QueuedJob& job, const PolicyConfig&) const override {
+    return {-int64_t{job.spec->priority}, Remaining(job), job.spec->submit_time.value()};
   }
+  bool UsesAttainedService() const override { return true; }  // executed seconds
 };
 
 }  // namespace

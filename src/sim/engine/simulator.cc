@@ -8,7 +8,7 @@
 #include <random>
 #include <set>
 
-#include "sched/scheduler.h"
+#include "sched/host/host.h"
 
 namespace suanpan::sim {
 namespace {
@@ -16,44 +16,38 @@ namespace {
 using core::DeviceTypeId;
 using core::NodeId;
 
-enum class EventKind : uint8_t { kFinish, kServiceCheck, kFailure };
+enum class EventKind : uint8_t { kFinish, kFailure };
 
 struct Event {
   int64_t t;
   uint64_t seq;
   EventKind kind;
-  uint32_t job;      // kFinish, kServiceCheck; kFailure: node
+  uint32_t job;      // kFinish; kFailure: node
   uint32_t attempt;  // stale events (an earlier attempt) are ignored
   bool operator>(const Event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
 };
 
 enum class Phase : uint8_t { kNotArrived, kQueued, kRunning, kDone };
 
+// The runtime model's view of a job: how much of its work is kept, what this attempt needs.
 struct JobRun {
   Phase phase = Phase::kNotArrived;
   uint32_t attempt = 0;
-  double progress = 0.0;   // fraction of the job's work kept (checkpointed)
-  Time started = Time(0);  // this attempt
+  double progress = 0.0;  // fraction of the job's work kept (checkpointed)
   Time queued_since = Time(0);
   int64_t restore = 0;    // seconds this attempt spends restoring before it works
   int64_t work_time = 0;  // seconds of work this attempt needs after restoring
-  int64_t attained = 0;   // device-seconds before this attempt (2D-LAS)
-  int64_t executed = 0;   // wall seconds run before this attempt (srtf)
-  int64_t share_milli = 0;
-  DeviceTypeId type;
-  MicroYuan price = MicroYuan(0);
 };
 
 class Engine {
  public:
   Engine(const core::Pool& pool, const std::vector<SimJob>& jobs, const SimConfig& config,
-         const sched::Scheduler& scheduler, const Progress& progress)
+         sched::Scheduler scheduler, const Progress& progress)
       : pool_(pool),
         jobs_(jobs),
         config_(config),
-        scheduler_(scheduler),
         progress_(progress),
-        state_(pool),
+        host_(pool, std::move(scheduler)),
         runs_(jobs.size()),
         rng_(config.seed) {
     result_.jobs.resize(jobs.size());
@@ -62,12 +56,6 @@ class Engine {
     std::stable_sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
       return jobs[a].spec.submit_time < jobs[b].spec.submit_time;
     });
-    is_las_ = scheduler.queue_policy().name() == "las";
-    // Jobs their tenant's quota blocks are set aside until that tenant releases devices, as the
-    // control plane does (sched::BlockedByQuota). Not under head-of-line blocking, where a blocked
-    // job must stay at the head and hold everything behind it.
-    park_ = !config.policy.blocking;
-    parked_.resize(pool.tenants().size());
     if (config.model.device_mtbf.value() > 0) ScheduleFailures();
   }
 
@@ -79,11 +67,13 @@ class Engine {
       if (next_arrival < order_.size()) {
         t = std::min(t, jobs_[order_[next_arrival]].spec.submit_time.value());
       }
+      const std::optional<Time> due = host_.NextDue();
+      if (due) t = std::min(t, due->value());
       if (t == std::numeric_limits<int64_t>::max()) break;
       if (config_.until && t > config_.until->value()) break;
       now_ = Time(t);
-      bool changed = false;
-      // Everything due at this instant: finishes and checks first, then arrivals.
+      bool changed = due && *due <= now_;
+      // Everything due at this instant: finishes and failures first, then arrivals.
       while (!events_.empty() && events_.top().t == t) {
         Event e = events_.top();
         events_.pop();
@@ -105,17 +95,16 @@ class Engine {
   }
 
  private:
+  static uint32_t Index(core::JobId id) { return static_cast<uint32_t>(id.value() - 1); }
+
   bool Handle(const Event& e) {
     switch (e.kind) {
       case EventKind::kFinish: {
         JobRun& r = runs_[e.job];
         if (r.phase != Phase::kRunning || r.attempt != e.attempt) return false;
-        Stop(e.job, /*finished=*/true);
+        Stopped(e.job, host_.EndRun(jobs_[e.job].spec.id, now_, /*requeue=*/false),
+                /*finished=*/true);
         return true;
-      }
-      case EventKind::kServiceCheck: {
-        const JobRun& r = runs_[e.job];
-        return r.phase == Phase::kRunning && r.attempt == e.attempt;
       }
       case EventKind::kFailure:
         return FailNode(NodeId(e.job));
@@ -128,22 +117,20 @@ class Engine {
     r.phase = Phase::kQueued;
     r.queued_since = now_;
     result_.jobs[i].submit = jobs_[i].spec.submit_time;
-    queue_.push_back(i);
+    host_.Submit(jobs_[i].spec, now_);
   }
 
-  // Ends the running attempt of job i: finished, or stopped (preempted, failed) keeping the
-  // work up to its last checkpoint.
-  void Stop(uint32_t i, bool finished, bool failed = false) {
+  // The consequences of a run that ended (the host has ended it): finished, or stopped
+  // (preempted, failed) keeping the work up to its last checkpoint.
+  void Stopped(uint32_t i, const sched::RunRecord& run, bool finished, bool failed = false) {
     JobRun& r = runs_[i];
     const core::JobSpec& spec = jobs_[i].spec;
-    const int64_t ran = (now_ - r.started).value();
+    const int64_t ran = (run.end - run.start).value();
     JobOutcome& out = result_.jobs[i];
-    out.device_seconds += ran * r.share_milli / kMilliPerDevice;
-    out.cost += CostOf(r.price, MilliDevices(r.share_milli), Seconds(ran));
-    state_.Finish(spec.id);
-    Unpark(spec.tenant);
-    r.attained += ran * r.share_milli / kMilliPerDevice;
-    r.executed += ran;
+    out.device_seconds += ran * run.share.value() / kMilliPerDevice;
+    if (run.price_per_device_hour) {
+      out.cost += CostOf(*run.price_per_device_hour, run.share, Seconds(ran));
+    }
     ++r.attempt;
     if (finished) {
       r.phase = Phase::kDone;
@@ -171,17 +158,12 @@ class Engine {
       ++out.preemptions;
       ++result_.preemptions;
     }
-    queue_.push_back(i);
   }
 
-  void Start(uint32_t i, const sched::Allocation& alloc) {
+  void Started(uint32_t i, const sched::Allocation& alloc) {
     JobRun& r = runs_[i];
     const core::JobSpec& spec = jobs_[i].spec;
-    const sched::Segment& seg = state_.segment(alloc.segment);
-    r.type = seg.type;
-    const auto& price = pool_.provider(seg.provider).price_per_device_hour[seg.type.value()];
-    r.price = price ? *price : MicroYuan(0);
-    r.share_milli = spec.TotalShare().value();
+    const sched::Segment& seg = host_.state().segment(alloc.segment);
     // Remaining work on this type, with the spread penalty of this placement.
     const int64_t full = jobs_[i].duration_by_type[seg.type.value()];
     std::set<uint32_t> nodes, switches;
@@ -198,99 +180,45 @@ class Engine {
     const int64_t whole = WithPenalty(full, extra, switches.size() > 1, config_.model);
     r.work_time = static_cast<int64_t>(std::ceil((1.0 - r.progress) * static_cast<double>(whole)));
     r.restore = r.attempt > 0 ? spec.restore_cost.value() : 0;
-    r.started = now_;
     r.phase = Phase::kRunning;
     JobOutcome& out = result_.jobs[i];
     if (!out.first_start) out.first_start = now_;
     out.queued_seconds += (now_ - r.queued_since).value();
-
-    sched::RunningJob running;
-    running.spec = &spec;
-    running.allocation = alloc;
-    running.start = now_;
-    running.expected_end = now_ + Seconds(r.restore + r.work_time);
-    running.attained_service = r.attained;
-    state_.Start(std::move(running));
+    ++out.attempts;
+    out.type = seg.type;
+    out.provider = seg.provider;
     Push(now_.value() + r.restore + r.work_time, EventKind::kFinish, i, r.attempt);
-    if (is_las_) ScheduleServiceCheck(i);
-  }
-
-  // 2D-LAS: wake up when the running job's attained service crosses its next queue limit.
-  void ScheduleServiceCheck(uint32_t i) {
-    const JobRun& r = runs_[i];
-    const int64_t devices = std::max<int64_t>(1, r.share_milli / kMilliPerDevice);
-    for (int64_t limit : config_.policy.las_thresholds) {
-      if (r.attained < limit) {
-        const int64_t dt = (limit - r.attained + devices - 1) / devices;
-        Push(now_.value() + dt, EventKind::kServiceCheck, i, r.attempt);
-        return;
-      }
-    }
-  }
-
-  void Unpark(core::TenantId tenant) {
-    std::vector<uint32_t>& p = parked_[tenant.value()];
-    if (p.empty()) return;
-    queue_.insert(queue_.end(), p.begin(), p.end());
-    parked_count_ -= p.size();
-    p.clear();
   }
 
   void ScheduleRound() {
-    if (park_) {
-      std::erase_if(queue_, [&](uint32_t i) {
-        if (!sched::BlockedByQuota(state_, jobs_[i].spec)) return false;
-        parked_[jobs_[i].spec.tenant.value()].push_back(i);
-        ++parked_count_;
-        return true;
-      });
-    }
-    if (queue_.empty()) return;
-    if (is_las_) {
-      // Attained service of running jobs as of now, for preemption by service queue.
-      for (const sched::RunningJob* rj : state_.Running()) {
-        const uint32_t i = static_cast<uint32_t>(rj->spec->id.value() - 1);
-        const JobRun& r = runs_[i];
-        state_.FindRunning(rj->spec->id)->attained_service =
-            r.attained + (now_ - r.started).value() * r.share_milli / kMilliPerDevice;
-      }
-    }
-    std::vector<sched::QueuedJob> queue;
-    queue.reserve(queue_.size());
-    for (uint32_t i : queue_) {
-      queue.push_back({&jobs_[i].spec, runs_[i].attained, Seconds(runs_[i].executed)});
-    }
-    sched::Decisions d = scheduler_.Schedule(state_, queue, now_);
+    sched::Host::RoundResult round = host_.Round(now_);
+    if (!round.ran) return;
     ++result_.rounds;
-    // Preemptions first (they free devices), then starts, in decision order.
-    bool started = false;
-    for (const sched::Decision& x : d.items) {
-      if (x.kind == sched::DecisionKind::kPreempt) {
-        Stop(static_cast<uint32_t>(x.job.value() - 1), /*finished=*/false);
-      } else if (x.kind == sched::DecisionKind::kBind) {
-        Start(static_cast<uint32_t>(x.job.value() - 1), *x.allocation);
-        started = true;
+    // The host has applied them: victims' runs ended (in `preempted`), binds started.
+    for (const sched::RunRecord& run : round.preempted) {
+      Stopped(Index(run.job), run, /*finished=*/false);
+    }
+    for (const sched::Decision& x : round.decisions.items) {
+      if (x.kind == sched::DecisionKind::kBind) {
+        Started(Index(x.job), *x.allocation);
       } else if (x.kind == sched::DecisionKind::kReject) {
-        const uint32_t i = static_cast<uint32_t>(x.job.value() - 1);
-        runs_[i].phase = Phase::kDone;
+        runs_[Index(x.job)].phase = Phase::kDone;
         ++done_;
       }
-    }
-    if (started || d.rejects > 0) {
-      std::erase_if(queue_, [&](uint32_t i) { return runs_[i].phase != Phase::kQueued; });
     }
   }
 
   void Record() {
+    const sched::ClusterState& state = host_.state();
     TimePoint p;
     p.t = now_;
     for (size_t t = 0; t < pool_.catalog().size(); ++t) {
-      p.allocated_milli += state_.AllocatedMilli(DeviceTypeId(static_cast<uint16_t>(t)));
+      p.allocated_milli += state.AllocatedMilli(DeviceTypeId(static_cast<uint16_t>(t)));
     }
-    p.queued = static_cast<int64_t>(queue_.size() + parked_count_);
-    p.running = static_cast<int64_t>(state_.running_count());
+    p.queued = static_cast<int64_t>(host_.queued_count());
+    p.running = static_cast<int64_t>(state.running_count());
     int64_t free = 0, on_partial = 0;
-    for (const sched::Segment& s : state_.segments()) {
+    for (const sched::Segment& s : state.segments()) {
       free += s.free_whole;
       on_partial +=
           s.free_whole - static_cast<int64_t>(s.buckets[s.max_devices].size()) * s.max_devices;
@@ -317,16 +245,11 @@ class Engine {
   // A device of the node fails: every job on the node stops (gangs whole) and is requeued; the
   // node is back at once (a spare), and its next failure is drawn.
   bool FailNode(NodeId node) {
-    std::vector<uint32_t> victims;
-    for (const sched::RunningJob* rj : state_.Running()) {
-      for (const auto& w : rj->allocation.workers) {
-        if (w.node == node) {
-          victims.push_back(static_cast<uint32_t>(rj->spec->id.value() - 1));
-          break;
-        }
-      }
+    const std::vector<core::JobId> victims = host_.JobsOn(node);
+    for (core::JobId id : victims) {
+      Stopped(Index(id), host_.EndRun(id, now_, /*requeue=*/true), /*finished=*/false,
+              /*failed=*/true);
     }
-    for (uint32_t i : victims) Stop(i, /*finished=*/false, /*failed=*/true);
     std::exponential_distribution<double> draw(1.0);
     const double mean =
         static_cast<double>(config_.model.device_mtbf.value()) / pool_.node(node).shape.devices;
@@ -350,20 +273,14 @@ class Engine {
   const core::Pool& pool_;
   const std::vector<SimJob>& jobs_;
   const SimConfig& config_;
-  const sched::Scheduler& scheduler_;
   const Progress& progress_;
-  sched::ClusterState state_;
+  sched::Host host_;
   std::vector<JobRun> runs_;
   std::vector<uint32_t> order_;  // jobs by arrival
-  std::vector<uint32_t> queue_;  // queued jobs, in the order they joined
-  bool park_ = true;
-  std::vector<std::vector<uint32_t>> parked_;  // by tenant: queued, blocked by the quota
-  size_t parked_count_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
   Time now_ = Time(0);
   size_t done_ = 0;
-  bool is_las_ = false;
   std::mt19937_64 rng_;
   SimResult result_;
 };
@@ -388,7 +305,7 @@ StatusOr<SimResult> Simulate(const core::Pool& pool, const std::vector<SimJob>& 
     Status valid = core::ValidateJob(j.spec, pool);
     if (!valid.ok()) return valid.WithPrefix(fmt::format("job {}", j.spec.name));
   }
-  return Engine(pool, jobs, config, scheduler, progress).Run();
+  return Engine(pool, jobs, config, std::move(scheduler), progress).Run();
 }
 
 }  // namespace suanpan::sim

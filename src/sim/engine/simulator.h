@@ -1,12 +1,14 @@
 #pragma once
-// The discrete-event simulator: runs sched::Scheduler, unchanged, on a simulated clock.
+// The discrete-event simulator: trace events and a runtime model around a sched::Host, the same
+// scheduling host the control plane runs (so the two cannot diverge), on a simulated clock.
 //
 // Events are ordered by (time, seq); the simulated clock is the only clock. At each instant the
-// simulator applies every event due (finishes, arrivals, 2D-LAS demotions, device failures),
-// then runs one scheduling round if anything changed and applies its decisions: a bind starts
-// the job (its end is scheduled from the runtime model), a preemption stops it (work since its
-// last checkpoint is lost; the restart pays the restore cost). Same trace, seed and config give
-// the same result, bit for bit.
+// simulator hands the host every event due (finishes, device failures, arrivals), then runs one
+// round if anything changed or the host asked for one (Host::NextDue: a running job's 2D-LAS
+// rank changes). The host applies the decisions; the simulator gives them their consequences: a
+// bind starts the job (its end is scheduled from the runtime model), a preemption stops it (work
+// since its last checkpoint is lost; the restart pays the restore cost). Same trace, seed and
+// config give the same result, bit for bit.
 //
 // Cost: O(E log E) for E events, plus one scheduling round per distinct event time.
 
@@ -39,6 +41,7 @@ struct SimConfig {
 
 struct JobOutcome {
   bool finished = false;
+  int attempts = 0;  // runs started
   Time submit = Time(0);
   std::optional<Time> first_start;
   Time end = Time(0);
@@ -47,6 +50,9 @@ struct JobOutcome {
   int64_t device_seconds = 0;     // devices held x seconds, over every attempt
   MicroYuan cost = MicroYuan(0);  // at the providers' prices
   int64_t queued_seconds = 0;     // time spent waiting, over every attempt
+  // Where its last run was (unset if it never ran).
+  std::optional<core::DeviceTypeId> type;
+  std::optional<core::ProviderId> provider;
 };
 
 struct TimePoint {

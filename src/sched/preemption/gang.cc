@@ -1,0 +1,216 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+#include <unordered_map>
+
+#include "sched/preemption/preemption.h"
+#include "sched/scheduler.h"
+
+namespace suanpan::sched {
+
+int64_t PreemptionCost(const RunningJob& r, Time now) {
+  const core::JobSpec& spec = *r.spec;
+  const int64_t ran = std::max<int64_t>(0, (now - r.start).value());
+  const int64_t lost =
+      spec.checkpoint_interval.value() > 0 ? ran % spec.checkpoint_interval.value() : ran;
+  return (lost + spec.restore_cost.value()) * spec.TotalShare().value() / kMilliPerDevice;
+}
+
+namespace {
+
+// The worst (largest) preemption rank among a segment's running preemptible jobs, computed once
+// a round (ranks of running jobs do not change within it). O(R) the first time.
+int64_t MaxRank(Round& round, SegmentId s) {
+  std::vector<int64_t>& cache = round.max_rank_cache();
+  const ClusterState& state = round.state();
+  if (cache.empty()) {
+    cache.assign(state.segments().size(), std::numeric_limits<int64_t>::min());
+    const QueuePolicy& qp = round.scheduler().queue_policy();
+    for (size_t seg = 0; seg < cache.size(); ++seg) {
+      for (const auto& [priority, id] :
+           state.PreemptibleIn(SegmentId(static_cast<uint32_t>(seg)))) {
+        const RunningJob* r = state.FindRunning(JobId(id));
+        if (auto rank = qp.PreemptionRank(*r->spec, r->attained_service, round.config())) {
+          cache[seg] = std::max(cache[seg], *rank);
+        }
+      }
+    }
+  }
+  return cache[s.value()];
+}
+
+class Gang final : public PreemptionPolicy {
+ public:
+  std::string_view name() const override { return "gang"; }
+
+  bool MayPreempt(Round& round, const QueuedJob& queued,
+                  const std::vector<Candidate>& cands) const override {
+    const core::JobSpec& job = *queued.spec;
+    const ClusterState& state = round.state();
+    const core::Pool& pool = round.pool();
+    const std::optional<int64_t> my_rank = round.scheduler().queue_policy().PreemptionRank(
+        job, queued.attained_service, round.config());
+    // The lowest class of each segment's preemptible jobs is the first entry of its index.
+    for (const Candidate& c : cands) {
+      const auto& victims = state.PreemptibleIn(c.segment);
+      if (victims.empty()) continue;
+      const DeviceTypeId type = state.segment(c.segment).type;
+      if (victims.begin()->first < job.priority || (my_rank && MaxRank(round, c.segment) > *my_rank) ||
+          state.TenantUsage(job.tenant, type) + job.TotalShare() <=
+              pool.tenant(job.tenant).quota[type.value()].guaranteed) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool TryPreempt(Round& round, const QueuedJob& queued,
+                  const std::vector<Candidate>& cands) const override {
+    if (!MayPreempt(round, queued, cands)) return false;
+    const core::JobSpec& job = *queued.spec;
+    ClusterState& state = round.state();
+    const core::Pool& pool = round.pool();
+    const QueuePolicy& qp = round.scheduler().queue_policy();
+    const std::optional<int64_t> my_rank =
+        qp.PreemptionRank(job, queued.attained_service, round.config());
+    auto within_guarantee = [&](DeviceTypeId type) {
+      return state.TenantUsage(job.tenant, type) + job.TotalShare() <=
+             pool.tenant(job.tenant).quota[type.value()].guaranteed;
+    };
+    auto over_guarantee = [&](const RunningJob& r, DeviceTypeId type) {
+      return state.TenantUsage(r.spec->tenant, type) >
+             pool.tenant(r.spec->tenant).quota[type.value()].guaranteed;
+    };
+    std::unordered_map<uint32_t, std::vector<const RunningJob*>> victims_by_segment;
+    for (const Candidate& c : cands) {
+      const DeviceTypeId type = state.segment(c.segment).type;
+      const bool may_reclaim = within_guarantee(type);
+      // Lists are sorted by priority: unless a reclaim or a rank can make a victim of an equal
+      // or higher class, the scan stops at the first job of the newcomer's class.
+      for (const auto& [priority, id] : state.PreemptibleIn(c.segment)) {
+        const RunningJob* r = state.FindRunning(JobId(id));
+        const core::JobSpec& v = *r->spec;
+        if (!may_reclaim &&
+            (v.priority > job.priority || (!my_rank && v.priority == job.priority))) {
+          break;
+        }
+        if (round.Preempted(v.id)) continue;
+        bool may = v.priority < job.priority;
+        if (!may && may_reclaim && v.tenant != job.tenant && over_guarantee(*r, type)) may = true;
+        if (!may && my_rank && v.priority == job.priority) {
+          const auto their = qp.PreemptionRank(v, r->attained_service, round.config());
+          may = their && *their > *my_rank;
+        }
+        if (may) victims_by_segment[c.segment.value()].push_back(r);
+      }
+    }
+    if (victims_by_segment.empty()) return false;
+
+    struct Option {
+      const Candidate* candidate;
+      std::vector<const RunningJob*> victims;
+      int64_t cost;
+    };
+    std::optional<Option> best;
+    const bool keep_off = round.KeepsOff(job);
+    for (const Candidate& c : cands) {
+      auto it = victims_by_segment.find(c.segment.value());
+      if (it == victims_by_segment.end()) continue;
+      std::vector<const RunningJob*>& victims = it->second;
+      const DeviceTypeId type = state.segment(c.segment).type;
+      std::vector<std::tuple<int, int, int64_t, int64_t, uint64_t, const RunningJob*>> keyed;
+      for (const RunningJob* r : victims) {
+        keyed.emplace_back(over_guarantee(*r, type) ? 0 : 1, r->spec->priority,
+                           PreemptionCost(*r, round.now()), -r->start.value(),
+                           r->spec->id.value(), r);
+      }
+      std::sort(keyed.begin(), keyed.end());
+      const size_t mark = state.Mark();
+      std::vector<const RunningJob*> chosen;
+      bool fits = false;
+      for (const auto& k : keyed) {
+        const RunningJob* r = std::get<5>(k);
+        state.GiveBorrowed(r->spec->tenant, r->allocation);
+        chosen.push_back(r);
+        if (!Round::MayFitNow(job, state.segment(c.segment))) continue;
+        const size_t inner = state.Mark();
+        fits = round.TryPlace(job, c.segment, keep_off).has_value();
+        state.Rollback(inner);
+        if (fits) break;
+      }
+      state.Rollback(mark);
+      if (!fits) continue;
+      // Trim: give back any victim the job does not need, most costly first.
+      if (chosen.size() <= 32) {
+        for (size_t i = chosen.size(); i-- > 0;) {
+          std::vector<const RunningJob*> without = chosen;
+          without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
+          for (const RunningJob* r : without) state.GiveBorrowed(r->spec->tenant, r->allocation);
+          const bool still = Round::MayFitNow(job, state.segment(c.segment)) &&
+                             round.TryPlace(job, c.segment, keep_off).has_value();
+          state.Rollback(mark);
+          if (still) chosen = std::move(without);
+        }
+      }
+      int64_t cost = 0;
+      for (const RunningJob* r : chosen) cost += PreemptionCost(*r, round.now());
+      if (!best || chosen.size() < best->victims.size() ||
+          (chosen.size() == best->victims.size() && cost < best->cost)) {
+        best = Option{&c, std::move(chosen), cost};
+      }
+    }
+    if (!best) return false;
+
+    const DeviceTypeId type = state.segment(best->candidate->segment).type;
+    for (const RunningJob* r : best->victims) {
+      const core::JobSpec& v = *r->spec;
+      std::string why;
+      if (v.priority < job.priority) {
+        why = fmt::format("priority {} < {}", v.priority, job.priority);
+      } else if (v.tenant != job.tenant && over_guarantee(*r, type)) {
+        why = fmt::format(
+            "tenant '{}' borrows beyond its guaranteed {} and tenant '{}' claims its "
+            "guarantee",
+            pool.tenant(v.tenant).name, pool.catalog().Get(type).name,
+            pool.tenant(job.tenant).name);
+      } else {
+        why = "it has attained more service (2D-LAS queue)";
+      }
+      round.Preempt(*r, job.id, fmt::format("preempted for job {}: {}", job.id.value(), why));
+    }
+    auto alloc = round.TryPlace(job, best->candidate->segment, keep_off);
+    SP_CHECK(alloc.has_value()) << "placement after preemption must repeat";
+    std::string where = round.Where(*alloc);
+    round.Bind(queued, std::move(*alloc),
+               fmt::format("placed after preempting {} job{}: {}", best->victims.size(),
+                           best->victims.size() == 1 ? "" : "s", where));
+    return true;
+  }
+};
+
+class None final : public PreemptionPolicy {
+ public:
+  std::string_view name() const override { return "none"; }
+  bool MayPreempt(Round&, const QueuedJob&, const std::vector<Candidate>&) const override {
+    return false;
+  }
+  bool TryPreempt(Round&, const QueuedJob&, const std::vector<Candidate>&) const override {
+    return false;
+  }
+};
+
+}  // namespace
+
+const PreemptionPolicy& GangPreemption() {
+  static const Gang policy;
+  return policy;
+}
+
+const PreemptionPolicy& NoPreemption() {
+  static const None policy;
+  return policy;
+}
+
+}  // namespace suanpan::sched

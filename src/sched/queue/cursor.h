@@ -1,0 +1,112 @@
+#pragma once
+// QueueCursor: a round's queued jobs in the queue policy's order (policy.h): a merge of the
+// tenants' queues, each sorted by QueuePolicy::Key(), by key or by dominant share.
+//
+// Plain, over a vector of queued jobs: Scheduler::Schedule(state, queue, ...), what-ifs and
+// `suanpan plan`. With a ParkedQueue (the scheduling host's capacity-parked jobs): the parked
+// jobs are merged in as well, but only those that may fit again (a segment they wait for was
+// released since, and now has room for their size) and, while the round has not yet tried its
+// one reservation, each tenant's first parked job (one of them may be the blocked head). Every
+// other parked job is known to fail and is left out, at no cost. Because a job that is not bound
+// moves nobody else in the order, leaving them out changes no decision (sched::Host).
+//
+// Cost: O(n log n) to build over n active jobs; per emitted job O(log T) plus the parked
+// queue's look-ups.
+
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <tuple>
+#include <vector>
+
+#include "sched/policy.h"
+#include "sched/queue/queues.h"
+
+namespace suanpan::sched {
+
+struct QueuePosition {
+  OrderKey key{};
+  uint64_t id = 0;
+  auto operator<=>(const QueuePosition&) const = default;
+};
+
+class ParkedQueue {
+ public:
+  struct Entry {
+    const QueuedJob* job = nullptr;
+    QueuePosition position;
+  };
+  virtual ~ParkedQueue() = default;
+  // Tenants that have parked jobs.
+  virtual std::vector<core::TenantId> Tenants() const = 0;
+  // The first parked job of `tenant` after `after` (none: from the start) that may fit now, or,
+  // with `any`, the first one at all.
+  virtual std::optional<Entry> Next(core::TenantId tenant, const QueuePosition* after, bool any,
+                                    const ClusterState& state) const = 0;
+  // Whether `job` (parked) is known not to fit segment `s` as it is now.
+  virtual bool KnownToFail(const QueuedJob& job, SegmentId s, const ClusterState& state) const = 0;
+  // Tenants with jobs parked on segment `s`.
+  virtual std::vector<core::TenantId> TenantsOn(SegmentId s) const = 0;
+};
+
+struct QueueContext {
+  const ClusterState& state;
+  const UsageHistory* history;  // may be null
+  const PolicyConfig& config;
+  Time now;
+};
+
+class QueueCursor {
+ public:
+  QueueCursor(const QueuePolicy& policy, const QueueContext& context,
+              const std::vector<QueuedJob>& active, const ParkedQueue* parked = nullptr);
+
+  // The next job in order; nullptr at the end. `reservation_open`: the round has not tried its
+  // reservation yet.
+  const QueuedJob* Next(bool reservation_open);
+  // The job last returned was bound on devices of `type`: its tenant's share grows.
+  void Bound(const QueuedJob& job, core::DeviceTypeId type);
+  // Devices of segment `s` were released during the round (preemption): parked jobs may fit.
+  void Released(SegmentId s);
+  bool KnownToFail(const QueuedJob& job, SegmentId s) const {
+    return parked_ != nullptr && parked_->KnownToFail(job, s, context_.state);
+  }
+  size_t active_size() const { return active_.size(); }
+
+ private:
+  using MergeKey = std::tuple<int64_t, double, int64_t, int64_t, uint64_t>;
+  struct Head {
+    const QueuedJob* job;
+    QueuePosition position;
+    bool active;
+  };
+  struct HeapEntry {
+    MergeKey key;
+    uint32_t tenant;
+    uint64_t stamp;
+    bool operator>(const HeapEntry& o) const {
+      return key != o.key ? key > o.key : tenant > o.tenant;
+    }
+  };
+  std::optional<Head> HeadOf(uint32_t tenant) const;
+  MergeKey MergeOf(uint32_t tenant, const Head& head) const;
+  void Push(uint32_t tenant);
+
+  const QueuePolicy& policy_;
+  QueueContext context_;
+  const ParkedQueue* parked_;
+  std::optional<DominantShares> shares_;
+  std::vector<std::vector<std::pair<QueuePosition, const QueuedJob*>>> active_;  // [tenant]
+  std::vector<size_t> next_active_;                                              // [tenant]
+  std::vector<std::optional<QueuePosition>> last_;                               // [tenant]
+  std::vector<uint64_t> stamp_;                                                  // [tenant]
+  std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> heap_;
+  bool reservation_open_ = true;
+};
+
+// The order of `queue` as indexes, most urgent first, if every job were bound in turn on its
+// first acceptable type (what the queue looks like to a person: GET /v1/queue, tests).
+std::vector<size_t> QueueOrder(const QueuePolicy& policy, const std::vector<QueuedJob>& queue,
+                               const QueueContext& context);
+
+}  // namespace suanpan::sched
