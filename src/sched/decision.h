@@ -42,10 +42,20 @@ struct Decisions {
   int64_t waits = 0;
   int64_t rejects = 0;
   int64_t placement_attempts = 0;
+  int64_t considered = 0;  // queued jobs the round looked at
   // Jobs that fit nowhere now and cannot preempt: nothing but a change to one of their segments
   // (capacity released, a new possible victim) or to their tenant's use can let them start, so
-  // a host may set them aside until then (sched::Host). Capacity-blocked waits only.
-  std::vector<JobId> parkable;
+  // a host may set them aside until then (sched::Host). Capacity-blocked waits only; a job that
+  // would fit but for the reserved nodes is `behind_reservation`: it also waits for the
+  // reservation to change.
+  struct Parkable {
+    JobId job;
+    bool behind_reservation = false;
+  };
+  std::vector<Parkable> parkable;
+  // The round's reservation, if it made one: a digest of (job, start, segment, nodes).
+  std::optional<uint64_t> reservation_signature;
+  SegmentId reservation_segment;
 };
 
 }  // namespace suanpan::sched

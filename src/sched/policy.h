@@ -50,11 +50,17 @@ struct PolicyConfig {
 // Validates names and values; InvalidArgument names the field.
 Status ValidatePolicyConfig(const PolicyConfig& config);
 
+struct Candidate;
+
 // A queued (pending or preempted) job and what the queue policies need to know about it.
 struct QueuedJob {
   const core::JobSpec* spec = nullptr;
   int64_t attained_service = 0;   // device-seconds already run (2D-LAS)
   Seconds executed = Seconds(0);  // wall seconds already run (srtf)
+  // Kept by a host in its hot copy of the job: the job's candidate segments (a function of the
+  // pool and its shape, see federation/), and its parked entry (opaque; null while active).
+  const std::vector<Candidate>* candidates = nullptr;
+  const void* parked = nullptr;
 };
 
 // Decayed device-seconds used per tenant per device type, the memory of fair share, as of the

@@ -230,6 +230,7 @@ void Round::Preempt(const RunningJob& victim, JobId for_job, std::string reason)
   state_.GiveBorrowed(victim.spec->tenant, victim.allocation);
   ForgetFailures(victim.allocation.segment);
   cursor_.Released(victim.allocation.segment);
+  cursor_.TenantReleased(victim.spec->tenant);
 }
 
 bool Round::ExplainNextWait() {
@@ -259,7 +260,10 @@ void Round::Wait(const core::JobSpec& job, Outcome outcome, std::string reason,
 
 void Round::ScheduleOne(const QueuedJob& queued) {
   const core::JobSpec& job = *queued.spec;
-  const std::vector<Candidate>& all = candidates_->For(scheduler_.federation(), state_, job);
+  ++decisions_.considered;
+  const std::vector<Candidate>& all = queued.candidates != nullptr
+                                          ? *queued.candidates
+                                          : candidates_->For(scheduler_.federation(), state_, job);
   if (all.empty()) {
     Wait(job, Outcome::kInfeasible,
          fmt::format("infeasible: no cluster of {} holds {}", TypeList(pool_, job), Shape(job)));
@@ -278,6 +282,7 @@ void Round::ScheduleOne(const QueuedJob& queued) {
 
   // Placement, in federation's order.
   bool blocked_by_reservation = false;
+  bool maybe_reservation = false;  // failed with the reserved nodes kept off; unknown without
   for (const Candidate& c : admitted) {
     if (!MayFitNow(job, state_.segment(c.segment))) continue;
     if (cursor_.KnownToFail(queued, c.segment)) {
@@ -288,7 +293,10 @@ void Round::ScheduleOne(const QueuedJob& queued) {
       continue;
     }
     const bool keep_off = KeepsOff(job);
-    if (KnownToFail(job, c.segment, keep_off)) continue;
+    if (KnownToFail(job, c.segment, keep_off)) {
+      if (keep_off && !KnownToFail(job, c.segment, false)) maybe_reservation = true;
+      continue;
+    }
     if (auto alloc = TryPlace(job, c.segment, keep_off)) {
       const bool backfilled = reservation_ && !keep_off && c.segment == reservation_->segment;
       std::string where = Where(*alloc);
@@ -309,6 +317,16 @@ void Round::ScheduleOne(const QueuedJob& queued) {
   }
   if (scheduler_.preemption().TryPreempt(*this, queued, admitted)) return;
 
+  // Nothing but a change to its segments can let this job start: it fits none of them as they
+  // are (nor with fewer free devices), and no running job there could become its victim without
+  // a start there, a release of its tenant's devices or a rank that grows with time. One that
+  // fits but for the reserved nodes waits for the reservation to change too.
+  const bool ranked =
+      scheduler_.queue_policy().PreemptionRank(job, queued.attained_service, config_).has_value();
+  if (!config_.blocking && (!config_.preemption || !ranked) &&
+      !scheduler_.preemption().MayPreempt(state_, scheduler_, queued, admitted, max_rank_)) {
+    decisions_.parkable.push_back({job.id, blocked_by_reservation || maybe_reservation});
+  }
   if (blocked_by_reservation) {
     if (!ExplainNextWait()) return;
     Wait(job, Outcome::kWait,
@@ -317,15 +335,6 @@ void Round::ScheduleOne(const QueuedJob& queued) {
                      reservation_->job.value(), When(reservation_->start)),
          reservation_->start);
     return;
-  }
-  // Nothing but a change to its segments can let this job start: it fits none of them as they
-  // are (nor with fewer free devices), and no running job there could become its victim without
-  // a start there, a release of its tenant's devices or a rank that grows with time.
-  const bool ranked =
-      scheduler_.queue_policy().PreemptionRank(job, queued.attained_service, config_).has_value();
-  if (!config_.blocking && (!config_.preemption || !ranked) &&
-      !scheduler_.preemption().MayPreempt(*this, queued, admitted)) {
-    decisions_.parkable.push_back(job.id);
   }
   // Backfill: the first job that is blocked for capacity gets the round's one reservation.
   const bool try_reserve =
@@ -351,9 +360,18 @@ void Round::ScheduleOne(const QueuedJob& queued) {
       d.allocation = std::move(start->second);
       decisions_.items.push_back(std::move(d));
       ++decisions_.waits;
+      uint64_t sig = job.id.value() * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(r.start.value());
+      sig = sig * 1000003 ^ r.segment.value();
+      for (size_t n = 0; n < r.nodes.size(); ++n) {
+        if (r.nodes[n]) sig = sig * 1000003 ^ n;
+      }
+      decisions_.reservation_signature = sig;
+      decisions_.reservation_segment = r.segment;
       reservation_ = std::move(r);
+      cursor_.ReservationSettled(sig);
       return;
     }
+    cursor_.ReservationSettled(std::nullopt);
     Wait(job, Outcome::kUnschedulable,
          capacity + "; no start can be promised (running jobs have no runtime estimate)");
     return;

@@ -1,6 +1,7 @@
 #include "sched/host/host.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace suanpan::sched {
 
@@ -37,7 +38,6 @@ Host::Host(const core::Pool& pool, Scheduler scheduler, Options options)
     options_.park_capacity = false;
     options_.park_quota = false;
   }
-  quota_parked_.resize(pool.tenants().size() + 1);
   size_counts_.assign(static_cast<size_t>(state_.MaxDevicesPerNode()) + 1, 0);
 }
 
@@ -89,6 +89,13 @@ void Host::RefreshQueued(Job& job) {
                              job.spec->id.value()};
   e.need = job.spec->worker.fractional() ? job.spec->worker.fraction.value()
                                          : Round::NeedWhole(*job.spec) * kMilliPerDevice;
+  e.queued.candidates = &candidates_.For(scheduler_.federation(), state_, *job.spec);
+}
+
+void Host::Wake(ParkedJobs::Entry* e) {
+  if (!e->parked) return;  // listed twice (by priority and by guarantee)
+  parked_.Unpark(e);
+  Activate(Get(e->queued.spec->id));
 }
 
 void Host::Activate(Job& job) {
@@ -113,13 +120,9 @@ void Host::RemoveFromQueue(Job& job) {
       active_.pop_back();
       break;
     }
-    case Job::Place::kQuotaParked: {
-      auto& list = quota_parked_[job.spec->tenant.value()];
-      list.erase(std::find(list.begin(), list.end(), &job));
-      --quota_parked_count_;
-      --queued_;
-      return;  // quota-parked jobs are not in the size counts
-    }
+    case Job::Place::kQuotaParked:
+      parked_.Unpark(&job.parked);
+      break;
     case Job::Place::kCapacityParked:
       parked_.Unpark(&job.parked);
       break;
@@ -154,10 +157,7 @@ void Host::Start(Job& job, const Allocation& alloc, Time now) {
   ArmRankTimer(job, now);
   // A new possible victim: parked jobs that could preempt it must be looked at again.
   if (job.spec->preemptible && options_.park_capacity) {
-    for (ParkedJobs::Entry* e : parked_.PossibleVictimStarted(alloc.segment, *job.spec)) {
-      parked_.Unpark(e);
-      Activate(Get(e->queued.spec->id));
-    }
+    for (ParkedJobs::Entry* e : parked_.PossibleVictimStarted(alloc.segment, *job.spec)) Wake(e);
   }
 }
 
@@ -198,20 +198,11 @@ RunRecord Host::Stop(Job& job, Time now) {
 }
 
 void Host::TenantReleased(core::TenantId tenant, core::DeviceTypeId type) {
-  if (tenant.value() < quota_parked_.size()) {
-    std::vector<Job*>& list = quota_parked_[tenant.value()];
-    for (Job* j : list) {
-      --quota_parked_count_;
-      CountSize(*j->spec, +1);
-      Activate(*j);
-    }
-    list.clear();
+  if (tenant.value() < pool_.tenants().size()) {
+    for (ParkedJobs::Entry* e : parked_.ForQuota(tenant)) Wake(e);
   }
   if (!options_.park_capacity) return;
-  for (ParkedJobs::Entry* e : parked_.TenantReleased(tenant, type)) {
-    parked_.Unpark(e);
-    Activate(Get(e->queued.spec->id));
-  }
+  for (ParkedJobs::Entry* e : parked_.TenantReleased(tenant, type)) Wake(e);
 }
 
 RunRecord Host::EndRun(JobId id, Time now, bool requeue) {
@@ -263,6 +254,12 @@ void Host::Uncordon(core::NodeId node) {
   cordons_.erase(it);
 }
 
+std::vector<SegmentId> Host::ParkedOn(JobId job) const {
+  auto it = jobs_.find(job.value());
+  if (it == jobs_.end() || it->second.place != Job::Place::kCapacityParked) return {};
+  return it->second.parked.on;
+}
+
 std::vector<JobId> Host::JobsOn(core::NodeId node) const {
   std::vector<JobId> out;
   for (const RunningJob* r : state_.Running()) {
@@ -307,20 +304,38 @@ std::optional<Time> Host::NextDue() {
   return std::nullopt;
 }
 
-void Host::Park(Job& job) {
+void Host::Park(Job& job, bool behind, SegmentId behind_segment) {
   ParkedJobs::Entry& e = job.parked;
-  const std::vector<Candidate>& all =
-      candidates_.For(scheduler_.federation(), state_, *job.spec);
+  const std::vector<Candidate>& all = *e.queued.candidates;
   Admission a = scheduler_.admission().Admit(state_, *job.spec, all);
-  if (a.verdict != Admission::Verdict::kAdmitted) return;  // left to the quota pass
-  e.on.clear();
-  for (const Candidate& c : a.admitted) e.on.push_back(c.segment);
-  e.quota_limited = a.admitted.size() != all.size();
-  // active_ -> parked
-  Job* last = active_.back();
-  active_[job.active_index] = last;
-  last->active_index = job.active_index;
-  active_.pop_back();
+  // Left to the quota pass; or jobs bound later in the round are victims it could take now.
+  std::vector<int64_t> max_rank;
+  if (a.verdict != Admission::Verdict::kAdmitted ||
+      scheduler_.preemption().MayPreempt(state_, scheduler_, e.queued, a.admitted, max_rank)) {
+    if (job.place == Job::Place::kCapacityParked) Wake(&e);
+    return;
+  }
+  std::vector<SegmentId> on;
+  on.reserve(a.admitted.size());
+  for (const Candidate& c : a.admitted) on.push_back(c.segment);
+  const bool quota_limited = a.admitted.size() != all.size();
+  if (job.place == Job::Place::kCapacityParked) {
+    // Parked again as it was: the indexes stay (the usual case for a job looked at again).
+    if (e.on == on && e.quota_limited == quota_limited && e.behind == behind &&
+        (!behind || e.behind_segment == behind_segment)) {
+      return;
+    }
+    parked_.Unpark(&e);
+  } else {
+    Job* last = active_.back();
+    active_[job.active_index] = last;
+    last->active_index = job.active_index;
+    active_.pop_back();
+  }
+  e.on = std::move(on);
+  e.quota_limited = quota_limited;
+  e.behind = behind;
+  e.behind_segment = behind_segment;
   job.place = Job::Place::kCapacityParked;
   parked_.Park(&e);
 }
@@ -344,9 +359,7 @@ Host::RoundResult Host::Round(Time now) {
       last->active_index = i;
       active_.pop_back();
       j.place = Job::Place::kQuotaParked;
-      quota_parked_[j.spec->tenant.value()].push_back(&j);
-      ++quota_parked_count_;
-      CountSize(*j.spec, -1);
+      parked_.ParkForQuota(&j.parked);
     }
   }
   // Rank timers that are due: the job's rank changes now; arm the next one.
@@ -377,6 +390,7 @@ Host::RoundResult Host::Round(Time now) {
   std::vector<double> weights;
   if (scheduler_.placement_policy().UsesSizeWeights()) weights = SizeWeights();
 
+  if (options_.park_capacity) parked_.BeginRound(state_);
   std::vector<QueuedJob> active;
   active.reserve(active_.size());
   for (Job* j : active_) active.push_back(j->parked.queued);
@@ -412,21 +426,39 @@ Host::RoundResult Host::Round(Time now) {
     }
   }
   if (options_.park_capacity) {
+    // A parked job the round looked at and could not park again (it waits for quota, behind
+    // the reservation, or may preempt now) is not known to fail any more: it becomes active.
+    std::unordered_set<uint64_t> parkable;
+    for (const Decisions::Parkable& p : d.parkable) parkable.insert(p.job.value());
+    for (const QueuedJob* q : cursor.emitted_parked()) {
+      auto it = jobs_.find(q->spec->id.value());
+      if (it == jobs_.end()) continue;
+      const Job::Place place = it->second.place;
+      if (place != Job::Place::kCapacityParked && place != Job::Place::kQuotaParked) continue;
+      if (place == Job::Place::kCapacityParked && parkable.count(q->spec->id.value())) continue;
+      Wake(&it->second.parked);
+    }
     std::vector<uint8_t> tenant_released(pool_.tenants().size() + 1, 0);
     for (const auto& [tenant, type] : releases) tenant_released[tenant.value()] = 1;
-    for (JobId id : d.parkable) {
-      auto it = jobs_.find(id.value());
+    for (const Decisions::Parkable& p : d.parkable) {
+      auto it = jobs_.find(p.job.value());
       if (it == jobs_.end()) continue;
       Job& job = it->second;
       // A tenant whose devices were released in the round may be admitted to more segments
       // than the job was tried on: it stays active.
-      if (tenant_released[job.spec->tenant.value()]) continue;
-      if (job.place == Job::Place::kCapacityParked) {
-        parked_.Unpark(&job.parked);
-        Activate(job);
+      if (tenant_released[job.spec->tenant.value()]) {
+        if (job.place == Job::Place::kCapacityParked) Wake(&job.parked);
+        continue;
       }
-      if (job.place == Job::Place::kActive) Park(job);
+      if (job.place != Job::Place::kActive && job.place != Job::Place::kCapacityParked) continue;
+      Park(job, p.behind_reservation, d.reservation_segment);
     }
+    std::vector<core::NodeId> reserved;
+    for (const Decision& x : d.items) {
+      if (x.kind != DecisionKind::kReserve || !x.allocation) continue;
+      for (const WorkerPlacement& w : x.allocation->workers) reserved.push_back(w.node);
+    }
+    parked_.SetBehind(d.reservation_signature, reserved);
     parked_.Verify(released);
   }
   for (const auto& [tenant, type] : releases) TenantReleased(tenant, type);

@@ -108,7 +108,7 @@ class Host {
   // Attained service of a job (finished runs, plus the current one up to `now`).
   JobHistory HistoryOf(JobId job, Time now) const;
   size_t queued_count() const { return queued_; }
-  size_t parked_count() const { return parked_.size() + quota_parked_count_; }
+  size_t parked_count() const { return parked_.size() + parked_.quota_size(); }
   // Every queued job (active and parked) in id order, for what-ifs and the queue view.
   std::vector<QueuedJob> QueueSnapshot() const;
   // A what-if round over the whole queue (nothing parked, nothing applied), with earliest-start
@@ -118,6 +118,9 @@ class Host {
   std::vector<QueuedJob> Ordered(Time now);
   UsageHistory HistoryAt(Time now);
   UsageMemory& usage_memory() { return memory_; }
+  // For a capacity-parked job: the segments it waits for (empty otherwise).
+  std::vector<SegmentId> ParkedOn(JobId job) const;
+  uint64_t VerifiedAt(SegmentId s) const { return parked_.verified(s); }
   // Jobs with a worker on `node`.
   std::vector<JobId> JobsOn(core::NodeId node) const;
 
@@ -135,11 +138,12 @@ class Host {
   void Enqueue(Job& job);
   void RemoveFromQueue(Job& job);
   void Activate(Job& job);
+  void Wake(ParkedJobs::Entry* entry);
   void Start(Job& job, const Allocation& alloc, Time now);
   RunRecord Stop(Job& job, Time now);
   // A tenant's use of `type` went down: parked jobs it may unblock come back.
   void TenantReleased(core::TenantId tenant, core::DeviceTypeId type);
-  void Park(Job& job);
+  void Park(Job& job, bool behind, SegmentId behind_segment);
   void ArmRankTimer(Job& job, Time now);
   void RefreshQueued(Job& job);
   std::vector<double> SizeWeights() const;
@@ -154,10 +158,8 @@ class Host {
   ParkedJobs parked_;
   std::unordered_map<uint64_t, Job> jobs_;  // look-ups only, never iterated for decisions
   std::vector<Job*> active_;
-  std::vector<std::vector<Job*>> quota_parked_;  // by tenant
-  size_t quota_parked_count_ = 0;
   size_t queued_ = 0;
-  std::vector<int64_t> size_counts_;  // workers queued (not quota-parked) by devices per worker
+  std::vector<int64_t> size_counts_;  // workers queued, by devices per worker
   std::map<uint32_t, std::unique_ptr<core::JobSpec>> cordons_;  // node -> its holder
   struct RankTimer {
     int64_t due;

@@ -11,11 +11,22 @@ ParkedJobs::ParkedJobs(const ClusterState& state) : state_(state) {
   for (size_t s = 0; s < segments; ++s) {
     verified_[s] = state.ReleaseVersion(SegmentId(static_cast<uint32_t>(s)));
   }
-  by_tenant_.resize(tenants);
+  by_need_.resize(segments);
+  by_need_behind_.resize(segments);
+  tenants_on_.resize(segments);
+  wake_.resize(tenants);
   first_.resize(tenants);
   by_priority_.resize(segments);
   guarantee_.resize(segments);
   quota_limited_.resize(tenants);
+  for_quota_.resize(tenants);
+  behind_.resize(tenants);
+}
+
+size_t ParkedJobs::behind_size() const {
+  size_t n = 0;
+  for (const ByPosition& b : behind_) n += b.size();
+  return n;
 }
 
 bool ParkedJobs::GuaranteeMatters(core::TenantId tenant, SegmentId s) const {
@@ -26,6 +37,7 @@ bool ParkedJobs::GuaranteeMatters(core::TenantId tenant, SegmentId s) const {
 
 void ParkedJobs::Park(Entry* e) {
   SP_CHECK(!e->parked);
+  e->queued.parked = e;
   const core::JobSpec& spec = *e->queued.spec;
   const uint32_t t = spec.tenant.value();
   const uint64_t id = spec.id.value();
@@ -33,15 +45,30 @@ void ParkedJobs::Park(Entry* e) {
   by_id_[id] = e;
   first_[t][e->position] = e;
   for (SegmentId s : e->on) {
-    TenantSegment& ts = by_tenant_[t][s.value()];
-    ts.by_need[e->need][e->position] = e;
-    ++ts.count;
+    (BehindOn(*e, s) ? by_need_behind_ : by_need_)[s.value()][e->need][e->position] = e;
+    ++tenants_on_[s.value()][t];
     by_priority_[s.value()][{spec.priority, id}] = e;
     if (GuaranteeMatters(spec.tenant, s)) {
       guarantee_[s.value()][t][{spec.TotalShare().value(), id}] = e;
     }
   }
   if (e->quota_limited) quota_limited_[t][id] = e;
+  if (e->behind) behind_[t][e->position] = e;
+}
+
+void ParkedJobs::ParkForQuota(Entry* e) {
+  SP_CHECK(!e->parked);
+  e->queued.parked = e;
+  e->parked = true;
+  e->for_quota = true;
+  for_quota_[e->queued.spec->tenant.value()][e->position] = e;
+  ++quota_count_;
+}
+
+std::vector<ParkedJobs::Entry*> ParkedJobs::ForQuota(core::TenantId tenant) const {
+  std::vector<Entry*> out;
+  for (const auto& [pos, e] : for_quota_[tenant.value()]) out.push_back(e);
+  return out;
 }
 
 void ParkedJobs::Unpark(Entry* e) {
@@ -50,18 +77,24 @@ void ParkedJobs::Unpark(Entry* e) {
   const uint32_t t = spec.tenant.value();
   const uint64_t id = spec.id.value();
   e->parked = false;
+  e->queued.parked = nullptr;
+  if (e->for_quota) {
+    e->for_quota = false;
+    for_quota_[t].erase(e->position);
+    --quota_count_;
+    return;
+  }
   by_id_.erase(id);
   first_[t].erase(e->position);
   for (SegmentId s : e->on) {
-    auto it = by_tenant_[t].find(s.value());
-    if (it != by_tenant_[t].end()) {
-      auto bucket = it->second.by_need.find(e->need);
-      if (bucket != it->second.by_need.end()) {
-        bucket->second.erase(e->position);
-        if (bucket->second.empty()) it->second.by_need.erase(bucket);
-      }
-      if (--it->second.count == 0) by_tenant_[t].erase(it);
+    auto& index = (BehindOn(*e, s) ? by_need_behind_ : by_need_)[s.value()];
+    auto bucket = index.find(e->need);
+    if (bucket != index.end()) {
+      bucket->second.erase(e->position);
+      if (bucket->second.empty()) index.erase(bucket);
     }
+    auto on = tenants_on_[s.value()].find(t);
+    if (on != tenants_on_[s.value()].end() && --on->second == 0) tenants_on_[s.value()].erase(on);
     by_priority_[s.value()].erase({spec.priority, id});
     auto g = guarantee_[s.value()].find(t);
     if (g != guarantee_[s.value()].end()) {
@@ -70,6 +103,8 @@ void ParkedJobs::Unpark(Entry* e) {
     }
   }
   quota_limited_[t].erase(id);
+  if (e->behind) behind_[t].erase(e->position);
+  e->behind = false;
 }
 
 std::vector<ParkedJobs::Entry*> ParkedJobs::PossibleVictimStarted(
@@ -132,47 +167,140 @@ void ParkedJobs::Verify(const std::vector<uint8_t>& released_in_round) {
 std::vector<core::TenantId> ParkedJobs::Tenants() const {
   std::vector<core::TenantId> out;
   for (size_t t = 0; t < first_.size(); ++t) {
-    if (!first_[t].empty()) out.push_back(core::TenantId(static_cast<uint32_t>(t)));
+    if (!first_[t].empty() || !for_quota_[t].empty()) {
+      out.push_back(core::TenantId(static_cast<uint32_t>(t)));
+    }
   }
   return out;
 }
 
 std::optional<ParkedQueue::Entry> ParkedJobs::Next(core::TenantId tenant,
-                                                   const QueuePosition* after, bool any,
+                                                   const QueuePosition* after, bool first_blocked,
+                                                   bool tenant_released, bool behind_open,
                                                    const ClusterState& state) const {
   std::optional<ParkedQueue::Entry> best;
-  auto consider = [&](const ByPosition& jobs) {
+  auto consider = [&](const ByPosition& jobs, std::optional<SegmentId> via, bool reservation,
+                      bool behind = false) {
     auto it = after ? jobs.upper_bound(*after) : jobs.begin();
     if (it == jobs.end()) return;
-    if (!best || it->first < best->position) best = ParkedQueue::Entry{&it->second->queued, it->first};
+    if (!best || it->first < best->position) {
+      best = ParkedQueue::Entry{&it->second->queued, it->first, via, it->second->need,
+                                reservation, behind};
+    }
   };
   const uint32_t t = tenant.value();
-  if (any) consider(first_[t]);
-  for (const auto& [segment, ts] : by_tenant_[t]) {
-    const SegmentId s(segment);
-    if (state.ReleaseVersion(s) == verified_[segment]) continue;  // no capacity came back
-    const int64_t free = state.FreeKey(s);
-    for (const auto& [need, jobs] : ts.by_need) {
-      if (need > free) break;
-      consider(jobs);
+  if (tenant_released) {
+    consider(first_[t], std::nullopt, false);
+    consider(for_quota_[t], std::nullopt, false);
+  } else {
+    if (first_blocked) consider(first_[t], std::nullopt, true);
+    if (behind_open) consider(behind_[t], std::nullopt, false, true);
+  }
+  // The wake list: the first entry after `after` that is still parked and still has room on one
+  // of the released segments it waits for.
+  const auto& wake = wake_[t];
+  auto it = after ? std::upper_bound(wake.begin(), wake.end(), *after,
+                                     [](const QueuePosition& p, const auto& e) { return p < e.first; })
+                  : wake.begin();
+  for (; it != wake.end(); ++it) {
+    if (best && !(it->first < best->position)) break;
+    const Entry* e = it->second;
+    if (!e->parked || e->for_quota) continue;
+    for (SegmentId s : e->on) {
+      const int64_t room = BehindOn(*e, s) && e->need >= kMilliPerDevice
+                               ? FreeOffReservation(s, state)
+                               : state.FreeKey(s);
+      if (state.ReleaseVersion(s) != verified_[s.value()] && e->need <= room) {
+        best = ParkedQueue::Entry{&e->queued, it->first, s, e->need, false};
+        break;
+      }
     }
+    if (best && best->job == &e->queued) break;
   }
   return best;
 }
 
+int64_t ParkedJobs::FreeOffReservation(SegmentId s, const ClusterState& state) const {
+  int64_t reserved = 0;
+  for (core::NodeId n : behind_nodes_) {
+    if (state.SegmentOfNode(n) == s) reserved += state.FreeWhole(n);
+  }
+  return (state.segment(s).free_whole - reserved) * kMilliPerDevice;
+}
+
+void ParkedJobs::List(SegmentId s, const ClusterState& state, std::vector<uint8_t>* touched) {
+  auto list = [&](const std::map<int64_t, ByPosition>& index, int64_t free) {
+    for (const auto& [need, jobs] : index) {
+      if (need > free) break;
+      for (const auto& [pos, e] : jobs) {
+        if (e->listed == round_) continue;
+        e->listed = round_;
+        const uint32_t t = e->queued.spec->tenant.value();
+        wake_[t].emplace_back(pos, e);
+        (*touched)[t] = 1;
+      }
+    }
+  };
+  list(by_need_[s.value()], state.FreeKey(s));
+  // Jobs behind the reservation fit only off its nodes; fractions (needs below a device) are
+  // listed by the segment's room, as their partly used devices may lie anywhere.
+  if (!by_need_behind_[s.value()].empty()) {
+    const int64_t off = FreeOffReservation(s, state), any = state.FreeKey(s);
+    for (const auto& [need, jobs] : by_need_behind_[s.value()]) {
+      if (need > (need < kMilliPerDevice ? any : off)) {
+        if (need >= kMilliPerDevice) break;
+        continue;
+      }
+      for (const auto& [pos, e] : jobs) {
+        if (e->listed == round_) continue;
+        e->listed = round_;
+        const uint32_t t = e->queued.spec->tenant.value();
+        wake_[t].emplace_back(pos, e);
+        (*touched)[t] = 1;
+      }
+    }
+  }
+}
+
+void ParkedJobs::BeginRound(const ClusterState& state) {
+  ++round_;
+  for (auto& w : wake_) w.clear();
+  std::vector<uint8_t> touched(wake_.size(), 0);
+  for (size_t s = 0; s < verified_.size(); ++s) {
+    const SegmentId id(static_cast<uint32_t>(s));
+    if (state.ReleaseVersion(id) != verified_[s]) List(id, state, &touched);
+  }
+  for (size_t t = 0; t < wake_.size(); ++t) {
+    if (touched[t]) {
+      std::sort(wake_[t].begin(), wake_[t].end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+  }
+}
+
+void ParkedJobs::ReleasedInRound(SegmentId s, const ClusterState& state) {
+  std::vector<uint8_t> touched(wake_.size(), 0);
+  List(s, state, &touched);
+  for (size_t t = 0; t < wake_.size(); ++t) {
+    if (touched[t]) {
+      std::sort(wake_[t].begin(), wake_[t].end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+  }
+}
+
 bool ParkedJobs::KnownToFail(const QueuedJob& job, SegmentId s, const ClusterState& state) const {
-  auto it = by_id_.find(job.spec->id.value());
-  if (it == by_id_.end()) return false;
-  const Entry& e = *it->second;
+  if (job.parked == nullptr) return false;
+  const Entry& e = *static_cast<const Entry*>(job.parked);
+  if (!e.parked || e.for_quota) return false;
+  if (e.behind && s == e.behind_segment) return false;  // it fits there, but for the reservation
   if (std::find(e.on.begin(), e.on.end(), s) == e.on.end()) return false;
   return state.ReleaseVersion(s) == verified_[s.value()] || e.need > state.FreeKey(s);
 }
 
 std::vector<core::TenantId> ParkedJobs::TenantsOn(SegmentId s) const {
   std::vector<core::TenantId> out;
-  for (size_t t = 0; t < by_tenant_.size(); ++t) {
-    if (by_tenant_[t].count(s.value())) out.push_back(core::TenantId(static_cast<uint32_t>(t)));
-  }
+  for (const auto& [t, count] : tenants_on_[s.value()]) out.push_back(core::TenantId(t));
   return out;
 }
 

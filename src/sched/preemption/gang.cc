@@ -22,17 +22,16 @@ namespace {
 
 // The worst (largest) preemption rank among a segment's running preemptible jobs, computed once
 // a round (ranks of running jobs do not change within it). O(R) the first time.
-int64_t MaxRank(Round& round, SegmentId s) {
-  std::vector<int64_t>& cache = round.max_rank_cache();
-  const ClusterState& state = round.state();
+int64_t MaxRank(const ClusterState& state, const Scheduler& scheduler, SegmentId s,
+                std::vector<int64_t>& cache) {
   if (cache.empty()) {
     cache.assign(state.segments().size(), std::numeric_limits<int64_t>::min());
-    const QueuePolicy& qp = round.scheduler().queue_policy();
+    const QueuePolicy& qp = scheduler.queue_policy();
     for (size_t seg = 0; seg < cache.size(); ++seg) {
       for (const auto& [priority, id] :
            state.PreemptibleIn(SegmentId(static_cast<uint32_t>(seg)))) {
         const RunningJob* r = state.FindRunning(JobId(id));
-        if (auto rank = qp.PreemptionRank(*r->spec, r->attained_service, round.config())) {
+        if (auto rank = qp.PreemptionRank(*r->spec, r->attained_service, scheduler.config())) {
           cache[seg] = std::max(cache[seg], *rank);
         }
       }
@@ -45,19 +44,20 @@ class Gang final : public PreemptionPolicy {
  public:
   std::string_view name() const override { return "gang"; }
 
-  bool MayPreempt(Round& round, const QueuedJob& queued,
-                  const std::vector<Candidate>& cands) const override {
+  bool MayPreempt(const ClusterState& state, const Scheduler& scheduler, const QueuedJob& queued,
+                  const std::vector<Candidate>& cands,
+                  std::vector<int64_t>& max_rank) const override {
     const core::JobSpec& job = *queued.spec;
-    const ClusterState& state = round.state();
-    const core::Pool& pool = round.pool();
-    const std::optional<int64_t> my_rank = round.scheduler().queue_policy().PreemptionRank(
-        job, queued.attained_service, round.config());
+    const core::Pool& pool = state.pool();
+    const std::optional<int64_t> my_rank =
+        scheduler.queue_policy().PreemptionRank(job, queued.attained_service, scheduler.config());
     // The lowest class of each segment's preemptible jobs is the first entry of its index.
     for (const Candidate& c : cands) {
       const auto& victims = state.PreemptibleIn(c.segment);
       if (victims.empty()) continue;
       const DeviceTypeId type = state.segment(c.segment).type;
-      if (victims.begin()->first < job.priority || (my_rank && MaxRank(round, c.segment) > *my_rank) ||
+      if (victims.begin()->first < job.priority ||
+          (my_rank && MaxRank(state, scheduler, c.segment, max_rank) > *my_rank) ||
           state.TenantUsage(job.tenant, type) + job.TotalShare() <=
               pool.tenant(job.tenant).quota[type.value()].guaranteed) {
         return true;
@@ -68,7 +68,9 @@ class Gang final : public PreemptionPolicy {
 
   bool TryPreempt(Round& round, const QueuedJob& queued,
                   const std::vector<Candidate>& cands) const override {
-    if (!MayPreempt(round, queued, cands)) return false;
+    if (!MayPreempt(round.state(), round.scheduler(), queued, cands, round.max_rank_cache())) {
+      return false;
+    }
     const core::JobSpec& job = *queued.spec;
     ClusterState& state = round.state();
     const core::Pool& pool = round.pool();
@@ -193,7 +195,8 @@ class Gang final : public PreemptionPolicy {
 class None final : public PreemptionPolicy {
  public:
   std::string_view name() const override { return "none"; }
-  bool MayPreempt(Round&, const QueuedJob&, const std::vector<Candidate>&) const override {
+  bool MayPreempt(const ClusterState&, const Scheduler&, const QueuedJob&,
+                  const std::vector<Candidate>&, std::vector<int64_t>&) const override {
     return false;
   }
   bool TryPreempt(Round&, const QueuedJob&, const std::vector<Candidate>&) const override {

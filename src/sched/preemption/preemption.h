@@ -23,8 +23,10 @@ class PreemptionPolicy {
   // Whether any running job in the candidate segments could be a victim for `queued` at all.
   // O(candidates). A job for which this is false and that fits nowhere stays blocked until a
   // segment changes (a host relies on it to set the job aside).
-  virtual bool MayPreempt(Round& round, const QueuedJob& queued,
-                          const std::vector<Candidate>& candidates) const = 0;
+  // `max_rank` caches the worst rank per segment for one state (empty: not computed yet).
+  virtual bool MayPreempt(const ClusterState& state, const Scheduler& scheduler,
+                          const QueuedJob& queued, const std::vector<Candidate>& candidates,
+                          std::vector<int64_t>& max_rank) const = 0;
   // Preempts victims (Round::Preempt) and binds the job (Round::Bind) when some set of victims
   // makes room; returns false with nothing changed otherwise.
   virtual bool TryPreempt(Round& round, const QueuedJob& queued,

@@ -5,13 +5,16 @@
 namespace suanpan::sched {
 
 QueueCursor::QueueCursor(const QueuePolicy& policy, const QueueContext& context,
-                         const std::vector<QueuedJob>& active, const ParkedQueue* parked)
+                         const std::vector<QueuedJob>& active, ParkedQueue* parked)
     : policy_(policy), context_(context), parked_(parked) {
   const size_t tenants = context.state.pool().tenants().size() + 1;  // + the system tenant
   active_.resize(tenants);
   next_active_.assign(tenants, 0);
   last_.resize(tenants);
   stamp_.assign(tenants, 0);
+  released_tenant_.assign(tenants, 0);
+  parked_head_.resize(tenants);
+  parked_head_known_.assign(tenants, 0);
   if (policy.MergesByShare()) shares_.emplace(context.state, context.history, context.config);
   for (const QueuedJob& q : active) {
     const uint32_t t = q.spec->tenant.value();
@@ -43,9 +46,41 @@ std::optional<QueueCursor::Head> QueueCursor::HeadOf(uint32_t tenant) const {
     head = Head{job, pos, true};
   }
   if (parked_ != nullptr) {
-    const QueuePosition* after = last_[tenant] ? &*last_[tenant] : nullptr;
-    if (auto p = parked_->Next(core::TenantId(tenant), after, reservation_open_, context_.state)) {
-      if (!head || p->position < head->position) head = Head{p->job, p->position, false};
+    std::optional<QueuePosition> after = last_[tenant];
+    // Keys merge in position order: slots before the last job handed out have been passed.
+    if (!shares_ && current_position_ && (!after || *after < *current_position_)) {
+      after = current_position_;
+    }
+    // The look-up is kept while its answer still stands: it lies ahead, and the reason it was
+    // offered (room on its segment, the open reservation) still holds. Within a round capacity
+    // only shrinks between releases, and a release forgets the answers of the tenants parked there.
+    auto& known = parked_head_[tenant];
+    bool keep = parked_head_known_[tenant] != 0;
+    if (keep && known) {
+      const ParkedQueue::Entry& k = *known;
+      if (after && !(*after < k.position)) keep = false;
+      if (k.via && k.need > context_.state.FreeKey(*k.via)) keep = false;
+      if (k.for_reservation && !reservation_open_ && !released_tenant_[tenant]) keep = false;
+      if (k.behind && !behind_open_ && !released_tenant_[tenant]) keep = false;
+    }
+    if (!keep) {
+      known.reset();
+      while (auto p = parked_->Next(core::TenantId(tenant), after ? &*after : nullptr,
+                                    reservation_open_, released_tenant_[tenant] != 0,
+                                    behind_open_, context_.state)) {
+        const Head candidate{p->job, p->position, false};
+        if (!current_ || MergeOf(tenant, candidate) >= *current_) {
+          known = *p;
+          break;
+        }
+        after = p->position;  // its slot was passed while it could not fit
+      }
+      parked_head_known_[tenant] = 1;
+    }
+    if (known && (!head || known->position < head->position)) {
+      if (!current_ || MergeOf(tenant, Head{known->job, known->position, false}) >= *current_) {
+        head = Head{known->job, known->position, false};
+      }
     }
   }
   return head;
@@ -79,7 +114,13 @@ const QueuedJob* QueueCursor::Next(bool reservation_open) {
       continue;
     }
     last_[e.tenant] = head->position;
-    if (head->active) ++next_active_[e.tenant];
+    current_ = key;
+    current_position_ = head->position;
+    if (head->active) {
+      ++next_active_[e.tenant];
+    } else {
+      emitted_parked_.push_back(head->job);
+    }
     Push(e.tenant);
     return head->job;
   }
@@ -92,7 +133,24 @@ void QueueCursor::Bound(const QueuedJob& job, core::DeviceTypeId type) {
 
 void QueueCursor::Released(SegmentId s) {
   if (parked_ == nullptr) return;
-  for (core::TenantId t : parked_->TenantsOn(s)) Push(t.value());
+  parked_->ReleasedInRound(s, context_.state);
+  for (core::TenantId t : parked_->TenantsOn(s)) {
+    parked_head_known_[t.value()] = 0;
+    Push(t.value());
+  }
+}
+
+void QueueCursor::ReservationSettled(std::optional<uint64_t> signature) {
+  if (parked_ == nullptr) return;
+  behind_open_ = !(signature && parked_->BehindSignature() == signature);
+  std::fill(parked_head_known_.begin(), parked_head_known_.end(), 0);
+}
+
+void QueueCursor::TenantReleased(core::TenantId tenant) {
+  if (parked_ == nullptr || tenant.value() >= released_tenant_.size()) return;
+  released_tenant_[tenant.value()] = 1;
+  parked_head_known_[tenant.value()] = 0;
+  Push(tenant.value());
 }
 
 std::vector<size_t> QueueOrder(const QueuePolicy& policy, const std::vector<QueuedJob>& queue,

@@ -35,18 +35,33 @@ class ParkedQueue {
   struct Entry {
     const QueuedJob* job = nullptr;
     QueuePosition position;
+    // Why it is offered: room on segment `via` for `need` milli-devices, or (no `via`) the round's
+    // open reservation or its tenant's release. A cursor may keep the answer while that holds.
+    std::optional<SegmentId> via;
+    int64_t need = 0;
+    bool for_reservation = false;
+    bool behind = false;
   };
   virtual ~ParkedQueue() = default;
   // Tenants that have parked jobs.
   virtual std::vector<core::TenantId> Tenants() const = 0;
-  // The first parked job of `tenant` after `after` (none: from the start) that may fit now, or,
-  // with `any`, the first one at all.
-  virtual std::optional<Entry> Next(core::TenantId tenant, const QueuePosition* after, bool any,
+  // The first parked job of `tenant` after `after` (none: from the start) that may fit now; with
+  // `first_blocked`, also the first one parked for capacity at all (it may be the round's blocked
+  // head); with `tenant_released`, any of its jobs, parked for capacity or for quota (its use
+  // went down during the round).
+  // With `behind_open`, also any job parked behind a reservation (the round has made none yet,
+  // or another one than they wait behind).
+  virtual std::optional<Entry> Next(core::TenantId tenant, const QueuePosition* after,
+                                    bool first_blocked, bool tenant_released, bool behind_open,
                                     const ClusterState& state) const = 0;
+  // The reservation the jobs parked behind one wait behind.
+  virtual std::optional<uint64_t> BehindSignature() const = 0;
   // Whether `job` (parked) is known not to fit segment `s` as it is now.
   virtual bool KnownToFail(const QueuedJob& job, SegmentId s, const ClusterState& state) const = 0;
   // Tenants with jobs parked on segment `s`.
   virtual std::vector<core::TenantId> TenantsOn(SegmentId s) const = 0;
+  // Segment `s` released capacity during the round: its parked jobs that now fit may be offered.
+  virtual void ReleasedInRound(SegmentId s, const ClusterState& state) = 0;
 };
 
 struct QueueContext {
@@ -59,7 +74,7 @@ struct QueueContext {
 class QueueCursor {
  public:
   QueueCursor(const QueuePolicy& policy, const QueueContext& context,
-              const std::vector<QueuedJob>& active, const ParkedQueue* parked = nullptr);
+              const std::vector<QueuedJob>& active, ParkedQueue* parked = nullptr);
 
   // The next job in order; nullptr at the end. `reservation_open`: the round has not tried its
   // reservation yet.
@@ -68,10 +83,17 @@ class QueueCursor {
   void Bound(const QueuedJob& job, core::DeviceTypeId type);
   // Devices of segment `s` were released during the round (preemption): parked jobs may fit.
   void Released(SegmentId s);
+  // The round's reservation is settled: made (its signature), or none can be promised.
+  void ReservationSettled(std::optional<uint64_t> signature);
+  // A tenant's devices were released during the round (its job was preempted): its parked jobs
+  // may be admitted to more segments, or reclaim their guarantee, now.
+  void TenantReleased(core::TenantId tenant);
   bool KnownToFail(const QueuedJob& job, SegmentId s) const {
     return parked_ != nullptr && parked_->KnownToFail(job, s, context_.state);
   }
   size_t active_size() const { return active_.size(); }
+  // The parked jobs this cursor handed to the round (their owner re-parks or wakes them).
+  const std::vector<const QueuedJob*>& emitted_parked() const { return emitted_parked_; }
 
  private:
   using MergeKey = std::tuple<int64_t, double, int64_t, int64_t, uint64_t>;
@@ -94,14 +116,25 @@ class QueueCursor {
 
   const QueuePolicy& policy_;
   QueueContext context_;
-  const ParkedQueue* parked_;
+  ParkedQueue* parked_;
   std::optional<DominantShares> shares_;
   std::vector<std::vector<std::pair<QueuePosition, const QueuedJob*>>> active_;  // [tenant]
   std::vector<size_t> next_active_;                                              // [tenant]
   std::vector<std::optional<QueuePosition>> last_;                               // [tenant]
   std::vector<uint64_t> stamp_;                                                  // [tenant]
+  std::vector<uint8_t> released_tenant_;                                         // [tenant]
+  // Each tenant's next parked job as last looked up, kept while it is still offered.
+  mutable std::vector<std::optional<ParkedQueue::Entry>> parked_head_;  // [tenant]
+  mutable std::vector<uint8_t> parked_head_known_;                      // [tenant]
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> heap_;
   bool reservation_open_ = true;
+  bool behind_open_ = true;
+  std::vector<const QueuedJob*> emitted_parked_;
+  // The merge key and position of the last job handed out: the merge has passed every slot up
+  // to it, so a parked job that may fit only since then (a release in the round) is not offered
+  // out of order: a plain queue looked at it when it did not fit.
+  std::optional<MergeKey> current_;
+  std::optional<QueuePosition> current_position_;
 };
 
 // The order of `queue` as indexes, most urgent first, if every job were bound in turn on its
