@@ -89,6 +89,8 @@ void Host::RefreshQueued(Job& job) {
                              job.spec->id.value()};
   e.need = job.spec->worker.fractional() ? job.spec->worker.fraction.value()
                                          : Round::NeedWhole(*job.spec) * kMilliPerDevice;
+  e.devices = job.spec->worker.devices;
+  e.workers = job.spec->workers;
   e.queued.candidates = &candidates_.For(scheduler_.federation(), state_, *job.spec);
 }
 

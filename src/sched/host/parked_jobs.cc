@@ -11,8 +11,9 @@ ParkedJobs::ParkedJobs(const ClusterState& state) : state_(state) {
   for (size_t s = 0; s < segments; ++s) {
     verified_[s] = state.ReleaseVersion(SegmentId(static_cast<uint32_t>(s)));
   }
-  by_need_.resize(segments);
-  by_need_behind_.resize(segments);
+  by_shape_.resize(segments);
+  by_shape_behind_.resize(segments);
+  skip_.resize(tenants);
   tenants_on_.resize(segments);
   wake_.resize(tenants);
   first_.resize(tenants);
@@ -45,7 +46,8 @@ void ParkedJobs::Park(Entry* e) {
   by_id_[id] = e;
   first_[t][e->position] = e;
   for (SegmentId s : e->on) {
-    (BehindOn(*e, s) ? by_need_behind_ : by_need_)[s.value()][e->need][e->position] = e;
+    const std::pair<int, int> shape{e->devices, e->devices > 0 ? e->workers : int(e->need)};
+    (BehindOn(*e, s) ? by_shape_behind_ : by_shape_)[s.value()][shape][e->position] = e;
     ++tenants_on_[s.value()][t];
     by_priority_[s.value()][{spec.priority, id}] = e;
     if (GuaranteeMatters(spec.tenant, s)) {
@@ -87,8 +89,8 @@ void ParkedJobs::Unpark(Entry* e) {
   by_id_.erase(id);
   first_[t].erase(e->position);
   for (SegmentId s : e->on) {
-    auto& index = (BehindOn(*e, s) ? by_need_behind_ : by_need_)[s.value()];
-    auto bucket = index.find(e->need);
+    auto& index = (BehindOn(*e, s) ? by_shape_behind_ : by_shape_)[s.value()];
+    auto bucket = index.find({e->devices, e->devices > 0 ? e->workers : int(e->need)});
     if (bucket != index.end()) {
       bucket->second.erase(e->position);
       if (bucket->second.empty()) index.erase(bucket);
@@ -197,41 +199,78 @@ std::optional<ParkedQueue::Entry> ParkedJobs::Next(core::TenantId tenant,
     if (behind_open) consider(behind_[t], std::nullopt, false, true);
   }
   // The wake list: the first entry after `after` that is still parked and still has room on one
-  // of the released segments it waits for.
+  // of the released segments it waits for. Entries seen without room are skipped for good (until
+  // a release rebuilds the list): room only shrinks in between.
   const auto& wake = wake_[t];
-  auto it = after ? std::upper_bound(wake.begin(), wake.end(), *after,
-                                     [](const QueuePosition& p, const auto& e) { return p < e.first; })
-                  : wake.begin();
-  for (; it != wake.end(); ++it) {
-    if (best && !(it->first < best->position)) break;
-    const Entry* e = it->second;
-    if (!e->parked || e->for_quota) continue;
-    for (SegmentId s : e->on) {
-      const int64_t room = BehindOn(*e, s) && e->need >= kMilliPerDevice
-                               ? FreeOffReservation(s, state)
-                               : state.FreeKey(s);
-      if (state.ReleaseVersion(s) != verified_[s.value()] && e->need <= room) {
-        best = ParkedQueue::Entry{&e->queued, it->first, s, e->need, false};
-        break;
+  auto& skip = skip_[t];
+  auto find = [&](uint32_t i) {
+    uint32_t root = i;
+    while (root < skip.size() && skip[root] != root) root = skip[root];
+    while (i < skip.size() && skip[i] != i) {  // path compression
+      const uint32_t next = skip[i];
+      skip[i] = root;
+      i = next;
+    }
+    return root;
+  };
+  uint32_t i = static_cast<uint32_t>(
+      after ? std::upper_bound(wake.begin(), wake.end(), *after,
+                               [](const QueuePosition& p, const auto& e) { return p < e.first; }) -
+                  wake.begin()
+            : 0);
+  for (i = find(i); i < wake.size(); i = find(i + 1)) {
+    if (best && !(wake[i].first < best->position)) break;
+    const Entry* e = wake[i].second;
+    bool offered = false;
+    if (e->parked && !e->for_quota) {
+      for (SegmentId s : e->on) {
+        if (state.ReleaseVersion(s) != verified_[s.value()] && RoomFor(*e, s, state)) {
+          best = ParkedQueue::Entry{&e->queued, wake[i].first, s, e->need, false};
+          offered = true;
+          break;
+        }
       }
     }
-    if (best && best->job == &e->queued) break;
+    if (offered) break;
+    skip[i] = i + 1;
   }
   return best;
 }
 
-int64_t ParkedJobs::FreeOffReservation(SegmentId s, const ClusterState& state) const {
-  int64_t reserved = 0;
+int64_t ParkedJobs::CapacityOffReservation(SegmentId s, int d, const ClusterState& state) const {
+  int64_t cap = state.SegmentCapacity(s, d);
   for (core::NodeId n : behind_nodes_) {
-    if (state.SegmentOfNode(n) == s) reserved += state.FreeWhole(n);
+    if (state.SegmentOfNode(n) == s) cap -= state.FreeWhole(n) / std::max(d, 1);
   }
-  return (state.segment(s).free_whole - reserved) * kMilliPerDevice;
+  return cap;
+}
+
+bool ParkedJobs::RoomFor(const Entry& e, SegmentId s, const ClusterState& state) const {
+  if (e.devices == 0) return e.need <= state.FreeKey(s);
+  const int64_t cap = BehindOn(e, s) ? CapacityOffReservation(s, e.devices, state)
+                                     : state.SegmentCapacity(s, e.devices);
+  return cap >= e.workers;
+}
+
+bool ParkedJobs::MayFit(const ParkedQueue::Entry& entry, const ClusterState& state) const {
+  if (!entry.via) return true;
+  if (entry.job->parked == nullptr) return false;
+  const Entry& e = *static_cast<const Entry*>(entry.job->parked);
+  return e.parked && RoomFor(e, *entry.via, state);
 }
 
 void ParkedJobs::List(SegmentId s, const ClusterState& state, std::vector<uint8_t>* touched) {
-  auto list = [&](const std::map<int64_t, ByPosition>& index, int64_t free) {
-    for (const auto& [need, jobs] : index) {
-      if (need > free) break;
+  auto list = [&](const ByShape& index, bool behind) {
+    int d = -1;
+    int64_t cap = 0;
+    for (const auto& [shape, jobs] : index) {
+      const auto [devices, size] = shape;
+      if (devices != d) {
+        d = devices;
+        cap = d == 0 ? state.FreeKey(s)
+                     : (behind ? CapacityOffReservation(s, d, state) : state.SegmentCapacity(s, d));
+      }
+      if (size > cap) continue;  // fractions: size is the share; whole: the workers
       for (const auto& [pos, e] : jobs) {
         if (e->listed == round_) continue;
         e->listed = round_;
@@ -241,25 +280,8 @@ void ParkedJobs::List(SegmentId s, const ClusterState& state, std::vector<uint8_
       }
     }
   };
-  list(by_need_[s.value()], state.FreeKey(s));
-  // Jobs behind the reservation fit only off its nodes; fractions (needs below a device) are
-  // listed by the segment's room, as their partly used devices may lie anywhere.
-  if (!by_need_behind_[s.value()].empty()) {
-    const int64_t off = FreeOffReservation(s, state), any = state.FreeKey(s);
-    for (const auto& [need, jobs] : by_need_behind_[s.value()]) {
-      if (need > (need < kMilliPerDevice ? any : off)) {
-        if (need >= kMilliPerDevice) break;
-        continue;
-      }
-      for (const auto& [pos, e] : jobs) {
-        if (e->listed == round_) continue;
-        e->listed = round_;
-        const uint32_t t = e->queued.spec->tenant.value();
-        wake_[t].emplace_back(pos, e);
-        (*touched)[t] = 1;
-      }
-    }
-  }
+  list(by_shape_[s.value()], false);
+  list(by_shape_behind_[s.value()], true);
 }
 
 void ParkedJobs::BeginRound(const ClusterState& state) {
@@ -275,17 +297,22 @@ void ParkedJobs::BeginRound(const ClusterState& state) {
       std::sort(wake_[t].begin(), wake_[t].end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
     }
+    skip_[t].resize(wake_[t].size());
+    for (uint32_t i = 0; i < skip_[t].size(); ++i) skip_[t][i] = i;
   }
 }
 
 void ParkedJobs::ReleasedInRound(SegmentId s, const ClusterState& state) {
   std::vector<uint8_t> touched(wake_.size(), 0);
   List(s, state, &touched);
+  // Room came back: every tenant's skips are void.
   for (size_t t = 0; t < wake_.size(); ++t) {
     if (touched[t]) {
       std::sort(wake_[t].begin(), wake_[t].end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
     }
+    skip_[t].resize(wake_[t].size());
+    for (uint32_t i = 0; i < skip_[t].size(); ++i) skip_[t][i] = i;
   }
 }
 
@@ -295,7 +322,7 @@ bool ParkedJobs::KnownToFail(const QueuedJob& job, SegmentId s, const ClusterSta
   if (!e.parked || e.for_quota) return false;
   if (e.behind && s == e.behind_segment) return false;  // it fits there, but for the reservation
   if (std::find(e.on.begin(), e.on.end(), s) == e.on.end()) return false;
-  return state.ReleaseVersion(s) == verified_[s.value()] || e.need > state.FreeKey(s);
+  return state.ReleaseVersion(s) == verified_[s.value()] || !RoomFor(e, s, state);
 }
 
 std::vector<core::TenantId> ParkedJobs::TenantsOn(SegmentId s) const {

@@ -30,6 +30,8 @@ class ParkedJobs final : public ParkedQueue {
     QueuedJob queued;
     QueuePosition position;
     int64_t need = 0;           // milli-devices (Round::NeedWhole x 1000, or the fraction)
+    int devices = 0;            // per worker (0: a fraction of one)
+    int workers = 1;
     std::vector<SegmentId> on;  // the segments it was admitted to and failed on
     bool quota_limited = false;  // its tenant's quota kept it off some of its candidates
     bool parked = false;
@@ -71,6 +73,7 @@ class ParkedJobs final : public ParkedQueue {
                                          bool behind_open,
                                          const ClusterState& state) const override;
   std::optional<uint64_t> BehindSignature() const override { return behind_signature_; }
+  bool MayFit(const ParkedQueue::Entry& entry, const ClusterState& state) const override;
   // The reservation the jobs parked behind one wait behind: its digest and reserved nodes.
   void SetBehind(std::optional<uint64_t> signature, const std::vector<core::NodeId>& nodes) {
     behind_signature_ = signature;
@@ -87,16 +90,23 @@ class ParkedJobs final : public ParkedQueue {
   using ByPosition = std::map<QueuePosition, Entry*>;
   bool GuaranteeMatters(core::TenantId tenant, SegmentId s) const;
   void List(SegmentId s, const ClusterState& state, std::vector<uint8_t>* touched);
-  // Whole free devices (milli) of `s` off the reserved nodes: all a job behind the reservation
-  // may use there.
-  int64_t FreeOffReservation(SegmentId s, const ClusterState& state) const;
+  // Whether `e` could fit segment `s` now by its size: enough room for a fraction, or enough
+  // nodes with `devices` free for its workers (off the reserved nodes when it waits behind the
+  // reservation there). A necessary condition only.
+  bool RoomFor(const Entry& e, SegmentId s, const ClusterState& state) const;
+  int64_t CapacityOffReservation(SegmentId s, int d, const ClusterState& state) const;
   // Whether `e` waits behind the reservation on `s` (where it would fit but for reserved nodes).
   static bool BehindOn(const Entry& e, SegmentId s) { return e.behind && e.behind_segment == s; }
 
   const ClusterState& state_;
   std::vector<uint64_t> verified_;                           // [segment]
-  std::vector<std::map<int64_t, ByPosition>> by_need_;        // [segment]: need -> jobs
-  std::vector<std::map<int64_t, ByPosition>> by_need_behind_;  // [segment]: behind its reservation
+  // [segment]: (devices per worker, workers) -> jobs; fractions under (0, fraction).
+  using ByShape = std::map<std::pair<int, int>, ByPosition>;
+  std::vector<ByShape> by_shape_;
+  std::vector<ByShape> by_shape_behind_;  // [segment]: those behind its reservation
+  // [tenant]: skip pointers over the wake list (an entry seen without room keeps none until a
+  // release), so that a look-up does not walk the same stale entries again.
+  mutable std::vector<std::vector<uint32_t>> skip_;
   std::vector<core::NodeId> behind_nodes_;
   std::vector<std::map<uint32_t, size_t>> tenants_on_;       // [segment]: tenant -> jobs
   // [tenant]: this round's jobs that may fit, by position (entries may have gone stale since).

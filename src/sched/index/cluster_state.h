@@ -165,6 +165,17 @@ class ClusterState {
   // free devices, CPU or memory on any node than when the version was read: a job that did not
   // fit then does not fit now (sched::Host parks such jobs). O(1).
   uint64_t ReleaseVersion(SegmentId s) const { return release_version_[s.value()]; }
+  // How many workers of `d` whole devices the segment's nodes could take (ignoring CPU, memory
+  // and topology): sum over free counts c >= d of nodes x floor(c / d). A gang of more workers
+  // cannot fit. O(max devices per node).
+  int64_t SegmentCapacity(SegmentId s, int d) const {
+    const Segment& seg = segments_[s.value()];
+    int64_t fit = 0;
+    for (int c = std::max(d, 1); c <= seg.max_devices; ++c) {
+      fit += static_cast<int64_t>(seg.buckets[c].size()) * (c / std::max(d, 1));
+    }
+    return fit;
+  }
   // The largest single-worker request that could fit in the segment, in milli-devices: its whole
   // free devices x 1000, or the freest partly used device. A job of `need` milli-devices with
   // need > FreeKey() cannot fit (need: workers x devices x 1000, or the fraction). O(1).

@@ -59,7 +59,7 @@ std::optional<QueueCursor::Head> QueueCursor::HeadOf(uint32_t tenant) const {
     if (keep && known) {
       const ParkedQueue::Entry& k = *known;
       if (after && !(*after < k.position)) keep = false;
-      if (k.via && k.need > context_.state.FreeKey(*k.via)) keep = false;
+      if (k.via && !parked_->MayFit(k, context_.state)) keep = false;
       if (k.for_reservation && !reservation_open_ && !released_tenant_[tenant]) keep = false;
       if (k.behind && !behind_open_ && !released_tenant_[tenant]) keep = false;
     }

@@ -56,6 +56,9 @@ class ParkedQueue {
                                     const ClusterState& state) const = 0;
   // The reservation the jobs parked behind one wait behind.
   virtual std::optional<uint64_t> BehindSignature() const = 0;
+  // Whether an entry offered through `via` still has room there (capacity only shrinks within
+  // a round between releases).
+  virtual bool MayFit(const Entry& entry, const ClusterState& state) const = 0;
   // Whether `job` (parked) is known not to fit segment `s` as it is now.
   virtual bool KnownToFail(const QueuedJob& job, SegmentId s, const ClusterState& state) const = 0;
   // Tenants with jobs parked on segment `s`.
