@@ -21,6 +21,7 @@
 #include <tuple>
 
 #include "agent/discovery.h"
+#include "backends/agent/protocol.h"
 #include "client/http_client.h"
 
 extern char** environ;
@@ -83,7 +84,7 @@ struct Agent::Impl {
   std::atomic<bool> registered{false};
   // Assigned workers not started yet: they wait until the workers they replace on the same
   // devices (preempted, cancelled) have exited, so two jobs never share a device.
-  std::map<Key, std::pair<Json, std::map<uint64_t, std::vector<int>>>> waiting;
+  std::map<Key, std::pair<protocol::Assignment, std::map<uint64_t, std::vector<int>>>> waiting;
   // Workers reported ended while their assignment may still be listed: never started again.
   std::set<Key> finished;
   Status refusal;
@@ -95,15 +96,15 @@ struct Agent::Impl {
 
   // ---- starting and stopping workers (under mu) ----
 
-  void Launch(const Json& a, const std::map<uint64_t, std::vector<int>>& local_ranks) {
-    const Key key{a["job"].get<uint64_t>(), a["attempt"].get<int>(), a["rank"].get<int>()};
+  void Launch(const protocol::Assignment& a,
+              const std::map<uint64_t, std::vector<int>>& local_ranks) {
+    const Key key{a.job, a.attempt, a.rank};
     Worker w;
     w.key = key;
-    for (const Json& d : a["devices"]) w.devices.push_back(d.get<int>());
+    w.devices = a.devices;
     w.dir = fs::path(o.work_dir) / "workers" / Dump(key);
     std::error_code ec;
     fs::create_directories(w.dir, ec);
-    const Json& spec = a["spec"];
     std::vector<std::string> env;
     std::map<std::string, std::string> vars;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -111,29 +112,25 @@ struct Agent::Impl {
       const size_t eq = kv.find('=');
       if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    if (spec.contains("env")) {
-      for (const auto& [k, v] : spec["env"].items()) vars[k] = v.get<std::string>();
-    }
+    for (const auto& [k, v] : a.env) vars[k] = v;
     std::string devs;
-    for (const Json& d : a["devices"])
-      devs += (devs.empty() ? "" : ",") + std::to_string(d.get<int>());
+    for (int d : a.devices) devs += (devs.empty() ? "" : ",") + std::to_string(d);
     const auto& locals = local_ranks.at(std::get<0>(key));
     const int local_rank = static_cast<int>(
         std::find(locals.begin(), locals.end(), std::get<2>(key)) - locals.begin());
-    vars[a["visible_devices_variable"].get<std::string>()] = devs;
-    if (a["visible_devices_variable"] == "CUDA_VISIBLE_DEVICES")
-      vars["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
+    vars[a.visible_devices_variable] = devs;
+    if (a.visible_devices_variable == "CUDA_VISIBLE_DEVICES") vars["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
     vars["SUANPAN_JOB_ID"] = std::to_string(std::get<0>(key));
-    vars["SUANPAN_JOB_NAME"] = a["name"].get<std::string>();
-    vars["SUANPAN_TENANT"] = a["tenant"].get<std::string>();
+    vars["SUANPAN_JOB_NAME"] = a.name;
+    vars["SUANPAN_TENANT"] = a.tenant;
     vars["SUANPAN_ATTEMPT"] = std::to_string(std::get<1>(key));
     vars["SUANPAN_NODE"] = o.node;
     vars["RANK"] = std::to_string(std::get<2>(key));
-    vars["WORLD_SIZE"] = std::to_string(a["world_size"].get<int>());
+    vars["WORLD_SIZE"] = std::to_string(a.world_size);
     vars["LOCAL_RANK"] = std::to_string(local_rank);
     vars["LOCAL_WORLD_SIZE"] = std::to_string(locals.size());
-    vars["MASTER_ADDR"] = a["master_addr"].get<std::string>();
-    vars["MASTER_PORT"] = std::to_string(a["master_port"].get<int>());
+    vars["MASTER_ADDR"] = a.master_addr;
+    vars["MASTER_PORT"] = std::to_string(a.master_port);
     for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
 
     std::vector<std::string> args = {
@@ -141,14 +138,12 @@ struct Agent::Impl {
         "--dir",      w.dir.string(),
         "--fence",    fence.string(),
         "--fence-ms", std::to_string(std::max(1, lease_seconds.load() - 1) * 1000)};
-    if (spec.contains("workdir")) {
+    if (!a.workdir.empty()) {
       args.push_back("--workdir");
-      args.push_back(spec["workdir"].get<std::string>());
+      args.push_back(a.workdir);
     }
     args.push_back("--");
-    if (spec.contains("command")) {
-      for (const Json& c : spec["command"]) args.push_back(c.get<std::string>());
-    }
+    for (const std::string& c : a.command) args.push_back(c);
     std::vector<char*> argv, envp;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -175,9 +170,7 @@ struct Agent::Impl {
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     w.started_ms = NowMs();
-    if (a.contains("runtime_limit") && a["runtime_limit"].is_number_integer()) {
-      w.limit_s = a["runtime_limit"].get<int64_t>();
-    }
+    w.limit_s = a.runtime_limit;
     if (rc != 0) {
       w.exited = true;
       w.outcome = {{"reason", "start_failed"},
@@ -204,10 +197,9 @@ struct Agent::Impl {
   void LaunchWaiting() {
     for (auto it = waiting.begin(); it != waiting.end();) {
       bool busy = false;
-      for (const Json& d : it->second.first["devices"]) {
+      for (int d : it->second.first.devices) {
         for (const auto& [k, w] : workers) {
-          if (!w.exited &&
-              std::find(w.devices.begin(), w.devices.end(), d.get<int>()) != w.devices.end()) {
+          if (!w.exited && std::find(w.devices.begin(), w.devices.end(), d) != w.devices.end()) {
             busy = true;
           }
         }
@@ -325,7 +317,10 @@ struct Agent::Impl {
     const auto& [job, attempt, rank] = w.key;
     const std::string path = fmt::format("/v1/jobs/{}/workers/{}/status", job, rank);
     if (!w.running_reported && !w.exited) {
-      auto r = api.Send("POST", path, Json{{"attempt", attempt}, {"state", "running"}});
+      protocol::WorkerReport running;
+      running.attempt = attempt;
+      running.state = protocol::WorkerReport::State::kRunning;
+      auto r = api.Send("POST", path, protocol::Encode(running));
       if (r.ok() && r->status == 200) w.running_reported = true;
       if (r.ok() && (r->status == 409 || r->status == 404)) Stop(w, "the attempt is over");
     }
@@ -336,10 +331,18 @@ struct Agent::Impl {
       const auto size = fs::file_size(w.dir / "output.log", ec);
       if (!ec && w.shipped < static_cast<int64_t>(size)) return false;
     }
-    Json body = w.outcome;
-    body["attempt"] = attempt;
-    body["state"] = "exited";
-    auto r = api.Send("POST", path, body);
+    protocol::WorkerReport ended;
+    ended.attempt = attempt;
+    ended.state = protocol::WorkerReport::State::kExited;
+    if (w.outcome.contains("exit_code") && w.outcome["exit_code"].is_number_integer()) {
+      ended.exit_code = w.outcome["exit_code"].get<int>();
+    }
+    if (w.outcome.contains("signal") && w.outcome["signal"].is_number_integer()) {
+      ended.signal = w.outcome["signal"].get<int>();
+    }
+    ended.reason = w.outcome.value("reason", "");
+    ended.message = w.outcome.value("message", "");
+    auto r = api.Send("POST", path, protocol::Encode(ended));
     if (!r.ok() || r->status >= 500) return false;  // retry on the next tick
     spdlog::info("worker ended job={} attempt={} rank={} outcome={} server={}", job, attempt, rank,
                  w.outcome.dump(), r->status);
@@ -357,22 +360,21 @@ struct Agent::Impl {
     while (!stop && !refused) {
       const int64_t now = NowMs();
       if (now >= next_heartbeat) {
-        Json hb{{"address", o.address},
-                {"cpu_cores", host.cpu_cores},
-                {"memory_mib", host.memory_mib},
-                {"agent_version", "0.1.0"}};
-        Json devs = Json::array();
-        for (const Device& d : devices) {
-          devs.push_back({{"index", d.index},
-                          {"type", d.type},
-                          {"memory_mib", d.memory_mib},
-                          {"name", d.name}});
-        }
-        hb["devices"] = devs;
-        auto r =
-            api.Send("POST", fmt::format("/v1/nodes/{}/heartbeat", client::UrlEncode(o.node)), hb);
+        protocol::Heartbeat hb;
+        hb.address = o.address;
+        hb.cpu_cores = host.cpu_cores;
+        hb.memory_mib = host.memory_mib;
+        hb.agent_version = "0.1.0";
+        for (const Device& d : devices) hb.devices.push_back({d.index, d.type, d.memory_mib, d.name});
+        auto r = api.Send("POST", fmt::format("/v1/nodes/{}/heartbeat", client::UrlEncode(o.node)),
+                          protocol::Encode(hb));
+        std::optional<protocol::HeartbeatReply> reply;
         if (r.ok() && r->status == 200) {
-          lease_seconds = r->body.value("lease_seconds", 10);
+          auto decoded = protocol::DecodeHeartbeatReply(r->body);
+          if (decoded.ok()) reply = *decoded;
+        }
+        if (reply) {
+          lease_seconds = reply->lease_seconds;
           std::ofstream(fence) << now;  // the supervisors' fence: renewed with the lease
           registered = true;
           next_heartbeat = now + std::max(1, lease_seconds.load()) * 1000 / 3;
@@ -458,11 +460,18 @@ struct Agent::Impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
-      since = r->body.value("version", uint64_t{0});
-      std::map<Key, Json> desired;
+      auto list = protocol::DecodeAssignmentList(r->body);
+      if (!list.ok()) {
+        spdlog::warn("assignments: the server sent what this agent cannot read: {}",
+                     list.status().message());
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      since = list->version;
+      std::map<Key, protocol::Assignment> desired;
       std::map<uint64_t, std::vector<int>> local_ranks;
-      for (const Json& a : r->body["items"]) {
-        const Key key{a["job"].get<uint64_t>(), a["attempt"].get<int>(), a["rank"].get<int>()};
+      for (const protocol::Assignment& a : list->items) {
+        const Key key{a.job, a.attempt, a.rank};
         desired[key] = a;
         local_ranks[std::get<0>(key)].push_back(std::get<2>(key));
       }

@@ -38,7 +38,14 @@ std::string Status::ToString() const {
 
 Status Status::WithPrefix(std::string_view prefix) const {
   if (ok()) return *this;
-  return Status(code_, std::string(prefix) + ": " + message_);
+  Status s(code_, std::string(prefix) + ": " + message_);
+  s.field_ = field_;
+  return s;
+}
+
+Status FieldError(std::string_view field, std::string_view problem) {
+  return InvalidArgumentError(std::string(field) + ": " + std::string(problem))
+      .WithField(std::string(field));
 }
 
 Status InvalidArgumentError(std::string message) {

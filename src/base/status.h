@@ -42,9 +42,19 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is `prefix + ": " + message`. Used to add file:line context.
   Status WithPrefix(std::string_view prefix) const;
 
+  // The input field the error is about ("workers", "spec.env"), as data: the API reports it in
+  // {"error": {"field": ...}} without reading it back out of the message. Empty: none.
+  const std::string& field() const { return field_; }
+  Status WithField(std::string field) const {
+    Status s = *this;
+    s.field_ = std::move(field);
+    return s;
+  }
+
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 inline Status OkStatus() { return Status(); }
@@ -57,6 +67,8 @@ Status InternalError(std::string message);
 Status PermissionDeniedError(std::string message);
 Status UnavailableError(std::string message);
 Status UnauthenticatedError(std::string message);
+// InvalidArgument "field: problem", with the field as data.
+Status FieldError(std::string_view field, std::string_view problem);
 
 template <typename T>
 class [[nodiscard]] StatusOr {

@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/http_server.h"
+#include "backends/agent/agent_backend.h"
 #include "config/pool_file.h"
 #include "config/toml_file.h"
 #include "control/control_plane.h"
@@ -236,13 +237,21 @@ int RunServer(const ServerOptions& o) {
                                            clock, &metrics);
   if (!plane.ok()) return Fail(plane.status());
 
-  auto admin = (*plane)->Call([&](control::ControlPlane& p) -> StatusOr<nlohmann::json> {
-    SP_ASSIGN_OR_RETURN(std::optional<std::string> secret, p.EnsureAdminToken(o.new_admin_token));
-    return secret ? nlohmann::json(*secret) : nlohmann::json(nullptr);
+  // suanpan's own agents serve every provider (delegated engines come with their backends).
+  auto agents = std::make_unique<backends::AgentBackend>(**plane);
+  backends::AgentBackend* agent_backend = agents.get();
+  std::vector<core::ProviderId> all;
+  for (size_t p = 0; p < (*plane)->pool().providers().size(); ++p) {
+    all.push_back(core::ProviderId(static_cast<uint32_t>(p)));
+  }
+  (*plane)->AddBackend(std::move(agents), all);
+
+  auto admin = (*plane)->Run([&](control::ControlPlane& p) {
+    return p.EnsureAdminToken(o.new_admin_token);
   });
   if (!admin.ok()) return Fail(admin.status());
-  if (admin->is_string()) {
-    Status st = WriteSecretFile(s.admin_token_file, admin->get<std::string>());
+  if (*admin) {
+    Status st = WriteSecretFile(s.admin_token_file, **admin);
     if (!st.ok()) return Fail(st);
     spdlog::info("created an admin token; its secret is in {} (only its hash is stored)",
                  s.admin_token_file);
@@ -251,7 +260,7 @@ int RunServer(const ServerOptions& o) {
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop_signals = BlockStopSignals();
 
-  api::Api api(**plane, metrics);
+  api::Api api(**plane, metrics, agent_backend);
   api::HttpServerOptions hopts;
   hopts.host = s.host;
   hopts.port = s.port;

@@ -1,5 +1,5 @@
 // The control plane on a fake clock and a real SQLite file, driven without threads: operations
-// run inline (ControlPlane::Call before Start) with the same commit discipline as the server.
+// run inline (before Start) with the same commit discipline as the server.
 
 #include "control/control_plane.h"
 
@@ -35,9 +35,9 @@ class ControlPlaneTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Two clusters of 2 x 8 H100; tenant "a" may hold at most 16 H100, "b" has no max.
-  static core::Pool Pool(int nodes_in_c2 = 2) {
+  static core::Pool Pool(int nodes_in_c2 = 2, double c1_price = 10.0) {
     return TestPool()
-        .Cluster("c1", "H100", 2, 8)
+        .Cluster("c1", "H100", 2, 8, 32, 8, "p", c1_price)
         .Cluster("c2", "H100", nodes_in_c2, 8, 32, 8, "q", 20.0)
         .Tenant("a")
         .Tenant("b")
@@ -45,44 +45,59 @@ class ControlPlaneTest : public ::testing::Test {
         .Build();
   }
 
-  std::unique_ptr<ControlPlane> Open(core::Pool pool) {
-    auto store = store::OpenSqliteStore((dir_ / "s.db").string());
+  std::unique_ptr<ControlPlane> Open(core::Pool pool, ControlOptions options = {},
+                                     const std::string& file = "s.db") {
+    auto store = store::OpenSqliteStore((dir_ / file).string());
     EXPECT_TRUE(store.ok()) << store.status().ToString();
-    auto plane =
-        ControlPlane::Open(std::move(pool), std::move(*store), ControlOptions{}, clock_, nullptr);
+    auto plane = ControlPlane::Open(std::move(pool), std::move(*store), std::move(options), clock_,
+                                    nullptr);
     EXPECT_TRUE(plane.ok()) << plane.status().ToString();
     return std::move(*plane);
   }
 
   static Caller Admin() { return Caller{Role::kAdmin, "", "admin"}; }
 
-  static Json Job(const std::string& name, const std::string& tenant, int workers) {
+  static Json Job(const std::string& name, const std::string& tenant, int workers,
+                  int devices = 8) {
     return Json{{"name", name},
                 {"tenant", tenant},
                 {"workers", workers},
-                {"devices_per_worker", 8},
+                {"devices_per_worker", devices},
                 {"device_types", {"H100"}},
                 {"command", {"python", "train.py"}}};
   }
 
   static uint64_t Submit(ControlPlane& p, const Json& body) {
-    auto r = p.Call([&](ControlPlane& cp) { return cp.SubmitJob(Admin(), body, std::nullopt); });
+    auto r = p.Run([&](ControlPlane& cp) { return cp.SubmitJob(Admin(), body, std::nullopt); });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? (*r)["job"]["id"].get<uint64_t>() : 0;
+    return r.ok() ? r->job.id : 0;
   }
 
-  static Json Get(ControlPlane& p, uint64_t id) {
-    auto r = p.Call([&](ControlPlane& cp) { return cp.GetJob(Admin(), id); });
+  static JobView Get(ControlPlane& p, uint64_t id) {
+    auto r = p.Run([&](ControlPlane& cp) { return cp.GetJob(Admin(), id); });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : Json();
+    return r.ok() ? *r : JobView{};
   }
 
   static void Round(ControlPlane& p) {
-    auto r = p.Call([](ControlPlane& cp) -> StatusOr<Json> {
+    p.Run([](ControlPlane& cp) {
       cp.ScheduleNow();
-      return Json::object();
+      return 0;
     });
-    ASSERT_TRUE(r.ok());
+  }
+
+  static void Report(ControlPlane& p, uint64_t id, int rank, bool exited, int code = 0) {
+    protocol::WorkerReport r;
+    r.attempt = Get(p, id).attempts;
+    r.state = exited ? protocol::WorkerReport::State::kExited
+                     : protocol::WorkerReport::State::kRunning;
+    if (exited) r.exit_code = code;
+    auto res = p.Run([&](ControlPlane& cp) { return cp.ReportWorker(Admin(), id, rank, r); });
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+  }
+
+  static std::string State(ControlPlane& p, uint64_t id) {
+    return std::string(core::JobStateName(Get(p, id).state));
   }
 
   FakeClock clock_;
@@ -92,14 +107,15 @@ class ControlPlaneTest : public ::testing::Test {
 TEST_F(ControlPlaneTest, ARoundBindsAndPersistsThePlacement) {
   auto p = Open(Pool());
   const uint64_t id = Submit(*p, Job("j", "b", 2));
-  EXPECT_EQ(Get(*p, id)["state"], "pending");
+  EXPECT_EQ(State(*p, id), "pending");
   Round(*p);
-  Json job = Get(*p, id);
-  EXPECT_EQ(job["state"], "admitted");
-  EXPECT_EQ(job["attempts"], 1);
+  JobView job = Get(*p, id);
+  EXPECT_EQ(State(*p, id), "admitted");
+  EXPECT_EQ(job.attempts, 1);
   // Cheapest cluster first: c1 (10 yuan/h) before c2 (20 yuan/h).
-  EXPECT_EQ(job["placement"]["cluster"], "c1");
-  ASSERT_EQ(job["placement"]["workers"].size(), 2u);
+  ASSERT_TRUE(job.placement.has_value());
+  EXPECT_EQ(job.placement->cluster, "c1");
+  ASSERT_EQ(job.placement->workers.size(), 2u);
 }
 
 TEST_F(ControlPlaneTest, RestartRetakesTheDevicesOfBoundJobs) {
@@ -110,11 +126,11 @@ TEST_F(ControlPlaneTest, RestartRetakesTheDevicesOfBoundJobs) {
     Round(*p);
   }
   auto p = Open(Pool());
-  EXPECT_EQ(Get(*p, first)["state"], "admitted");
+  EXPECT_EQ(State(*p, first), "admitted");
   // c1 is still full: the next 2-node job goes to c2, not onto first's nodes.
   const uint64_t second = Submit(*p, Job("second", "b", 2));
   Round(*p);
-  EXPECT_EQ(Get(*p, second)["placement"]["cluster"], "c2");
+  EXPECT_EQ(Get(*p, second).placement->cluster, "c2");
 }
 
 TEST_F(ControlPlaneTest, AJobWhosePlacementIsGoneAfterRestartIsRequeuedNotLost) {
@@ -125,120 +141,149 @@ TEST_F(ControlPlaneTest, AJobWhosePlacementIsGoneAfterRestartIsRequeuedNotLost) 
     Round(*p);
     id = Submit(*p, Job("on-c2", "b", 2));
     Round(*p);
-    ASSERT_EQ(Get(*p, id)["placement"]["cluster"], "c2");
+    ASSERT_EQ(Get(*p, id).placement->cluster, "c2");
   }
   // The pool file changed: c2 has one node now, and on-c2's second node is gone.
   auto p = Open(Pool(/*nodes_in_c2=*/1));
-  Json job = Get(*p, id);
-  EXPECT_EQ(job["state"], "pending");
-  EXPECT_FALSE(job["placement"]["ended"].is_null()) << job.dump();
-  auto events = p->Call([&](ControlPlane& cp) { return cp.JobEvents(Admin(), id); });
+  JobView job = Get(*p, id);
+  EXPECT_EQ(State(*p, id), "pending");
+  EXPECT_TRUE(job.placement->end_ms.has_value());
+  auto events = p->Run([&](ControlPlane& cp) { return cp.JobEvents(Admin(), id); });
   ASSERT_TRUE(events.ok());
-  EXPECT_EQ((*events)["items"].back()["kind"], "requeued");
+  EXPECT_EQ(events->back().kind, "requeued");
 }
 
 TEST_F(ControlPlaneTest, QuotaBlockedJobsAreParkedUntilTheTenantReleases) {
   auto p = Open(Pool());
   const uint64_t held = Submit(*p, Job("held", "a", 2));  // 16 H100: all of a's max
   Round(*p);
-  ASSERT_EQ(Get(*p, held)["state"], "admitted");
+  ASSERT_EQ(State(*p, held), "admitted");
   const uint64_t waiting = Submit(*p, Job("waiting", "a", 1));
   Round(*p);
-  Json w = Get(*p, waiting);
-  EXPECT_EQ(w["state"], "pending");
-  EXPECT_NE(w["reason"].get<std::string>().find("quota"), std::string::npos) << w.dump();
+  JobView w = Get(*p, waiting);
+  EXPECT_EQ(State(*p, waiting), "pending");
+  EXPECT_NE(w.reason.find("waiting for quota"), std::string::npos) << w.reason;
   // Another tenant's release does not help a; a's own release does.
   const uint64_t other = Submit(*p, Job("other", "b", 1));
   Round(*p);
-  ASSERT_TRUE(p->Call([&](ControlPlane& cp) { return cp.CancelJob(Admin(), other); }).ok());
+  ASSERT_TRUE(p->Run([&](ControlPlane& cp) { return cp.CancelJob(Admin(), other); }).ok());
   Round(*p);
-  EXPECT_EQ(Get(*p, waiting)["state"], "pending");
-  ASSERT_TRUE(p->Call([&](ControlPlane& cp) { return cp.CancelJob(Admin(), held); }).ok());
+  EXPECT_EQ(State(*p, waiting), "pending");
+  ASSERT_TRUE(p->Run([&](ControlPlane& cp) { return cp.CancelJob(Admin(), held); }).ok());
   Round(*p);
-  EXPECT_EQ(Get(*p, waiting)["state"], "admitted");
+  EXPECT_EQ(State(*p, waiting), "admitted");
 }
 
-TEST_F(ControlPlaneTest, UsageIsDeviceTimeAtTheProvidersPrice) {
-  auto p = Open(Pool());
-  const uint64_t id = Submit(*p, Job("j", "b", 1));
-  Round(*p);
+TEST_F(ControlPlaneTest, UsageIsDeviceTimeAtThePriceFrozenWhenTheRunStarted) {
+  int64_t start = 0;
+  uint64_t first = 0;
+  {
+    auto p = Open(Pool());
+    start = clock_.now_ms;
+    first = Submit(*p, Job("j", "b", 1));
+    Round(*p);
+  }
+  // The provider's price went up to 15 yuan/h (the pool file changed) while the job ran: its run
+  // keeps the 10 yuan/h it started at; a run that starts now pays 15.
+  auto p = Open(Pool(2, /*c1_price=*/15.0));
   clock_.now_ms += 30 * 60 * 1000;  // half an hour on 8 H100 at 10 yuan/h = 40 yuan
-  ASSERT_TRUE(p->Call([&](ControlPlane& cp) {
-                 return cp.ReportJobStatus(Admin(), id, Json{{"state", "succeeded"}});
+  ASSERT_TRUE(p->Run([&](ControlPlane& cp) {
+                 return cp.ReportJobStatus(Admin(), first, "succeeded", 0, "");
+               }).ok());
+  const uint64_t second = Submit(*p, Job("k", "b", 1));
+  Round(*p);
+  clock_.now_ms += 15 * 60 * 1000;  // a quarter hour on 8 H100 at 15 yuan/h = 30 yuan
+  ASSERT_TRUE(p->Run([&](ControlPlane& cp) {
+                 return cp.ReportJobStatus(Admin(), second, "succeeded", 0, "");
                }).ok());
   clock_.now_ms += 60 * 60 * 1000;  // finished: no more usage accrues
-  auto usage = p->Call([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
+  auto usage = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
   ASSERT_TRUE(usage.ok());
-  ASSERT_EQ((*usage)["items"].size(), 1u);
-  EXPECT_DOUBLE_EQ((*usage)["items"][0]["device_hours"].get<double>(), 4.0);
-  EXPECT_EQ((*usage)["items"][0]["cost_yuan"], "40.00");
-  EXPECT_EQ((*usage)["total_cost_yuan"], "40.00");
-  // A window that covers only the second quarter hour counts only it: 2 device-hours, 20 yuan.
+  ASSERT_EQ(usage->items.size(), 1u);
+  EXPECT_DOUBLE_EQ(usage->items[0].device_hours, 6.0);   // 4 + 2
+  EXPECT_EQ(usage->items[0].cost_micro, 70'000'000);     // 40 + 30 yuan
+  EXPECT_EQ(usage->total_cost_micro, 70'000'000);
+  // A window over the second quarter hour of the first run: 2 device-hours, 20 yuan.
   UsageQuery q;
-  q.from_ms = 1'800'000'000'000 + 15 * 60 * 1000;
-  q.to_ms = 1'800'000'000'000 + 45 * 60 * 1000;
-  auto part = p->Call([&](ControlPlane& cp) { return cp.Usage(Admin(), q); });
+  q.from_ms = start + 15 * 60 * 1000;
+  q.to_ms = start + 30 * 60 * 1000;
+  auto part = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), q); });
   ASSERT_TRUE(part.ok());
-  EXPECT_DOUBLE_EQ((*part)["items"][0]["device_hours"].get<double>(), 2.0);
-  EXPECT_EQ((*part)["items"][0]["cost_yuan"], "20.00");
+  EXPECT_DOUBLE_EQ(part->items[0].device_hours, 2.0);
+  EXPECT_EQ(part->items[0].cost_micro, 20'000'000);
+}
+
+TEST_F(ControlPlaneTest, AFractionalJobsServiceAndCostAreExact) {
+  // A quarter of an H100 for 40 minutes at 10 yuan/h: 0.25 x 2,400 s = 600 device-seconds
+  // (not 0, as 250 / 1000 x seconds would give), and 10 x 0.25 x 2/3 = 1.666666 yuan.
+  ControlOptions o;
+  o.policy.queue = "las";
+  auto p = Open(Pool(), o);
+  Json body = Job("quarter", "b", 1);
+  body["devices_per_worker"] = 0.25;
+  const uint64_t id = Submit(*p, body);
+  Round(*p);
+  Report(*p, id, 0, false);
+  clock_.now_ms += 40 * 60 * 1000;
+  EXPECT_EQ(p->host().HistoryOf(core::JobId(id), p->Now()).attained_milli, 600'000);
+  Report(*p, id, 0, true);
+  EXPECT_EQ(State(*p, id), "succeeded");
+  auto usage = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->items.size(), 1u);
+  EXPECT_EQ(usage->items[0].cost_micro, 1'666'666);
+  EXPECT_DOUBLE_EQ(usage->items[0].device_hours, 0.167);
 }
 
 TEST_F(ControlPlaneTest, TokensAreStoredHashedAndSurviveRestart) {
   std::string secret;
   {
     auto p = Open(Pool());
-    auto t = p->Call([](ControlPlane& cp) {
-      return cp.CreateToken(Json{{"name", "ta"}, {"role", "tenant"}, {"tenant", "a"}});
+    auto t = p->Run([](ControlPlane& cp) {
+      return cp.CreateToken(TokenRequest{"ta", "tenant", "a", ""});
     });
     ASSERT_TRUE(t.ok());
-    secret = (*t)["token"];
+    secret = t->secret;
   }
   // The secret appears nowhere in the store file.
   std::ifstream in(dir_ / "s.db", std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(bytes.find(secret), std::string::npos);
   auto p = Open(Pool());
-  auto caller = p->Call([&](ControlPlane& cp) -> StatusOr<Json> {
-    SP_ASSIGN_OR_RETURN(Caller c, cp.Authenticate(secret));
-    return cp.Whoami(c);
-  });
+  auto caller = p->Run([&](ControlPlane& cp) { return cp.Authenticate(secret); });
   ASSERT_TRUE(caller.ok()) << caller.status().ToString();
-  EXPECT_EQ((*caller)["role"], "tenant");
-  EXPECT_EQ((*caller)["scope"], "a");
+  EXPECT_EQ(caller->role, Role::kTenant);
+  EXPECT_EQ(caller->scope, "a");
 }
 
-TEST_F(ControlPlaneTest, AFinishedRankIsNotAssignedAgainAndSurvivesARestart) {
+TEST_F(ControlPlaneTest, AFinishedRankSurvivesARestart) {
   uint64_t id = 0;
-  std::string node0;
   {
     auto p = Open(Pool());
     id = Submit(*p, Job("gang", "b", 2));
     Round(*p);
-    node0 = Get(*p, id)["placement"]["workers"][0]["node"];
-    auto report = [&](int rank, Json body) {
-      body["attempt"] = 1;
-      auto r =
-          p->Call([&](ControlPlane& cp) { return cp.ReportWorkerStatus(Admin(), id, rank, body); });
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-    };
-    report(0, {{"state", "running"}});
-    report(1, {{"state", "running"}});
-    EXPECT_EQ(Get(*p, id)["state"], "running");
-    report(0, {{"state", "exited"}, {"exit_code", 0}});
-    // Rank 0 is done while rank 1 runs: its node's assignments no longer list it.
-    auto a = p->Call([&](ControlPlane& cp) { return cp.NodeAssignments(Admin(), node0); });
-    ASSERT_TRUE(a.ok());
-    for (const Json& item : (*a)["items"]) EXPECT_NE(item["rank"], 0) << item.dump();
+    Report(*p, id, 0, false);
+    Report(*p, id, 1, false);
+    EXPECT_EQ(State(*p, id), "running");
+    Report(*p, id, 0, true);
   }
   // After a restart the server still knows rank 0 finished: rank 1's exit ends the job.
   auto p = Open(Pool());
-  EXPECT_EQ(Get(*p, id)["state"], "running");
-  auto r = p->Call([&](ControlPlane& cp) {
-    return cp.ReportWorkerStatus(Admin(), id, 1,
-                                 Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 0}});
+  EXPECT_EQ(State(*p, id), "running");
+  Report(*p, id, 1, true);
+  EXPECT_EQ(State(*p, id), "succeeded");
+}
+
+TEST_F(ControlPlaneTest, AgentsMayNotSetAJobsState) {
+  auto p = Open(Pool());
+  const uint64_t id = Submit(*p, Job("j", "b", 1));
+  Round(*p);
+  const Caller agent{Role::kAgent, "c1-0000", "node"};
+  auto r = p->Run([&](ControlPlane& cp) {
+    return cp.ReportJobStatus(agent, id, "failed", 1, "forged");
   });
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(Get(*p, id)["state"], "succeeded");
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(State(*p, id), "admitted");
 }
 
 TEST(TimeTest, ParsesAndFormatsRfc3339) {

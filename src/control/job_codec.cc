@@ -34,10 +34,6 @@ const std::set<std::string, std::less<>> kFields = {"name",
                                                     "workdir",
                                                     "max_retries"};
 
-Status FieldError(std::string_view field, std::string_view problem) {
-  return InvalidArgumentError(fmt::format("{}: {}", field, problem));
-}
-
 std::string Show(const json& v) {
   std::string s = v.dump();
   if (s.size() > 64) s = s.substr(0, 61) + "...";
@@ -114,7 +110,7 @@ std::string FieldOf(const std::string& message) {
 }
 
 StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
-  if (!doc.is_object()) return InvalidArgumentError("body: must be a JSON object");
+  if (!doc.is_object()) return FieldError("body","must be a JSON object");
   for (const auto& [key, value] : doc.items()) {
     (void)value;
     if (!kFields.count(key)) {

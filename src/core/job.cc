@@ -69,49 +69,47 @@ StatusOr<JobState> Transition(JobState from, JobState to) {
 
 Status ValidateJob(const JobSpec& job, const Pool& pool) {
   if (!job.tenant.valid() || job.tenant.value() >= pool.tenants().size()) {
-    return InvalidArgumentError(fmt::format("tenant: unknown tenant id {}", job.tenant.value()));
+    return FieldError("tenant",fmt::format("unknown tenant id {}", job.tenant.value()));
   }
   if (job.workers < 1 || job.workers > kMaxWorkers) {
-    return InvalidArgumentError(
-        fmt::format("workers: must be in 1..{}, got {}", kMaxWorkers, job.workers));
+    return FieldError("workers",
+        fmt::format("must be in 1..{}, got {}", kMaxWorkers, job.workers));
   }
   const WorkerShape& w = job.worker;
-  if (w.types.empty()) return InvalidArgumentError("device_types: must name at least one type");
+  if (w.types.empty()) return FieldError("device_types","must name at least one type");
   for (DeviceTypeId t : w.types) {
     if (!t.valid() || t.value() >= pool.catalog().size()) {
-      return InvalidArgumentError(
-          fmt::format("device_types: unknown device type id {}", t.value()));
+      return FieldError("device_types",
+          fmt::format("unknown device type id {}", t.value()));
     }
   }
   if (w.devices < 0 || w.devices > 64) {
-    return InvalidArgumentError(
-        fmt::format("devices_per_worker: must be in 1..64, got {}", w.devices));
+    return FieldError("devices_per_worker",
+        fmt::format("must be in 1..64, got {}", w.devices));
   }
   if (w.devices == 0) {
     if (w.fraction.value() <= 0 || w.fraction.value() >= kMilliPerDevice) {
-      return InvalidArgumentError(fmt::format(
-          "devices_per_worker: zero devices (a fraction must be in 0.001..0.999, got {} milli)",
+      return FieldError("devices_per_worker",fmt::format("zero devices (a fraction must be in 0.001..0.999, got {} milli)",
           w.fraction.value()));
     }
     if (job.workers != 1) {
-      return InvalidArgumentError(fmt::format(
-          "devices_per_worker: a fraction of a device is only for a single worker, got {} workers",
+      return FieldError("devices_per_worker",fmt::format("a fraction of a device is only for a single worker, got {} workers",
           job.workers));
     }
   } else if (w.fraction.value() != 0) {
-    return InvalidArgumentError("devices_per_worker: whole devices and a fraction at once");
+    return FieldError("devices_per_worker","whole devices and a fraction at once");
   }
   if (w.cpu.value() < 0) {
-    return InvalidArgumentError(fmt::format("cpu_per_worker: must be >= 0, got {}", w.cpu.value()));
+    return FieldError("cpu_per_worker",fmt::format("must be >= 0, got {}", w.cpu.value()));
   }
   if (w.memory.value() < 0) {
-    return InvalidArgumentError(
-        fmt::format("memory_gib_per_worker: must be >= 0, got {} MiB", w.memory.value()));
+    return FieldError("memory_gib_per_worker",
+        fmt::format("must be >= 0, got {} MiB", w.memory.value()));
   }
   auto check_seconds = [](std::string_view field, int64_t v, bool positive) -> Status {
     if (v < (positive ? 1 : 0) || v > kMaxSeconds) {
-      return InvalidArgumentError(fmt::format("{}: must be in {}..{} seconds, got {}", field,
-                                              positive ? 1 : 0, kMaxSeconds, v));
+      return FieldError(field, fmt::format("must be in {}..{} seconds, got {}", positive ? 1 : 0,
+                                           kMaxSeconds, v));
     }
     return OkStatus();
   };
@@ -124,8 +122,8 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
     SP_RETURN_IF_ERROR(check_seconds("runtime_estimate", job.runtime_estimate->value(), true));
   }
   if (job.submit_time.value() < 0) {
-    return InvalidArgumentError(
-        fmt::format("submit_time: must be >= 0, got {}", job.submit_time.value()));
+    return FieldError("submit_time",
+        fmt::format("must be >= 0, got {}", job.submit_time.value()));
   }
   // Feasible somewhere: some cluster of an acceptable type has nodes that together hold every
   // worker (devices, CPU and memory of each node counted), on an empty pool.
@@ -147,8 +145,7 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
     if (!sizes.empty()) sizes += "; ";
     sizes += fmt::format("{}: at most {}", pool.catalog().Get(t).name, best);
   }
-  return InvalidArgumentError(fmt::format(
-      "workers: {} worker{} of {} device{}{}{} fit{} no cluster of an acceptable type, even empty "
+  return FieldError("workers",fmt::format("{} worker{} of {} device{}{}{} fit{} no cluster of an acceptable type, even empty "
       "({} such workers per cluster)",
       job.workers, job.workers == 1 ? "" : "s",
       w.devices > 0 ? std::to_string(w.devices) : "a fraction of a",

@@ -22,6 +22,18 @@ std::optional<TenantId> Pool::FindTenant(std::string_view name) const {
   return it->second;
 }
 
+std::optional<NodeId> Pool::FindNode(std::string_view name) const {
+  auto it = node_by_name_.find(name);
+  if (it == node_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<ClusterId> Pool::FindCluster(std::string_view name) const {
+  auto it = cluster_by_name_.find(name);
+  if (it == cluster_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<ProviderId> Pool::FindProvider(std::string_view name) const {
   auto it = provider_by_name_.find(name);
   if (it == provider_by_name_.end()) return std::nullopt;
@@ -304,6 +316,12 @@ Status PoolBuilder::SetQuota(TenantId tenant, std::string_view type, Quota quota
 
 StatusOr<Pool> PoolBuilder::Build() && {
   if (pool_.nodes_.empty()) return InvalidArgumentError("providers: the pool has no nodes");
+  for (size_t i = 0; i < pool_.nodes_.size(); ++i) {
+    pool_.node_by_name_.emplace(pool_.nodes_[i].name, NodeId(static_cast<uint32_t>(i)));
+  }
+  for (size_t i = 0; i < pool_.clusters_.size(); ++i) {
+    pool_.cluster_by_name_.emplace(pool_.clusters_[i].name, ClusterId(static_cast<uint32_t>(i)));
+  }
   for (const Tenant& t : pool_.tenants_) {
     for (const std::string& pc : t.priority_classes) {
       if (!pool_.FindPriorityClass(pc)) {

@@ -148,6 +148,8 @@ class Pool {
 
   std::optional<TenantId> FindTenant(std::string_view name) const;
   std::optional<ProviderId> FindProvider(std::string_view name) const;
+  std::optional<NodeId> FindNode(std::string_view name) const;
+  std::optional<ClusterId> FindCluster(std::string_view name) const;
   const PriorityClass* FindPriorityClass(std::string_view name) const;
   // Largest number of devices of `type` any one cluster holds: a gang larger than this is
   // infeasible on the pool. O(1): computed by Build().
@@ -180,6 +182,8 @@ class Pool {
   std::vector<std::vector<ShapeCount>> shapes_by_type_;
   std::map<std::string, TenantId, std::less<>> tenant_by_name_;
   std::map<std::string, ProviderId, std::less<>> provider_by_name_;
+  std::map<std::string, NodeId, std::less<>> node_by_name_;        // made by Build()
+  std::map<std::string, ClusterId, std::less<>> cluster_by_name_;  // made by Build()
 };
 
 // 8000 milli-devices -> "8"; 8500 -> "8.500".

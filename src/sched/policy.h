@@ -65,8 +65,20 @@ struct QueuedJob {
 
 // Decayed device-seconds used per tenant per device type, the memory of fair share, as of the
 // round's time. Kept by the scheduling host (sched::UsageMemory); input to the pure scheduler.
+// Either a table, or (from a host, without copying) its stored values and the round's factor.
 struct UsageHistory {
   std::vector<std::vector<double>> device_seconds;  // [tenant][type]
+  const std::vector<double>* stored = nullptr;      // [tenant * types + type]
+  size_t types = 0;
+  double factor = 1.0;
+  double At(size_t tenant, size_t type) const {
+    if (stored != nullptr) {
+      const size_t i = tenant * types + type;
+      return i < stored->size() ? (*stored)[i] * factor : 0.0;
+    }
+    if (tenant >= device_seconds.size() || type >= device_seconds[tenant].size()) return 0.0;
+    return device_seconds[tenant][type];
+  }
 };
 
 // A job's place in its tenant's queue: smaller first, ties on the job id. Constant while the job

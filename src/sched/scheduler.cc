@@ -106,7 +106,13 @@ Decisions Round::Run() {
   const bool reserves = scheduler_.backfill().Reserves();
   while (const QueuedJob* q = cursor_.Next(reserves && !reservation_attempted_)) {
     if (blocked_) {
-      // Strict order: everything behind the blocked head waits for it.
+      // Strict order: everything behind the blocked head waits for it; once no wait is to be
+      // explained any more, the rest is only counted.
+      if (config_.wait_details >= 0 && waits_explained_ >= config_.wait_details &&
+          !cursor_.parks()) {
+        decisions_.waits += 1 + static_cast<int64_t>(cursor_.remaining_active());
+        break;
+      }
       if (ExplainNextWait()) {
         Wait(*q->spec, Outcome::kUnschedulable,
              fmt::format("waiting in order behind job {} (head-of-line blocking)",

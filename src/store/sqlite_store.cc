@@ -112,8 +112,8 @@ class SqliteStore final : public Store {
       }
       SQLite::Statement runs(db_,
                              "SELECT job_id, attempt, provider, cluster, device_type, "
-                             "devices_milli, placement, start_ms, end_ms FROM job_runs "
-                             "ORDER BY job_id, attempt");
+                             "devices_milli, placement, start_ms, end_ms, price_micro "
+                             "FROM job_runs ORDER BY job_id, attempt");
       while (runs.executeStep()) {
         RunRow r;
         r.job_id = static_cast<uint64_t>(runs.getColumn(0).getInt64());
@@ -125,7 +125,19 @@ class SqliteStore final : public Store {
         r.placement = runs.getColumn(6).getString();
         r.start_ms = runs.getColumn(7).getInt64();
         if (!runs.getColumn(8).isNull()) r.end_ms = runs.getColumn(8).getInt64();
+        if (!runs.getColumn(9).isNull()) r.price_micro = runs.getColumn(9).getInt64();
         s.runs.push_back(std::move(r));
+      }
+      SQLite::Statement usage(db_,
+                              "SELECT tenant, device_type, period, value FROM usage_memory "
+                              "ORDER BY tenant, device_type");
+      while (usage.executeStep()) {
+        UsageRow u;
+        u.tenant = usage.getColumn(0).getString();
+        u.device_type = usage.getColumn(1).getString();
+        u.period = usage.getColumn(2).getInt64();
+        u.value = usage.getColumn(3).getDouble();
+        s.usage.push_back(std::move(u));
       }
       SQLite::Statement tokens(db_,
                                "SELECT name, hash, role, scope, created_ms, revoked FROM tokens "
@@ -188,6 +200,16 @@ class SqliteStore final : public Store {
         st.bind(7, r.placement);
         st.bind(8, r.start_ms);
         BindOptional(st, 9, r.end_ms);
+        BindOptional(st, 10, r.price_micro);
+        st.exec();
+      }
+      for (const UsageRow& u : batch.usage) {
+        SQLite::Statement& st = *upsert_usage_;
+        st.reset();
+        st.bind(1, u.tenant);
+        st.bind(2, u.device_type);
+        st.bind(3, u.period);
+        st.bind(4, u.value);
         st.exec();
       }
       for (const TokenRow& t : batch.tokens) {
@@ -228,8 +250,13 @@ class SqliteStore final : public Store {
     upsert_run_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO job_runs (job_id, attempt, provider, cluster, device_type, devices_milli, "
-        "placement, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "placement, start_ms, end_ms, price_micro) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (job_id, attempt) DO UPDATE SET end_ms = excluded.end_ms");
+    upsert_usage_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO usage_memory (tenant, device_type, period, value) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (tenant, device_type) DO UPDATE SET period = excluded.period, "
+        "value = excluded.value");
     upsert_token_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked) "
@@ -242,6 +269,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SQLite::Statement> insert_event_;
   std::unique_ptr<SQLite::Statement> upsert_run_;
   std::unique_ptr<SQLite::Statement> upsert_token_;
+  std::unique_ptr<SQLite::Statement> upsert_usage_;
 };
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     b.jobs.push_back(Job(1, "t1", "key-1"));
     b.jobs.push_back(Job(2, "t2"));
     b.events.push_back({1, 1, 1001, "submitted", "by token 'a'"});
-    b.runs.push_back({1, 1, "p", "c", "H100", 8000, R"([{"node":"n1","devices":[0]}])", 2000, {}});
+    b.runs.push_back({1, 1, "p", "c", "H100", 8000, R"([{"node":"n1","devices":[0]}])", 2000, {}, 15800000});
     b.tokens.push_back({"admin", "abc123", "admin", "", 5, false});
     ASSERT_TRUE((*store)->Commit(b).ok());
     // An update: the job finishes, its run closes, the token is revoked.
@@ -72,7 +72,7 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     done.state = "succeeded";
     done.exit_code = 0;
     u.jobs.push_back(done);
-    u.runs.push_back({1, 1, "p", "c", "H100", 8000, "[]", 2000, 9000});
+    u.runs.push_back({1, 1, "p", "c", "H100", 8000, "[]", 2000, 9000, 15800000});
     u.tokens.push_back({"admin", "abc123", "admin", "", 5, true});
     ASSERT_TRUE((*store)->Commit(u).ok());
   }
@@ -91,8 +91,33 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
   EXPECT_EQ(snap->runs[0].end_ms, 9000);
   // The placement of a run is written once, at bind; an update only closes the run.
   EXPECT_EQ(snap->runs[0].placement, R"([{"node":"n1","devices":[0]}])");
+  EXPECT_EQ(snap->runs[0].price_micro, 15'800'000);
   ASSERT_EQ(snap->tokens.size(), 1u);
   EXPECT_TRUE(snap->tokens[0].revoked);
+}
+
+TEST_F(SqliteStoreTest, FairShareMemoryRoundTripsBitForBit) {
+  const double value = 5091.168824543142;  // 3,600 x 2^0.5, not a short decimal
+  {
+    auto store = OpenSqliteStore(path_);
+    ASSERT_TRUE(store.ok());
+    WriteBatch b;
+    b.usage.push_back({"t1", "H100", 3, value});
+    b.usage.push_back({"t1", "A100", 2, 1.0});
+    ASSERT_TRUE((*store)->Commit(b).ok());
+    WriteBatch u;  // an upsert replaces the row of (tenant, type)
+    u.usage.push_back({"t1", "A100", 4, 0.25});
+    ASSERT_TRUE((*store)->Commit(u).ok());
+  }
+  auto store = OpenSqliteStore(path_);
+  ASSERT_TRUE(store.ok());
+  auto snap = (*store)->Load();
+  ASSERT_TRUE(snap.ok());
+  ASSERT_EQ(snap->usage.size(), 2u);
+  EXPECT_EQ(snap->usage[0].device_type, "A100");
+  EXPECT_EQ(snap->usage[0].period, 4);
+  EXPECT_EQ(snap->usage[0].value, 0.25);
+  EXPECT_EQ(snap->usage[1].value, value);  // exactly
 }
 
 TEST_F(SqliteStoreTest, ABatchIsAllOrNothing) {

@@ -56,6 +56,17 @@ struct RunRow {
   std::string placement;      // JSON: [{"node": name, "devices": [0, 1], "share": 1000}, ...]
   int64_t start_ms = 0;
   std::optional<int64_t> end_ms;  // open while the job holds its devices
+  // Micro-yuan per device-hour when the run started (frozen); unset for runs stored before prices
+  // were frozen, or on a type the provider does not price.
+  std::optional<int64_t> price_micro;
+};
+
+// One row of the fair-share memory (sched::UsageMemory::Row), by names.
+struct UsageRow {
+  std::string tenant;
+  std::string device_type;
+  int64_t period = 0;
+  double value = 0;
 };
 
 // An API token. Only the SHA-256 of the secret is stored.
@@ -75,8 +86,13 @@ struct WriteBatch {
   std::vector<EventRow> events;
   std::vector<RunRow> runs;
   std::vector<TokenRow> tokens;
-  bool empty() const { return jobs.empty() && events.empty() && runs.empty() && tokens.empty(); }
-  size_t size() const { return jobs.size() + events.size() + runs.size() + tokens.size(); }
+  std::vector<UsageRow> usage;  // upserts by (tenant, device_type)
+  bool empty() const {
+    return jobs.empty() && events.empty() && runs.empty() && tokens.empty() && usage.empty();
+  }
+  size_t size() const {
+    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size();
+  }
 };
 
 struct Snapshot {
@@ -84,6 +100,7 @@ struct Snapshot {
   std::vector<EventRow> events;  // by job id, seq
   std::vector<RunRow> runs;      // by job id, attempt
   std::vector<TokenRow> tokens;  // by name
+  std::vector<UsageRow> usage;   // by tenant, device type
 };
 
 class Store {

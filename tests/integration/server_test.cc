@@ -351,7 +351,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
          return std::make_pair("/v1/jobs/" + std::to_string(f.a) + "/status",
                                std::optional<Json>(Json{{"state", "running"}}));
        },
-       {U, U, K, F, F, K, N}},
+       {U, U, K, F, F, F, F}},
       {"GET", "/v1/queue", fixed("/v1/queue"), {U, U, K, K, K, F, F}},
       {"GET", "/v1/usage", fixed("/v1/usage"), {U, U, K, K, K, F, F}},
       // The agent protocol (node x is pd-h100's: 8 H100).
@@ -622,7 +622,7 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
-  auto a = t1.Call("POST", "/v1/jobs", H100Job("train", 2, 8));
+  auto a = t1.Call("POST", "/v1/jobs", H100Job("train", 1, 8));
   ASSERT_TRUE(a.ok());
   const std::string id = std::to_string((*a)["id"].get<uint64_t>());
   Json job = WaitForState(t1, (*a)["id"], "admitted");
@@ -631,20 +631,22 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
   auto assignments = agent.Call("GET", "/v1/nodes/" + client::UrlEncode(node) + "/assignments");
   ASSERT_TRUE(assignments.ok());
   ASSERT_EQ((*assignments)["items"].size(), 1u);
-  EXPECT_EQ((*assignments)["items"][0]["world_size"], 2);
-  EXPECT_EQ((*assignments)["items"][0]["spec"]["command"], Json({"sleep", "1"}));
-  ASSERT_TRUE(agent.Call("POST", "/v1/jobs/" + id + "/status", Json{{"state", "running"}}).ok());
+  EXPECT_EQ((*assignments)["items"][0]["world_size"], 1);
+  EXPECT_EQ((*assignments)["items"][0]["command"], Json({"sleep", "1"}));
+  const std::string worker = "/v1/jobs/" + id + "/workers/0/status";
+  ASSERT_TRUE(agent.Call("POST", worker, Json{{"attempt", 1}, {"state", "running"}}).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto finished = agent.Call("POST", "/v1/jobs/" + id + "/status",
-                             Json{{"state", "failed"}, {"exit_code", 3}, {"message", "oom"}});
+  auto finished = agent.Call("POST", worker,
+                             Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 3},
+                                  {"message", "oom"}});
   ASSERT_TRUE(finished.ok()) << finished.status().ToString();
   EXPECT_EQ((*finished)["state"], "failed");
   EXPECT_EQ((*finished)["exit_code"], 3);
-  // A repeated report (the agent retried) changes nothing.
-  auto again =
-      agent.Call("POST", "/v1/jobs/" + id + "/status", Json{{"state", "failed"}, {"exit_code", 3}});
+  // A repeated report (the agent retried) is refused as over; it changes nothing.
+  auto again = agent.Send("POST", worker, Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 3}});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  // The devices are free again; usage counts 16 H100 for >= 0.3 s, at 15.50 yuan per device-hour.
+  EXPECT_EQ(again->status, 409) << again->raw;
+  // The devices are free again; usage counts 8 H100 for >= 0.3 s, at 15.50 yuan per device-hour.
   auto n = admin.Call("GET", "/v1/nodes/" + client::UrlEncode(node));
   ASSERT_TRUE(n.ok());
   EXPECT_EQ((*n)["free_devices"], 8);
@@ -655,7 +657,7 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
   EXPECT_EQ(u["tenant"], kT1);
   EXPECT_EQ(u["provider"], "pudong-dc");
   EXPECT_EQ(u["device_type"], "H100");
-  // 16 devices x >= 0.3 s = >= 4.8 device-seconds = >= 0.0013 device-hours (rounded to 0.001).
+  // 8 devices x >= 0.3 s = >= 2.4 device-seconds = >= 0.00067 device-hours (rounded to 0.001).
   EXPECT_GE(u["device_hours"].get<double>(), 0.001);
   EXPECT_LT(u["device_hours"].get<double>(), 0.1);
   // Metrics reflect it.

@@ -21,6 +21,43 @@ void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now) {
   }
 }
 
+void Host::ActiveJobs::Add(Job& job) {
+  by_tenant_[job.spec->tenant.value()].emplace(job.parked.position, &job);
+  hint_[job.spec->tenant.value()].reset();
+  ++size_;
+}
+
+void Host::ActiveJobs::Remove(Job& job) {
+  size_ -= by_tenant_[job.spec->tenant.value()].erase(job.parked.position);
+  hint_[job.spec->tenant.value()].reset();
+}
+
+std::vector<core::TenantId> Host::ActiveJobs::Tenants() const {
+  std::vector<core::TenantId> out;
+  for (size_t t = 0; t < by_tenant_.size(); ++t) {
+    if (!by_tenant_[t].empty()) out.push_back(core::TenantId(static_cast<uint32_t>(t)));
+  }
+  return out;
+}
+
+std::optional<std::pair<QueuePosition, const QueuedJob*>> Host::ActiveJobs::Next(
+    core::TenantId tenant, const QueuePosition* after) const {
+  const auto& m = by_tenant_[tenant.value()];
+  auto& hint = hint_[tenant.value()];
+  std::map<QueuePosition, Job*>::const_iterator it;
+  if (after && hint && *hint != m.end() && (*hint)->first == *after) {
+    it = std::next(*hint);  // the usual step: the one after the job last handed out
+  } else if (after && hint && *hint != m.end() && *after < (*hint)->first &&
+             (*hint == m.begin() || !(*after < std::prev(*hint)->first))) {
+    it = *hint;  // asked again for the same one
+  } else {
+    it = after ? m.upper_bound(*after) : m.begin();
+  }
+  if (it == m.end()) return std::nullopt;
+  hint = it;
+  return std::make_pair(it->first, &it->second->parked.queued);
+}
+
 Host::Host(const core::Pool& pool, Scheduler scheduler) : Host(pool, std::move(scheduler), {}) {}
 
 Host::Host(const core::Pool& pool, Scheduler scheduler, Options options)
@@ -30,7 +67,8 @@ Host::Host(const core::Pool& pool, Scheduler scheduler, Options options)
       state_(pool),
       memory_(pool.tenants().size(), pool.catalog().size(),
               scheduler_.config().fair_share_half_life),
-      parked_(state_) {
+      parked_(state_),
+      active_(pool.tenants().size() + 1) {
   // Parking is exact only when nothing reads a waiting job's turn: not under head-of-line
   // blocking (a blocked job holds everything behind it) nor when waiting jobs get estimates.
   const PolicyConfig& c = scheduler_.config();
@@ -102,8 +140,7 @@ void Host::Wake(ParkedJobs::Entry* e) {
 
 void Host::Activate(Job& job) {
   job.place = Job::Place::kActive;
-  job.active_index = active_.size();
-  active_.push_back(&job);
+  active_.Add(job);
 }
 
 void Host::Enqueue(Job& job) {
@@ -115,13 +152,9 @@ void Host::Enqueue(Job& job) {
 
 void Host::RemoveFromQueue(Job& job) {
   switch (job.place) {
-    case Job::Place::kActive: {
-      Job* last = active_.back();
-      active_[job.active_index] = last;
-      last->active_index = job.active_index;
-      active_.pop_back();
+    case Job::Place::kActive:
+      active_.Remove(job);
       break;
-    }
     case Job::Place::kQuotaParked:
       parked_.Unpark(&job.parked);
       break;
@@ -329,10 +362,7 @@ void Host::Park(Job& job, bool behind, SegmentId behind_segment) {
     }
     parked_.Unpark(&e);
   } else {
-    Job* last = active_.back();
-    active_[job.active_index] = last;
-    last->active_index = job.active_index;
-    active_.pop_back();
+    active_.Remove(job);
   }
   e.on = std::move(on);
   e.quota_limited = quota_limited;
@@ -350,18 +380,15 @@ Host::RoundResult Host::Round(Time now) {
 
   // Set aside the jobs their tenant's quota blocks (back when the tenant releases devices).
   if (options_.park_quota) {
-    for (size_t i = 0; i < active_.size();) {
-      Job& j = *active_[i];
-      if (!scheduler_.admission().BlockedUntilRelease(state_, *j.spec)) {
-        ++i;
-        continue;
-      }
-      Job* last = active_.back();
-      active_[i] = last;
-      last->active_index = i;
-      active_.pop_back();
-      j.place = Job::Place::kQuotaParked;
-      parked_.ParkForQuota(&j.parked);
+    std::vector<Job*> blocked;
+    active_.ForEach([&](Job& j) {
+      if (scheduler_.admission().BlockedUntilRelease(state_, *j.spec)) blocked.push_back(&j);
+    });
+    for (Job* j : blocked) {
+      active_.Remove(*j);
+      j->place = Job::Place::kQuotaParked;
+      parked_.ParkForQuota(&j->parked);
+      result.parked_for_quota.push_back(j->spec->id);
     }
   }
   // Rank timers that are due: the job's rank changes now; arm the next one.
@@ -388,16 +415,13 @@ Host::RoundResult Host::Round(Time now) {
     }
   }
   UsageHistory history;
-  if (qp.UsesUsageHistory()) history = memory_.At(now);
+  if (qp.UsesUsageHistory()) history = memory_.View(now);
   std::vector<double> weights;
   if (scheduler_.placement_policy().UsesSizeWeights()) weights = SizeWeights();
 
   if (options_.park_capacity) parked_.BeginRound(state_);
-  std::vector<QueuedJob> active;
-  active.reserve(active_.size());
-  for (Job* j : active_) active.push_back(j->parked.queued);
   QueueCursor cursor(qp, QueueContext{state_, qp.UsesUsageHistory() ? &history : nullptr, config, now},
-                     active, options_.park_capacity ? &parked_ : nullptr);
+                     active_, options_.park_capacity ? &parked_ : nullptr);
   RoundInput input;
   input.now = now;
   input.history = qp.UsesUsageHistory() ? &history : nullptr;

@@ -95,6 +95,7 @@ class Host {
     Decisions decisions;
     std::vector<RunRecord> preempted;  // the victims' runs, ended at the round's time
     bool ran = false;  // false when nothing was queued that a round could consider
+    std::vector<JobId> parked_for_quota;  // set aside this round: their tenant's quota blocks them
   };
   RoundResult Round(Time now);
   std::optional<Time> NextDue();
@@ -131,7 +132,6 @@ class Host {
     Place place = Place::kActive;
     JobHistory history;
     ParkedJobs::Entry parked;  // queued: hot copy, position, need, where parked
-    size_t active_index = 0;
     uint64_t run_gen = 0;  // bumped at every start (stale rank timers are ignored)
   };
   Job& Get(JobId job);
@@ -157,7 +157,32 @@ class Host {
   UsageMemory memory_;
   ParkedJobs parked_;
   std::unordered_map<uint64_t, Job> jobs_;  // look-ups only, never iterated for decisions
-  std::vector<Job*> active_;
+  // The active jobs, per tenant in queue-key order: rounds read them in place, no copy or sort.
+  class ActiveJobs final : public ActiveQueue {
+   public:
+    explicit ActiveJobs(size_t tenants) : by_tenant_(tenants), hint_(tenants) {}
+    void Add(Job& job);
+    void Remove(Job& job);
+    std::vector<core::TenantId> Tenants() const override;
+    size_t size() const override { return size_; }
+    std::optional<std::pair<QueuePosition, const QueuedJob*>> Next(
+        core::TenantId tenant, const QueuePosition* after) const override;
+    template <typename F>
+    void ForEach(F f) const {
+      for (const auto& m : by_tenant_) {
+        for (const auto& [pos, job] : m) f(*job);
+      }
+    }
+    bool empty() const { return size_ == 0; }
+
+   private:
+    std::vector<std::map<QueuePosition, Job*>> by_tenant_;
+    // [tenant]: the entry last returned, as a round walks each tenant's jobs in order (reset by
+    // any change).
+    mutable std::vector<std::optional<std::map<QueuePosition, Job*>::const_iterator>> hint_;
+    size_t size_ = 0;
+  };
+  ActiveJobs active_;
   size_t queued_ = 0;
   std::vector<int64_t> size_counts_;  // workers queued, by devices per worker
   std::map<uint32_t, std::unique_ptr<core::JobSpec>> cordons_;  // node -> its holder

@@ -51,6 +51,16 @@ UsageHistory UsageMemory::At(Time now) const {
   return h;
 }
 
+UsageHistory UsageMemory::View(Time now) const {
+  UsageHistory h;
+  h.stored = &stored_;
+  h.types = types_;
+  const double since = static_cast<double>(now.value() - period_ * half_life_.value()) /
+                       static_cast<double>(half_life_.value());
+  h.factor = std::exp2(-since);
+  return h;
+}
+
 std::vector<UsageMemory::Row> UsageMemory::TakeChanged() {
   std::vector<Row> rows;
   rows.reserve(changed_.size());

@@ -35,6 +35,8 @@ class UsageMemory {
   void Add(core::TenantId tenant, core::DeviceTypeId type, double device_seconds, Time t);
   // The decayed values at `now` (after Advance(now)). O(tenants x types).
   UsageHistory At(Time now) const;
+  // The same without a copy: the stored values and the factor to apply. O(1).
+  UsageHistory View(Time now) const;
 
   struct Row {
     uint32_t tenant = 0;

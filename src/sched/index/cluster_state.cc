@@ -26,6 +26,7 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   block_free_.assign(pool.blocks().size(), 0);
   usage_.assign((pool.tenants().size() + 1) * types_, 0);  // + SystemTenant()
   allocated_by_type_.assign(types_, 0);
+  devices_by_type_ = pool.Totals().devices_by_type;
 
   uint32_t offset = 0;
   for (uint32_t i = 0; i < node_count; ++i) {

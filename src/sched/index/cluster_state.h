@@ -123,6 +123,8 @@ class ClusterState {
     return MilliDevices(usage_[tenant.value() * types_ + type.value()]);
   }
   int64_t AllocatedMilli(DeviceTypeId type) const { return allocated_by_type_[type.value()]; }
+  // Devices of each type in the pool (Pool::Totals, kept here to be read in O(1)).
+  const std::vector<int64_t>& DevicesByType() const { return devices_by_type_; }
 
   // Whether a worker of this shape fits on `node` right now. O(devices on node).
   bool Fits(NodeId node, const core::WorkerShape& shape) const;
@@ -246,6 +248,7 @@ class ClusterState {
   std::vector<int64_t> switch_free_, block_free_;
   std::vector<int64_t> usage_;  // [tenant * types + type], milli
   std::vector<int64_t> allocated_by_type_;
+  std::vector<int64_t> devices_by_type_;
   std::vector<UndoEntry> undo_;
   std::vector<RunningJob> running_;  // in start order; finished entries have spec == nullptr
   std::unordered_map<uint64_t, size_t> running_index_;  // lookups only, never iterated

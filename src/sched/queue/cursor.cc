@@ -4,46 +4,92 @@
 
 namespace suanpan::sched {
 
+namespace {
+
+// A plain queue, indexed by tenant and key once.
+class VectorQueue final : public ActiveQueue {
+ public:
+  VectorQueue(const QueuePolicy& policy, const PolicyConfig& config,
+              const std::vector<QueuedJob>& jobs, size_t tenants)
+      : by_tenant_(tenants), size_(jobs.size()) {
+    for (const QueuedJob& q : jobs) {
+      by_tenant_[q.spec->tenant.value()].push_back(
+          {QueuePosition{policy.Key(q, config), q.spec->id.value()}, &q});
+    }
+    for (uint32_t t = 0; t < by_tenant_.size(); ++t) {
+      auto& list = by_tenant_[t];
+      if (list.empty()) continue;
+      tenants_.push_back(core::TenantId(t));
+      // Callers keep queues mostly in arrival order: sort only when needed.
+      auto less = [](const auto& a, const auto& b) { return a.first < b.first; };
+      if (!std::is_sorted(list.begin(), list.end(), less)) {
+        std::sort(list.begin(), list.end(), less);
+      }
+    }
+  }
+  std::vector<core::TenantId> Tenants() const override { return tenants_; }
+  size_t size() const override { return size_; }
+  std::optional<std::pair<QueuePosition, const QueuedJob*>> Next(
+      core::TenantId tenant, const QueuePosition* after) const override {
+    const auto& list = by_tenant_[tenant.value()];
+    auto it = after ? std::upper_bound(list.begin(), list.end(), *after,
+                                       [](const QueuePosition& p, const auto& e) {
+                                         return p < e.first;
+                                       })
+                    : list.begin();
+    if (it == list.end()) return std::nullopt;
+    return *it;
+  }
+
+ private:
+  std::vector<std::vector<std::pair<QueuePosition, const QueuedJob*>>> by_tenant_;
+  std::vector<core::TenantId> tenants_;
+  size_t size_;
+};
+
+}  // namespace
+
 QueueCursor::QueueCursor(const QueuePolicy& policy, const QueueContext& context,
-                         const std::vector<QueuedJob>& active, ParkedQueue* parked)
-    : policy_(policy), context_(context), parked_(parked) {
-  const size_t tenants = context.state.pool().tenants().size() + 1;  // + the system tenant
-  active_.resize(tenants);
-  next_active_.assign(tenants, 0);
+                         const std::vector<QueuedJob>& active)
+    : policy_(policy), context_(context), parked_(nullptr) {
+  owned_ = std::make_unique<VectorQueue>(policy, context.config, active,
+                                         context.state.pool().tenants().size() + 1);
+  active_ = owned_.get();
+  Init();
+}
+
+QueueCursor::QueueCursor(const QueuePolicy& policy, const QueueContext& context,
+                         const ActiveQueue& active, ParkedQueue* parked)
+    : policy_(policy), context_(context), parked_(parked), active_(&active) {
+  Init();
+}
+
+QueueCursor::~QueueCursor() = default;
+
+void QueueCursor::Init() {
+  const size_t tenants = context_.state.pool().tenants().size() + 1;  // + the system tenant
   last_.resize(tenants);
   stamp_.assign(tenants, 0);
   released_tenant_.assign(tenants, 0);
   parked_head_.resize(tenants);
   parked_head_known_.assign(tenants, 0);
-  if (policy.MergesByShare()) shares_.emplace(context.state, context.history, context.config);
-  for (const QueuedJob& q : active) {
-    const uint32_t t = q.spec->tenant.value();
-    active_[t].push_back({QueuePosition{policy.Key(q, context.config), q.spec->id.value()}, &q});
-  }
-  for (auto& list : active_) {
-    // Callers keep queues mostly in arrival order: sort only when needed.
-    if (!std::is_sorted(list.begin(), list.end(),
-                        [](const auto& a, const auto& b) { return a.first < b.first; })) {
-      std::sort(list.begin(), list.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-    }
-  }
-  for (uint32_t t = 0; t < tenants; ++t) {
-    if (!active_[t].empty()) Push(t);
+  if (policy_.MergesByShare()) shares_.emplace(context_.state, context_.history, context_.config);
+  std::vector<uint8_t> pushed(tenants, 0);
+  for (core::TenantId t : active_->Tenants()) {
+    pushed[t.value()] = 1;
+    Push(t.value());
   }
   if (parked_ != nullptr) {
     for (core::TenantId t : parked_->Tenants()) {
-      if (active_[t.value()].empty()) Push(t.value());
+      if (!pushed[t.value()]) Push(t.value());
     }
   }
 }
 
 std::optional<QueueCursor::Head> QueueCursor::HeadOf(uint32_t tenant) const {
   std::optional<Head> head;
-  const auto& list = active_[tenant];
-  if (next_active_[tenant] < list.size()) {
-    const auto& [pos, job] = list[next_active_[tenant]];
-    head = Head{job, pos, true};
+  if (auto a = active_->Next(core::TenantId(tenant), last_[tenant] ? &*last_[tenant] : nullptr)) {
+    head = Head{a->second, a->first, true};
   }
   if (parked_ != nullptr) {
     std::optional<QueuePosition> after = last_[tenant];
@@ -117,7 +163,7 @@ const QueuedJob* QueueCursor::Next(bool reservation_open) {
     current_ = key;
     current_position_ = head->position;
     if (head->active) {
-      ++next_active_[e.tenant];
+      ++emitted_active_;
     } else {
       emitted_parked_.push_back(head->job);
     }

@@ -14,6 +14,7 @@
 // queue's look-ups.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <tuple>
@@ -67,6 +68,17 @@ class ParkedQueue {
   virtual void ReleasedInRound(SegmentId s, const ClusterState& state) = 0;
 };
 
+// The active (not parked) queued jobs, per tenant in key order.
+class ActiveQueue {
+ public:
+  virtual ~ActiveQueue() = default;
+  virtual std::vector<core::TenantId> Tenants() const = 0;
+  virtual size_t size() const = 0;
+  // The first active job of `tenant` after `after` (none: its first).
+  virtual std::optional<std::pair<QueuePosition, const QueuedJob*>> Next(
+      core::TenantId tenant, const QueuePosition* after) const = 0;
+};
+
 struct QueueContext {
   const ClusterState& state;
   const UsageHistory* history;  // may be null
@@ -76,8 +88,13 @@ struct QueueContext {
 
 class QueueCursor {
  public:
+  // Over a plain queue (sorted here).
   QueueCursor(const QueuePolicy& policy, const QueueContext& context,
-              const std::vector<QueuedJob>& active, ParkedQueue* parked = nullptr);
+              const std::vector<QueuedJob>& active);
+  // Over a host's queue: its active jobs and its parked ones.
+  QueueCursor(const QueuePolicy& policy, const QueueContext& context, const ActiveQueue& active,
+              ParkedQueue* parked);
+  ~QueueCursor();
 
   // The next job in order; nullptr at the end. `reservation_open`: the round has not tried its
   // reservation yet.
@@ -94,7 +111,9 @@ class QueueCursor {
   bool KnownToFail(const QueuedJob& job, SegmentId s) const {
     return parked_ != nullptr && parked_->KnownToFail(job, s, context_.state);
   }
-  size_t active_size() const { return active_.size(); }
+  // Active jobs not handed out yet (parked ones aside).
+  size_t remaining_active() const { return active_->size() - emitted_active_; }
+  bool parks() const { return parked_ != nullptr; }
   // The parked jobs this cursor handed to the round (their owner re-parks or wakes them).
   const std::vector<const QueuedJob*>& emitted_parked() const { return emitted_parked_; }
 
@@ -120,9 +139,10 @@ class QueueCursor {
   const QueuePolicy& policy_;
   QueueContext context_;
   ParkedQueue* parked_;
+  void Init();
   std::optional<DominantShares> shares_;
-  std::vector<std::vector<std::pair<QueuePosition, const QueuedJob*>>> active_;  // [tenant]
-  std::vector<size_t> next_active_;                                              // [tenant]
+  std::unique_ptr<ActiveQueue> owned_;  // the plain queue's index
+  const ActiveQueue* active_;
   std::vector<std::optional<QueuePosition>> last_;                               // [tenant]
   std::vector<uint64_t> stamp_;                                                  // [tenant]
   std::vector<uint8_t> released_tenant_;                                         // [tenant]
@@ -132,6 +152,7 @@ class QueueCursor {
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> heap_;
   bool reservation_open_ = true;
   bool behind_open_ = true;
+  size_t emitted_active_ = 0;
   std::vector<const QueuedJob*> emitted_parked_;
   // The merge key and position of the last job handed out: the merge has passed every slot up
   // to it, so a parked job that may fit only since then (a release in the round) is not offered

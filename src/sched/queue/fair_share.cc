@@ -36,37 +36,39 @@ class FairShare final : public QueuePolicy {
 
 DominantShares::DominantShares(const ClusterState& state, const UsageHistory* history,
                                const PolicyConfig& config)
-    : types_(state.pool().catalog().size()) {
-  const core::Pool& pool = state.pool();
-  const size_t tenants = pool.tenants().size();
-  totals_ = pool.Totals().devices_by_type;
+    : state_(state),
+      history_(history),
+      horizon_(std::max<double>(1.0, static_cast<double>(config.fair_share_half_life.value())) /
+               std::log(2.0)),
+      types_(state.pool().catalog().size()),
+      totals_(state.DevicesByType()) {
+  const size_t tenants = state.pool().tenants().size();
   held_.assign(tenants * types_, 0.0);
   ratio_.assign(tenants, 0.0);
+  known_.assign(tenants, 0);
   weight_.resize(tenants);
-  const double horizon =
-      std::max<double>(1.0, static_cast<double>(config.fair_share_half_life.value())) /
-      std::log(2.0);
-  for (size_t t = 0; t < tenants; ++t) {
-    weight_[t] = pool.tenants()[t].weight;
-    for (size_t d = 0; d < types_; ++d) {
-      double& h = held_[t * types_ + d];
-      h = static_cast<double>(state
-                                  .TenantUsage(core::TenantId(static_cast<uint32_t>(t)),
-                                               core::DeviceTypeId(static_cast<uint16_t>(d)))
-                                  .value()) /
-          kMilliPerDevice;
-      if (history != nullptr && t < history->device_seconds.size() &&
-          d < history->device_seconds[t].size()) {
-        h += history->device_seconds[t][d] / horizon;
-      }
-      if (totals_[d] > 0) ratio_[t] = std::max(ratio_[t], h / static_cast<double>(totals_[d]));
-    }
+  for (size_t t = 0; t < tenants; ++t) weight_[t] = state.pool().tenants()[t].weight;
+}
+
+void DominantShares::Ensure(size_t t) const {
+  if (known_[t]) return;
+  known_[t] = 1;
+  for (size_t d = 0; d < types_; ++d) {
+    double& h = held_[t * types_ + d];
+    h = static_cast<double>(state_
+                                .TenantUsage(core::TenantId(static_cast<uint32_t>(t)),
+                                             core::DeviceTypeId(static_cast<uint16_t>(d)))
+                                .value()) /
+        kMilliPerDevice;
+    if (history_ != nullptr) h += history_->At(t, d) / horizon_;
+    if (totals_[d] > 0) ratio_[t] = std::max(ratio_[t], h / static_cast<double>(totals_[d]));
   }
 }
 
 void DominantShares::Add(core::TenantId tenant, core::DeviceTypeId type, MilliDevices devices) {
   const size_t t = tenant.value(), d = type.value();
   if (t >= ratio_.size()) return;  // the system tenant has no share
+  Ensure(t);
   double& h = held_[t * types_ + d];
   h += static_cast<double>(devices.value()) / kMilliPerDevice;
   if (totals_[d] > 0) ratio_[t] = std::max(ratio_[t], h / static_cast<double>(totals_[d]));

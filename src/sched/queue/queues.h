@@ -16,22 +16,29 @@ const QueuePolicy& SrtfQueue();
 // Weighted dominant shares of the tenants (fair_share), as the order is built: a tenant's share
 // of type t is (devices it holds + its decayed past use / (h / ln 2)) / devices of t in the pool;
 // its dominant share is the largest over types, divided by its weight. Add() grows a tenant's
-// holding by a job's devices (progressive filling). O(tenants x types) to build, O(1) per Add.
+// holding by a job's devices (progressive filling). A tenant's share is computed when first
+// asked for (O(types)), so a round pays only for the tenants it orders; O(1) per Add.
 class DominantShares {
  public:
   DominantShares(const ClusterState& state, const UsageHistory* history,
                  const PolicyConfig& config);
   double Of(core::TenantId tenant) const {
+    Ensure(tenant.value());
     return ratio_[tenant.value()] / static_cast<double>(weight_[tenant.value()]);
   }
   void Add(core::TenantId tenant, core::DeviceTypeId type, MilliDevices devices);
 
  private:
+  void Ensure(size_t tenant) const;
+  const ClusterState& state_;
+  const UsageHistory* history_;
+  double horizon_;
   size_t types_;
-  std::vector<double> held_;  // [tenant * types + type], devices
-  std::vector<double> ratio_;
+  const std::vector<int64_t>& totals_;
+  mutable std::vector<double> held_;  // [tenant * types + type], devices
+  mutable std::vector<double> ratio_;
+  mutable std::vector<uint8_t> known_;
   std::vector<int64_t> weight_;
-  std::vector<int64_t> totals_;
 };
 
 }  // namespace suanpan::sched

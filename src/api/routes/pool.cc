@@ -1,0 +1,44 @@
+// /v1/providers, /v1/clusters, /v1/nodes, /v1/tenants.
+
+#include "api/routes/routes.h"
+
+namespace suanpan::api {
+
+using control::Caller;
+using control::ControlPlane;
+
+void AddPoolRoutes(Router& r, const RouteContext&) {
+  r.Add("GET", "/v1/providers", kPeople, {},
+        [](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          return Answer(StatusOr<std::vector<control::ProviderView>>(p.Providers()));
+        });
+  r.Add("GET", "/v1/clusters", kPeople, {},
+        [](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          return Answer(StatusOr<std::vector<control::ClusterView>>(p.Clusters()));
+        });
+  r.Add("GET", "/v1/nodes", kPeople,
+        Query({"provider", "cluster", "device_type", "offset", "limit"}),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          SP_ASSIGN_OR_RETURN(size_t offset, call.Size("offset", 0, 100'000'000));
+          SP_ASSIGN_OR_RETURN(size_t limit, call.Size("limit", 1000, 100'000, 1));
+          std::map<std::string, std::string> filter;
+          for (const char* k : {"provider", "cluster", "device_type"}) {
+            if (auto v = call.Query(k)) filter[k] = *v;
+          }
+          return Answer(p.Nodes(c, filter, offset, limit));
+        });
+  r.Add("GET", "/v1/nodes/{name}", kEveryone, {},
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          return Answer(p.Node(c, call.params.at("name")));
+        });
+  r.Add("GET", "/v1/tenants", kPeople, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          return Answer(p.Tenants(c));
+        });
+  r.Add("GET", "/v1/tenants/{name}", kPeople, {},
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          return Answer(p.Tenant(c, call.params.at("name")));
+        });
+}
+
+}  // namespace suanpan::api

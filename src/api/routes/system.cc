@@ -1,0 +1,41 @@
+// /healthz, /readyz, /metrics, /v1/openapi.json, /v1/whoami.
+
+#include "api/api.h"
+#include "api/routes/routes.h"
+
+namespace suanpan::api {
+
+using control::Caller;
+using control::ControlPlane;
+using Json = nlohmann::json;
+
+void AddSystemRoutes(Router& r, const RouteContext& ctx) {
+  r.Add("GET", "/healthz", {}, {},
+        [](ControlPlane&, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          return std::optional<Reply>(JsonReply(Json{{"status", "ok"}}));
+        });
+  r.Add("GET", "/readyz", {}, {},
+        [](ControlPlane&, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          return std::optional<Reply>(JsonReply(Json{{"status", "ready"}}));
+        });
+  control::Metrics* metrics = &ctx.metrics;
+  r.Add("GET", "/metrics", {kAdmin}, {},
+        [metrics](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          p.RefreshGauges();
+          Reply reply;
+          reply.content_type = "text/plain; version=0.0.4";
+          reply.text = metrics->Serialize();
+          return std::optional<Reply>(std::move(reply));
+        });
+  r.Add("GET", "/v1/openapi.json", {}, {},
+        [](ControlPlane&, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          static const Json doc = Json::parse(OpenApiDocument());
+          return std::optional<Reply>(JsonReply(doc));
+        });
+  r.Add("GET", "/v1/whoami", kEveryone, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          return Answer(StatusOr<control::WhoamiView>(p.Whoami(c)));
+        });
+}
+
+}  // namespace suanpan::api

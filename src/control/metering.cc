@@ -1,0 +1,88 @@
+// Usage and cost: device time per tenant, provider and type over a period, rated at the price
+// frozen in each run when it started (control_plane.cc, Bind), by the one rating rule
+// (base/quantity.h, CostOfMs). Runs stored before prices were frozen are rated at the provider's
+// current price.
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "control/control_plane.h"
+
+namespace suanpan::control {
+
+StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) const {
+  if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read usage");
+  if (caller.role == Role::kTenant) {
+    if (q.tenant && *q.tenant != caller.scope) {
+      return PermissionDeniedError(
+                 fmt::format("tenant: this token may only read usage of tenant '{}'", caller.scope))
+          .WithField("tenant");
+    }
+    q.tenant = caller.scope;
+  }
+  const int64_t now = clock_.NowMs();
+  if (!q.to_ms) q.to_ms = now;
+  if (!q.from_ms) {
+    // A billing period: the current calendar month, UTC.
+    const std::time_t secs = static_cast<std::time_t>(now / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    q.from_ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  }
+  if (*q.to_ms < *q.from_ms) return FieldError("to", "must not be before from");
+  std::optional<core::TenantId> tenant;
+  if (q.tenant) {
+    tenant = pool_->FindTenant(*q.tenant);
+    if (!tenant) return FieldError("tenant", fmt::format("unknown tenant '{}'", *q.tenant));
+  }
+  struct Sum {
+    __int128 milli_ms = 0;
+    int64_t cost = 0;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Sum> sums;
+  for (const auto& [id, job] : jobs_.all()) {
+    if (tenant && job->spec().tenant != *tenant) continue;
+    for (const store::RunRow& r : job->runs) {
+      const int64_t start = std::max(r.start_ms, *q.from_ms);
+      const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
+      if (end <= start) continue;
+      Sum& s = sums[{pool_->tenant(job->spec().tenant).name, r.provider, r.device_type}];
+      s.milli_ms += static_cast<__int128>(r.devices_milli) * (end - start);
+      std::optional<int64_t> price = r.price_micro;
+      if (!price) {
+        if (auto p = pool_->FindProvider(r.provider)) {
+          if (auto ty = pool_->catalog().Find(r.device_type)) {
+            if (const auto& now_price = pool_->provider(*p).price_per_device_hour[ty->value()]) {
+              price = now_price->value();
+            }
+          }
+        }
+      }
+      if (price) {
+        s.cost += CostOfMs(MicroYuan(*price), MilliDevices(r.devices_milli), end - start).value();
+      }
+    }
+  }
+  UsageView out;
+  out.from_ms = *q.from_ms;
+  out.to_ms = *q.to_ms;
+  for (const auto& [key, s] : sums) {
+    const auto& [t, provider, type] = key;
+    UsageLine line;
+    line.tenant = t;
+    line.provider = provider;
+    line.device_type = type;
+    // device-hours = milli-device-ms / (1000 * 3,600,000)
+    line.device_hours = std::round(static_cast<double>(s.milli_ms) / 3.6e9 * 1000) / 1000;
+    line.cost_micro = s.cost;
+    out.total_cost_micro += s.cost;
+    out.items.push_back(std::move(line));
+  }
+  return out;
+}
+
+}  // namespace suanpan::control

@@ -1,0 +1,179 @@
+// Scheduling rounds on the live state, what-ifs (why does a job wait, when will it start), and
+// the queue as a person reads it. The host decides and applies; this file records the decisions
+// in the job table (committed before any backend acts on them) and hands binds to the backends.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "control/control_plane.h"
+
+namespace suanpan::control {
+
+using core::JobState;
+
+void ControlPlane::RunRound() {
+  const int64_t now = clock_.NowMs();
+  last_round_ms_ = now;
+  dirty_ = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  sched::Host::RoundResult round = host_.Round(Time(now / 1000));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (metrics_ && round.ran) metrics_->round_seconds.Observe(secs);
+  const sched::Decisions& decisions = round.decisions;
+
+  // Jobs set aside until their tenant releases devices: say so once.
+  for (core::JobId id : round.parked_for_quota) {
+    JobRecord* j = jobs_.Find(id.value());
+    if (j == nullptr) continue;
+    const core::JobSpec& spec = j->spec();
+    const core::Tenant& tenant = pool_->tenant(spec.tenant);
+    std::string held;
+    for (core::DeviceTypeId t : spec.worker.types) {
+      const core::Quota& q = tenant.quota[t.value()];
+      if (q.max < spec.TotalShare()) continue;
+      held += fmt::format("{}{} of its max {} {}", held.empty() ? "" : ", ",
+                          core::FormatDevices(host_.state().TenantUsage(spec.tenant, t)),
+                          core::FormatDevices(q.max), pool_->catalog().Get(t).name);
+    }
+    j->reason = fmt::format(
+        "waiting for quota: tenant '{}' holds {} and the job needs {}; reconsidered when it "
+        "releases devices",
+        tenant.name, held, core::FormatDevices(spec.TotalShare()));
+    j->earliest_start_ms.reset();
+  }
+  // Victims first (their runs ended in the host), then binds, rejects and reasons.
+  for (const sched::Decision& d : decisions.items) {
+    if (d.kind != sched::DecisionKind::kPreempt) continue;
+    JobRecord* job = jobs_.Find(d.job.value());
+    if (job == nullptr) continue;
+    const JobRecord* for_job = jobs_.Find(d.for_job.value());
+    const std::string for_name = for_job ? for_job->spec().name : "?";
+    Release(*job, now, /*requeue=*/true, /*ended_by_host=*/true);
+    // The scheduler's reason starts "preempted for job N: "; said once, with the job's name.
+    std::string_view because = d.reason;
+    const std::string prefix = fmt::format("preempted for job {}: ", d.for_job.value());
+    if (because.starts_with(prefix)) because.remove_prefix(prefix.size());
+    const std::string why =
+        fmt::format("preempted for job {} ({}): {}", d.for_job.value(), for_name, because);
+    ChangeState(*job, job->state == JobState::kRunning ? JobState::kPreempted : JobState::kPending,
+                why);
+    jobs_.AddEvent(*job, "preempted", why);
+    if (metrics_) metrics_->decisions_preempt.Increment();
+  }
+  std::vector<JobRecord*> bound;
+  for (const sched::Decision& d : decisions.items) {
+    JobRecord* job = jobs_.Find(d.job.value());
+    if (job == nullptr) continue;
+    switch (d.kind) {
+      case sched::DecisionKind::kBind: {
+        Bind(*job, *d.allocation, now);
+        const store::RunRow& run = job->runs.back();
+        const std::string where =
+            fmt::format("{} x {} on {}/{}", core::FormatDevices(MilliDevices(run.devices_milli)),
+                        run.device_type, run.provider, run.cluster);
+        if (job->state == JobState::kPreempted) ChangeState(*job, JobState::kPending, "requeued");
+        ChangeState(*job, JobState::kAdmitted, "placed: " + where);
+        jobs_.AddEvent(*job, "bound", fmt::format("attempt {}: {}", run.attempt, where));
+        bound.push_back(job);
+        if (metrics_) metrics_->decisions_bind.Increment();
+        break;
+      }
+      case sched::DecisionKind::kReject:
+        // "infeasible: ..." or "infeasible under quota: ...": the host has let it go.
+        ChangeState(*job, JobState::kFailed, d.reason);
+        jobs_.AddEvent(*job, "rejected", d.reason);
+        if (metrics_) metrics_->decisions_reject.Increment();
+        break;
+      case sched::DecisionKind::kWait:
+      case sched::DecisionKind::kReserve:
+        job->reason = d.reason;
+        if (d.earliest_start) {
+          job->earliest_start_ms = d.earliest_start->value() * 1000;
+        } else {
+          job->earliest_start_ms.reset();
+        }
+        break;
+      case sched::DecisionKind::kPreempt:
+        break;
+    }
+  }
+  // Decisions are durable before a backend acts on them.
+  CommitOrDie(nullptr);
+  for (JobRecord* job : bound) {
+    if (Backend* b = BackendOf(*job)) b->Launch(*job);
+  }
+  // Binding changed state but not the reason to run again: only new events do.
+  dirty_ = false;
+  if (metrics_) {
+    for (const auto& [id, queued_at] : undecided_) {
+      (void)id;
+      metrics_->decision_seconds.Observe(static_cast<double>(clock_.NowMs() - queued_at) / 1000.0);
+    }
+  }
+  undecided_.clear();
+  if (options_.on_round && round.ran) options_.on_round(Time(now / 1000), decisions);
+}
+
+StatusOr<ExplainView> ControlPlane::ExplainJob(const Caller& caller, uint64_t id) {
+  const JobRecord* j = Visible(caller, id);
+  if (j == nullptr) return NotFoundError(fmt::format("job {} not found", id));
+  ExplainView out;
+  out.id = id;
+  out.state = j->state;
+  out.reason = j->reason;
+  if (!j->queued()) return out;
+  // What-if: one round with estimates for every job, on the live state (the scheduler undoes
+  // every tentative change before it returns). Nothing is applied.
+  const sched::Decisions d = host_.WhatIf(Now(), 100'000);
+  out.pending = true;
+  out.queued_since_ms = j->queued_ms;
+  int position = 0;
+  for (const sched::Decision& x : d.items) {
+    if (x.kind == sched::DecisionKind::kWait || x.kind == sched::DecisionKind::kReserve ||
+        x.kind == sched::DecisionKind::kBind) {
+      ++position;
+    }
+    if (x.job.value() != id) continue;
+    out.outcome = std::string(sched::OutcomeName(x.outcome));
+    out.reason = x.kind == sched::DecisionKind::kBind
+                     ? "fits now: it will be placed in the next round"
+                     : x.reason;
+    if (x.earliest_start) out.earliest_start_ms = x.earliest_start->value() * 1000;
+    out.position = position;
+    break;
+  }
+  return out;
+}
+
+StatusOr<QueueView> ControlPlane::Queue(const Caller& caller, size_t limit) {
+  if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read the queue");
+  const std::vector<sched::QueuedJob> order = host_.Ordered(Now());
+  QueueView out;
+  out.policy = std::string(host_.scheduler().queue_policy().name());
+  out.length = order.size();
+  size_t position = 0;
+  for (const sched::QueuedJob& q : order) {
+    ++position;
+    const core::JobSpec& spec = *q.spec;
+    const std::string& tenant = pool_->tenant(spec.tenant).name;
+    if (caller.role == Role::kTenant && tenant != caller.scope) continue;
+    if (out.items.size() >= limit) break;
+    const JobRecord* j = jobs_.Find(spec.id.value());
+    if (j == nullptr) continue;
+    QueueEntryView e;
+    e.position = position;
+    e.id = spec.id.value();
+    e.name = spec.name;
+    e.tenant = tenant;
+    e.devices = core::FormatDevices(spec.TotalShare());
+    e.state = j->state;
+    e.reason = j->reason;
+    e.earliest_start_ms = j->earliest_start_ms;
+    out.items.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace suanpan::control

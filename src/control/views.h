@@ -1,0 +1,169 @@
+#pragma once
+// What the control plane answers: typed records, rendered to JSON by api/views (one file per
+// resource). Each is a copy, safe to keep after the operation that made it returns.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+
+namespace suanpan::control {
+
+struct WorkerPlacementView {
+  std::string node;
+  std::vector<int> devices;
+  int64_t share = 1000;  // milli-devices per device
+  int64_t cpu = 0;       // milli-cores
+  int64_t memory = 0;    // MiB
+};
+
+struct RunView {
+  int attempt = 0;
+  std::string provider, cluster, device_type;
+  int64_t start_ms = 0;
+  std::optional<int64_t> end_ms;
+  std::vector<WorkerPlacementView> workers;
+};
+
+struct JobView {
+  uint64_t id = 0;
+  std::string name, tenant;
+  core::JobState state = core::JobState::kPending;
+  std::string reason;
+  int64_t submit_ms = 0, updated_ms = 0;
+  int attempts = 0;
+  std::string devices;  // "8", "0.500"
+  nlohmann::json spec;  // the canonical job document (control/job_codec.h)
+  std::optional<int> exit_code;
+  std::optional<int64_t> earliest_start_ms;
+  std::optional<RunView> placement;  // the latest run
+};
+
+struct SubmitResult {
+  JobView job;
+  bool created = true;  // false: an earlier submit with the same Idempotency-Key
+};
+
+struct JobPage {
+  std::vector<JobView> items;
+  std::optional<uint64_t> next_after;
+};
+
+struct EventView {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string kind, message;
+};
+
+struct ExplainView {
+  uint64_t id = 0;
+  core::JobState state = core::JobState::kPending;
+  bool pending = false;
+  std::string reason;
+  std::optional<int64_t> queued_since_ms;
+  std::optional<std::string> outcome;
+  std::optional<int64_t> earliest_start_ms;
+  std::optional<int> position;
+};
+
+struct QueueEntryView {
+  size_t position = 0;
+  uint64_t id = 0;
+  std::string name, tenant, devices;
+  core::JobState state = core::JobState::kPending;
+  std::string reason;
+  std::optional<int64_t> earliest_start_ms;
+};
+
+struct QueueView {
+  std::string policy;
+  size_t length = 0;
+  std::vector<QueueEntryView> items;
+};
+
+struct UsageLine {
+  std::string tenant, provider, device_type;
+  double device_hours = 0;
+  int64_t cost_micro = 0;
+};
+
+struct UsageView {
+  int64_t from_ms = 0, to_ms = 0;
+  std::vector<UsageLine> items;
+  int64_t total_cost_micro = 0;
+};
+
+struct DeviceCount {
+  int64_t total = 0, free = 0;
+};
+
+struct ProviderView {
+  std::string name, region, backend;
+  std::vector<std::string> clusters;
+  std::map<std::string, DeviceCount> devices;           // by type
+  std::map<std::string, int64_t> price_micro_per_hour;  // by type
+};
+
+struct ClusterView {
+  std::string name, provider;
+  size_t nodes = 0, leaf_switches = 0, blocks = 0;
+  std::map<std::string, DeviceCount> devices;
+};
+
+struct NodeView {
+  std::string name, provider, cluster, group, device_type;
+  int devices = 0, free_devices = 0, domain_size = 0;
+  std::string leaf_switch, block;
+  int64_t cpu_cores = 0, memory_gib = 0;
+  std::string agent;  // alive | lost | none
+  std::optional<std::string> agent_address;
+};
+
+struct NodePage {
+  size_t total = 0, offset = 0;
+  std::vector<NodeView> items;
+};
+
+struct QuotaView {
+  std::string device_type, guaranteed, used;
+  std::optional<std::string> max;
+};
+
+struct TenantView {
+  std::string name;
+  int64_t weight = 1;
+  std::vector<std::string> priority_classes;
+  std::vector<QuotaView> quotas;
+  int64_t queued_jobs = 0, jobs_holding_devices = 0;
+};
+
+struct TokenView {
+  std::string name, role, scope;
+  int64_t created_ms = 0;
+  bool revoked = false;
+};
+
+struct CreatedToken {
+  std::string name, role, scope, secret;
+};
+
+struct WhoamiView {
+  std::string token, role, scope;
+};
+
+struct LogChunk {
+  int attempt = 0, rank = 0;
+  int64_t offset = 0, next_offset = 0;
+  std::string data;
+  bool done = false;
+};
+
+struct HealthView {
+  bool ready = true;
+};
+
+}  // namespace suanpan::control
