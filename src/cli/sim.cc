@@ -3,13 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <set>
+#include <optional>
 
 #include "cli/table.h"
 #include "config/pool_file.h"
-#include "sim/metrics/metrics.h"
-#include "sim/report/report.h"
-#include "sim/workload.h"
+#include "sim/experiment.h"
 
 namespace suanpan::cli {
 namespace {
@@ -43,106 +41,49 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
     fmt::print(err, "suanpan sim: {}\n", s.message());
     return 2;
   };
-  const size_t colon = o.trace.find(':');
-  if (colon == std::string::npos) {
-    return fail(InvalidArgumentError(fmt::format(
-        "--trace: expected FORMAT:PATH (e.g. tiresias:60_job.csv), got '{}'", o.trace)));
-  }
-  sim::ReadOptions read;
-  read.strict = o.strict;
-  read.limit = o.jobs;
-  auto trace = sim::ReadTrace(o.trace.substr(0, colon), o.trace.substr(colon + 1), read);
-  if (!trace.ok()) return fail(trace.status());
-  for (const std::string& p : trace->problems) fmt::print(err, "warning: {}\n", p);
-  if (trace->skipped > 0) {
-    fmt::print(err, "warning: skipped {} bad rows of {} (--strict makes them fatal)\n",
-               trace->skipped, trace->rows);
-  }
-
-  // The pool: a pool file, a cluster spec, or the trace's own cluster.
-  sched::PolicyConfig base;
-  std::optional<core::Pool> pool;
-  std::string pool_name;
+  sim::ExperimentSpec spec;
+  spec.trace = o.trace;
+  spec.read.strict = o.strict;
+  spec.read.limit = o.jobs;
   if (!o.pool.empty()) {
     auto file = config::ReadPoolFile(o.pool);
     if (!file.ok()) return fail(file.status());
-    base = file->policy;
-    pool.emplace(std::move(file->pool));
-    pool_name = o.pool;
-  } else {
-    std::optional<sim::ClusterShape> shape;
-    if (!o.cluster.empty()) {
-      auto parsed = sim::ParseClusterSpec(o.cluster);
-      if (!parsed.ok()) return fail(parsed.status());
-      shape = *parsed;
-      pool_name = o.cluster;
-    } else if (trace->cluster) {
-      shape = *trace->cluster;
-      pool_name = "the trace's cluster";
-    } else {
-      return fail(
-          InvalidArgumentError("give --pool POOL.toml or --cluster SxNxG: the trace "
-                               "comes without a cluster"));
-    }
-    std::set<std::string> names;
-    for (const sim::TraceJob& j : trace->jobs) {
-      if (!j.tenant.empty()) names.insert(j.tenant);
-    }
-    auto built = sim::PoolFromShape(*shape, std::vector<std::string>(names.begin(), names.end()));
-    if (!built.ok()) return fail(built.status());
-    pool.emplace(std::move(*built));
+    spec.policy = file->policy;
+    spec.pool.emplace(std::move(file->pool));
+    spec.pool_name = o.pool;
   }
+  spec.cluster = o.cluster;
+  spec.workload.split = o.split;
+  spec.workload.reference_type = o.reference_type;
+  spec.workload.checkpoint_interval = o.checkpoint_interval;
+  spec.workload.restore_cost = o.restore_cost;
+  spec.policies = o.policies;
+  spec.blocking = o.blocking;
+  spec.no_backfill = o.no_backfill;
+  spec.no_preemption = o.no_preemption;
+  spec.seed = o.seed;
+  if (o.until) spec.until = Time(*o.until);
+  spec.model.spread_penalty_permille = o.spread_penalty_permille;
+  spec.model.switch_penalty_permille = o.switch_penalty_permille;
+  spec.model.device_mtbf = Seconds(static_cast<int64_t>(o.mtbf_hours * 3600));
 
-  sim::WorkloadOptions wo;
-  wo.split = o.split;
-  wo.reference_type = o.reference_type;
-  wo.checkpoint_interval = o.checkpoint_interval;
-  wo.restore_cost = o.restore_cost;
-  auto workload = sim::JobsFromTrace(*trace, *pool, wo);
-  if (!workload.ok()) return fail(workload.status());
-  for (const std::string& p : workload->problems) fmt::print(err, "warning: {}\n", p);
-  if (workload->dropped > 0) {
-    fmt::print(err, "warning: {} jobs cannot run on this pool and were left out\n",
-               workload->dropped);
-  }
-
-  sim::ReportInput report;
-  report.trace = o.trace;
-  report.pool = pool_name;
-  report.jobs = static_cast<int64_t>(workload->jobs.size());
-  report.dropped = workload->dropped;
-  report.devices = pool->Totals().devices;
-  report.seed = o.seed;
-  std::vector<std::string> policies = o.policies;
-  if (policies.empty()) policies.push_back(base.queue + "/" + base.placement);
-  for (const std::string& p : policies) {
-    sim::SimConfig config;
-    config.policy = base;
-    const size_t slash = p.find('/');
-    config.policy.queue = p.substr(0, slash);
-    if (slash != std::string::npos) config.policy.placement = p.substr(slash + 1);
-    if (o.blocking) config.policy.blocking = true;
-    if (o.no_backfill) config.policy.backfill = false;
-    if (o.no_preemption) config.policy.preemption = false;
-    config.policy.wait_details = 0;  // nobody reads the reasons of a replay
-    config.seed = o.seed;
-    if (o.until) config.until = Time(*o.until);
-    config.model.spread_penalty_permille = o.spread_penalty_permille;
-    config.model.switch_penalty_permille = o.switch_penalty_permille;
-    config.model.device_mtbf = Seconds(static_cast<int64_t>(o.mtbf_hours * 3600));
-    const std::string label = config.policy.queue + "/" + config.policy.placement;
-    ProgressBar bar(err, o.progress, label);
-    auto result = sim::Simulate(*pool, workload->jobs, config, [&](double f) { bar(f); });
-    if (!result.ok()) return fail(result.status().WithPrefix("--policy " + p));
-    sim::PolicyRun run;
-    run.summary = sim::Summarize(*pool, workload->jobs, *result, label);
-    for (size_t i = 0; i < workload->jobs.size(); ++i) {
-      const sim::JobOutcome& jo = result->jobs[i];
-      if (jo.finished) run.jct.push_back((jo.end - jo.submit).value());
+  std::optional<ProgressBar> bar;
+  std::string bar_label;
+  sim::ExperimentHooks hooks;
+  hooks.warning = [&](const std::string& w) { fmt::print(err, "warning: {}\n", w); };
+  hooks.progress = [&](const std::string& label, double f) {
+    if (label != bar_label) {
+      bar.reset();
+      bar.emplace(err, o.progress, label);
+      bar_label = label;
     }
-    run.result = std::move(*result);
-    report.runs.push_back(std::move(run));
-  }
+    (*bar)(f);
+  };
+  auto experiment = sim::RunExperiment(spec, hooks);
+  bar.reset();
+  if (!experiment.ok()) return fail(experiment.status());
+  const sim::ReportInput& report = *experiment;
+  const std::string& pool_name = report.pool;
   Status written = sim::WriteReport(report, o.out);
   if (!written.ok()) return fail(written);
 
@@ -160,8 +101,8 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
   }
   fmt::print(out,
              "{}\nReport: {}/report.md (plots: jct_cdf.svg, utilization.svg, queue.svg), "
-             "figures: {}/report.json\n",
-             table.Render(), o.out, o.out);
+             "figures: {}/report.json, per job: {}/jobs.csv\n",
+             table.Render(), o.out, o.out, o.out);
   return 0;
 }
 

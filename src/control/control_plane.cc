@@ -185,7 +185,9 @@ void ControlPlane::RunOps(std::vector<std::pair<Op, std::function<void(const Sta
     try {
       done = op(*this);
     } catch (const std::exception& e) {
+      // A bug, but no caller waits forever for it.
       spdlog::error("operation failed with an exception: {}", e.what());
+      if (abort) abort(InternalError(fmt::format("internal error: {}", e.what())));
       done = nullptr;
     }
     if (done) dones.push_back(std::move(done));
@@ -214,18 +216,22 @@ void ControlPlane::Loop() {
     lock.unlock();
 
     if (!ops.empty()) RunOps(ops);
-    const int64_t t = clock_.NowMs();
-    CheckLeases(t);
-    const std::optional<int64_t> due = NextDueMs();
-    if (t >= (dirty_ ? last_round_ms_ + options_.schedule_interval_ms
-                     : last_round_ms_ + kPeriodicRoundMs) ||
-        (due && t >= *due)) {
-      RunRound();
-    }
-    CommitOrDie(nullptr);
-    for (auto& b : backends_) b->Poll(clock_.NowMs());
+    Turn();
     lock.lock();
   }
+}
+
+void ControlPlane::Turn() {
+  const int64_t t = clock_.NowMs();
+  CheckLeases(t);
+  const std::optional<int64_t> due = NextDueMs();
+  if (t >= (dirty_ ? last_round_ms_ + options_.schedule_interval_ms
+                   : last_round_ms_ + kPeriodicRoundMs) ||
+      (due && t >= *due)) {
+    RunRound();
+  }
+  CommitOrDie(nullptr);
+  for (auto& b : backends_) b->Poll(clock_.NowMs());
 }
 
 std::optional<int64_t> ControlPlane::NextDueMs() {

@@ -29,6 +29,7 @@
 // retry rules), worker_logs, metering (usage and cost), pool_views; backends/ carry decisions out.
 
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -171,8 +172,20 @@ class ControlPlane {
   StatusOr<std::vector<TenantView>> Tenants(const Caller& caller) const;
   StatusOr<TenantView> Tenant(const Caller& caller, const std::string& name) const;
 
+  // A node is out of service: its agent's lease lapsed, or its backend reports it down. The jobs
+  // with workers there end their attempt (requeued keeping the service they attained, unless
+  // requeue_lost is false) and the host holds the node whole until NodeBack. Idempotent.
+  void NodeLost(core::NodeId node, const std::string& why);
+  // The node is back in service (its agent heartbeats again, its backend reports it up).
+  void NodeBack(core::NodeId node, const std::string& why);
+
   // Runs a scheduling round now (tests, and the first round after start-up).
   void ScheduleNow() { RunRound(); }
+  // One turn of the control loop without its thread, for a caller that owns the clock (tests
+  // that compare the plane with a simulation): leases are checked, a round runs if one is due
+  // (state changed since the last, the periodic round, or the host's NextDue), what was written
+  // is committed, and the backends poll.
+  void Turn();
   // When the next round is due for the policy (a rank change), if any.
   std::optional<int64_t> NextDueMs();
   // Sets the state gauges (jobs by state, queue per tenant, devices per type and provider).
@@ -196,7 +209,6 @@ class ControlPlane {
   void RunOps(std::vector<std::pair<Op, std::function<void(const Status&)>>>& ops);
   void CommitOrDie(std::vector<Done>* dones);
   void CheckLeases(int64_t now_ms);
-  void NodeLost(size_t node, int64_t now_ms);
   void RunRound();
   void PersistUsageMemory();
 
@@ -254,6 +266,7 @@ template <typename F>
 auto ControlPlane::Run(F f) -> std::invoke_result_t<F, ControlPlane&> {
   using R = std::invoke_result_t<F, ControlPlane&>;
   std::optional<R> result;
+  std::exception_ptr thrown;
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
@@ -264,12 +277,17 @@ auto ControlPlane::Run(F f) -> std::invoke_result_t<F, ControlPlane&> {
   };
   Post(
       [&](ControlPlane& p) -> Done {
-        result.emplace(f(p));
+        try {
+          result.emplace(f(p));
+        } catch (...) {
+          thrown = std::current_exception();
+        }
         return finish;
       },
       finish);
   std::unique_lock lock(m);
   cv.wait(lock, [&] { return done; });
+  if (thrown) std::rethrow_exception(thrown);
   SP_CHECK(result.has_value()) << "ControlPlane::Run after Stop";
   return std::move(*result);
 }

@@ -28,6 +28,7 @@ class NodeLeases {
   // Alive nodes whose lease has lapsed at `now_ms`. O(nodes).
   std::vector<size_t> Lapsed(int64_t now_ms) const;
   void MarkLost(size_t node) { live_[node].lost = true; }
+  void MarkBack(size_t node) { live_[node].lost = false; }
   // "alive", "lost" or "none".
   const char* AgentState(size_t node) const;
 

@@ -65,6 +65,17 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
   }
   host_.usage_memory().Load(memory);
 
+  // Nodes out of service stay out until they are back (their agent heartbeats again, their
+  // backend reports them up). First, so that no job is resumed on one.
+  int out_of_service = 0;
+  for (const store::NodeStateRow& n : snapshot.nodes) {
+    auto node = pool_->FindNode(n.node);
+    if (!node || n.in_service) continue;
+    leases_.MarkLost(node->value());
+    host_.Cordon(*node, Time(n.since_ms / 1000));
+    ++out_of_service;
+  }
+
   int retaken = 0, requeued = 0;
   for (const auto& [id, record] : jobs_.all()) {
     JobRecord& j = *record;
@@ -140,8 +151,9 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     SP_RETURN_IF_ERROR(store_->Commit(batch_));
     batch_ = {};
   }
-  spdlog::info("recovered jobs={} queued={} holding_devices={} requeued={} tokens={}",
-               jobs_.size(), host_.queued_count(), retaken, requeued, tokens_.size());
+  spdlog::info(
+      "recovered jobs={} queued={} holding_devices={} requeued={} tokens={} nodes_out_of_service={}",
+      jobs_.size(), host_.queued_count(), retaken, requeued, tokens_.size(), out_of_service);
   return OkStatus();
 }
 

@@ -46,10 +46,7 @@ StatusOr<protocol::HeartbeatReply> ControlPlane::Heartbeat(const Caller& caller,
   const int64_t now = clock_.NowMs();
   switch (leases_.Renew(n, now + options_.lease_seconds * 1000, hb.address)) {
     case NodeLeases::Renewal::kBack:
-      host_.Uncordon(*id);
-      for (auto& b : backends_) b->NodeChanged(id->value());
-      dirty_ = true;
-      spdlog::info("node={} back in service: its agent heartbeats again", node);
+      NodeBack(*id, "its agent heartbeats again");
       break;
     case NodeLeases::Renewal::kFirst:
       spdlog::info("node={} registered: {} address={}", node, found, leases_.at(n).address);
@@ -62,26 +59,39 @@ StatusOr<protocol::HeartbeatReply> ControlPlane::Heartbeat(const Caller& caller,
 }
 
 void ControlPlane::CheckLeases(int64_t now_ms) {
-  for (size_t n : leases_.Lapsed(now_ms)) NodeLost(n, now_ms);
+  for (size_t n : leases_.Lapsed(now_ms)) {
+    NodeLost(core::NodeId(static_cast<uint32_t>(n)),
+             fmt::format("no heartbeat for {} s", options_.lease_seconds));
+  }
 }
 
-void ControlPlane::NodeLost(size_t n, int64_t now_ms) {
-  const core::NodeId node(static_cast<uint32_t>(n));
+void ControlPlane::NodeLost(core::NodeId node, const std::string& why) {
   const std::string& name = pool_->node(node).name;
-  leases_.MarkLost(n);
+  leases_.MarkLost(node.value());
+  if (host_.Cordoned(node)) return;  // lost already
   const std::vector<core::JobId> jobs = host_.JobsOn(node);
-  spdlog::warn("node={} lost: no heartbeat for {} s; {} job(s) there end their attempt", name,
-               options_.lease_seconds, jobs.size());
+  spdlog::warn("node={} lost: {}; {} job(s) there end their attempt", name, why, jobs.size());
   for (core::JobId id : jobs) {
     if (JobRecord* j = jobs_.Find(id.value())) {
       EndAttempt(*j, options_.requeue_lost, /*lost=*/true,
-                 fmt::format("node {} lost (no heartbeat for {} s)", name, options_.lease_seconds));
+                 fmt::format("node {} lost ({})", name, why));
     }
   }
-  // Hold the whole node (now free) so that nothing lands on it until its agent is back.
-  host_.Cordon(node, Time(now_ms / 1000));
+  // Hold the whole node (now free) so that nothing lands on it until it is back, across restarts.
+  host_.Cordon(node, Now());
+  batch_.nodes.push_back({name, /*in_service=*/false, why, clock_.NowMs()});
   for (auto& b : backends_) b->NodeChanged(node.value());
   dirty_ = true;
+}
+
+void ControlPlane::NodeBack(core::NodeId node, const std::string& why) {
+  leases_.MarkBack(node.value());
+  if (!host_.Cordoned(node)) return;
+  host_.Uncordon(node);
+  batch_.nodes.push_back({pool_->node(node).name, /*in_service=*/true, why, clock_.NowMs()});
+  for (auto& b : backends_) b->NodeChanged(node.value());
+  dirty_ = true;
+  spdlog::info("node={} back in service: {}", pool_->node(node).name, why);
 }
 
 void ControlPlane::EndAttempt(JobRecord& j, bool retry, bool lost, const std::string& why) {

@@ -139,6 +139,16 @@ class SqliteStore final : public Store {
         u.value = usage.getColumn(3).getDouble();
         s.usage.push_back(std::move(u));
       }
+      SQLite::Statement nodes(
+          db_, "SELECT node, in_service, reason, since_ms FROM node_states ORDER BY node");
+      while (nodes.executeStep()) {
+        NodeStateRow n;
+        n.node = nodes.getColumn(0).getString();
+        n.in_service = nodes.getColumn(1).getInt() != 0;
+        n.reason = nodes.getColumn(2).getString();
+        n.since_ms = nodes.getColumn(3).getInt64();
+        s.nodes.push_back(std::move(n));
+      }
       SQLite::Statement tokens(db_,
                                "SELECT name, hash, role, scope, created_ms, revoked FROM tokens "
                                "ORDER BY name");
@@ -212,6 +222,15 @@ class SqliteStore final : public Store {
         st.bind(4, u.value);
         st.exec();
       }
+      for (const NodeStateRow& n : batch.nodes) {
+        SQLite::Statement& st = *upsert_node_;
+        st.reset();
+        st.bind(1, n.node);
+        st.bind(2, n.in_service ? 1 : 0);
+        st.bind(3, n.reason);
+        st.bind(4, n.since_ms);
+        st.exec();
+      }
       for (const TokenRow& t : batch.tokens) {
         SQLite::Statement& st = *upsert_token_;
         st.reset();
@@ -257,6 +276,11 @@ class SqliteStore final : public Store {
         "INSERT INTO usage_memory (tenant, device_type, period, value) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (tenant, device_type) DO UPDATE SET period = excluded.period, "
         "value = excluded.value");
+    upsert_node_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO node_states (node, in_service, reason, since_ms) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (node) DO UPDATE SET in_service = excluded.in_service, "
+        "reason = excluded.reason, since_ms = excluded.since_ms");
     upsert_token_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked) "
@@ -270,6 +294,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SQLite::Statement> upsert_run_;
   std::unique_ptr<SQLite::Statement> upsert_token_;
   std::unique_ptr<SQLite::Statement> upsert_usage_;
+  std::unique_ptr<SQLite::Statement> upsert_node_;
 };
 
 }  // namespace

@@ -69,6 +69,14 @@ struct UsageRow {
   double value = 0;
 };
 
+// A node's service state, kept for nodes that were ever taken out of service.
+struct NodeStateRow {
+  std::string node;
+  bool in_service = true;
+  std::string reason;
+  int64_t since_ms = 0;
+};
+
 // An API token. Only the SHA-256 of the secret is stored.
 struct TokenRow {
   std::string name;
@@ -87,11 +95,14 @@ struct WriteBatch {
   std::vector<RunRow> runs;
   std::vector<TokenRow> tokens;
   std::vector<UsageRow> usage;  // upserts by (tenant, device_type)
+  std::vector<NodeStateRow> nodes;  // upserts by node
   bool empty() const {
-    return jobs.empty() && events.empty() && runs.empty() && tokens.empty() && usage.empty();
+    return jobs.empty() && events.empty() && runs.empty() && tokens.empty() && usage.empty() &&
+           nodes.empty();
   }
   size_t size() const {
-    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size();
+    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size() +
+           nodes.size();
   }
 };
 
@@ -101,6 +112,7 @@ struct Snapshot {
   std::vector<RunRow> runs;      // by job id, attempt
   std::vector<TokenRow> tokens;  // by name
   std::vector<UsageRow> usage;   // by tenant, device type
+  std::vector<NodeStateRow> nodes;  // by node name
 };
 
 class Store {

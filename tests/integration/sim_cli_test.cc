@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -71,6 +73,61 @@ TEST_F(SimCli, ComparesPoliciesInOneReport) {
   ASSERT_EQ(doc["policies"].size(), 2u);
   EXPECT_EQ(doc["policies"][0]["finished"], 60);
   EXPECT_EQ(doc["devices"], 16);
+}
+
+// jobs.csv: one row per job and policy whose figures add up to the report's.
+TEST_F(SimCli, JobsCsvHasOneRowPerJobThatAgreesWithTheReport) {
+  SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace +
+                     " --cluster 1x4x4 --policy fifo/first_fit,las/best_fit --until 2000 --out " +
+                     dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::istringstream csv(Slurp(dir_ / "jobs.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line,
+            "policy,job,tenant,submit,first_start,end,devices,type,provider,attempts,"
+            "preemptions,failures,queueing,jct");
+  nlohmann::json doc = nlohmann::json::parse(Slurp(dir_ / "report.json"));
+  std::map<std::string, int> rows, finished, unfinished;
+  std::map<std::string, double> jct_sum;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
+    if (line.back() == ',') f.push_back("");
+    ASSERT_EQ(f.size(), 14u) << line;
+    ++rows[f[0]];
+    if (f[5].empty()) {  // not finished by --until: no end and no JCT
+      ++unfinished[f[0]];
+      EXPECT_EQ(f[13], "") << line;
+      if (f[4].empty()) {  // never started: waited from its arrival until the clock stopped
+        EXPECT_EQ(f[7], "") << line;
+        EXPECT_EQ(f[9], "0") << line;
+        if (std::stol(f[3]) <= 2000) {
+          EXPECT_EQ(std::stol(f[12]), 2000 - std::stol(f[3])) << line;
+        }
+      }
+      continue;
+    }
+    EXPECT_EQ(f[7], "GPU") << line;
+    ++finished[f[0]];
+    const long submit = std::stol(f[3]), start = std::stol(f[4]), end = std::stol(f[5]);
+    EXPECT_LE(submit, start) << line;
+    EXPECT_LT(start, end) << line;
+    EXPECT_EQ(std::stol(f[13]), end - submit) << line;
+    EXPECT_LE(std::stol(f[12]), end - submit) << line;
+    EXPECT_GE(std::stoi(f[9]), 1) << line;
+    jct_sum[f[0]] += static_cast<double>(end - submit);
+  }
+  for (const auto& p : doc["policies"]) {
+    const std::string name = p["policy"];
+    EXPECT_EQ(rows[name], 60) << name;
+    EXPECT_EQ(finished[name], p["finished"].get<int>()) << name;
+    EXPECT_EQ(unfinished[name], p["unfinished"].get<int>()) << name;
+    EXPECT_GT(unfinished[name], 0) << name << ": --until 2000 should leave jobs unfinished";
+    EXPECT_NEAR(jct_sum[name] / finished[name], p["jct_seconds"]["mean"].get<double>(), 0.01)
+        << name;
+  }
 }
 
 TEST_F(SimCli, ReproducesTiresiasFifoFromTheCommandLine) {

@@ -27,13 +27,18 @@ struct Event {
   bool operator>(const Event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
 };
 
+constexpr int64_t kWhole = 1'000'000'000'000;
+
 enum class Phase : uint8_t { kNotArrived, kQueued, kRunning, kDone };
 
 // The runtime model's view of a job: how much of its work is kept, what this attempt needs.
 struct JobRun {
   Phase phase = Phase::kNotArrived;
   uint32_t attempt = 0;
-  double progress = 0.0;  // fraction of the job's work kept (checkpointed)
+  // Share of the job's work still to do, in units of 1/kWhole: exact integers, so that a job
+  // preempted after w of its d seconds has exactly d - w left on the same type (whatever the
+  // number of preemptions, while d x preemptions < kWhole).
+  int64_t left = kWhole;
   Time queued_since = Time(0);
   int64_t restore = 0;    // seconds this attempt spends restoring before it works
   int64_t work_time = 0;  // seconds of work this attempt needs after restoring
@@ -52,25 +57,38 @@ class Engine {
         rng_(config.seed) {
     result_.jobs.resize(jobs.size());
     order_.resize(jobs.size());
-    for (size_t i = 0; i < jobs.size(); ++i) order_[i] = static_cast<uint32_t>(i);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      order_[i] = static_cast<uint32_t>(i);
+      result_.jobs[i].submit = jobs[i].spec.submit_time;
+    }
     std::stable_sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
       return jobs[a].spec.submit_time < jobs[b].spec.submit_time;
     });
     if (config.model.device_mtbf.value() > 0) ScheduleFailures();
+    external_ = config.events;
+    std::stable_sort(external_.begin(), external_.end(),
+                     [](const ExternalEvent& a, const ExternalEvent& b) { return a.t < b.t; });
   }
 
   SimResult Run() {
     size_t next_arrival = 0;
+    std::optional<Time> stop;  // --until cut the run
     while (true) {
       int64_t t = std::numeric_limits<int64_t>::max();
       if (!events_.empty()) t = events_.top().t;
       if (next_arrival < order_.size()) {
         t = std::min(t, jobs_[order_[next_arrival]].spec.submit_time.value());
       }
+      if (next_external_ < external_.size()) {
+        t = std::min(t, external_[next_external_].t.value());
+      }
       const std::optional<Time> due = host_.NextDue();
       if (due) t = std::min(t, due->value());
       if (t == std::numeric_limits<int64_t>::max()) break;
-      if (config_.until && t > config_.until->value()) break;
+      if (config_.until && t > config_.until->value()) {
+        stop = *config_.until;
+        break;
+      }
       now_ = Time(t);
       bool changed = due && *due <= now_;
       // Everything due at this instant: finishes and failures first, then arrivals.
@@ -79,6 +97,10 @@ class Engine {
         events_.pop();
         ++result_.events;
         changed |= Handle(e);
+      }
+      while (next_external_ < external_.size() && external_[next_external_].t.value() == t) {
+        ++result_.events;
+        changed |= HandleExternal(external_[next_external_++]);
       }
       while (next_arrival < order_.size() &&
              jobs_[order_[next_arrival]].spec.submit_time.value() == t) {
@@ -91,6 +113,12 @@ class Engine {
       if (done_ == jobs_.size()) break;
     }
     result_.end = now_;
+    // Jobs still waiting waited until the clock stopped.
+    for (size_t i = 0; i < runs_.size(); ++i) {
+      if (runs_[i].phase == Phase::kQueued) {
+        result_.jobs[i].queued_seconds += (stop.value_or(now_) - runs_[i].queued_since).value();
+      }
+    }
     return std::move(result_);
   }
 
@@ -112,11 +140,65 @@ class Engine {
     return false;
   }
 
+  bool HandleExternal(const ExternalEvent& e) {
+    switch (e.kind) {
+      case ExternalEvent::Kind::kCancel:
+        return Cancel(Index(e.job));
+      case ExternalEvent::Kind::kNodeDown: {
+        if (host_.Cordoned(e.node)) return false;
+        for (core::JobId id : host_.JobsOn(e.node)) {
+          Stopped(Index(id), host_.EndRun(id, now_, /*requeue=*/true), /*finished=*/false,
+                  /*failed=*/true);
+        }
+        host_.Cordon(e.node, now_);
+        return true;
+      }
+      case ExternalEvent::Kind::kNodeUp:
+        if (!host_.Cordoned(e.node)) return false;
+        host_.Uncordon(e.node);
+        return true;
+    }
+    return false;
+  }
+
+  bool Cancel(uint32_t i) {
+    if (i >= runs_.size()) return false;
+    JobRun& r = runs_[i];
+    JobOutcome& out = result_.jobs[i];
+    const core::JobId id = jobs_[i].spec.id;
+    switch (r.phase) {
+      case Phase::kDone:
+        return false;
+      case Phase::kNotArrived:
+        break;
+      case Phase::kQueued:
+        host_.Withdraw(id);
+        out.queued_seconds += (now_ - r.queued_since).value();
+        break;
+      case Phase::kRunning: {
+        const sched::RunRecord run = host_.EndRun(id, now_, /*requeue=*/false);
+        const int64_t ran = (run.end - run.start).value();
+        out.device_seconds += ran * run.share.value() / kMilliPerDevice;
+        if (run.price_per_device_hour) {
+          out.cost += CostOf(*run.price_per_device_hour, run.share, Seconds(ran));
+        }
+        ++r.attempt;  // its finish event is stale now
+        break;
+      }
+    }
+    const bool arrived = r.phase != Phase::kNotArrived;
+    r.phase = Phase::kDone;
+    out.cancelled = true;
+    ++done_;
+    ReportProgress();
+    return arrived;
+  }
+
   void Arrive(uint32_t i) {
     JobRun& r = runs_[i];
+    if (r.phase == Phase::kDone) return;  // cancelled before it arrived
     r.phase = Phase::kQueued;
     r.queued_since = now_;
-    result_.jobs[i].submit = jobs_[i].spec.submit_time;
     host_.Submit(jobs_[i].spec, now_);
   }
 
@@ -134,7 +216,7 @@ class Engine {
     ++r.attempt;
     if (finished) {
       r.phase = Phase::kDone;
-      r.progress = 1.0;
+      r.left = 0;
       out.finished = true;
       out.end = now_;
       ++done_;
@@ -146,8 +228,9 @@ class Engine {
     const int64_t c = spec.checkpoint_interval.value();
     worked = c > 0 ? worked / c * c : 0;
     if (r.work_time > 0) {
-      r.progress += (1.0 - r.progress) *
-                    std::min(1.0, static_cast<double>(worked) / static_cast<double>(r.work_time));
+      // left x (work_time - worked) / work_time, rounded down.
+      r.left = static_cast<int64_t>(static_cast<__int128>(r.left) *
+                                    std::max<int64_t>(0, r.work_time - worked) / r.work_time);
     }
     r.phase = Phase::kQueued;
     r.queued_since = now_;
@@ -178,7 +261,9 @@ class Engine {
             : (int64_t{spec.workers} * spec.worker.devices + per_node - 1) / per_node;
     const int64_t extra = std::max<int64_t>(0, static_cast<int64_t>(nodes.size()) - fewest);
     const int64_t whole = WithPenalty(full, extra, switches.size() > 1, config_.model);
-    r.work_time = static_cast<int64_t>(std::ceil((1.0 - r.progress) * static_cast<double>(whole)));
+    // left x whole / kWhole, rounded up.
+    r.work_time = static_cast<int64_t>(
+        (static_cast<__int128>(r.left) * whole + kWhole - 1) / kWhole);
     r.restore = r.attempt > 0 ? spec.restore_cost.value() : 0;
     r.phase = Phase::kRunning;
     JobOutcome& out = result_.jobs[i];
@@ -194,6 +279,7 @@ class Engine {
     sched::Host::RoundResult round = host_.Round(now_);
     if (!round.ran) return;
     ++result_.rounds;
+    if (config_.on_round) config_.on_round(now_, round.decisions);
     // The host has applied them: victims' runs ended (in `preempted`), binds started.
     for (const sched::RunRecord& run : round.preempted) {
       Stopped(Index(run.job), run, /*finished=*/false);
@@ -277,6 +363,8 @@ class Engine {
   sched::Host host_;
   std::vector<JobRun> runs_;
   std::vector<uint32_t> order_;  // jobs by arrival
+  std::vector<ExternalEvent> external_;  // by time
+  size_t next_external_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
   Time now_ = Time(0);
@@ -304,6 +392,18 @@ StatusOr<SimResult> Simulate(const core::Pool& pool, const std::vector<SimJob>& 
     }
     Status valid = core::ValidateJob(j.spec, pool);
     if (!valid.ok()) return valid.WithPrefix(fmt::format("job {}", j.spec.name));
+  }
+  for (size_t i = 0; i < config.events.size(); ++i) {
+    const ExternalEvent& e = config.events[i];
+    if (e.kind == ExternalEvent::Kind::kCancel &&
+        (e.job.value() == 0 || e.job.value() > jobs.size())) {
+      return InvalidArgumentError(fmt::format("events[{}]: job {} is not one of the {} jobs", i,
+                                              e.job.value(), jobs.size()));
+    }
+    if (e.kind != ExternalEvent::Kind::kCancel && e.node.value() >= pool.nodes().size()) {
+      return InvalidArgumentError(fmt::format("events[{}]: node {} is not one of the {} nodes", i,
+                                              e.node.value(), pool.nodes().size()));
+    }
   }
   return Engine(pool, jobs, config, std::move(scheduler), progress).Run();
 }

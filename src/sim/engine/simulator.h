@@ -20,6 +20,7 @@
 
 #include "core/job.h"
 #include "core/pool.h"
+#include "sched/decision.h"
 #include "sched/policy.h"
 #include "sim/model/runtime_model.h"
 
@@ -32,15 +33,31 @@ struct SimJob {
   std::vector<int64_t> duration_by_type;
 };
 
+// What happens to the cluster besides the trace: a job cancelled, a node out of service and back.
+// At an instant, they come after the finishes and failures due then and before the arrivals,
+// in the order given.
+struct ExternalEvent {
+  enum class Kind { kCancel, kNodeDown, kNodeUp };
+  Kind kind = Kind::kCancel;
+  Time t = Time(0);
+  core::JobId job;    // kCancel: queued, it leaves; running, its run ends (not finished)
+  core::NodeId node;  // kNodeDown: its jobs stop and queue again; held until kNodeUp
+};
+
 struct SimConfig {
   sched::PolicyConfig policy;
   RuntimeModel model;
   uint64_t seed = 1;
   std::optional<Time> until;  // stop the clock here (jobs still queued or running are unfinished)
+  std::vector<ExternalEvent> events;
+  // Called after every round with its time and decisions (the equivalence test compares them
+  // with the control plane's).
+  std::function<void(Time, const sched::Decisions&)> on_round;
 };
 
 struct JobOutcome {
   bool finished = false;
+  bool cancelled = false;
   int attempts = 0;  // runs started
   Time submit = Time(0);
   std::optional<Time> first_start;

@@ -29,6 +29,17 @@ ordered_json DistributionJson(const Distribution& d) {
           {"max", d.max}};
 }
 
+// RFC 4180: quoted when it holds a comma, quote or line break.
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
 Status WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -83,12 +94,43 @@ std::string ReportJson(const ReportInput& input) {
   return doc.dump(2) + "\n";
 }
 
+std::string JobsCsv(const ReportInput& input) {
+  std::string csv =
+      "policy,job,tenant,submit,first_start,end,devices,type,provider,attempts,preemptions,"
+      "failures,queueing,jct\n";
+  auto name = [](const std::vector<std::string>& names, auto id) -> std::string {
+    if (!id || static_cast<size_t>(id->value()) >= names.size()) return "";
+    return names[id->value()];
+  };
+  for (const PolicyRun& run : input.runs) {
+    const std::vector<JobOutcome>& jobs = run.result.jobs;
+    for (size_t i = 0; i < jobs.size() && i < input.labels.size(); ++i) {
+      const JobOutcome& o = jobs[i];
+      const JobLabel& l = input.labels[i];
+      const int64_t milli = l.devices.value();
+      const std::string devices = milli % 1000 == 0
+                                      ? fmt::format("{}", milli / 1000)
+                                      : fmt::format("{}.{:03}", milli / 1000, milli % 1000);
+      csv += fmt::format(
+          "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvField(run.summary.policy),
+          CsvField(l.name), CsvField(l.tenant), o.submit.value(),
+          o.first_start ? fmt::format("{}", o.first_start->value()) : "",
+          o.finished ? fmt::format("{}", o.end.value()) : "", devices,
+          CsvField(name(input.type_names, o.type)), CsvField(name(input.provider_names, o.provider)),
+          o.attempts, o.preemptions, o.failures, o.queued_seconds,
+          o.finished ? fmt::format("{}", (o.end - o.submit).value()) : "");
+    }
+  }
+  return csv;
+}
+
 Status WriteReport(const ReportInput& input, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError(fmt::format("{}: cannot create: {}", dir, ec.message()));
   const std::filesystem::path out(dir);
   SP_RETURN_IF_ERROR(WriteFile(out / "report.json", ReportJson(input)));
+  SP_RETURN_IF_ERROR(WriteFile(out / "jobs.csv", JobsCsv(input)));
 
   Chart cdf{"JCT distribution",
             "job completion time (s)",

@@ -11,3 +11,12 @@ CREATE TABLE usage_memory (
   value        DOUBLE PRECISION NOT NULL,
   PRIMARY KEY (tenant, device_type)
 );
+
+-- Nodes taken out of service (lost, reported down by their backend): they stay out across a
+-- restart until they come back. One row per node that was ever out; in_service 1 when back.
+CREATE TABLE node_states (
+  node         TEXT PRIMARY KEY,
+  in_service   INTEGER NOT NULL,
+  reason       TEXT NOT NULL,
+  since_ms     BIGINT NOT NULL
+);
