@@ -96,19 +96,6 @@ StatusOr<std::vector<std::string>> StringList(const json& doc, std::string_view 
 
 }  // namespace
 
-std::string FieldOf(const std::string& message) {
-  const size_t colon = message.find(": ");
-  if (colon == std::string::npos || colon == 0) return "";
-  for (size_t i = 0; i < colon; ++i) {
-    const char c = message[i];
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '[' ||
-          c == ']' || c == '-')) {
-      return "";
-    }
-  }
-  return message.substr(0, colon);
-}
-
 StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   if (!doc.is_object()) return FieldError("body","must be a JSON object");
   for (const auto& [key, value] : doc.items()) {

@@ -39,7 +39,4 @@ struct DecodedJob {
 StatusOr<DecodedJob> DecodeJob(const nlohmann::json& doc, const core::Pool& pool);
 nlohmann::json EncodeJob(const DecodedJob& job, const core::Pool& pool);
 
-// The field an InvalidArgument message names ("workers: must be ..." -> "workers"), or "".
-std::string FieldOf(const std::string& message);
-
 }  // namespace suanpan::control

@@ -71,8 +71,9 @@ class AgentProcess {
   pid_t pid_ = -1;
 };
 
-class AgentTest : public ::testing::Test {
+class AgentTestBase : public ::testing::Test {
  protected:
+  explicit AgentTestBase(const char* pool) : server_("agents", pool) {}
   void StartAll(int lease_seconds) {
     ASSERT_TRUE(
         server_.Start({"--lease-seconds", std::to_string(lease_seconds), "--interval-ms", "10"}))
@@ -121,9 +122,14 @@ class AgentTest : public ::testing::Test {
     return r.ok() ? (*r)["data"].get<std::string>() : r.status().ToString();
   }
 
-  ServerProcess server_{"agents", "tests/testdata/agent-pool.toml"};
+  ServerProcess server_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
   std::string tenant_;
+};
+
+class AgentTest : public AgentTestBase {
+ protected:
+  AgentTest() : AgentTestBase("tests/testdata/agent-pool.toml") {}
 };
 
 TEST_F(AgentTest, AGangStartsOneWorkerPerNodeWithItsRankAndDevices) {
@@ -279,6 +285,52 @@ TEST_F(AgentTest, ARestartedAgentAdoptsItsRunningWorkers) {
   ASSERT_TRUE(WaitState(id, "succeeded")) << Job(id).dump() << server_.Log();
   EXPECT_EQ(Job(id)["attempts"], 1);
   EXPECT_EQ(Logs(id, 0), "finished\n");
+}
+
+// 2D-LAS through the server, with real agents and processes: a long job of 8 devices runs alone;
+// a short job that arrives while the long one is in the first queue waits (no preemption between
+// equals); once the long job has attained 40 device-seconds (5 s) it is demoted, and the next
+// round preempts it for the short job, which runs; when the short jobs are done, the long job
+// runs again (attempt 2).
+class LasAgentTest : public AgentTestBase {
+ protected:
+  LasAgentTest() : AgentTestBase("tests/testdata/las-pool.toml") {}
+};
+
+TEST_F(LasAgentTest, ALongJobIsDemotedAndPreemptedForShortOnes) {
+  StartAll(10);
+  const std::vector<std::string> long_cmd = {"sleep", "1005"};
+  const uint64_t long_job = Submit(
+      {{"name", "long"}, {"workers", 2}, {"devices_per_worker", 4}, {"command", long_cmd}});
+  ASSERT_TRUE(WaitState(long_job, "running")) << Job(long_job).dump();
+  const auto started = std::chrono::steady_clock::now();
+  const uint64_t short1 = Submit({{"name", "short1"},
+                                  {"devices_per_worker", 4},
+                                  {"command", {"sh", "-c", "sleep 1"}}});
+  // Both in the first queue: the short job waits behind the running long one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (std::chrono::steady_clock::now() - started < std::chrono::seconds(4)) {
+    EXPECT_EQ(Job(short1)["state"], "pending") << Job(short1).dump();
+    EXPECT_EQ(Job(long_job)["state"], "running");
+  }
+  // 5 s of 8 devices: demoted, preempted for the short job.
+  ASSERT_TRUE(WaitState(long_job, "preempted", 15'000)) << Job(long_job).dump();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  EXPECT_NE(Job(long_job)["reason"].get<std::string>().find("preempted for job"),
+            std::string::npos)
+      << Job(long_job).dump();
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 0; }));
+  const uint64_t short2 = Submit({{"name", "short2"},
+                                  {"devices_per_worker", 4},
+                                  {"command", {"sh", "-c", "sleep 1"}}});
+  ASSERT_TRUE(WaitState(short1, "succeeded")) << Job(short1).dump();
+  ASSERT_TRUE(WaitState(short2, "succeeded")) << Job(short2).dump();
+  // Then the long job again, keeping what it attained (it stays demoted).
+  ASSERT_TRUE(WaitState(long_job, "running")) << Job(long_job).dump();
+  EXPECT_EQ(Job(long_job)["attempts"], 2);
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 2; }));
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(long_job) + "/cancel").ok());
+  EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 0; }));
 }
 
 }  // namespace

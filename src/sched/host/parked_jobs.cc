@@ -11,11 +11,12 @@ ParkedJobs::ParkedJobs(const ClusterState& state) : state_(state) {
   for (size_t s = 0; s < segments; ++s) {
     verified_[s] = state.ReleaseVersion(SegmentId(static_cast<uint32_t>(s)));
   }
-  by_shape_.resize(segments);
-  by_shape_behind_.resize(segments);
-  skip_.resize(tenants);
+  buckets_.resize(segments);
+  shapes_.resize(segments);
+  woken_.resize(segments);
   tenants_on_.resize(segments);
-  wake_.resize(tenants);
+  open_.resize(tenants);
+  open_round_.assign(tenants, 0);
   first_.resize(tenants);
   by_priority_.resize(segments);
   guarantee_.resize(segments);
@@ -46,8 +47,9 @@ void ParkedJobs::Park(Entry* e) {
   by_id_[id] = e;
   first_[t][e->position] = e;
   for (SegmentId s : e->on) {
-    const std::pair<int, int> shape{e->devices, e->devices > 0 ? e->workers : int(e->need)};
-    (BehindOn(*e, s) ? by_shape_behind_ : by_shape_)[s.value()][shape][e->position] = e;
+    const Shape shape = ShapeOn(*e, s);
+    buckets_[s.value()][t][shape][e->position] = e;
+    ++shapes_[s.value()][shape];
     ++tenants_on_[s.value()][t];
     by_priority_[s.value()][{spec.priority, id}] = e;
     if (GuaranteeMatters(spec.tenant, s)) {
@@ -89,11 +91,19 @@ void ParkedJobs::Unpark(Entry* e) {
   by_id_.erase(id);
   first_[t].erase(e->position);
   for (SegmentId s : e->on) {
-    auto& index = (BehindOn(*e, s) ? by_shape_behind_ : by_shape_)[s.value()];
-    auto bucket = index.find({e->devices, e->devices > 0 ? e->workers : int(e->need)});
-    if (bucket != index.end()) {
-      bucket->second.erase(e->position);
-      if (bucket->second.empty()) index.erase(bucket);
+    auto of_tenant = buckets_[s.value()].find(t);
+    if (of_tenant != buckets_[s.value()].end()) {
+      ByShape& shapes = of_tenant->second;
+      const Shape shape = ShapeOn(*e, s);
+      auto bucket = shapes.find(shape);
+      if (bucket != shapes.end() && bucket->second.erase(e->position) > 0) {
+        if (bucket->second.empty()) shapes.erase(bucket);
+        auto count = shapes_[s.value()].find(shape);
+        if (count != shapes_[s.value()].end() && --count->second == 0) {
+          shapes_[s.value()].erase(count);
+        }
+      }
+      if (shapes.empty()) buckets_[s.value()].erase(of_tenant);
     }
     auto on = tenants_on_[s.value()].find(t);
     if (on != tenants_on_[s.value()].end() && --on->second == 0) tenants_on_[s.value()].erase(on);
@@ -198,41 +208,32 @@ std::optional<ParkedQueue::Entry> ParkedJobs::Next(core::TenantId tenant,
     if (first_blocked) consider(first_[t], std::nullopt, true);
     if (behind_open) consider(behind_[t], std::nullopt, false, true);
   }
-  // The wake list: the first entry after `after` that is still parked and still has room on one
-  // of the released segments it waits for. Entries seen without room are skipped for good (until
-  // a release rebuilds the list): room only shrinks in between.
-  const auto& wake = wake_[t];
-  auto& skip = skip_[t];
-  auto find = [&](uint32_t i) {
-    uint32_t root = i;
-    while (root < skip.size() && skip[root] != root) root = skip[root];
-    while (i < skip.size() && skip[i] != i) {  // path compression
-      const uint32_t next = skip[i];
-      skip[i] = root;
-      i = next;
+  // Each open bucket's first job after `after`, while the bucket has room. A job parked on
+  // several released segments is found through the first of them with room.
+  for (Open& b : OpenFor(t)) {
+    if (b.closed) continue;
+    // Positions asked about mostly grow: move forward from the last answer, or look up again.
+    if (!after) {
+      if (b.from) b.next = b.jobs->begin();
+      b.from.reset();
+    } else if ((b.from && *after < *b.from) || (b.next != b.jobs->end() && b.next->first <= *after)) {
+      b.next = b.jobs->upper_bound(*after);
+      b.from = *after;
+    } else {
+      b.from = *after;  // nothing in (from, after]: `next` still stands
     }
-    return root;
-  };
-  uint32_t i = static_cast<uint32_t>(
-      after ? std::upper_bound(wake.begin(), wake.end(), *after,
-                               [](const QueuePosition& p, const auto& e) { return p < e.first; }) -
-                  wake.begin()
-            : 0);
-  for (i = find(i); i < wake.size(); i = find(i + 1)) {
-    if (best && !(wake[i].first < best->position)) break;
-    const Entry* e = wake[i].second;
-    bool offered = false;
-    if (e->parked && !e->for_quota) {
-      for (SegmentId s : e->on) {
-        if (state.ReleaseVersion(s) != verified_[s.value()] && RoomFor(*e, s, state)) {
-          best = ParkedQueue::Entry{&e->queued, wake[i].first, s, e->need, false};
-          offered = true;
-          break;
-        }
-      }
+    if (b.next == b.jobs->end() || (best && !(b.next->first < best->position))) continue;
+    const uint64_t version = state.SegmentVersion(b.segment);
+    if (b.room_version != version) {
+      b.room = RoomForShape(b.shape, b.segment, state);
+      b.room_version = version;
     }
-    if (offered) break;
-    skip[i] = i + 1;
+    if (!b.room) {
+      b.closed = true;
+      continue;
+    }
+    best = ParkedQueue::Entry{&b.next->second->queued, b.next->first, b.segment,
+                              b.next->second->need, false};
   }
   return best;
 }
@@ -246,10 +247,38 @@ int64_t ParkedJobs::CapacityOffReservation(SegmentId s, int d, const ClusterStat
 }
 
 bool ParkedJobs::RoomFor(const Entry& e, SegmentId s, const ClusterState& state) const {
-  if (e.devices == 0) return e.need <= state.FreeKey(s);
-  const int64_t cap = BehindOn(e, s) ? CapacityOffReservation(s, e.devices, state)
-                                     : state.SegmentCapacity(s, e.devices);
-  return cap >= e.workers;
+  return RoomForShape(ShapeOn(e, s), s, state);
+}
+
+bool ParkedJobs::RoomForShape(const Shape& shape, SegmentId s, const ClusterState& state) const {
+  if (shape.devices == 0) return shape.size <= state.FreeKey(s);
+  const int64_t cap = shape.behind ? CapacityOffReservation(s, shape.devices, state)
+                                   : state.SegmentCapacity(s, shape.devices);
+  return cap >= shape.size;
+}
+
+std::vector<ParkedJobs::Open>& ParkedJobs::OpenFor(uint32_t tenant) const {
+  std::vector<Open>& open = open_[tenant];
+  if (open_round_[tenant] == round_) return open;
+  open_round_[tenant] = round_;
+  open.clear();
+  for (SegmentId s : released_) AddOpen(tenant, s);
+  return open;
+}
+
+void ParkedJobs::AddOpen(uint32_t tenant, SegmentId s) const {
+  auto of_tenant = buckets_[s.value()].find(tenant);
+  if (of_tenant == buckets_[s.value()].end()) return;
+  const std::set<Shape>& woken = woken_[s.value()];
+  if (woken.empty()) return;
+  std::vector<Open>& open = open_[tenant];
+  // Both sorted by shape: their intersection in one pass.
+  auto w = woken.begin();
+  for (const auto& [shape, jobs] : of_tenant->second) {
+    while (w != woken.end() && *w < shape) ++w;
+    if (w == woken.end()) break;
+    if (*w == shape) open.push_back({&jobs, s, shape, jobs.begin(), std::nullopt});
+  }
 }
 
 bool ParkedJobs::MayFit(const ParkedQueue::Entry& entry, const ClusterState& state) const {
@@ -259,60 +288,33 @@ bool ParkedJobs::MayFit(const ParkedQueue::Entry& entry, const ClusterState& sta
   return e.parked && RoomFor(e, *entry.via, state);
 }
 
-void ParkedJobs::List(SegmentId s, const ClusterState& state, std::vector<uint8_t>* touched) {
-  auto list = [&](const ByShape& index, bool behind) {
-    int d = -1;
-    int64_t cap = 0;
-    for (const auto& [shape, jobs] : index) {
-      const auto [devices, size] = shape;
-      if (devices != d) {
-        d = devices;
-        cap = d == 0 ? state.FreeKey(s)
-                     : (behind ? CapacityOffReservation(s, d, state) : state.SegmentCapacity(s, d));
-      }
-      if (size > cap) continue;  // fractions: size is the share; whole: the workers
-      for (const auto& [pos, e] : jobs) {
-        if (e->listed == round_) continue;
-        e->listed = round_;
-        const uint32_t t = e->queued.spec->tenant.value();
-        wake_[t].emplace_back(pos, e);
-        (*touched)[t] = 1;
-      }
-    }
-  };
-  list(by_shape_[s.value()], false);
-  list(by_shape_behind_[s.value()], true);
-}
-
 void ParkedJobs::BeginRound(const ClusterState& state) {
   ++round_;
-  for (auto& w : wake_) w.clear();
-  std::vector<uint8_t> touched(wake_.size(), 0);
+  for (SegmentId s : released_) woken_[s.value()].clear();
+  released_.clear();
   for (size_t s = 0; s < verified_.size(); ++s) {
     const SegmentId id(static_cast<uint32_t>(s));
-    if (state.ReleaseVersion(id) != verified_[s]) List(id, state, &touched);
+    if (state.ReleaseVersion(id) != verified_[s]) Wake(id, state);
   }
-  for (size_t t = 0; t < wake_.size(); ++t) {
-    if (touched[t]) {
-      std::sort(wake_[t].begin(), wake_[t].end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-    }
-    skip_[t].resize(wake_[t].size());
-    for (uint32_t i = 0; i < skip_[t].size(); ++i) skip_[t][i] = i;
+}
+
+void ParkedJobs::Wake(SegmentId s, const ClusterState& state) {
+  if (std::find(released_.begin(), released_.end(), s) == released_.end()) released_.push_back(s);
+  std::set<Shape>& woken = woken_[s.value()];
+  for (const auto& [shape, count] : shapes_[s.value()]) {
+    if (RoomForShape(shape, s, state)) woken.insert(shape);
   }
 }
 
 void ParkedJobs::ReleasedInRound(SegmentId s, const ClusterState& state) {
-  std::vector<uint8_t> touched(wake_.size(), 0);
-  List(s, state, &touched);
-  // Room came back: every tenant's skips are void.
-  for (size_t t = 0; t < wake_.size(); ++t) {
-    if (touched[t]) {
-      std::sort(wake_[t].begin(), wake_[t].end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-    }
-    skip_[t].resize(wake_[t].size());
-    for (uint32_t i = 0; i < skip_[t].size(); ++i) skip_[t][i] = i;
+  // Room came back on `s`: the shapes with room there now join, and the buckets of `s` that were
+  // closed may have room again (the tenants' other buckets stay as they are: no room came back
+  // there).
+  Wake(s, state);
+  for (const auto& [t, count] : tenants_on_[s.value()]) {
+    if (open_round_[t] != round_) continue;  // built when first asked
+    std::erase_if(open_[t], [&](const Open& o) { return o.segment == s; });
+    AddOpen(t, s);
   }
 }
 

@@ -2,10 +2,12 @@
 // The scheduling host's parked jobs (host.h, "Parking"): those set aside for capacity, indexed
 // for the questions a round and the host's events ask, and those set aside for their tenant's
 // quota (offered only when the tenant releases devices during a round):
-//   - which parked jobs may fit again: per segment by size, so that a segment that released
-//     capacity (its release version moved past the one its parked jobs were last checked at)
-//     offers only the jobs no larger than its FreeKey(); collected once per round into each
-//     tenant's wake list, in queue order (BeginRound);
+//   - which parked jobs may fit again: per segment, tenant and shape (devices per worker and
+//     workers, or the fraction), in queue order. A segment that released capacity (its release
+//     version moved past the one its parked jobs were last checked at) offers, for each tenant,
+//     the first job of each shape that has room there now; a shape without room is closed for
+//     the rest of the round (room only shrinks between releases). Nothing is collected or
+//     sorted per round: a round pays for the tenants and shapes it asks about;
 //   - each tenant's first parked job, for the round's reservation;
 //   - which parked jobs a newly started job could be a victim for: per segment by priority,
 //     and per (segment, tenant) by size for tenants with a guarantee of the segment's type;
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -36,7 +39,6 @@ class ParkedJobs final : public ParkedQueue {
     bool quota_limited = false;  // its tenant's quota kept it off some of its candidates
     bool parked = false;
     bool for_quota = false;  // parked because its tenant's quota blocks it (no `on`)
-    uint64_t listed = 0;     // the round whose wake list holds it
     bool behind = false;     // it fits but for the reserved nodes (of behind_segment)
     SegmentId behind_segment;
   };
@@ -57,7 +59,8 @@ class ParkedJobs final : public ParkedQueue {
   // Parked jobs that `tenant`'s release of devices of `type` may unblock.
   std::vector<Entry*> TenantReleased(core::TenantId tenant, core::DeviceTypeId type) const;
   std::vector<Entry*> All() const;
-  // Before a round: the wake lists of the jobs that may fit. O(jobs listed x log).
+  // Before a round: the segments that released capacity since they were last verified.
+  // O(segments).
   void BeginRound(const ClusterState& state);
   // During a round, `s` released capacity (preemption): its jobs that fit its room join the lists.
   void ReleasedInRound(SegmentId s, const ClusterState& state) override;
@@ -88,8 +91,35 @@ class ParkedJobs final : public ParkedQueue {
 
  private:
   using ByPosition = std::map<QueuePosition, Entry*>;
+  // A parked job's shape on a segment: devices per worker (0: a fraction) and workers (or the
+  // fraction's milli-devices), and whether it waits behind the reservation there.
+  struct Shape {
+    int devices = 0;
+    int size = 0;
+    bool behind = false;
+    auto operator<=>(const Shape&) const = default;
+  };
+  using ByShape = std::map<Shape, ByPosition>;
+  static Shape ShapeOn(const Entry& e, SegmentId s) {
+    return {e.devices, e.devices > 0 ? e.workers : static_cast<int>(e.need), BehindOn(e, s)};
+  }
+  bool RoomForShape(const Shape& shape, SegmentId s, const ClusterState& state) const;
+  // This round's buckets of `tenant` on the released segments (built on first use).
+  // The maps do not change during a round (jobs are parked and unparked after it), so an open
+  // bucket keeps an iterator: its first job after the last `after` asked about.
+  struct Open {
+    const ByPosition* jobs;
+    SegmentId segment;
+    Shape shape;
+    ByPosition::const_iterator next;  // its first job after `from`
+    std::optional<QueuePosition> from;
+    bool closed = false;           // no room: closed until the next release
+    uint64_t room_version = 0;     // the segment version `room` was found at (0: never)
+    bool room = false;
+  };
+  std::vector<Open>& OpenFor(uint32_t tenant) const;
+  void AddOpen(uint32_t tenant, SegmentId s) const;
   bool GuaranteeMatters(core::TenantId tenant, SegmentId s) const;
-  void List(SegmentId s, const ClusterState& state, std::vector<uint8_t>* touched);
   // Whether `e` could fit segment `s` now by its size: enough room for a fraction, or enough
   // nodes with `devices` free for its workers (off the reserved nodes when it waits behind the
   // reservation there). A necessary condition only.
@@ -100,18 +130,20 @@ class ParkedJobs final : public ParkedQueue {
 
   const ClusterState& state_;
   std::vector<uint64_t> verified_;                           // [segment]
-  // [segment]: (devices per worker, workers) -> jobs; fractions under (0, fraction).
-  using ByShape = std::map<std::pair<int, int>, ByPosition>;
-  std::vector<ByShape> by_shape_;
-  std::vector<ByShape> by_shape_behind_;  // [segment]: those behind its reservation
-  // [tenant]: skip pointers over the wake list (an entry seen without room keeps none until a
-  // release), so that a look-up does not walk the same stale entries again.
-  mutable std::vector<std::vector<uint32_t>> skip_;
+  // [segment]: tenant -> shape -> jobs by position (look-ups only, never iterated across tenants).
+  std::vector<std::unordered_map<uint32_t, ByShape>> buckets_;
   std::vector<core::NodeId> behind_nodes_;
   std::vector<std::map<uint32_t, size_t>> tenants_on_;       // [segment]: tenant -> jobs
-  // [tenant]: this round's jobs that may fit, by position (entries may have gone stale since).
-  std::vector<std::vector<std::pair<QueuePosition, Entry*>>> wake_;
-  uint64_t round_ = 0;
+  std::vector<SegmentId> released_;  // this round's segments whose release version moved
+  // [segment]: how many parked jobs of each shape wait there; and, for the released segments,
+  // the shapes that had room when the segment was found released (at the round's start, or at a
+  // release during the round): the only ones offered, as a wake list built then would hold.
+  std::vector<std::map<Shape, int64_t>> shapes_;
+  std::vector<std::set<Shape>> woken_;
+  void Wake(SegmentId s, const ClusterState& state);
+  uint64_t round_ = 0;               // bumped at each round
+  mutable std::vector<std::vector<Open>> open_;  // [tenant]
+  mutable std::vector<uint64_t> open_round_;     // [tenant]: the round `open_` is for
   std::vector<ByPosition> first_;                                   // [tenant]
   std::vector<std::map<std::pair<int, uint64_t>, Entry*>> by_priority_;  // [segment]
   // [segment][tenant] (share, id) for tenants with a guarantee of the segment's type.

@@ -48,6 +48,10 @@ DominantShares::DominantShares(const ClusterState& state, const UsageHistory* hi
   known_.assign(tenants, 0);
   weight_.resize(tenants);
   for (size_t t = 0; t < tenants; ++t) weight_[t] = state.pool().tenants()[t].weight;
+  // Every tenant's share as the round starts, now: computed on first use instead, a share would
+  // depend on when a tenant was first asked about (after a victim's devices came back, or after
+  // its own job was bound), and so on which jobs the round happened to look at first.
+  for (size_t t = 0; t < tenants; ++t) Ensure(t);
 }
 
 void DominantShares::Ensure(size_t t) const {
