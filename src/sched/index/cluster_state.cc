@@ -25,6 +25,8 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   switch_free_.assign(pool.switches().size(), 0);
   block_free_.assign(pool.blocks().size(), 0);
   usage_.assign((pool.tenants().size() + 1) * types_, 0);  // + SystemTenant()
+  usage_saved_.assign(usage_.size(), 0);
+  usage_saved_epoch_.assign(usage_.size(), 0);
   allocated_by_type_.assign(types_, 0);
   devices_by_type_ = pool.Totals().devices_by_type;
 
@@ -158,7 +160,12 @@ void ClusterState::Apply(TenantId tenant, const Allocation& alloc, int sign) {
     node_memory_[n] -= w.memory * sign;
     SP_CHECK(node_cpu_[n].value() >= 0 && node_memory_[n].value() >= 0) << "cpu/memory overdrawn";
   }
-  usage_[tenant.value() * types_ + type.value()] += sign * milli;
+  const size_t u = tenant.value() * types_ + type.value();
+  if (usage_saved_epoch_[u] != usage_epoch_) {
+    usage_saved_[u] = usage_[u];
+    usage_saved_epoch_[u] = usage_epoch_;
+  }
+  usage_[u] += sign * milli;
   allocated_by_type_[type.value()] += sign * milli;
 }
 

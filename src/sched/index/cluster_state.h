@@ -122,6 +122,13 @@ class ClusterState {
   MilliDevices TenantUsage(TenantId tenant, DeviceTypeId type) const {
     return MilliDevices(usage_[tenant.value() * types_ + type.value()]);
   }
+  // Tenants' use as it was at the last MarkUsage() (copy-on-write: O(1) per change and look-up),
+  // so that a round reads the shares it started with however late it first asks.
+  void MarkUsage() const { ++usage_epoch_; }
+  MilliDevices TenantUsageAtMark(TenantId tenant, DeviceTypeId type) const {
+    const size_t i = tenant.value() * types_ + type.value();
+    return MilliDevices(usage_saved_epoch_[i] == usage_epoch_ ? usage_saved_[i] : usage_[i]);
+  }
   int64_t AllocatedMilli(DeviceTypeId type) const { return allocated_by_type_[type.value()]; }
   // Devices of each type in the pool (Pool::Totals, kept here to be read in O(1)).
   const std::vector<int64_t>& DevicesByType() const { return devices_by_type_; }
@@ -247,6 +254,9 @@ class ClusterState {
   std::vector<int32_t> switch_count_, block_count_, domain_count_;  // [unit * stride + c]
   std::vector<int64_t> switch_free_, block_free_;
   std::vector<int64_t> usage_;  // [tenant * types + type], milli
+  std::vector<int64_t> usage_saved_;         // usage_ at the mark, where changed since
+  std::vector<uint64_t> usage_saved_epoch_;  // the mark usage_saved_ belongs to
+  mutable uint64_t usage_epoch_ = 1;
   std::vector<int64_t> allocated_by_type_;
   std::vector<int64_t> devices_by_type_;
   std::vector<UndoEntry> undo_;

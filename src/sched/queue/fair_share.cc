@@ -48,10 +48,10 @@ DominantShares::DominantShares(const ClusterState& state, const UsageHistory* hi
   known_.assign(tenants, 0);
   weight_.resize(tenants);
   for (size_t t = 0; t < tenants; ++t) weight_[t] = state.pool().tenants()[t].weight;
-  // Every tenant's share as the round starts, now: computed on first use instead, a share would
-  // depend on when a tenant was first asked about (after a victim's devices came back, or after
-  // its own job was bound), and so on which jobs the round happened to look at first.
-  for (size_t t = 0; t < tenants; ++t) Ensure(t);
+  // Shares are computed when first asked for, from the use as the round started: else a share
+  // would depend on when a tenant was first asked about (after a victim's devices came back, or
+  // after its own job was bound), and so on which jobs the round happened to look at first.
+  state.MarkUsage();
 }
 
 void DominantShares::Ensure(size_t t) const {
@@ -60,8 +60,8 @@ void DominantShares::Ensure(size_t t) const {
   for (size_t d = 0; d < types_; ++d) {
     double& h = held_[t * types_ + d];
     h = static_cast<double>(state_
-                                .TenantUsage(core::TenantId(static_cast<uint32_t>(t)),
-                                             core::DeviceTypeId(static_cast<uint16_t>(d)))
+                                .TenantUsageAtMark(core::TenantId(static_cast<uint32_t>(t)),
+                                                   core::DeviceTypeId(static_cast<uint16_t>(d)))
                                 .value()) /
         kMilliPerDevice;
     if (history_ != nullptr) h += history_->At(t, d) / horizon_;
