@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--policy", server.policy, "queue[/placement], overrides the pool's");
   server_cmd->add_option("--threads", server.threads, "HTTP I/O threads (default 2)");
   server_cmd->add_option("--interval-ms", server.interval_ms, "Minimum time between rounds");
+  server_cmd->add_option("--max-connections", server.max_connections,
+                         "Open connections at most (default 4096); more get 503");
   server_cmd->add_option(
       "--lease-seconds", server.lease_seconds,
       "Node lease: an agent silent this long loses its node's work (default 10)");
@@ -211,7 +213,10 @@ int main(int argc, char** argv) {
   CLI::App* agent_cmd =
       app.add_subcommand("agent", "Run the node agent: heartbeats, runs assigned workers");
   agent_cmd->add_option("--server", agent.server, "Server URL (env SUANPAN_SERVER)");
-  agent_cmd->add_option("--token", agent.token, "Agent token for this node (env SUANPAN_TOKEN)");
+  agent_cmd->add_option("--token-file", agent.token_file,
+                        "File holding this node's agent token, mode 0600 (env "
+                        "SUANPAN_TOKEN_FILE); never on the command line");
+  agent_cmd->add_option("--token", agent.token_on_argv)->group("");  // refused, with the reason
   agent_cmd->add_option("--node", agent.node, "Node name, as in the pool file")->required();
   agent_cmd->add_option("--devices", agent.devices,
                         "Declared devices TYPE:COUNT[:GIB] (default: discover with NVML)");
@@ -220,6 +225,17 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--address", agent.address, "Address gang peers reach (default hostname)");
   agent_cmd->add_option("--grace-seconds", agent.grace_seconds, "SIGTERM to SIGKILL (default 10)");
   agent_cmd->add_option("--log-level", agent.log_level, "trace, debug, info, warn, error, off");
+  agent_cmd->add_option("--uid-base", agent.uid_base,
+                        "Workers of a job run as UID_BASE + slot (default 200000 as root; 0: as "
+                        "the agent's user)");
+  agent_cmd->add_flag("--no-isolate", agent.no_isolate, "No pid and mount namespaces for workers");
+  agent_cmd->add_option(
+      "--cgroup-base", agent.cgroup_base,
+      "cgroup under which workers' groups are made (default suanpan; \"\": none)");
+  agent_cmd->add_option("--log-cap-mib", agent.log_cap_mib,
+                        "Output kept per worker attempt, MiB (default 64)");
+  agent_cmd->add_option("--pass-env", agent.pass_env,
+                        "Agent environment variables workers also get (repeatable)");
 
   suanpan::cli::DevOptions dev;
   CLI::App* dev_cmd = app.add_subcommand(
@@ -237,6 +253,8 @@ int main(int argc, char** argv) {
   logs_cmd->add_option("--worker,-w", logs.worker, "Worker rank (default 0)");
   logs_cmd->add_option("--attempt", logs.attempt, "Attempt (default the latest)");
   logs_cmd->add_flag("--follow,-f", logs.follow, "Keep printing until the attempt ends");
+  logs_cmd->add_flag("--raw", logs.raw,
+                     "Write the output as it is (default: control characters made visible)");
 
   try {
     app.parse(argc, argv);

@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,11 +23,11 @@
 #include <thread>
 #include <tuple>
 
+#include "agent/contain.h"
 #include "agent/discovery.h"
+#include "agent/supervisor.h"
 #include "backends/agent/protocol.h"
 #include "client/http_client.h"
-
-extern char** environ;
 
 namespace suanpan::agent {
 namespace {
@@ -55,6 +58,8 @@ struct Worker {
   bool exited = false;
   Json outcome;  // once exited: {"exit_code"} | {"signal"} | {"reason", "message"}
   int64_t shipped = 0;
+  int uid = 0;  // what the worker runs as (0: the agent's user)
+  fs::path sandbox;
 };
 
 std::string Dump(const Key& k) {
@@ -89,12 +94,31 @@ struct Agent::Impl {
   std::set<Key> finished;
   Status refusal;
   fs::path fence;
+  int uid_base = 0;
+  // This agent's own cgroup subtree: <cgroup_base>/<node>-<hash of the work dir>, so that two
+  // agents on one host (suanpan dev --nodes 2, tests) never touch each other's groups.
+  std::string group_base;
 
   client::ApiClient Client() const {
     return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000, &halt});
   }
 
   // ---- starting and stopping workers (under mu) ----
+
+  // The uid of a job's workers here: one per job (uid_base + slot), kept while any of its
+  // workers lives, so that two jobs never share a uid (nor read each other's files).
+  int UidFor(uint64_t job) {
+    if (uid_base <= 0) return 0;
+    for (const auto& [k, w] : workers) {
+      if (std::get<0>(k) == job && w.uid > 0) return w.uid;
+    }
+    std::set<int> used;
+    for (const auto& [k, w] : workers) used.insert(w.uid);
+    for (int slot = 0; slot < o.uid_slots; ++slot) {
+      if (!used.count(uid_base + slot)) return uid_base + slot;
+    }
+    return -1;
+  }
 
   void Launch(const protocol::Assignment& a,
               const std::map<uint64_t, std::vector<int>>& local_ranks) {
@@ -103,14 +127,37 @@ struct Agent::Impl {
     w.key = key;
     w.devices = a.devices;
     w.dir = fs::path(o.work_dir) / "workers" / Dump(key);
+    w.sandbox = fs::path(o.work_dir) / "sandboxes" / fmt::format("{}-{}", a.job, a.attempt);
+    w.started_ms = NowMs();
+    w.limit_s = a.runtime_limit;
     std::error_code ec;
     fs::create_directories(w.dir, ec);
-    std::vector<std::string> env;
+    ::chmod(w.dir.c_str(), 0700);
+    w.uid = UidFor(a.job);
+    if (w.uid < 0) {
+      w.exited = true;
+      w.outcome = {{"reason", "start_failed"},
+                   {"message", "no free uid on this node for another job"}};
+      workers[key] = std::move(w);
+      return;
+    }
+    if (!fs::exists(w.sandbox, ec)) {
+      fs::create_directories(w.sandbox, ec);
+      ::chmod(w.sandbox.c_str(), 0700);
+      if (w.uid > 0 && ::chown(w.sandbox.c_str(), w.uid, w.uid) != 0) {
+        spdlog::warn("cannot give {} to uid {}: {}", w.sandbox.string(), w.uid,
+                     std::strerror(errno));
+      }
+    }
+    // An allow-list, not the agent's environment (which may hold secrets): the basics, the
+    // variables the operator passes on, then the job's own.
     std::map<std::string, std::string> vars;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv(*e);
-      const size_t eq = kv.find('=');
-      if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+    vars["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    vars["LANG"] = "C.UTF-8";
+    vars["HOME"] = fs::absolute(w.sandbox, ec).string();
+    vars["TMPDIR"] = vars["HOME"];
+    for (const std::string& name : o.pass_env) {
+      if (const char* v = std::getenv(name.c_str())) vars[name] = v;
     }
     for (const auto& [k, v] : a.env) vars[k] = v;
     std::string devs;
@@ -119,7 +166,8 @@ struct Agent::Impl {
     const int local_rank = static_cast<int>(
         std::find(locals.begin(), locals.end(), std::get<2>(key)) - locals.begin());
     vars[a.visible_devices_variable] = devs;
-    if (a.visible_devices_variable == "CUDA_VISIBLE_DEVICES") vars["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
+    if (a.visible_devices_variable == "CUDA_VISIBLE_DEVICES")
+      vars["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
     vars["SUANPAN_JOB_ID"] = std::to_string(std::get<0>(key));
     vars["SUANPAN_JOB_NAME"] = a.name;
     vars["SUANPAN_TENANT"] = a.tenant;
@@ -131,31 +179,73 @@ struct Agent::Impl {
     vars["LOCAL_WORLD_SIZE"] = std::to_string(locals.size());
     vars["MASTER_ADDR"] = a.master_addr;
     vars["MASTER_PORT"] = std::to_string(a.master_port);
+    std::vector<std::string> env;
     for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
+    {
+      // The job's environment (its secrets) goes by a 0600 file, never argv.
+      const std::string text = EncodeEnvFile(env);
+      const int fd =
+          ::open((w.dir / "env").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      const bool ok =
+          fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      if (fd >= 0) ::close(fd);
+      if (!ok) {
+        w.exited = true;
+        w.outcome = {{"reason", "start_failed"},
+                     {"message", fmt::format("cannot write {}/env", w.dir.string())}};
+        workers[key] = std::move(w);
+        return;
+      }
+    }
 
     std::vector<std::string> args = {
         o.self_exe,   "agent-exec",
         "--dir",      w.dir.string(),
         "--fence",    fence.string(),
-        "--fence-ms", std::to_string(std::max(1, lease_seconds.load() - 1) * 1000)};
+        "--fence-ms", std::to_string(std::max(1, lease_seconds.load() - 1) * 1000),
+        "--sandbox",  w.sandbox.string(),
+        "--log-cap",  std::to_string(o.log_cap_bytes),
+        "--pids",     std::to_string(o.pids_max)};
     if (!a.workdir.empty()) {
       args.push_back("--workdir");
       args.push_back(a.workdir);
     }
+    if (w.uid > 0) {
+      args.push_back("--uid");
+      args.push_back(std::to_string(w.uid));
+    }
+    if (!o.cgroup_base.empty()) {
+      args.push_back("--cgroup");
+      args.push_back(group_base + "/" + Dump(key));
+    }
+    if (a.cpu_milli > 0) {
+      args.push_back("--cpu-milli");
+      args.push_back(std::to_string(a.cpu_milli));
+    }
+    if (a.memory_mib > 0) {
+      args.push_back("--memory-mib");
+      args.push_back(std::to_string(a.memory_mib));
+    }
+    if (o.isolate) args.push_back("--isolate");
     args.push_back("--");
     for (const std::string& c : a.command) args.push_back(c);
     std::vector<char*> argv, envp;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
-    for (auto& s : env) envp.push_back(s.data());
+    // The supervisor (root) starts with a fixed environment: nothing of the tenant's
+    // (LD_PRELOAD, ...) reaches it.
+    std::string fixed_path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    envp.push_back(fixed_path.data());
     envp.push_back(nullptr);
 
-    const std::string log = (w.dir / "output.log").string();
+    const std::string log = (w.dir / "supervisor.log").string();
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    // No fd of the agent (its connections to the server) crosses into the supervisor.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none, all;
@@ -169,8 +259,6 @@ struct Agent::Impl {
     const int rc = posix_spawn(&pid, o.self_exe.c_str(), &fa, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    w.started_ms = NowMs();
-    w.limit_s = a.runtime_limit;
     if (rc != 0) {
       w.exited = true;
       w.outcome = {{"reason", "start_failed"},
@@ -185,6 +273,8 @@ struct Agent::Impl {
           {"pid", pid},
           {"started_ms", w.started_ms},
           {"devices", w.devices},
+          {"uid", w.uid},
+          {"sandbox", w.sandbox.string()},
           {"limit_s", w.limit_s
                           ? Json(*w.limit_s)
                           : Json(nullptr)}}.dump();
@@ -197,9 +287,12 @@ struct Agent::Impl {
   void LaunchWaiting() {
     for (auto it = waiting.begin(); it != waiting.end();) {
       bool busy = false;
+      // A worker waits only for those it replaces (stopping: preempted, cancelled) on its
+      // devices. Workers the server placed together on one device (fractions) run together.
       for (int d : it->second.first.devices) {
         for (const auto& [k, w] : workers) {
-          if (!w.exited && std::find(w.devices.begin(), w.devices.end(), d) != w.devices.end()) {
+          if (!w.exited && w.stopping &&
+              std::find(w.devices.begin(), w.devices.end(), d) != w.devices.end()) {
             busy = true;
           }
         }
@@ -217,9 +310,46 @@ struct Agent::Impl {
     if (w.exited || w.stopping || w.pid <= 0) return;
     spdlog::info("worker stopping job={} attempt={} rank={}: {}", std::get<0>(w.key),
                  std::get<1>(w.key), std::get<2>(w.key), why);
-    ::kill(-w.pid, SIGTERM);
+    ::kill(w.pid, SIGTERM);  // the supervisor passes it to every process of the worker
     w.stopping = true;
     w.kill_at_ms = NowMs() + o.grace_seconds * 1000;
+  }
+
+  // After the grace period: the supervisor kills the whole worker; if the supervisor is gone,
+  // the agent kills what is left in the worker's cgroup itself.
+  void KillNow(Worker& w) {
+    if (::kill(w.pid, SIGUSR1) != 0 && !o.cgroup_base.empty()) {
+      Cgroup g = Cgroup::Open(group_base, Dump(w.key));
+      g.KillAll();
+    }
+  }
+
+  // Groups left by supervisors that died with their worker's processes in them (an agent
+  // crash, a kill -9 of the supervisor): killed and removed at start.
+  void CollectStaleGroups() {
+    if (o.cgroup_base.empty() || ::geteuid() != 0) return;
+    std::set<std::string> live;
+    for (const auto& [k, w] : workers) {
+      if (!w.exited) live.insert(Dump(k));
+    }
+    for (const std::string& name : Cgroup::List(group_base)) {
+      if (live.count(name)) continue;
+      Cgroup g = Cgroup::Open(group_base, name);
+      g.KillAll();
+      g.WaitEmpty(1000);
+      g.Remove();
+      spdlog::info("removed a stale worker cgroup {}/{}", group_base, name);
+    }
+  }
+
+  // A job's sandbox goes once none of its workers here is left.
+  void RemoveSandboxIfDone(const Worker& done) {
+    if (done.sandbox.empty()) return;
+    for (const auto& [k, w] : workers) {
+      if (&w != &done && w.sandbox == done.sandbox) return;
+    }
+    std::error_code ec;
+    fs::remove_all(done.sandbox, ec);
   }
 
   void Adopt() {
@@ -238,6 +368,8 @@ struct Agent::Impl {
       w.pid = meta["pid"].get<pid_t>();
       w.started_ms = meta["started_ms"].get<int64_t>();
       if (meta.contains("devices")) w.devices = meta["devices"].get<std::vector<int>>();
+      if (meta["uid"].is_number_integer()) w.uid = meta["uid"].get<int>();
+      if (meta["sandbox"].is_string()) w.sandbox = meta["sandbox"].get<std::string>();
       if (meta["limit_s"].is_number_integer()) w.limit_s = meta["limit_s"].get<int64_t>();
       w.running_reported = true;
       Json status;
@@ -349,6 +481,7 @@ struct Agent::Impl {
     finished.insert(w.key);
     std::error_code ec;
     fs::remove_all(w.dir, ec);
+    RemoveSandboxIfDone(w);
     return true;
   }
 
@@ -365,7 +498,8 @@ struct Agent::Impl {
         hb.cpu_cores = host.cpu_cores;
         hb.memory_mib = host.memory_mib;
         hb.agent_version = "0.1.0";
-        for (const Device& d : devices) hb.devices.push_back({d.index, d.type, d.memory_mib, d.name});
+        for (const Device& d : devices)
+          hb.devices.push_back({d.index, d.type, d.memory_mib, d.name});
         auto r = api.Send("POST", fmt::format("/v1/nodes/{}/heartbeat", client::UrlEncode(o.node)),
                           protocol::Encode(hb));
         std::optional<protocol::HeartbeatReply> reply;
@@ -376,6 +510,7 @@ struct Agent::Impl {
         if (reply) {
           lease_seconds = reply->lease_seconds;
           std::ofstream(fence) << now;  // the supervisors' fence: renewed with the lease
+          ::chmod(fence.c_str(), 0600);
           registered = true;
           next_heartbeat = now + std::max(1, lease_seconds.load()) * 1000 / 3;
         } else if (r.ok() && r->status >= 400 && r->status < 500) {
@@ -412,7 +547,7 @@ struct Agent::Impl {
             Stop(w, "runtime limit");
           }
           if (w.stopping && !w.exited && now >= w.kill_at_ms) {
-            ::kill(-w.pid, SIGKILL);
+            KillNow(w);
             w.kill_at_ms = now + 1000;
           }
         }
@@ -525,9 +660,30 @@ StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions o) {
   if (ec)
     return UnavailableError(
         fmt::format("work_dir: cannot create {}: {}", o.work_dir, ec.message()));
+  // The job's sandboxes live below; the job's uid must pass through (0711), never list.
+  ::chmod(o.work_dir.c_str(), 0711);
+  fs::create_directories(fs::path(o.work_dir) / "sandboxes", ec);
+  ::chmod((fs::path(o.work_dir) / "sandboxes").c_str(), 0711);
+  ::chmod((fs::path(o.work_dir) / "workers").c_str(), 0700);
+  if (o.uid_base < 0) o.uid_base = ::geteuid() == 0 ? 200000 : 0;
+  if (o.uid_base > 0 && ::geteuid() != 0) {
+    return InvalidArgumentError(
+        "uid_base: only an agent running as root can run workers as "
+        "other users (use --uid-base 0 to run them as this user)");
+  }
+  if (::geteuid() != 0) o.isolate = false;
+  impl->uid_base = o.uid_base;
+  if (!o.cgroup_base.empty()) {
+    std::string node;
+    for (char c : o.node) node += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    const std::string where = fs::absolute(o.work_dir, ec).lexically_normal().string();
+    impl->group_base = fmt::format("{}/{}-{:08x}", o.cgroup_base, node,
+                                   static_cast<uint32_t>(std::hash<std::string>{}(where)));
+  }
   impl->fence = fs::path(o.work_dir) / "lease";
   impl->o = std::move(o);
   impl->Adopt();
+  impl->CollectStaleGroups();
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 

@@ -4,7 +4,9 @@
 //
 //   agent ──posix_spawn (new session)──► suanpan agent-exec ──fork/exec──► the worker command
 //
-// with its environment (the job's, plus SUANPAN_JOB_ID, RANK, WORLD_SIZE, LOCAL_RANK,
+// contained (agent/supervisor.h: its own cgroup, uid, pid and mount namespaces, no inherited
+// fd), with an environment that is an allow-list (PATH, HOME, LANG, TMPDIR, the agent's
+// `pass_env`) plus the job's variables, SUANPAN_JOB_ID, RANK, WORLD_SIZE, LOCAL_RANK,
 // MASTER_ADDR, MASTER_PORT and CUDA_VISIBLE_DEVICES / ASCEND_RT_VISIBLE_DEVICES for its devices),
 // its working directory, and stdout/stderr in a file the agent ships to the server. A worker whose
 // assignment disappears (cancel, preemption, a failed gang peer, a lost node) gets SIGTERM on its
@@ -19,6 +21,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -26,13 +29,22 @@ namespace suanpan::agent {
 
 struct AgentOptions {
   std::string server;  // http://host:port
-  std::string token;   // an agent token for `node`
+  std::string token;   // an agent token for `node` (read from a 0600 file, never argv)
   std::string node;
   std::string work_dir = "suanpan-agent";
   std::string devices;  // declared "TYPE:COUNT[:GIB]"; empty: discover with NVML
   std::string address;  // what gang peers use as MASTER_ADDR; default: the hostname
   int grace_seconds = 10;
   std::string self_exe;  // the suanpan binary (for agent-exec); default /proc/self/exe
+  // Containment (docs/security.md). Workers of one job run as uid_base + slot (a slot per job
+  // running here); 0: as the agent's own user (an agent that is not root cannot switch).
+  int uid_base = -1;  // -1: 200000 when the agent runs as root, else 0
+  int uid_slots = 10000;
+  bool isolate = true;                        // pid and mount namespaces (root only)
+  std::string cgroup_base = "suanpan";        // empty: no cgroups
+  int64_t pids_max = 4096;                    // per worker
+  int64_t log_cap_bytes = int64_t{64} << 20;  // per worker attempt
+  std::vector<std::string> pass_env;  // agent variables workers also get (NCCL_SOCKET_IFNAME)
 };
 
 class Agent {

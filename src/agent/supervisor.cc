@@ -1,8 +1,17 @@
 #include "agent/supervisor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,15 +19,24 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char** environ;
 
 namespace suanpan::agent {
 namespace {
 
 void WriteStatus(const std::string& dir, const std::string& json) {
   const std::string tmp = dir + "/status.tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   const ssize_t n = ::write(fd, json.data(), json.size());
   (void)n;
@@ -45,73 +63,403 @@ int64_t AgeMs(const std::string& path) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - mtime).count();
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::string> ReadEnvFile(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path, std::ios::binary);
+  std::string item;
+  while (std::getline(in, item, '\0')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  ::unlink(path.c_str());  // it holds the job's secrets: read once
+  return out;
+}
+
+// In a child: reports why it could not start (the supervisor reads the pipe) and exits 127.
+[[noreturn]] void Fail(int err_fd, const std::string& what) {
+  const std::string msg = what + ": " + std::strerror(errno);
+  if (err_fd >= 0) {
+    const ssize_t r = ::write(err_fd, msg.data(), msg.size());
+    (void)r;
+  }
+  const std::string line = "suanpan: " + msg + "\n";
+  const ssize_t r = ::write(2, line.data(), line.size());
+  (void)r;
+  ::_exit(127);
+}
+
+// Enters `workdir` beneath `sandbox_fd`, creating missing directories, with no symlink and no
+// ".." followed: the result is inside the sandbox whatever the job put there.
+void EnterWorkdir(int sandbox_fd, const std::string& workdir, int err_fd) {
+  int cur = ::dup(sandbox_fd);
+  size_t i = 0;
+  while (i < workdir.size()) {
+    size_t j = workdir.find('/', i);
+    if (j == std::string::npos) j = workdir.size();
+    const std::string part = workdir.substr(i, j - i);
+    i = j + 1;
+    if (part.empty()) continue;
+    if (::mkdirat(cur, part.c_str(), 0755) != 0 && errno != EEXIST) {
+      Fail(err_fd, "cannot create workdir " + workdir);
+    }
+    struct open_how how {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const int next = static_cast<int>(::syscall(SYS_openat2, cur, part.c_str(), &how, sizeof how));
+    if (next < 0) Fail(err_fd, "cannot enter workdir " + workdir + " inside the sandbox");
+    ::close(cur);
+    cur = next;
+  }
+  if (::fchdir(cur) != 0) Fail(err_fd, "cannot enter workdir " + workdir);
+  ::close(cur);
+}
+
+// C: becomes the worker.
+[[noreturn]] void ExecWorker(const SupervisorOptions& o, int sandbox_fd, int out_fd, int err_fd,
+                             std::vector<std::string>& env) {
+  ::signal(SIGTERM, SIG_DFL);
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGHUP, SIG_DFL);
+  ::signal(SIGUSR1, SIG_DFL);
+  ::signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) ::dup2(null_fd, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(out_fd, 2);
+  if (o.uid != 0) {
+    for (int c = 0; c <= CAP_LAST_CAP; ++c) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+    if (::setgroups(0, nullptr) != 0) Fail(err_fd, "setgroups");
+    if (::setresgid(o.gid, o.gid, o.gid) != 0) Fail(err_fd, "setresgid");
+    if (::setresuid(o.uid, o.uid, o.uid) != 0) Fail(err_fd, "setresuid");
+    if (::setuid(0) == 0) {
+      errno = EPERM;
+      Fail(err_fd, "could regain root after dropping it");
+    }
+  }
+  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // after setuid: a credential change clears it
+  ::umask(022);                        // the agent's is 077
+  // Opened here, in the worker's own mount namespace (a directory opened outside it would
+  // leave the cwd unreachable: getcwd fails) and as the worker's uid.
+  (void)sandbox_fd;
+  const std::string sandbox = o.sandbox.empty() ? o.dir : o.sandbox;
+  const int own_fd = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (own_fd < 0) Fail(err_fd, "cannot enter the sandbox " + sandbox);
+  EnterWorkdir(own_fd, o.workdir, err_fd);
+  ::close(own_fd);
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  // Nothing beyond 0-2 crosses exec; the error pipe stays usable until exec succeeds.
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  environ = envp.data();  // execvp looks the command up in the job's PATH
+  ::execvp(argv[0], argv.data());
+  Fail(err_fd, std::string("cannot run ") + argv[0]);
+}
+
+volatile pid_t g_init_child = -1;
+void Forward(int sig) {
+  if (g_init_child > 0) ::kill(g_init_child, sig);
+}
+
+// B: pid 1 of the worker's namespace.
+[[noreturn]] void NamespaceInit(const SupervisorOptions& o, int sandbox_fd, int out_fd, int err_fd,
+                                int status_fd, std::vector<std::string>& env) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    Fail(err_fd, "mount /proc");
+  }
+  const pid_t c = ::fork();
+  if (c < 0) Fail(err_fd, "fork");
+  if (c == 0) {
+    ::close(status_fd);
+    ExecWorker(o, sandbox_fd, out_fd, err_fd, env);
+  }
+  g_init_child = c;
+  ::close(err_fd);
+  ::close(out_fd);
+  struct sigaction sa {};
+  sa.sa_handler = Forward;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int st = 0;
+  for (;;) {
+    int s = 0;
+    const pid_t w = ::wait(&s);
+    if (w == c) {
+      st = s;
+      break;
+    }
+    if (w < 0 && errno == ECHILD) break;
+  }
+  // The worker's own wait status, for the supervisor; leaving pid 1 kills the namespace.
+  const ssize_t r = ::write(status_fd, &st, sizeof st);
+  (void)r;
+  ::_exit(0);
+}
+
+// Every process below this one (a subreaper: orphans of the worker become its children).
+std::vector<pid_t> Descendants() {
+  std::map<pid_t, std::vector<pid_t>> children;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return {};
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
+    children[ppid].push_back(std::atoi(e->d_name));
+  }
+  ::closedir(d);
+  std::vector<pid_t> out, todo = {::getpid()};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children[p]) {
+      out.push_back(c);
+      todo.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string EncodeEnvFile(const std::vector<std::string>& env) {
+  std::string out;
+  for (const std::string& e : env) {
+    out += e;
+    out += '\0';
+  }
+  return out;
+}
 
 int RunSupervisor(const SupervisorOptions& o) {
   if (o.command.empty()) {
     WriteStatus(o.dir, R"({"reason": "start_failed", "message": "the job has no command"})");
     return 1;
   }
-  // The worker gets SIGTERM from the agent through the process group; this process ignores it
-  // and waits, so that it can write the worker's status.
-  ::signal(SIGTERM, SIG_IGN);
-  ::signal(SIGINT, SIG_IGN);
-  ::signal(SIGHUP, SIG_IGN);
-  const pid_t child = ::fork();
-  if (child < 0) {
+  std::vector<std::string> env = ReadEnvFile(o.dir + "/env");
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // what the worker orphans (setsid, double fork) is ours
+
+  const std::string sandbox = o.sandbox.empty() ? o.dir : o.sandbox;
+  const int sandbox_fd = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const int log_fd = ::open((o.dir + "/output.log").c_str(),
+                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (sandbox_fd < 0 || log_fd < 0) {
+    WriteStatus(o.dir,
+                "{\"reason\": \"start_failed\", \"message\": \"cannot open the sandbox or "
+                "log: " +
+                    Escape(std::strerror(errno)) + "\"}");
+    return 1;
+  }
+
+  Cgroup group;
+  std::string contained = "no cgroup";
+  if (!o.cgroup_base.empty() && !o.cgroup_name.empty()) {
+    auto g = Cgroup::Create(o.cgroup_base, o.cgroup_name, o.limits);
+    if (g.ok()) {
+      group = *g;
+      contained = group.Describe();
+    } else {
+      contained = g.status().message();
+    }
+  }
+
+  int out_pipe[2], err_pipe[2], status_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      ::pipe2(status_pipe, O_CLOEXEC) != 0) {
+    WriteStatus(o.dir, "{\"reason\": \"start_failed\", \"message\": \"pipe: " +
+                           Escape(std::strerror(errno)) + "\"}");
+    return 1;
+  }
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD}) sigaddset(&handled, sig);
+  ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const pid_t a = ::fork();
+  if (a < 0) {
     WriteStatus(o.dir, "{\"reason\": \"start_failed\", \"message\": \"fork: " +
                            Escape(std::strerror(errno)) + "\"}");
     return 1;
   }
-  if (child == 0) {
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGHUP, SIG_DFL);
-    if (!o.workdir.empty() && ::chdir(o.workdir.c_str()) != 0) {
-      std::fprintf(stderr, "suanpan: cannot enter workdir %s: %s\n", o.workdir.c_str(),
-                   std::strerror(errno));
-      std::_Exit(126);
+  if (a == 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    ::close(status_pipe[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::setpgid(0, 0);  // the worker's own process group (signals without a cgroup)
+    if (!group.empty()) {
+      Status s = group.AttachSelf();
+      if (!s.ok()) Fail(err_pipe[1], s.message());
     }
-    std::vector<char*> argv;
-    for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    std::fprintf(stderr, "suanpan: cannot run %s: %s\n", argv[0], std::strerror(errno));
-    std::_Exit(127);
+    bool isolated = false;
+    if (o.isolate && ::unshare(CLONE_NEWPID | CLONE_NEWNS) == 0) {
+      isolated = ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+      if (!isolated) Fail(err_pipe[1], "make / private");
+    }
+    if (!isolated) ExecWorker(o, sandbox_fd, out_pipe[1], err_pipe[1], env);
+    const pid_t b = ::fork();
+    if (b < 0) Fail(err_pipe[1], "fork");
+    if (b == 0) NamespaceInit(o, sandbox_fd, out_pipe[1], err_pipe[1], status_pipe[1], env);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    ::close(status_pipe[1]);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, SIG_IGN);
+    int st = 0;
+    while (::waitpid(b, &st, 0) < 0 && errno == EINTR) {
+    }
+    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
   }
-  int last_fence_check = 0;
-  for (int tick = 0;; ++tick) {
-    int status = 0;
-    const pid_t r = ::waitpid(child, &status, WNOHANG);
-    if (r == child) {
-      if (WIFEXITED(status)) {
-        const int code = WEXITSTATUS(status);
-        if (code == 127 || code == 126) {
-          WriteStatus(o.dir,
-                      "{\"reason\": \"start_failed\", \"exit_code\": " + std::to_string(code) +
-                          ", \"message\": \"the command could not be run (see its log)\"}");
-        } else {
-          WriteStatus(o.dir, "{\"exit_code\": " + std::to_string(code) + "}");
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  ::close(status_pipe[1]);
+  ::fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(status_pipe[0], F_SETFL, O_NONBLOCK);
+  {
+    const std::string line = "suanpan: worker contained: " + contained + "\n";
+    std::fprintf(stderr, "%s", line.c_str());
+  }
+
+  // The log pump: the worker's output, up to the cap, then a marker and nothing more.
+  int64_t written = 0;
+  bool truncated = false;
+  char buf[64 * 1024];
+  auto pump = [&]() -> bool {  // false at EOF (every writer gone)
+    for (;;) {
+      const ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+      if (n == 0) return false;
+      if (n < 0) return errno == EAGAIN || errno == EINTR;
+      if (o.log_cap_bytes > 0 && written + n > o.log_cap_bytes) {
+        const int64_t room = std::max<int64_t>(0, o.log_cap_bytes - written);
+        if (room > 0 && ::write(log_fd, buf, static_cast<size_t>(room)) > 0) written += room;
+        if (!truncated) {
+          const std::string marker = "\n[suanpan: output truncated at " +
+                                     std::to_string(o.log_cap_bytes) +
+                                     " bytes; the rest was discarded]\n";
+          const ssize_t r = ::write(log_fd, marker.data(), marker.size());
+          (void)r;
+          truncated = true;
         }
-      } else if (WIFSIGNALED(status)) {
-        WriteStatus(o.dir, "{\"signal\": " + std::to_string(WTERMSIG(status)) + "}");
+        continue;
       }
-      // Whatever the worker left behind in its group goes with it.
-      ::kill(-::getpgrp(), SIGKILL);
-      return 0;
+      if (::write(log_fd, buf, static_cast<size_t>(n)) > 0) written += n;
     }
-    if (o.fence_ms > 0 && tick - last_fence_check >= 10) {
-      last_fence_check = tick;
+  };
+  auto kill_everything = [&](bool graceful) {
+    if (graceful) {
+      if (!group.empty()) group.Signal(SIGTERM);
+      ::kill(-a, SIGTERM);
+      ::kill(a, SIGTERM);
+      return;
+    }
+    if (!group.empty()) group.KillAll();
+    ::kill(-a, SIGKILL);
+    for (pid_t p : Descendants()) ::kill(p, SIGKILL);
+  };
+
+  int a_status = -1;
+  std::string fenced;
+  int64_t last_fence = NowMs();
+  for (;;) {
+    struct pollfd pfd {
+      out_pipe[0], POLLIN, 0
+    };
+    ::poll(&pfd, 1, 20);
+    pump();
+    const struct timespec zero { 0, 0 };
+    for (;;) {
+      const int sig = ::sigtimedwait(&handled, nullptr, &zero);
+      if (sig <= 0) break;
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) kill_everything(true);
+      if (sig == SIGUSR1) kill_everything(false);
+    }
+    int st = 0;
+    pid_t w = 0;
+    while ((w = ::waitpid(-1, &st, WNOHANG)) > 0) {
+      if (w == a) a_status = st;
+    }
+    if (a_status != -1) break;
+    if (o.fence_ms > 0 && NowMs() - last_fence >= 200) {
+      last_fence = NowMs();
       if (AgeMs(o.fence) > o.fence_ms) {
-        WriteStatus(
-            o.dir,
-            R"({"reason": "lost", "message": "fenced: the agent stopped renewing its lease"})");
-        ::kill(-::getpgrp(), SIGKILL);
-        return 1;
+        fenced = "fenced: the agent stopped renewing its lease";
+        kill_everything(false);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+
+  // The worker is over: nothing it started may outlive it.
+  char start_error[1024];
+  const ssize_t en = ::read(err_pipe[0], start_error, sizeof start_error - 1);
+  int worker_status = a_status;
+  int inner = 0;
+  if (::read(status_pipe[0], &inner, sizeof inner) == sizeof inner) {
+    worker_status = inner;
+  } else if (o.isolate && WIFEXITED(a_status) && WEXITSTATUS(a_status) > 128) {
+    worker_status = WEXITSTATUS(a_status) - 128;  // the namespace was killed: a signal's status
+  }
+  for (int round = 0; round < 20; ++round) {
+    kill_everything(false);
+    int st = 0;
+    while (::waitpid(-1, &st, WNOHANG) > 0) {
+    }
+    const bool empty = (group.empty() || group.WaitEmpty(50)) && Descendants().empty();
+    if (empty) break;
+  }
+  // Drain what the worker wrote (every writer is gone now, so this ends).
+  ::fcntl(out_pipe[0], F_SETFL, 0);
+  for (int i = 0; i < 1000 && pump(); ++i) {
+  }
+  ::close(log_fd);
+  const int64_t ooms = group.empty() ? 0 : group.OomKills();
+  if (!group.empty()) group.Remove();
+
+  if (!fenced.empty()) {
+    WriteStatus(o.dir, "{\"reason\": \"lost\", \"message\": \"" + fenced + "\"}");
+    return 1;
+  }
+  if (en > 0) {
+    start_error[en] = '\0';
+    WriteStatus(o.dir, "{\"reason\": \"start_failed\", \"exit_code\": 127, \"message\": \"" +
+                           Escape(start_error) + "\"}");
+    return 0;
+  }
+  if (WIFEXITED(worker_status)) {
+    WriteStatus(o.dir, "{\"exit_code\": " + std::to_string(WEXITSTATUS(worker_status)) + "}");
+  } else if (WIFSIGNALED(worker_status)) {
+    const int sig = WTERMSIG(worker_status);
+    std::string msg;
+    if (sig == SIGKILL && ooms > 0) {
+      msg = ", \"message\": \"killed: out of memory (limit " +
+            std::to_string(o.limits.memory_bytes >> 20) + " MiB)\"";
+    }
+    WriteStatus(o.dir, "{\"signal\": " + std::to_string(sig) + msg + "}");
+  }
+  return 0;
 }
 
 }  // namespace suanpan::agent

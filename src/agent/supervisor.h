@@ -1,29 +1,53 @@
 #pragma once
 // `suanpan agent-exec`: the small process between the agent and a worker. The agent starts it in
-// a new session (its pid is the process group of everything the worker starts) with the worker's
-// environment and output file; it runs the command in `workdir`, waits for it, and writes the
-// outcome to <dir>/status ({"exit_code": n} | {"signal": n} | {"reason": ..., "message": ...}).
+// a new session with a fixed environment (PATH only) and no fd beyond 0-2; it contains and runs
+// the worker, pumps its output into <dir>/output.log (capped), waits for it, kills whatever it
+// left, and writes the outcome to <dir>/status ({"exit_code": n} | {"signal": n} |
+// {"reason": ..., "message": ...}) once nothing of the worker is left.
 //
-// It outlives the agent, so an agent restart finds the worker running (or its status written)
-// instead of losing it. Fencing: while the agent is alive it touches `fence` on every successful
-// heartbeat; if the file is older than `fence_ms` (agent dead or cut off from the server), the
-// supervisor kills the worker's process group, so work the server has given up on (and may run
-// elsewhere) does not keep running here.
+//   supervisor (root, child subreaper; cgroup owner; log pump)
+//     └─ A: joins the worker's cgroup, [unshares pid + mount namespaces]
+//          └─ B: pid 1 of the new namespace: a fresh /proc, forwards signals, reaps
+//               └─ C: drops to the job's uid (no capabilities, no new privileges), enters its
+//                     workdir beneath the sandbox (no symlinks, no ".."), closes every fd but
+//                     0-2, execs the command with the job's environment only
+//   (without namespaces, A is C)
+//
+// It outlives the agent, so an agent restart finds the worker running (or its status written).
+// Signals from the agent: SIGTERM = stop gracefully (forwarded to every process of the worker),
+// SIGUSR1 = kill now (the whole cgroup). Fencing: while the agent is alive it touches `fence` on
+// every successful heartbeat; if the file is older than `fence_ms`, the supervisor kills the
+// worker, so that work the server has given up on (and may run elsewhere) stops here.
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
 
+#include "agent/contain.h"
+
 namespace suanpan::agent {
 
 struct SupervisorOptions {
-  std::string dir;
+  std::string dir;  // the worker's directory: status, output.log, env (read and removed)
   std::string fence;
   int64_t fence_ms = 0;  // 0: no fencing
-  std::string workdir;
+  std::string sandbox;   // the job's directory on this node (HOME); empty: `dir`
+  std::string workdir;   // relative to the sandbox
+  uid_t uid = 0;         // 0: stay the supervisor's user
+  gid_t gid = 0;
+  std::string cgroup_base;  // empty: no cgroup
+  std::string cgroup_name;
+  CgroupLimits limits;
+  int64_t log_cap_bytes = 0;  // 0: no cap
+  bool isolate = false;       // own pid and mount namespaces, with a fresh /proc
   std::vector<std::string> command;
 };
 
 // Returns the process exit status.
 int RunSupervisor(const SupervisorOptions& options);
+
+// What the supervisor reads from <dir>/env: NUL-separated NAME=VALUE (written 0600 by the agent).
+std::string EncodeEnvFile(const std::vector<std::string>& env);
 
 }  // namespace suanpan::agent

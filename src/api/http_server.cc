@@ -3,14 +3,17 @@
 // Boost 1.74's asio/awaitable.hpp misses #include <utility> under GCC 12 (FIELD-NOTES.md).
 #include <utility>
 //
+#include <fcntl.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -31,6 +34,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   int port = 0;
+  std::atomic<int> open_connections{0};
 };
 
 namespace {
@@ -79,7 +83,22 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
   return r;
 }
 
+// Counts a connection while its session lives.
+struct ConnectionSlot {
+  explicit ConnectionSlot(std::atomic<int>& n) : n_(n) {}
+  ~ConnectionSlot() { n_.fetch_sub(1); }
+  std::atomic<int>& n_;
+};
+
+// Nothing the server holds (its listener, its connections) may cross exec into a process it
+// starts (`suanpan dev` runs workers): asio opens sockets without SOCK_CLOEXEC.
+void CloseOnExec(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
 net::awaitable<void> Session(tcp::socket socket, HttpServer::Impl& impl) {
+  ConnectionSlot slot(impl.open_connections);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code ec;
@@ -141,17 +160,40 @@ net::awaitable<void> Session(tcp::socket socket, HttpServer::Impl& impl) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+// Over the connection cap: a short 503 and close (the client retries later).
+net::awaitable<void> Overloaded(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(2));
+  HttpResponse r = ErrorResponse(503, "UNAVAILABLE", "connections: too many open; retry later");
+  r.headers.emplace_back("Retry-After", "1");
+  auto res = ToBeast(r, 11, false);
+  beast::error_code ec;
+  co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
 net::awaitable<void> Accept(HttpServer::Impl& impl) {
+  net::steady_timer backoff(impl.ioc);
   for (;;) {
     beast::error_code ec;
     tcp::socket socket = co_await impl.acceptor.async_accept(
         net::make_strand(impl.ioc), net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !impl.acceptor.is_open()) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the
+      // backlog; wait for sessions to close instead of retrying in a hot loop.
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(net::redirect_error(net::use_awaitable, ec));
+      continue;
     }
+    CloseOnExec(socket.native_handle());
     socket.set_option(tcp::no_delay(true), ec);
     auto ex = socket.get_executor();
+    if (impl.open_connections.fetch_add(1) >= impl.options.max_connections) {
+      impl.open_connections.fetch_sub(1);
+      net::co_spawn(ex, Overloaded(std::move(socket)), net::detached);
+      continue;
+    }
     net::co_spawn(ex, Session(std::move(socket), impl), net::detached);
   }
 }
@@ -175,6 +217,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Listen(HttpServerOptions optio
   if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) CloseOnExec(impl->acceptor.native_handle());
   if (ec) {
     return UnavailableError(fmt::format("listen: cannot listen on {}:{}: {}", options.host,
                                         options.port, ec.message()));

@@ -48,6 +48,9 @@ struct HttpServerOptions {
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
   int idle_timeout_seconds = 60;
+  // Connections open at once; the next ones get 503 and are closed. When the process is out of
+  // descriptors (EMFILE), accepting pauses (100 ms back-off) instead of spinning.
+  int max_connections = 4096;
 };
 
 class HttpServer {

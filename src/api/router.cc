@@ -7,6 +7,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "base/text.h"
+
 namespace suanpan::api {
 
 using control::Caller;
@@ -51,6 +53,41 @@ std::vector<std::string> SplitPath(std::string_view path) {
     i = j;
   }
   return out;
+}
+
+constexpr int kMaxJsonDepth = 64;
+
+// The key whose value starts before byte `at` ("workers" in {"workers": 1e400}), or "".
+std::string KeyBefore(std::string_view text, size_t at) {
+  size_t colon = text.rfind(':', at == 0 ? 0 : at - 1);
+  if (colon == std::string_view::npos) return "";
+  size_t close = text.find_last_not_of(" \t\r\n", colon == 0 ? 0 : colon - 1);
+  if (close == std::string_view::npos || text[close] != '"') return "";
+  size_t open = text.rfind('"', close == 0 ? 0 : close - 1);
+  if (open == std::string_view::npos || open == close) return "";
+  std::string key(text.substr(open + 1, close - open - 1));
+  return IsSafeToken(key, 64) ? key : "";
+}
+
+Status ParseBody(const std::string& text, Json* out) {
+  try {
+    *out = Json::parse(text);
+    return OkStatus();
+  } catch (const Json::parse_error& e) {
+    return FieldError("body", fmt::format("malformed JSON at byte {}", e.byte));
+  } catch (const Json::out_of_range& e) {
+    // "number overflow parsing '1e400'": name the key the number belongs to.
+    const std::string what = e.what();
+    const size_t a = what.find('\''), b = what.rfind('\'');
+    if (a != std::string::npos && b > a) {
+      const size_t at = text.find(what.substr(a + 1, b - a - 1));
+      const std::string key = at == std::string::npos ? "" : KeyBefore(text, at);
+      if (!key.empty()) return FieldError(key, "number out of range");
+    }
+    return FieldError("body", "a number is out of range");
+  } catch (const Json::exception& e) {
+    return FieldError("body", "malformed JSON");
+  }
 }
 
 std::string NewRequestId() {
@@ -184,8 +221,10 @@ std::vector<RouteInfo> Router::Routes() const {
 
 void Router::Handle(HttpRequest&& request, Responder respond) {
   const auto t0 = std::chrono::steady_clock::now();
+  // A client's request id is echoed and logged only when it is a plain token: anything else
+  // (spaces, quotes, newlines: forged log fields) gets a fresh id.
   std::string request_id = request.Header("x-request-id");
-  if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
+  if (!IsSafeToken(request_id, 128)) request_id = NewRequestId();
 
   // Route.
   const std::vector<std::string> segments = SplitPath(request.path);
@@ -272,9 +311,16 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
       finish(ErrorResponse(FieldError("body", "a JSON object is required")));
       return;
     }
-    call->body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    if (call->body.is_discarded()) {
-      finish(ErrorResponse(FieldError("body", "malformed JSON")));
+    // Nesting is checked before parsing (linear, no recursion): nothing deeper reaches the
+    // parser, the decoders or a dump().
+    if (JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
+      finish(ErrorResponse(FieldError(
+          "body", fmt::format("nested deeper than {} arrays or objects", kMaxJsonDepth))));
+      return;
+    }
+    Status parsed = ParseBody(request.body, &call->body);
+    if (!parsed.ok()) {
+      finish(ErrorResponse(parsed));
       return;
     }
   }

@@ -4,10 +4,13 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -15,6 +18,7 @@
 #include "agent/agent.h"
 #include "agent/discovery.h"
 #include "agent/supervisor.h"
+#include "base/text.h"
 #include "cli/server.h"
 #include "client/http_client.h"
 
@@ -43,21 +47,61 @@ std::thread StopOnSignal(std::atomic<bool>& stop, std::function<void()> also = n
 
 }  // namespace
 
+StatusOr<std::string> ReadSecretFile(const std::string& field, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return FieldError(field, fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return FieldError(field, fmt::format("{} may be read by others (mode {:04o}); chmod 600 {}",
+                                         path, st.st_mode & 07777, path));
+  }
+  std::ifstream in(path);
+  std::string secret;
+  std::getline(in, secret);
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  if (secret.empty()) return FieldError(field, fmt::format("{} is empty", path));
+  return secret;
+}
+
 int RunAgent(const AgentCommandOptions& o) {
   SetUpLogging(o.log_level);
+  ::umask(077);  // worker state, logs and the lease file are the agent's alone
   agent::AgentOptions ao;
   ao.server = o.server;
-  ao.token = o.token;
   ao.node = o.node;
+  if (!o.token_on_argv.empty()) {
+    std::fprintf(stderr,
+                 "suanpan agent: --token: a token on the command line is readable by every "
+                 "process on the node (/proc/PID/cmdline); write it to a file (chmod 600) and "
+                 "pass --token-file FILE\n");
+    return 2;
+  }
+  std::string token_file = o.token_file;
+  if (token_file.empty()) {
+    if (const char* f = std::getenv("SUANPAN_TOKEN_FILE")) token_file = f;
+  }
+  if (token_file.empty()) {
+    std::fprintf(stderr, "suanpan agent: token: required (--token-file FILE, mode 0600)\n");
+    return 2;
+  }
+  auto token = ReadSecretFile("token-file", token_file);
+  if (!token.ok()) {
+    std::fprintf(stderr, "suanpan agent: %s\n", token.status().message().c_str());
+    return 2;
+  }
+  ao.token = *token;
+  ao.uid_base = o.uid_base;
+  ao.isolate = !o.no_isolate;
+  ao.cgroup_base = o.cgroup_base;
+  ao.log_cap_bytes = o.log_cap_mib << 20;
+  ao.pass_env = o.pass_env;
   ao.devices = o.devices;
   ao.work_dir = o.work_dir;
   ao.address = o.address;
   ao.grace_seconds = o.grace_seconds;
   if (ao.server.empty()) {
     if (const char* s = std::getenv("SUANPAN_SERVER")) ao.server = s;
-  }
-  if (ao.token.empty()) {
-    if (const char* t = std::getenv("SUANPAN_TOKEN")) ao.token = t;
   }
   if (!ao.server.empty() && ao.server.rfind("http", 0) != 0) ao.server = "http://" + ao.server;
   auto a = agent::Agent::Create(ao);
@@ -85,6 +129,10 @@ int RunAgentExec(int argc, char** argv) {
       ++i;
       break;
     }
+    if (a == "--isolate") {
+      o.isolate = true;
+      continue;
+    }
     if (i + 1 >= argc) break;
     if (a == "--dir")
       o.dir = argv[++i];
@@ -94,6 +142,24 @@ int RunAgentExec(int argc, char** argv) {
       o.fence_ms = std::atoll(argv[++i]);
     else if (a == "--workdir")
       o.workdir = argv[++i];
+    else if (a == "--sandbox")
+      o.sandbox = argv[++i];
+    else if (a == "--uid")
+      o.uid = o.gid = static_cast<uid_t>(std::atoll(argv[++i]));
+    else if (a == "--cpu-milli")
+      o.limits.cpu_milli = std::atoll(argv[++i]);
+    else if (a == "--memory-mib")
+      o.limits.memory_bytes = std::atoll(argv[++i]) << 20;
+    else if (a == "--pids")
+      o.limits.pids = std::atoll(argv[++i]);
+    else if (a == "--log-cap")
+      o.log_cap_bytes = std::atoll(argv[++i]);
+    else if (a == "--cgroup") {
+      const std::string g = argv[++i];
+      const size_t slash = g.rfind('/');
+      o.cgroup_base = slash == std::string::npos ? "" : g.substr(0, slash);
+      o.cgroup_name = slash == std::string::npos ? g : g.substr(slash + 1);
+    }
   }
   for (; i < argc; ++i) o.command.emplace_back(argv[i]);
   if (o.dir.empty()) {
@@ -121,7 +187,10 @@ int RunLogs(const ClientFlags& flags, const LogsOptions& o, std::FILE* out, std:
       return r.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
     }
     const std::string data = (*r)["data"].get<std::string>();
-    std::fwrite(data.data(), 1, data.size(), out);
+    // A worker's output may hold terminal escape sequences (titles, cursor moves, a fake
+    // prompt): shown visibly unless --raw.
+    const std::string shown = o.raw ? data : EscapeForTerminal(data);
+    std::fwrite(shown.data(), 1, shown.size(), out);
     std::fflush(out);
     if (offset == 0 && data.empty() && !o.follow) {
       std::fprintf(err,
@@ -170,6 +239,7 @@ int RunDev(const DevOptions& o) {
       std::max<int64_t>(1, host.memory_mib / 1024));
 
   SetUpLogging(o.log_level);
+  ::umask(077);  // store, logs, token files: 0600
   // Every thread (server, agents) starts with the stop signals blocked; the server thread waits
   // for them (RunServer) and returns, which stops the rest.
   BlockStopSignals();

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@ struct Settings {
   std::string admin_token_file = "admin.token";
   int threads = 2;
   int64_t max_body_bytes = 1 << 20;
+  int max_connections = 4096;
   std::string log_level = "info";
   std::string queue;
   std::string placement;
@@ -104,10 +106,13 @@ Status ReadConfig(const std::string& path, Settings& s) {
       if (k == "pool") s.pool = rel(v);
       if (k == "admin_token_file") s.admin_token_file = rel(v);
       if (k == "log_level") s.log_level = v;
-    } else if (k == "threads" || k == "max_body_bytes") {
+    } else if (k == "threads" || k == "max_body_bytes" || k == "max_connections") {
       if (!node.is_integer()) return bad("must be an integer");
       const int64_t v = *node.value<int64_t>();
-      if (k == "threads") {
+      if (k == "max_connections") {
+        if (v < 1 || v > 1'000'000) return bad(fmt::format("must be in 1..1000000, got {}", v));
+        s.max_connections = static_cast<int>(v);
+      } else if (k == "threads") {
         if (v < 1 || v > 64) return bad(fmt::format("must be in 1..64, got {}", v));
         s.threads = static_cast<int>(v);
       } else {
@@ -141,7 +146,7 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else {
       return bad(
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
-          "log_level, lease_seconds, requeue_lost, log_dir, [scheduler])");
+          "max_connections, log_level, lease_seconds, requeue_lost, log_dir, [scheduler])");
     }
   }
   return OkStatus();
@@ -196,6 +201,7 @@ int RunServer(const ServerOptions& o) {
   if (o.threads > 0) s.threads = o.threads;
   if (o.interval_ms >= 0) s.interval_ms = o.interval_ms;
   if (o.lease_seconds > 0) s.lease_seconds = o.lease_seconds;
+  if (o.max_connections > 0) s.max_connections = o.max_connections;
   if (!o.log_dir.empty()) s.log_dir = o.log_dir;
   if (s.log_dir.empty()) {
     const std::filesystem::path dir = std::filesystem::path(s.store).parent_path();
@@ -215,6 +221,13 @@ int RunServer(const ServerOptions& o) {
         "log_level: must be trace, debug, info, warn, error or off, got '{}'", s.log_level)));
   }
   spdlog::set_level(level);
+  // The store, the logs and token files are the server's alone (0600 files, 0700 directories).
+  ::umask(077);
+  // Connections and log files take descriptors: as many as the hard limit allows.
+  if (struct rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
 
   auto pool_file = config::ReadPoolFile(s.pool);
   if (!pool_file.ok()) return Fail(pool_file.status());
@@ -246,9 +259,8 @@ int RunServer(const ServerOptions& o) {
   }
   (*plane)->AddBackend(std::move(agents), all);
 
-  auto admin = (*plane)->Run([&](control::ControlPlane& p) {
-    return p.EnsureAdminToken(o.new_admin_token);
-  });
+  auto admin = (*plane)->Run(
+      [&](control::ControlPlane& p) { return p.EnsureAdminToken(o.new_admin_token); });
   if (!admin.ok()) return Fail(admin.status());
   if (*admin) {
     Status st = WriteSecretFile(s.admin_token_file, **admin);
@@ -266,6 +278,7 @@ int RunServer(const ServerOptions& o) {
   hopts.port = s.port;
   hopts.threads = s.threads;
   hopts.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
+  hopts.max_connections = s.max_connections;
   auto server =
       api::HttpServer::Listen(hopts, [&api](api::HttpRequest&& r, api::Responder respond) {
         api.Handle(std::move(r), std::move(respond));

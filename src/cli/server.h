@@ -15,6 +15,7 @@
 //   queue = "fair_share"            # overrides the pool file's policy
 //   placement = "topology_pack"
 //   interval_ms = 20                # rounds at most this often
+//   (top level) max_connections = 4096   # open connections; more are answered 503 and closed
 //
 // Relative paths in the file are relative to the file's directory. On the first start with an
 // empty store an admin token is created and its secret written to admin_token_file; only its
@@ -38,8 +39,9 @@ struct ServerOptions {
   std::string policy;  // queue[/placement]
   int threads = 0;
   int interval_ms = -1;
-  int lease_seconds = 0;  // 0: the file's or 10
-  std::string log_dir;    // default: "logs" beside the store
+  int lease_seconds = 0;    // 0: the file's or 10
+  int max_connections = 0;  // 0: the file's or 4096
+  std::string log_dir;      // default: "logs" beside the store
   bool new_admin_token = false;
 };
 

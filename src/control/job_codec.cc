@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
+#include "base/text.h"
 #include "config/job_fields.h"
 
 namespace suanpan::control {
@@ -34,10 +36,61 @@ const std::set<std::string, std::less<>> kFields = {"name",
                                                     "workdir",
                                                     "max_retries"};
 
+// What a wrong value was, for an error message: scalars as written (cut at 64 bytes), arrays and
+// objects by kind and size only (never dumped: a dump recurses as deep as the input nests).
 std::string Show(const json& v) {
+  if (v.is_array()) return fmt::format("a list of {} item(s)", v.size());
+  if (v.is_object()) return fmt::format("an object of {} key(s)", v.size());
   std::string s = v.dump();
   if (s.size() > 64) s = s.substr(0, 61) + "...";
   return s;
+}
+
+// A relative path without "..", "." or empty components, resolved by the agent inside the job's
+// sandbox.
+Status CheckWorkdir(const std::string& w) {
+  if (w.empty()) return OkStatus();
+  if (w.find('\0') != std::string::npos) return FieldError("workdir", "must not contain NUL");
+  if (w.front() == '/') {
+    return FieldError("workdir", fmt::format("must be a path inside the job's sandbox (relative, "
+                                             "e.g. 'sft/run1'), got '{}'",
+                                             w.substr(0, 64)));
+  }
+  size_t i = 0;
+  while (i <= w.size()) {
+    size_t j = w.find('/', i);
+    if (j == std::string::npos) j = w.size();
+    const std::string_view part(w.data() + i, j - i);
+    if (part == ".." || part == ".") {
+      return FieldError("workdir", fmt::format("must not contain '{}' components, got '{}'", part,
+                                               w.substr(0, 64)));
+    }
+    i = j + 1;
+  }
+  return OkStatus();
+}
+
+// POSIX portable variable names ([A-Za-z_][A-Za-z0-9_]*); values without NUL.
+Status CheckEnv(const std::string& k, const std::string& v) {
+  bool ok = !k.empty() && k.size() <= 256 && !std::isdigit(static_cast<unsigned char>(k[0]));
+  for (char c : k) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!ok) {
+    std::string shown;
+    for (char c : k.substr(0, 64)) {
+      shown +=
+          static_cast<unsigned char>(c) < 0x20 ? fmt::format("\\x{:02x}", c) : std::string(1, c);
+    }
+    return FieldError("env", fmt::format("bad variable name '{}' (letters, digits and _, not "
+                                         "starting with a digit)",
+                                         shown));
+  }
+  if (k.rfind("SUANPAN_", 0) == 0) {
+    return FieldError(fmt::format("env.{}", k), "SUANPAN_* variables are set by the agent");
+  }
+  if (v.find('\0') != std::string::npos) {
+    return FieldError(fmt::format("env.{}", k), "must not contain NUL");
+  }
+  return OkStatus();
 }
 
 StatusOr<std::string> String(const json& doc, std::string_view field, bool required,
@@ -97,7 +150,7 @@ StatusOr<std::vector<std::string>> StringList(const json& doc, std::string_view 
 }  // namespace
 
 StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
-  if (!doc.is_object()) return FieldError("body","must be a JSON object");
+  if (!doc.is_object()) return FieldError("body", "must be a JSON object");
   for (const auto& [key, value] : doc.items()) {
     (void)value;
     if (!kFields.count(key)) {
@@ -111,12 +164,8 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   }
   DecodedJob out;
   core::JobSpec& job = out.spec;
-  SP_ASSIGN_OR_RETURN(job.name, String(doc, "name", true, 128));
-  if (job.name.empty()) return FieldError("name", "must not be empty");
-  for (char c : job.name) {
-    if (static_cast<unsigned char>(c) < 0x20)
-      return FieldError("name", "must not contain control characters");
-  }
+  SP_ASSIGN_OR_RETURN(job.name, String(doc, "name", true, size_t{1} << 20));
+  SP_RETURN_IF_ERROR(CheckDisplayName("name", job.name, 128));
   SP_ASSIGN_OR_RETURN(std::string tenant, String(doc, "tenant", true, 128));
   auto tenant_id = pool.FindTenant(tenant);
   if (!tenant_id) return FieldError("tenant", fmt::format("unknown tenant '{}'", tenant));
@@ -204,13 +253,12 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
       if (!v.is_string())
         return FieldError(fmt::format("env.{}", k),
                           fmt::format("must be a string, got {}", Show(v)));
-      if (k.empty() || k.find('=') != std::string::npos) {
-        return FieldError("env", fmt::format("bad variable name '{}'", k));
-      }
+      SP_RETURN_IF_ERROR(CheckEnv(k, v.get_ref<const std::string&>()));
       out.launch.env[k] = v.get<std::string>();
     }
   }
   SP_ASSIGN_OR_RETURN(out.launch.workdir, String(doc, "workdir", false, 4096));
+  SP_RETURN_IF_ERROR(CheckWorkdir(out.launch.workdir));
   SP_ASSIGN_OR_RETURN(auto retries, Integer(doc, "max_retries", 0, 100));
   out.launch.max_retries = static_cast<int>(retries.value_or(0));
 

@@ -5,8 +5,12 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "server_process.h"
@@ -50,13 +54,23 @@ class AgentProcess {
       : server_(server), node_(std::move(node)), token_(std::move(token)), dir_(std::move(dir)) {}
   ~AgentProcess() { Kill(SIGKILL); }
   void Start() {
+    const std::string token_file = dir_ + ".token";
+    {
+      std::ofstream(token_file) << token_ << "\n";
+      ::chmod(token_file.c_str(), 0600);
+    }
     std::vector<std::string> args = {
-        SUANPAN_BINARY, "agent",     "--server",        server_.url(), "--token",     token_,
-        "--node",       node_,       "--devices",       "H100:4",      "--work-dir",  dir_,
-        "--address",    "127.0.0.1", "--grace-seconds", "2",           "--log-level", "warn"};
+        SUANPAN_BINARY, "agent",     "--server",        server_.url(), "--token-file", token_file,
+        "--node",       node_,       "--devices",       "H100:4",      "--work-dir",   dir_,
+        "--address",    "127.0.0.1", "--grace-seconds", "2",           "--log-level",  "warn"};
+    for (const std::string& e : extra_) args.push_back(e);
     pid_ = testing::Spawn(std::move(args), dir_ + ".log");
     ASSERT_GT(pid_, 0);
   }
+  void SetExtra(std::vector<std::string> extra) { extra_ = std::move(extra); }
+  pid_t pid() const { return pid_; }
+  const std::string& token() const { return token_; }
+  const std::string& dir() const { return dir_; }
   void Kill(int sig) {
     if (pid_ <= 0) return;
     ::kill(pid_, sig);
@@ -68,6 +82,7 @@ class AgentProcess {
  private:
   const ServerProcess& server_;
   std::string node_, token_, dir_;
+  std::vector<std::string> extra_;
   pid_t pid_ = -1;
 };
 
@@ -91,6 +106,7 @@ class AgentTestBase : public ::testing::Test {
           server_, node,
           token({{"name", "a" + std::to_string(n)}, {"role", "agent"}, {"node", node}}),
           (server_.dir() / ("agent" + std::to_string(n))).string()));
+      agents_.back()->SetExtra(extra_agent_args_);
       agents_.back()->Start();
     }
     // Both agents registered (first heartbeat) before any job is submitted.
@@ -124,6 +140,7 @@ class AgentTestBase : public ::testing::Test {
 
   ServerProcess server_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
+  std::vector<std::string> extra_agent_args_;  // for every agent StartAll starts
   std::string tenant_;
 };
 
@@ -204,6 +221,8 @@ TEST_F(AgentTest, CancelAndPreemptionLeaveNoProcessesBehind) {
 TEST_F(AgentTest, AKilledAgentsJobRunsElsewhereExactlyOnce) {
   StartAll(3);
   const std::string trail = (server_.dir() / "trail").string();
+  std::ofstream{trail};  // the job (an unprivileged uid) appends to it
+  ::chmod(trail.c_str(), 0666);
   const std::vector<std::string> cmd = {"sleep", "1003"};
   const uint64_t id = Submit(
       {{"name", "survivor"},
@@ -300,13 +319,12 @@ class LasAgentTest : public AgentTestBase {
 TEST_F(LasAgentTest, ALongJobIsDemotedAndPreemptedForShortOnes) {
   StartAll(10);
   const std::vector<std::string> long_cmd = {"sleep", "1005"};
-  const uint64_t long_job = Submit(
-      {{"name", "long"}, {"workers", 2}, {"devices_per_worker", 4}, {"command", long_cmd}});
+  const uint64_t long_job =
+      Submit({{"name", "long"}, {"workers", 2}, {"devices_per_worker", 4}, {"command", long_cmd}});
   ASSERT_TRUE(WaitState(long_job, "running")) << Job(long_job).dump();
   const auto started = std::chrono::steady_clock::now();
-  const uint64_t short1 = Submit({{"name", "short1"},
-                                  {"devices_per_worker", 4},
-                                  {"command", {"sh", "-c", "sleep 1"}}});
+  const uint64_t short1 =
+      Submit({{"name", "short1"}, {"devices_per_worker", 4}, {"command", {"sh", "-c", "sleep 1"}}});
   // Both in the first queue: the short job waits behind the running long one.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   if (std::chrono::steady_clock::now() - started < std::chrono::seconds(4)) {
@@ -316,13 +334,11 @@ TEST_F(LasAgentTest, ALongJobIsDemotedAndPreemptedForShortOnes) {
   // 5 s of 8 devices: demoted, preempted for the short job.
   ASSERT_TRUE(WaitState(long_job, "preempted", 15'000)) << Job(long_job).dump();
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
-  EXPECT_NE(Job(long_job)["reason"].get<std::string>().find("preempted for job"),
-            std::string::npos)
+  EXPECT_NE(Job(long_job)["reason"].get<std::string>().find("preempted for job"), std::string::npos)
       << Job(long_job).dump();
   EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 0; }));
-  const uint64_t short2 = Submit({{"name", "short2"},
-                                  {"devices_per_worker", 4},
-                                  {"command", {"sh", "-c", "sleep 1"}}});
+  const uint64_t short2 =
+      Submit({{"name", "short2"}, {"devices_per_worker", 4}, {"command", {"sh", "-c", "sleep 1"}}});
   ASSERT_TRUE(WaitState(short1, "succeeded")) << Job(short1).dump();
   ASSERT_TRUE(WaitState(short2, "succeeded")) << Job(short2).dump();
   // Then the long job again, keeping what it attained (it stays demoted).
@@ -331,6 +347,253 @@ TEST_F(LasAgentTest, ALongJobIsDemotedAndPreemptedForShortOnes) {
   EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 2; }));
   ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(long_job) + "/cancel").ok());
   EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 0; }));
+}
+
+// ---- Isolation (issue 12): each finding reproduced as an attacker with a tenant token would.
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Pids whose command line contains `needle`.
+std::vector<pid_t> PidsWith(const std::string& needle) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string cmd = ReadAll(std::string("/proc/") + e->d_name + "/cmdline");
+    for (char& c : cmd) c = c == '\0' ? ' ' : c;
+    if (cmd.find(needle) != std::string::npos) out.push_back(std::atoi(e->d_name));
+  }
+  closedir(d);
+  return out;
+}
+
+// Finding 1: a job read its agent's token from the environment and from /proc/PID/cmdline.
+TEST_F(AgentTest, AJobCannotReadItsAgentsTokenOrEnvironment) {
+  ::setenv("SUANPAN_TEST_AGENT_SECRET", "agent-only-7f3a", 1);  // the agents inherit it
+  StartAll(5);
+  ::unsetenv("SUANPAN_TEST_AGENT_SECRET");
+  const std::string token_file = agents_[0]->dir() + ".token";
+  const uint64_t id = Submit(
+      {{"name", "thief"},
+       {"workers", 2},
+       {"devices_per_worker", 4},
+       {"command",
+        {"sh", "-c",
+         "env; cat /proc/*/cmdline | tr '\\0' ' '; cat /proc/*/environ | tr '\\0' ' '; cat " +
+             token_file + " 2>&1; echo uid=$(id -u)"}}});
+  ASSERT_TRUE(WaitState(id, "succeeded")) << Job(id).dump();
+  for (int rank = 0; rank < 2; ++rank) {
+    const std::string out = Logs(id, rank);
+    for (const auto& a : agents_) {
+      EXPECT_EQ(out.find(a->token()), std::string::npos) << "rank " << rank << " saw a token";
+    }
+    EXPECT_EQ(out.find("agent-only-7f3a"), std::string::npos) << out;
+    EXPECT_EQ(out.find("SUANPAN_TOKEN"), std::string::npos) << out;
+    EXPECT_NE(out.find("Permission denied"), std::string::npos) << out;  // the 0600 token file
+    const size_t at = out.rfind("uid=");
+    ASSERT_NE(at, std::string::npos) << out;
+    EXPECT_GE(std::atoi(out.c_str() + at + 4), 200000) << out;  // not root
+  }
+}
+
+TEST(AgentCredentials, ATokenOnTheCommandLineOrInAReadableFileIsRefused) {
+  const std::string dir = ::testing::TempDir() + "agent_cred_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string log = dir + "/out";
+  auto run = [&](std::vector<std::string> args) {
+    const pid_t pid = testing::Spawn(std::move(args), log);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WEXITSTATUS(status);
+  };
+  EXPECT_EQ(run({SUANPAN_BINARY, "agent", "--server", "http://127.0.0.1:1", "--token", "sp_x",
+                 "--node", "n", "--devices", "H100:1", "--work-dir", dir + "/w"}),
+            2);
+  EXPECT_NE(ReadAll(log).find("--token-file"), std::string::npos) << ReadAll(log);
+  const std::string file = dir + "/token";
+  std::ofstream(file) << "sp_secret\n";
+  ::chmod(file.c_str(), 0644);
+  EXPECT_EQ(run({SUANPAN_BINARY, "agent", "--server", "http://127.0.0.1:1", "--token-file", file,
+                 "--node", "n", "--devices", "H100:1", "--work-dir", dir + "/w"}),
+            2);
+  EXPECT_NE(ReadAll(log).find("mode 0644"), std::string::npos) << ReadAll(log);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// Finding 3 (agent side) and 9 (LD_PRELOAD): no descriptor of the agent reaches a worker, and
+// the root supervisor starts with a fixed environment whatever the job sets.
+TEST_F(AgentTest, AWorkerGetsOnlyStdioAndTheSupervisorAFixedEnvironment) {
+  StartAll(5);
+  const uint64_t id =
+      Submit({{"name", "fds"},
+              {"devices_per_worker", 1},
+              {"env", {{"LD_PRELOAD", "/no/such/preload.so"}}},
+              {"command", {"sh", "-c", "echo fds:; ls /proc/$$/fd; echo end; sleep 1009"}}});
+  ASSERT_TRUE(WaitState(id, "running")) << Job(id).dump();
+  ASSERT_TRUE(Eventually([&] { return Logs(id, 0).find("end\n") != std::string::npos; }));
+  std::string listed;  // the shell's descriptors (ld.so's complaints about LD_PRELOAD aside)
+  std::stringstream lines(Logs(id, 0));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("ERROR: ld.so", 0) != 0) listed += line + " ";
+  }
+  EXPECT_EQ(listed, "fds: 0 1 2 end ") << Logs(id, 0);
+  std::vector<pid_t> supervisors;
+  for (pid_t p : PidsWith("agent-exec")) {
+    if (ReadAll("/proc/" + std::to_string(p) + "/cmdline").find("1009") != std::string::npos) {
+      supervisors.push_back(p);
+    }
+  }
+  ASSERT_FALSE(supervisors.empty());
+  // The first of them is the supervisor itself (the others are its forks in the namespace).
+  std::sort(supervisors.begin(), supervisors.end());
+  const std::string env = ReadAll("/proc/" + std::to_string(supervisors.front()) + "/environ");
+  EXPECT_EQ(env.find("LD_PRELOAD"), std::string::npos) << env;
+  EXPECT_EQ(
+      env, std::string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") + '\0');
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").ok());
+  EXPECT_TRUE(Eventually([&] { return CountProcesses({"sleep", "1009"}) == 0; }));
+}
+
+// Finding 5: a `setsid` child outlived its job (after a normal exit and after cancel).
+TEST_F(AgentTest, ASetsidChildDiesWithItsJob) {
+  StartAll(5);
+  const uint64_t ends =
+      Submit({{"name", "daemon-at-exit"},
+              {"devices_per_worker", 1},
+              {"command", {"sh", "-c", "setsid sleep 1006 & sleep 0.3; echo bye"}}});
+  const uint64_t cancelled =
+      Submit({{"name", "daemon-at-cancel"},
+              {"devices_per_worker", 1},
+              {"command", {"sh", "-c", "(setsid sh -c 'sleep 1007' &); exec sleep 1008"}}});
+  ASSERT_TRUE(WaitState(ends, "succeeded")) << Job(ends).dump();
+  EXPECT_EQ(CountProcesses({"sleep", "1006"}), 0) << "a daemon outlived its job";
+  ASSERT_TRUE(WaitState(cancelled, "running")) << Job(cancelled).dump();
+  ASSERT_TRUE(Eventually([&] { return CountProcesses({"sleep", "1007"}) == 1; }));
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(cancelled) + "/cancel").ok());
+  ASSERT_TRUE(WaitState(cancelled, "cancelled")) << Job(cancelled).dump();
+  EXPECT_TRUE(Eventually([&] {
+    return CountProcesses({"sleep", "1007"}) + CountProcesses({"sleep", "1008"}) == 0;
+  })) << "a daemon outlived its cancelled job";
+}
+
+// Finding 6: four quarter-device jobs packed onto one device ran one after another.
+TEST_F(AgentTest, FractionalJobsOnOneDeviceRunTogether) {
+  StartAll(5);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(Submit({{"name", "quarter" + std::to_string(i)},
+                          {"devices_per_worker", 0.25},
+                          {"command", {"sleep", "2"}}}));
+  }
+  // node/device -> the [started, ended] of each job there (RFC 3339 in ms: compare as text).
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> per_device;
+  for (uint64_t id : ids) {
+    ASSERT_TRUE(WaitState(id, "succeeded", 20'000)) << Job(id).dump();
+    const Json p = Job(id)["placement"];
+    per_device[p["workers"][0]["node"].get<std::string>() + "/" + p["workers"][0]["devices"].dump()]
+        .push_back({p["started"], p["ended"]});
+  }
+  size_t most = 0;
+  for (const auto& [device, runs] : per_device) {
+    most = std::max(most, runs.size());
+    if (runs.size() < 2) continue;
+    std::string latest_start, earliest_end = "9";
+    for (const auto& [start, end] : runs) {
+      latest_start = std::max(latest_start, start);
+      earliest_end = std::min(earliest_end, end);
+    }
+    EXPECT_LT(latest_start, earliest_end)
+        << device << ": the jobs sharing it ran one after another, not together";
+  }
+  EXPECT_GE(most, 2u) << "the scheduler did not pack them (the test would prove nothing)";
+}
+
+// Finding 8: a worker wrote 400 MB in 9 s into the server's log directory. Capped at the agent.
+TEST_F(AgentTest, AWorkersOutputIsCappedWithAMarker) {
+  extra_agent_args_ = {"--log-cap-mib", "1"};
+  StartAll(5);
+  const uint64_t id =
+      Submit({{"name", "chatty"},
+              {"devices_per_worker", 1},
+              {"command", {"sh", "-c", "head -c 1000000000 /dev/zero; echo done"}}});
+  ASSERT_TRUE(WaitState(id, "succeeded", 30'000)) << Job(id).dump();
+  auto r = Tenant().Call(
+      "GET", "/v1/jobs/" + std::to_string(id) + "/logs?worker=0&offset=" + std::to_string(1 << 20));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::string tail = (*r)["data"];
+  EXPECT_NE(tail.find("[suanpan: output truncated at 1048576 bytes"), std::string::npos) << tail;
+  EXPECT_LT(tail.size(), 200u);
+  // What the server keeps is the cap plus the marker.
+  size_t stored = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(server_.dir())) {
+    if (e.is_regular_file() && e.path().extension() == ".log" &&
+        e.path().string().find("/logs/") != std::string::npos) {
+      stored += e.file_size();
+    }
+  }
+  EXPECT_LT(stored, (1u << 20) + 200) << stored;
+}
+
+// The worker's cgroup carries the limits of its request while it runs and goes when it ends.
+TEST_F(AgentTest, AWorkerRunsInItsOwnCgroupWithItsLimits) {
+  if (::geteuid() != 0) GTEST_SKIP() << "cgroups need root";
+  StartAll(5);
+  const uint64_t id = Submit({{"name", "limited"},
+                              {"devices_per_worker", 1},
+                              {"cpu_per_worker", 2},
+                              {"memory_gib_per_worker", 1},
+                              {"command", {"sh", "-c", "cat /proc/self/cgroup; sleep 1010"}}});
+  ASSERT_TRUE(WaitState(id, "running")) << Job(id).dump();
+  ASSERT_TRUE(Eventually([&] { return Logs(id, 0).find("memory:") != std::string::npos; }));
+  const std::string cgroups = Logs(id, 0);
+  const size_t at = cgroups.find("memory:");
+  const std::string group = cgroups.substr(at + 7, cgroups.find('\n', at) - at - 7);
+  EXPECT_NE(group.find("/suanpan/"), std::string::npos) << cgroups;
+  const std::string mem = "/sys/fs/cgroup/memory" + group;
+  EXPECT_EQ(ReadAll(mem + "/memory.limit_in_bytes"), std::to_string(int64_t{1} << 30) + "\n");
+  EXPECT_EQ(ReadAll("/sys/fs/cgroup/cpu" + group + "/cpu.cfs_quota_us"), "200000\n");
+  EXPECT_EQ(ReadAll("/sys/fs/cgroup/pids" + group + "/pids.max"), "4096\n");
+  ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").ok());
+  EXPECT_TRUE(Eventually([&] { return CountProcesses({"sleep", "1010"}) == 0; }));
+  EXPECT_TRUE(Eventually([&] { return !std::filesystem::exists(mem); })) << mem;
+}
+
+// `workdir` is resolved inside the job's sandbox: absolute paths and ".." are refused at submit,
+// and a symlink a job planted in its sandbox leads nowhere (the supervisor, run directly).
+TEST_F(AgentTest, AWorkdirStaysInsideTheSandbox) {
+  StartAll(5);
+  const uint64_t id = Submit({{"name", "nested"},
+                              {"devices_per_worker", 1},
+                              {"workdir", "a/b"},
+                              {"command", {"sh", "-c", "pwd"}}});
+  ASSERT_TRUE(WaitState(id, "succeeded")) << Job(id).dump() << Logs(id, 0);
+  EXPECT_NE(Logs(id, 0).find("/sandboxes/" + std::to_string(id) + "-1/a/b\n"), std::string::npos)
+      << Logs(id, 0);
+  for (const char* bad : {"/etc", "a/../../x", "./a"}) {
+    auto r = Tenant().Send(
+        "POST", "/v1/jobs",
+        Json{{"name", "bad"}, {"devices_per_worker", 1}, {"workdir", bad}, {"command", {"true"}}});
+    ASSERT_TRUE(r.ok()) << bad;
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_EQ(r->body["error"]["field"], "workdir") << bad << ": " << r->raw;
+  }
+  const std::string dir = (server_.dir() / "direct").string();
+  std::filesystem::create_directories(dir + "/w");
+  std::filesystem::create_directories(dir + "/s");
+  std::filesystem::create_directory_symlink("/etc", dir + "/s/evil");
+  const pid_t pid = testing::Spawn({SUANPAN_BINARY, "agent-exec", "--dir", dir + "/w", "--sandbox",
+                                    dir + "/s", "--workdir", "evil", "--", "ls"},
+                                   dir + "/out");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const std::string outcome = ReadAll(dir + "/w/status");
+  EXPECT_NE(outcome.find("start_failed"), std::string::npos) << outcome;
+  EXPECT_NE(outcome.find("inside the sandbox"), std::string::npos) << outcome;
+  EXPECT_EQ(ReadAll(dir + "/w/output.log").find("passwd"), std::string::npos);
 }
 
 }  // namespace

@@ -46,8 +46,9 @@ StatusOr<protocol::AssignmentList> AgentBackend::Assignments(const Caller& calle
 bool AgentBackend::Wait(const Caller& caller, const std::string& node, uint64_t since,
                         int64_t wait_ms, Reply reply) {
   auto id = plane_.pool().FindNode(node);
-  if (caller.role == Role::kTenant || !id || (caller.role == Role::kAgent && caller.scope != node) ||
-      versions_[id->value()] != since || wait_ms <= 0) {
+  if (caller.role == Role::kTenant || !id ||
+      (caller.role == Role::kAgent && caller.scope != node) || versions_[id->value()] != since ||
+      wait_ms <= 0) {
     return false;
   }
   waiters_.push_back({id->value(), since, plane_.NowMs() + wait_ms, std::move(reply)});
@@ -90,7 +91,8 @@ protocol::AssignmentList AgentBackend::ListOf(size_t n) const {
         pool.catalog().Get(plane_.host().state().segment(alloc.segment).type);
     const size_t rank0 = alloc.workers.front().node.value();
     const std::string& addr = plane_.leases().at(rank0).address;
-    const std::string master = addr.empty() ? pool.node(core::NodeId(static_cast<uint32_t>(rank0))).name : addr;
+    const std::string master =
+        addr.empty() ? pool.node(core::NodeId(static_cast<uint32_t>(rank0))).name : addr;
     for (size_t rank = 0; rank < alloc.workers.size(); ++rank) {
       const sched::WorkerPlacement& w = alloc.workers[rank];
       if (w.node.value() != n) continue;
@@ -116,6 +118,8 @@ protocol::AssignmentList AgentBackend::ListOf(size_t n) const {
       a.command = j->decoded.launch.command;
       a.env = j->decoded.launch.env;
       a.workdir = j->decoded.launch.workdir;
+      a.cpu_milli = j->spec().worker.cpu.value();
+      a.memory_mib = j->spec().worker.memory.value();
       list.items.push_back(std::move(a));
     }
   }

@@ -36,8 +36,8 @@ class AgentBackend final : public control::Backend {
                                                  const std::string& node) const;
   // Long-poll: if the node's list is still at `since`, `reply` is called when it changes or
   // `wait_ms` has passed, and true is returned; otherwise false (answer at once).
-  bool Wait(const control::Caller& caller, const std::string& node, uint64_t since,
-            int64_t wait_ms, Reply reply);
+  bool Wait(const control::Caller& caller, const std::string& node, uint64_t since, int64_t wait_ms,
+            Reply reply);
 
  private:
   protocol::AssignmentList ListOf(size_t node) const;

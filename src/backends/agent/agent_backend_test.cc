@@ -69,7 +69,7 @@ class AgentBackendTest : public ::testing::Test {
                               {"devices_per_worker", 8},
                               {"command", {"torchrun", "train.py"}},
                               {"env", {{"EPOCHS", "3"}}},
-                              {"workdir", "/data/run"}},
+                              {"workdir", "data/run"}},
                          std::nullopt);
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -124,7 +124,7 @@ TEST_F(AgentBackendTest, EachNodeIsToldItsRankOfTheGang) {
     EXPECT_EQ(a.master_addr, kN0);  // rank 0's node (its agent has reported no address)
     EXPECT_EQ(a.command, (std::vector<std::string>{"torchrun", "train.py"}));
     EXPECT_EQ(a.env.at("EPOCHS"), "3");
-    EXPECT_EQ(a.workdir, "/data/run");
+    EXPECT_EQ(a.workdir, "data/run");
     // Encoded once, decoded once: what the agent reads is what the server meant.
     auto decoded = protocol::DecodeAssignmentList(protocol::Encode(*list));
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
@@ -158,9 +158,8 @@ TEST_F(AgentBackendTest, ALongPollIsAnsweredWhenTheListChangesOrItsTimeIsUp) {
   EXPECT_EQ(got->items[0].job, id);
 
   // An out-of-date version is answered at once (false: reply now).
-  EXPECT_FALSE(plane_->Run([&](ControlPlane&) {
-    return backend_->Wait(Agent(kN0), kN0, v, 30'000, [](auto) {});
-  }));
+  EXPECT_FALSE(plane_->Run(
+      [&](ControlPlane&) { return backend_->Wait(Agent(kN0), kN0, v, 30'000, [](auto) {}); }));
   // Unchanged: answered when the wait is over.
   got.reset();
   const uint64_t now = List(Agent(kN0), kN0)->version;

@@ -40,7 +40,8 @@ class Reader {
       return FieldError(Name(f), fmt::format("must be in {}..{}", lo, hi));
     }
     const int64_t v = it->get<int64_t>();
-    if (v < lo || v > hi) return FieldError(Name(f), fmt::format("must be in {}..{}, got {}", lo, hi, v));
+    if (v < lo || v > hi)
+      return FieldError(Name(f), fmt::format("must be in {}..{}, got {}", lo, hi, v));
     return v;
   }
   StatusOr<uint64_t> UInt(const std::string& f, bool required) const {
@@ -62,7 +63,8 @@ class Reader {
     }
     if (!it->is_string()) return FieldError(Name(f), "must be a string");
     const std::string& s = it->get_ref<const std::string&>();
-    if (s.size() > max_len) return FieldError(Name(f), fmt::format("must be at most {} bytes", max_len));
+    if (s.size() > max_len)
+      return FieldError(Name(f), fmt::format("must be at most {} bytes", max_len));
     return s;
   }
   StatusOr<bool> Bool(const std::string& f) const {
@@ -108,7 +110,9 @@ Json Encode(const Assignment& a) {
          {"state", a.state},
          {"command", a.command},
          {"env", a.env},
-         {"workdir", a.workdir}};
+         {"workdir", a.workdir},
+         {"cpu_milli", a.cpu_milli},
+         {"memory_mib", a.memory_mib}};
   j["runtime_limit"] = a.runtime_limit ? Json(*a.runtime_limit) : Json(nullptr);
   return j;
 }
@@ -116,7 +120,8 @@ Json Encode(const Assignment& a) {
 Json Encode(const AssignmentList& list) {
   Json items = Json::array();
   for (const Assignment& a : list.items) items.push_back(Encode(a));
-  return Json{{"node", list.node}, {"version", list.version}, {"lost", list.lost}, {"items", items}};
+  return Json{
+      {"node", list.node}, {"version", list.version}, {"lost", list.lost}, {"items", items}};
 }
 
 Json Encode(const Heartbeat& h) {
@@ -125,9 +130,12 @@ Json Encode(const Heartbeat& h) {
     devices.push_back(
         {{"index", d.index}, {"type", d.type}, {"memory_mib", d.memory_mib}, {"name", d.name}});
   }
-  return Json{{"devices", devices},       {"address", h.address},
-              {"cpu_cores", h.cpu_cores}, {"memory_mib", h.memory_mib},
-              {"agent_version", h.agent_version}, {"workers", h.workers}};
+  return Json{{"devices", devices},
+              {"address", h.address},
+              {"cpu_cores", h.cpu_cores},
+              {"memory_mib", h.memory_mib},
+              {"agent_version", h.agent_version},
+              {"workers", h.workers}};
 }
 
 Json Encode(const HeartbeatReply& r) {
@@ -156,10 +164,10 @@ StatusOr<AssignmentList> DecodeAssignmentList(const Json& doc) {
   for (size_t i = 0; i < items->size(); ++i) {
     const Json& item = (*items)[i];
     Reader a(item, fmt::format("items[{}]", i));
-    SP_RETURN_IF_ERROR(a.Known({"job", "name", "tenant", "attempt", "rank", "world_size", "devices",
-                                "device_type", "visible_devices_variable", "master_addr",
-                                "master_port", "runtime_limit", "state", "command", "env",
-                                "workdir"}));
+    SP_RETURN_IF_ERROR(
+        a.Known({"job", "name", "tenant", "attempt", "rank", "world_size", "devices", "device_type",
+                 "visible_devices_variable", "master_addr", "master_port", "runtime_limit", "state",
+                 "command", "env", "workdir", "cpu_milli", "memory_mib"}));
     Assignment x;
     SP_ASSIGN_OR_RETURN(x.job, a.UInt("job", true));
     SP_ASSIGN_OR_RETURN(x.name, a.Str("name", 4096, true));
@@ -202,6 +210,8 @@ StatusOr<AssignmentList> DecodeAssignmentList(const Json& doc) {
       }
     }
     SP_ASSIGN_OR_RETURN(x.workdir, a.Str("workdir", 4096, false));
+    SP_ASSIGN_OR_RETURN(x.cpu_milli, a.Int("cpu_milli", 0, int64_t{1} << 40, false));
+    SP_ASSIGN_OR_RETURN(x.memory_mib, a.Int("memory_mib", 0, int64_t{1} << 40, false));
     out.items.push_back(std::move(x));
   }
   return out;
@@ -276,8 +286,8 @@ StatusOr<WorkerReport> DecodeWorkerReport(const Json& doc) {
   SP_ASSIGN_OR_RETURN(out.reason, r.Str("reason", 32, false));
   if (!out.reason.empty() && out.reason != "runtime_limit" && out.reason != "start_failed" &&
       out.reason != "lost") {
-    return FieldError("reason", fmt::format("must be runtime_limit, start_failed or lost, got '{}'",
-                                            out.reason));
+    return FieldError(
+        "reason", fmt::format("must be runtime_limit, start_failed or lost, got '{}'", out.reason));
   }
   SP_ASSIGN_OR_RETURN(out.message, r.Str("message", 1 << 16, false));
   if (out.message.size() > 512) out.message.resize(512);

@@ -36,6 +36,8 @@ struct Assignment {
   std::vector<std::string> command;
   std::map<std::string, std::string> env;  // the job's own variables
   std::string workdir;
+  int64_t cpu_milli = 0;  // the worker's request (cgroup limits); 0: none
+  int64_t memory_mib = 0;
 };
 
 struct AssignmentList {

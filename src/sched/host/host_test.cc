@@ -2,10 +2,9 @@
 
 #include "sched/host/host.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <fmt/format.h>
 
 #include <cstdlib>
 #include <deque>
@@ -53,9 +52,9 @@ Scheduler Make(const std::string& queue, const std::string& placement, bool pree
 // A decision as the equivalence compares it: every field of binds, preemptions, reservations
 // and rejections (waits of parked jobs are not re-explained, by design).
 std::string Describe(const Decision& d) {
-  std::string out = fmt::format("{} job {} for {} at {} |{}|", DecisionKindName(d.kind),
-                                d.job.value(), d.for_job.value(),
-                                d.earliest_start ? d.earliest_start->value() : -1, d.reason);
+  std::string out =
+      fmt::format("{} job {} for {} at {} |{}|", DecisionKindName(d.kind), d.job.value(),
+                  d.for_job.value(), d.earliest_start ? d.earliest_start->value() : -1, d.reason);
   if (d.allocation) {
     out += fmt::format(" seg {}", d.allocation->segment.value());
     for (const auto& w : d.allocation->workers) {
@@ -73,11 +72,12 @@ std::vector<std::string> Outcomes(const Decisions& d) {
   return out;
 }
 
-// Drives two hosts (one parks jobs blocked by capacity or quota, one parks nothing) through the same random events and returns the
-// placement attempts of each; fails at the first round whose decisions differ.
+// Drives two hosts (one parks jobs blocked by capacity or quota, one parks nothing) through the
+// same random events and returns the placement attempts of each; fails at the first round whose
+// decisions differ.
 std::pair<int64_t, int64_t> DriveBoth(const core::Pool& pool, const std::string& queue,
-                                      const std::string& placement, bool preemption,
-                                      bool backfill, uint64_t seed, int steps) {
+                                      const std::string& placement, bool preemption, bool backfill,
+                                      uint64_t seed, int steps) {
   Host parking(pool, Make(queue, placement, preemption, backfill));
   Host plain(pool, Make(queue, placement, preemption, backfill),
              Host::Options{.park_capacity = false, .park_quota = false});
@@ -134,13 +134,17 @@ std::pair<int64_t, int64_t> DriveBoth(const core::Pool& pool, const std::string&
       plain.Submit(specs.back(), Time(now));
     }
     // Finishes, losses, cancels, nodes out of service and back.
+    // Ids first: ending a run changes the running list under the loop.
+    std::vector<core::JobId> live;
     for (const RunningJob* r : plain.state().Running()) {
-      if (r->spec->tenant == plain.state().SystemTenant()) continue;
+      if (r->spec->tenant != plain.state().SystemTenant()) live.push_back(r->spec->id);
+    }
+    for (core::JobId id : live) {
       const int roll = static_cast<int>(rng() % 100);
       if (roll < 15) {
-        both_end(r->spec->id, /*requeue=*/false);
+        both_end(id, /*requeue=*/false);
       } else if (roll < 17) {
-        both_end(r->spec->id, /*requeue=*/true);
+        both_end(id, /*requeue=*/true);
       }
     }
     for (const QueuedJob& q : plain.QueueSnapshot()) {
@@ -165,15 +169,14 @@ std::pair<int64_t, int64_t> DriveBoth(const core::Pool& pool, const std::string&
     }
     // Rounds.
     std::string before;
-    for (const auto& [id, spec] : std::vector<std::pair<int, int>>{}) (void)id, (void)spec;
     for (size_t k = 0; k < specs.size(); ++k) {
       auto on = parking.ParkedOn(specs[k].id);
       if (on.empty()) continue;
       before += fmt::format(" job{}:", specs[k].id.value());
       for (SegmentId s : on) {
-        before += fmt::format("s{}(rv {} ver {} free {})", s.value(),
-                              parking.state().ReleaseVersion(s), parking.VerifiedAt(s),
-                              parking.state().FreeKey(s));
+        before +=
+            fmt::format("s{}(rv {} ver {} free {})", s.value(), parking.state().ReleaseVersion(s),
+                        parking.VerifiedAt(s), parking.state().FreeKey(s));
       }
     }
     Host::RoundResult a = parking.Round(Time(now));

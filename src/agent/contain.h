@@ -1,0 +1,69 @@
+#pragma once
+// Containing a worker: its own cgroup (v2 where the unified tree has controllers, the v1
+// hierarchies otherwise, plus the controller-less unified tree of a "hybrid" host for
+// cgroup.kill), with the CPU, memory and pids limits of its request, and killed as a whole.
+// The recipe (and what was tested on this project's machines) is in docs/security.md.
+//
+// A group is <hierarchy>/<base>/<name> in every hierarchy used; the agent names them after the
+// worker (job-attempt-rank), so that a restarted agent can find, kill and remove what a dead
+// supervisor left behind.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace suanpan::agent {
+
+struct CgroupLimits {
+  int64_t memory_bytes = 0;  // 0: no limit
+  int64_t pids = 0;          // 0: no limit
+  int64_t cpu_milli = 0;     // 0: no limit; 1500: one and a half cores (CFS quota)
+};
+
+class Cgroup {
+ public:
+  Cgroup() = default;
+  // Creates the group in every hierarchy and writes the limits. Unavailable (with the reason)
+  // when this process cannot (not root, no cgroup file system): the caller runs uncontained.
+  static StatusOr<Cgroup> Create(const std::string& base, const std::string& name,
+                                 const CgroupLimits& limits);
+  // The group `name` as it exists now (possibly in no hierarchy at all).
+  static Cgroup Open(const std::string& base, const std::string& name);
+  // Names of the groups under <base> (in any hierarchy).
+  static std::vector<std::string> List(const std::string& base);
+
+  bool empty() const { return dirs_.empty() && unified_.empty(); }
+  // Moves the calling process into the group (every hierarchy). Call in the child, before exec.
+  Status AttachSelf() const;
+  std::vector<pid_t> Pids() const;
+  // Sends `sig` to every process in the group.
+  void Signal(int sig) const;
+  // Kills every process in the group: cgroup.kill where the unified tree has the group, else
+  // freezer (freeze, SIGKILL each, thaw) so that nothing forks out of the snapshot.
+  void KillAll() const;
+  // Waits until no process is left (kills are asynchronous); false after `ms`.
+  bool WaitEmpty(int ms) const;
+  // Removes the group from every hierarchy (retries while the kernel still tears it down).
+  void Remove() const;
+  // "v1+hybrid memory,pids,cpu,freezer,..." for logs.
+  std::string Describe() const;
+  // The OOM kills counted in the group (memory.oom_control / memory.events).
+  int64_t OomKills() const;
+
+ private:
+  struct Dir {
+    std::string controllers;  // "memory" or "cpu,cpuacct"
+    std::string path;
+  };
+  std::vector<Dir> dirs_;  // v1 hierarchies (or the v2 group when v2_)
+  std::string unified_;    // the group in the unified tree (v2, or hybrid for cgroup.kill)
+  bool v2_ = false;
+  const Dir* Find(const std::string& controller) const;
+  std::string TrackDir() const;
+};
+
+}  // namespace suanpan::agent
