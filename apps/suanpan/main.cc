@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--policy", server.policy, "queue[/placement], overrides the pool's");
   server_cmd->add_option("--threads", server.threads, "HTTP I/O threads (default 2)");
   server_cmd->add_option("--interval-ms", server.interval_ms, "Minimum time between rounds");
+  server_cmd->add_option("--rate-limit", server.rate_limit,
+                         "Requests/s per tenant token (default 200, bursts of twice that; 0: off)");
   server_cmd->add_option("--max-connections", server.max_connections,
                          "Open connections at most (default 4096); more get 503");
   server_cmd->add_option(

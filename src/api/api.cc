@@ -2,8 +2,10 @@
 
 namespace suanpan::api {
 
-Api::Api(control::ControlPlane& plane, control::Metrics& metrics, backends::AgentBackend* agents)
+Api::Api(control::ControlPlane& plane, control::Metrics& metrics, backends::AgentBackend* agents,
+         RateLimit rate_limit)
     : router_(plane, metrics) {
+  router_.SetRateLimit(rate_limit);
   const RouteContext ctx{metrics, agents};
   AddSystemRoutes(router_, ctx);
   AddPoolRoutes(router_, ctx);

@@ -17,7 +17,7 @@ namespace suanpan::api {
 class Api {
  public:
   Api(control::ControlPlane& plane, control::Metrics& metrics,
-      backends::AgentBackend* agents = nullptr);
+      backends::AgentBackend* agents = nullptr, RateLimit rate_limit = {});
   // The HTTP entry point.
   void Handle(HttpRequest&& request, Responder respond) {
     router_.Handle(std::move(request), std::move(respond));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 
 #include "base/text.h"
 
@@ -192,6 +193,23 @@ std::optional<std::string> Call::Query(const std::string& name) const {
   return it->second;
 }
 
+int Router::Throttle(const std::string& token_name, int64_t now_ms) {
+  if (rate_limit_.burst <= 0 || rate_limit_.per_second <= 0) return 0;
+  Bucket& b = buckets_[token_name];
+  if (b.at_ms < 0) {
+    b.tokens = rate_limit_.burst;
+  } else if (now_ms > b.at_ms) {
+    b.tokens = std::min(rate_limit_.burst, b.tokens + static_cast<double>(now_ms - b.at_ms) /
+                                                          1000.0 * rate_limit_.per_second);
+  }
+  b.at_ms = std::max(b.at_ms, now_ms);
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  return std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / rate_limit_.per_second)));
+}
+
 struct Router::Route {
   std::string method;
   std::string pattern;
@@ -332,7 +350,7 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
   if (auth.rfind("Bearer ", 0) == 0) bearer = auth.substr(7);
 
   plane_.Post(
-      [route, call, bearer, finish, who](ControlPlane& plane) -> ControlPlane::Done {
+      [this, route, call, bearer, finish, who](ControlPlane& plane) -> ControlPlane::Done {
         auto fail = [&](const Status& s) -> ControlPlane::Done {
           HttpResponse r = ErrorResponse(s);
           return [finish, r](const Status&) mutable { finish(std::move(r)); };
@@ -349,6 +367,20 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
                                                           control::RoleName(caller.role),
                                                           route->method, route->pattern)));
           }
+          if (caller.role == control::Role::kTenant) {
+            const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count();
+            if (const int wait = Throttle(caller.token_name, now_ms); wait > 0) {
+              metrics_.rate_limited.Increment();
+              HttpResponse r = ErrorResponse(ResourceExhaustedError(fmt::format(
+                  "rate limit: token '{}' may make {} requests per second (bursts of {}); retry "
+                  "in {} s",
+                  caller.token_name, rate_limit_.per_second, rate_limit_.burst, wait)));
+              r.headers.emplace_back("Retry-After", std::to_string(wait));
+              return [finish, r](const Status&) mutable { finish(std::move(r)); };
+            }
+          }
         }
         *who = caller.token_name;
         call->later = [finish](StatusOr<Reply> reply) {
@@ -364,7 +396,7 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
           finish(commit.ok() ? std::move(r) : ErrorResponse(commit));
         };
       },
-      [finish](const Status& s) { finish(ErrorResponse(s)); });
+      [finish](const Status& s) { finish(ErrorResponse(s)); }, route->options.urgent);
 }
 
 }  // namespace suanpan::api

@@ -23,9 +23,9 @@ namespace suanpan::api {
 int HttpStatusOf(StatusCode code);
 
 struct Reply {
-  int status = 0;                       // 0: the route's status for success (200, 201)
-  nlohmann::json body;                  // a JSON reply
-  std::optional<std::string> text;      // or a text one (metrics)
+  int status = 0;                   // 0: the route's status for success (200, 201)
+  nlohmann::json body;              // a JSON reply
+  std::optional<std::string> text;  // or a text one (metrics)
   std::string content_type = "application/json";
 };
 Reply JsonReply(nlohmann::json body, int status = 0);
@@ -44,13 +44,12 @@ struct Call {
   // Path parameter as a positive id; query parameters as bounded sizes.
   StatusOr<uint64_t> Id(const std::string& name) const;
   StatusOr<size_t> Index(const std::string& name) const;
-  StatusOr<size_t> Size(const std::string& name, size_t fallback, size_t max,
-                        size_t min = 0) const;
+  StatusOr<size_t> Size(const std::string& name, size_t fallback, size_t max, size_t min = 0) const;
   std::optional<std::string> Query(const std::string& name) const;
 };
 
 using RouteFn = std::function<StatusOr<std::optional<Reply>>(control::ControlPlane&,
-                                                              const control::Caller&, Call&)>;
+                                                             const control::Caller&, Call&)>;
 
 struct RouteInfo {
   std::string method;
@@ -63,6 +62,18 @@ struct RouteOptions {
   bool body = false;            // expects a JSON body
   bool raw = false;             // takes the body as bytes
   int ok_status = 200;
+  bool urgent = false;  // runs ahead of queued operations (heartbeats, health)
+};
+inline RouteOptions Urgent(RouteOptions o) {
+  o.urgent = true;
+  return o;
+}
+
+// Requests per tenant token: a bucket of `burst` refilled at `per_second`; over it, 429 with
+// Retry-After. Admin and agent tokens are not limited (agents are bounded by their nodes).
+struct RateLimit {
+  double per_second = 200;
+  double burst = 400;  // 0: no limit
 };
 // Route options in a line: Query({"limit"}), Body(), Body(201), Raw({"attempt", "offset"}).
 inline RouteOptions Query(std::set<std::string> query) {
@@ -91,9 +102,18 @@ class Router {
            RouteOptions options, RouteFn fn);
   void Handle(HttpRequest&& request, Responder respond);
   std::vector<RouteInfo> Routes() const;
+  void SetRateLimit(RateLimit limit) { rate_limit_ = limit; }
 
  private:
   struct Route;
+  struct Bucket {
+    double tokens = 0;
+    int64_t at_ms = -1;
+  };
+  // On the control thread only. Returns the seconds to wait, 0 when the request may go.
+  int Throttle(const std::string& token_name, int64_t now_ms);
+  RateLimit rate_limit_;
+  std::map<std::string, Bucket> buckets_;
   control::ControlPlane& plane_;
   control::Metrics& metrics_;
   std::vector<std::shared_ptr<Route>> routes_;

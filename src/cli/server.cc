@@ -44,6 +44,7 @@ struct Settings {
   int threads = 2;
   int64_t max_body_bytes = 1 << 20;
   int max_connections = 4096;
+  double rate_limit = 200;
   std::string log_level = "info";
   std::string queue;
   std::string placement;
@@ -106,6 +107,11 @@ Status ReadConfig(const std::string& path, Settings& s) {
       if (k == "pool") s.pool = rel(v);
       if (k == "admin_token_file") s.admin_token_file = rel(v);
       if (k == "log_level") s.log_level = v;
+    } else if (k == "rate_limit") {
+      if (!node.is_number()) return bad("must be a number");
+      const double v = *node.value<double>();
+      if (!(v >= 0 && v <= 1e6)) return bad(fmt::format("must be in 0..1000000, got {}", v));
+      s.rate_limit = v;
     } else if (k == "threads" || k == "max_body_bytes" || k == "max_connections") {
       if (!node.is_integer()) return bad("must be an integer");
       const int64_t v = *node.value<int64_t>();
@@ -146,7 +152,8 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else {
       return bad(
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
-          "max_connections, log_level, lease_seconds, requeue_lost, log_dir, [scheduler])");
+          "max_connections, rate_limit, log_level, lease_seconds, requeue_lost, log_dir, "
+          "[scheduler])");
     }
   }
   return OkStatus();
@@ -202,6 +209,7 @@ int RunServer(const ServerOptions& o) {
   if (o.interval_ms >= 0) s.interval_ms = o.interval_ms;
   if (o.lease_seconds > 0) s.lease_seconds = o.lease_seconds;
   if (o.max_connections > 0) s.max_connections = o.max_connections;
+  if (o.rate_limit >= 0) s.rate_limit = o.rate_limit;
   if (!o.log_dir.empty()) s.log_dir = o.log_dir;
   if (s.log_dir.empty()) {
     const std::filesystem::path dir = std::filesystem::path(s.store).parent_path();
@@ -272,7 +280,7 @@ int RunServer(const ServerOptions& o) {
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop_signals = BlockStopSignals();
 
-  api::Api api(**plane, metrics, agent_backend);
+  api::Api api(**plane, metrics, agent_backend, api::RateLimit{s.rate_limit, 2 * s.rate_limit});
   api::HttpServerOptions hopts;
   hopts.host = s.host;
   hopts.port = s.port;

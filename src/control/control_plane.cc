@@ -146,18 +146,20 @@ void ControlPlane::Stop() {
   {
     std::lock_guard lock(mu_);
     left.swap(inbox_);
+    for (auto& u : urgent_) left.push_back(std::move(u));
+    urgent_.clear();
   }
   for (auto& [op, abort] : left) {
     if (abort) abort(UnavailableError("the server is shutting down"));
   }
 }
 
-void ControlPlane::Post(Op op, std::function<void(const Status&)> abort) {
+void ControlPlane::Post(Op op, std::function<void(const Status&)> abort, bool urgent) {
   bool inline_run = false;
   {
     std::lock_guard lock(mu_);
     if (thread_.joinable() && !stop_) {
-      inbox_.emplace_back(std::move(op), std::move(abort));
+      (urgent ? urgent_ : inbox_).emplace_back(std::move(op), std::move(abort));
     } else {
       inline_run = !thread_.joinable();
     }
@@ -206,16 +208,27 @@ void ControlPlane::Loop() {
     lock.unlock();
     if (auto due = NextDueMs()) next = std::min(next, *due);
     lock.lock();
-    if (inbox_.empty() && !stop_ && now < next) {
+    if (inbox_.empty() && urgent_.empty() && !stop_ && now < next) {
       cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - now)),
-                   [&] { return stop_ || !inbox_.empty(); });
+                   [&] { return stop_ || !inbox_.empty() || !urgent_.empty(); });
     }
-    if (stop_ && inbox_.empty()) break;
-    std::vector<std::pair<Op, std::function<void(const Status&)>>> ops;
-    ops.swap(inbox_);
+    if (stop_ && inbox_.empty() && urgent_.empty()) break;
+    std::vector<std::pair<Op, std::function<void(const Status&)>>> urgent, ops;
+    urgent.swap(urgent_);
+    // At most a bounded batch of ordinary operations per turn, and the urgent ones first: a
+    // flood of requests waits its turn behind leases and health, not the other way round.
+    constexpr size_t kBatch = 256;
+    if (inbox_.size() <= kBatch) {
+      ops.swap(inbox_);
+    } else {
+      ops.assign(std::make_move_iterator(inbox_.begin()),
+                 std::make_move_iterator(inbox_.begin() + kBatch));
+      inbox_.erase(inbox_.begin(), inbox_.begin() + kBatch);
+    }
     lock.unlock();
 
-    if (!ops.empty()) RunOps(ops);
+    if (!urgent.empty()) RunOps(urgent);
+    if (!ops.empty()) RunOps(ops);  // one commit for the batch (group commit)
     Turn();
     lock.lock();
   }
@@ -255,7 +268,8 @@ void ControlPlane::CommitOrDie(std::vector<Done>* dones) {
   spdlog::critical("store commit failed, stopping so that a restart recovers from the store: {}",
                    s.ToString());
   if (dones) {
-    for (Done& d : *dones) d(UnavailableError("the store refused the write; the server is restarting"));
+    for (Done& d : *dones)
+      d(UnavailableError("the store refused the write; the server is restarting"));
   }
   std::fflush(nullptr);
   std::_Exit(75);
@@ -349,8 +363,7 @@ const JobRecord* ControlPlane::Visible(const Caller& caller, uint64_t id) const 
   return nullptr;
 }
 
-std::optional<size_t> ControlPlane::WorkerNode(const JobRecord& job, int attempt,
-                                               int rank) const {
+std::optional<size_t> ControlPlane::WorkerNode(const JobRecord& job, int attempt, int rank) const {
   if (attempt < 1 || attempt > static_cast<int>(job.runs.size())) return std::nullopt;
   const RunView run = RunOf(job.runs[attempt - 1]);
   if (rank < 0 || rank >= static_cast<int>(run.workers.size())) return std::nullopt;

@@ -39,6 +39,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "backends/agent/protocol.h"
@@ -70,6 +71,8 @@ struct ControlOptions {
   bool requeue_lost = true;
   // Where the worker logs agents ship are kept (<log_dir>/<job>/<attempt>/<rank>.log).
   std::string log_dir;
+  // How long an explanation (a what-if round over the whole queue) is reused.
+  int64_t explain_cache_ms = 1000;
   // Called after every round with its time and decisions (tests compare them with a simulation).
   std::function<void(Time, const sched::Decisions&)> on_round;
 };
@@ -113,7 +116,9 @@ class ControlPlane {
 
   // Runs `op` on the control thread. Thread-safe. If the server stops first, `abort` is called
   // instead (with Unavailable).
-  void Post(Op op, std::function<void(const Status&)> abort = nullptr);
+  // `urgent` operations (heartbeats, health) run before the others waiting, so that a flood of
+  // requests never delays a lease past its end.
+  void Post(Op op, std::function<void(const Status&)> abort = nullptr, bool urgent = false);
   // Runs `f` on the control thread (inline before Start) and returns its result once what it
   // wrote is durable; for the CLI, tests and start-up. If the commit fails the process exits.
   template <typename F>
@@ -243,7 +248,7 @@ class ControlPlane {
   NodeLeases leases_;
   WorkerLogs logs_;
   std::vector<std::unique_ptr<Backend>> backends_;
-  std::vector<Backend*> backend_of_provider_;  // by provider id; null: none (yet)
+  std::vector<Backend*> backend_of_provider_;            // by provider id; null: none (yet)
   std::vector<std::pair<uint64_t, int64_t>> undecided_;  // (job, queued at) since the last round
 
   bool dirty_ = true;
@@ -252,7 +257,16 @@ class ControlPlane {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::pair<Op, std::function<void(const Status&)>>> inbox_;
+  std::vector<std::pair<Op, std::function<void(const Status&)>>> urgent_;
   bool stop_ = false;
+  // The last what-if round (explain), reused for a second: one tenant asking in a loop costs
+  // one what-if per second, not one per request.
+  struct ExplainCache {
+    int64_t computed_ms = -1;
+    sched::Decisions decisions;
+    std::unordered_map<uint64_t, std::pair<size_t, int>> index;  // job -> (decision, position)
+  };
+  ExplainCache explain_cache_;
   std::thread thread_;
 };
 

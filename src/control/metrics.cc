@@ -59,7 +59,17 @@ Metrics::Metrics()
                     .Register(*registry)),
       decisions_bind(decisions.Add({{"kind", "bind"}})),
       decisions_preempt(decisions.Add({{"kind", "preempt"}})),
-      decisions_reject(decisions.Add({{"kind", "reject"}})) {}
+      decisions_reject(decisions.Add({{"kind", "reject"}})),
+      explain_rounds(BuildCounter()
+                         .Name("suanpan_explain_rounds_total")
+                         .Help("What-if rounds run to explain waiting jobs (cached per second)")
+                         .Register(*registry)
+                         .Add({})),
+      rate_limited(BuildCounter()
+                       .Name("suanpan_api_rate_limited_total")
+                       .Help("Requests refused with 429 (per-token rate limit)")
+                       .Register(*registry)
+                       .Add({})) {}
 
 std::string Metrics::Serialize() const {
   return prometheus::TextSerializer().Serialize(registry->Collect());

@@ -29,6 +29,8 @@ struct Metrics {
   prometheus::Counter& decisions_bind;
   prometheus::Counter& decisions_preempt;
   prometheus::Counter& decisions_reject;
+  prometheus::Counter& explain_rounds;  // what-if rounds run for explanations
+  prometheus::Counter& rate_limited;    // requests answered 429
 
   std::string Serialize() const;
   static prometheus::Histogram::BucketBoundaries LatencyBuckets();

@@ -125,24 +125,37 @@ StatusOr<ExplainView> ControlPlane::ExplainJob(const Caller& caller, uint64_t id
   out.reason = j->reason;
   if (!j->queued()) return out;
   // What-if: one round with estimates for every job, on the live state (the scheduler undoes
-  // every tentative change before it returns). Nothing is applied.
-  const sched::Decisions d = host_.WhatIf(Now(), 100'000);
+  // every tentative change before it returns). Nothing is applied. Reused for
+  // explain_cache_ms: the answer may be that old, and a loop of requests costs one round.
+  const int64_t now_ms = clock_.NowMs();
+  ExplainCache& cache = explain_cache_;
+  if (cache.computed_ms < 0 || now_ms - cache.computed_ms >= options_.explain_cache_ms ||
+      now_ms < cache.computed_ms || j->queued_ms > cache.computed_ms) {
+    cache.decisions = host_.WhatIf(Now(), 100'000);
+    cache.computed_ms = now_ms;
+    cache.index.clear();
+    int position = 0;
+    for (size_t i = 0; i < cache.decisions.items.size(); ++i) {
+      const sched::Decision& x = cache.decisions.items[i];
+      if (x.kind == sched::DecisionKind::kWait || x.kind == sched::DecisionKind::kReserve ||
+          x.kind == sched::DecisionKind::kBind) {
+        ++position;
+      }
+      cache.index.emplace(x.job.value(), std::make_pair(i, position));
+    }
+    if (metrics_) metrics_->explain_rounds.Increment();
+  }
   out.pending = true;
   out.queued_since_ms = j->queued_ms;
-  int position = 0;
-  for (const sched::Decision& x : d.items) {
-    if (x.kind == sched::DecisionKind::kWait || x.kind == sched::DecisionKind::kReserve ||
-        x.kind == sched::DecisionKind::kBind) {
-      ++position;
-    }
-    if (x.job.value() != id) continue;
+  if (auto it = cache.index.find(id); it != cache.index.end()) {
+    const sched::Decision& x = cache.decisions.items[it->second.first];
+    const int position = it->second.second;
     out.outcome = std::string(sched::OutcomeName(x.outcome));
     out.reason = x.kind == sched::DecisionKind::kBind
                      ? "fits now: it will be placed in the next round"
                      : x.reason;
     if (x.earliest_start) out.earliest_start_ms = x.earliest_start->value() * 1000;
     out.position = position;
-    break;
   }
   return out;
 }

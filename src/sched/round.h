@@ -122,8 +122,12 @@ class Round {
     auto operator<=>(const ShapeKey&) const = default;
   };
   static ShapeKey KeyOf(const core::JobSpec& job, SegmentId s, bool excluded) {
-    return {s.value(),           job.worker.devices,        job.worker.fraction.value(),
-            job.worker.cpu.value(), job.worker.memory.value(), excluded};
+    return {s.value(),
+            job.worker.devices,
+            job.worker.fraction.value(),
+            job.worker.cpu.value(),
+            job.worker.memory.value(),
+            excluded};
   }
   bool KnownToFail(const core::JobSpec& job, SegmentId s, bool excluded) const;
   void RememberFailure(const core::JobSpec& job, SegmentId s, bool excluded);
@@ -136,7 +140,6 @@ class Round {
   QueueCursor& cursor_;
   const std::vector<QueuedJob>* plain_queue_;
   const Time now_;
-  const UsageHistory* history_;
   CandidateCache* candidates_;
   std::unique_ptr<CandidateCache> own_candidates_;
   const std::vector<double>* given_weights_;

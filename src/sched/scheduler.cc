@@ -88,7 +88,6 @@ Round::Round(const Scheduler& scheduler, ClusterState& state, QueueCursor& curso
       cursor_(cursor),
       plain_queue_(plain_queue),
       now_(input.now),
-      history_(input.history),
       candidates_(input.candidates),
       given_weights_(input.size_weights) {
   if (candidates_ == nullptr) {
@@ -366,7 +365,8 @@ void Round::ScheduleOne(const QueuedJob& queued) {
       d.allocation = std::move(start->second);
       decisions_.items.push_back(std::move(d));
       ++decisions_.waits;
-      uint64_t sig = job.id.value() * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(r.start.value());
+      uint64_t sig =
+          job.id.value() * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(r.start.value());
       sig = sig * 1000003 ^ r.segment.value();
       for (size_t n = 0; n < r.nodes.size(); ++n) {
         if (r.nodes[n]) sig = sig * 1000003 ^ n;

@@ -644,6 +644,34 @@ TEST(DevTest, DevRunsAGangAndStopsCleanly) {
   // One node of 8: the two workers split its devices.
   EXPECT_EQ((*log0)["data"], "rank 0 on 0,1,2,3\n");
   EXPECT_EQ((*log1)["data"], "rank 1 on 4,5,6,7\n");
+  // Issue 12, finding 3: jobs inherited the server's listening socket in `dev`. A worker holds
+  // only stdio. And `suanpan logs` shows a worker's terminal escapes visibly (unless --raw).
+  auto fds =
+      api.Call("POST", "/v1/jobs",
+               Json{{"name", "fds"},
+                    {"devices_per_worker", 1},
+                    {"command", {"sh", "-c", "ls /proc/$$/fd; printf '\\033]0;pwned\\007'"}}});
+  ASSERT_TRUE(fds.ok()) << fds.status().ToString();
+  const std::string fds_id = std::to_string((*fds)["id"].get<uint64_t>());
+  ASSERT_TRUE(Eventually([&] {
+    auto j = api.Call("GET", "/v1/jobs/" + fds_id);
+    return j.ok() && (*j)["state"] == "succeeded";
+  }));
+  auto fds_log = api.Call("GET", "/v1/jobs/" + fds_id + "/logs?worker=0");
+  ASSERT_TRUE(fds_log.ok());
+  EXPECT_EQ((*fds_log)["data"], "0\n1\n2\n\033]0;pwned\007");
+  auto cli = [&](const std::string& extra) {
+    const std::string cmd = "SUANPAN_SERVER=" + url + " SUANPAN_TOKEN=" + tenant + " " +
+                            SUANPAN_BINARY + " logs " + fds_id + extra;
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[256];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    pclose(p);
+    return out;
+  };
+  EXPECT_EQ(cli(""), "0\n1\n2\n\\x1b]0;pwned\\x07");
+  EXPECT_EQ(cli(" --raw"), "0\n1\n2\n\033]0;pwned\007");
   // Stopping with a worker running does not wait out the agent's long-poll (20 s; it took about
   // 10 s before the agent abandoned requests in flight on stop; about 3 s now).
   auto sleeper =
@@ -651,7 +679,7 @@ TEST(DevTest, DevRunsAGangAndStopsCleanly) {
                Json{{"name", "sleeper"}, {"devices_per_worker", 1}, {"command", {"sleep", "60"}}});
   ASSERT_TRUE(sleeper.ok()) << sleeper.status().ToString();
   ASSERT_TRUE(Eventually([&] {
-    auto j = api.Call("GET", "/v1/jobs/2");
+    auto j = api.Call("GET", "/v1/jobs/" + std::to_string((*sleeper)["id"].get<uint64_t>()));
     return j.ok() && (*j)["state"] == "running";
   }));
   const auto asked = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -53,12 +54,17 @@ class ServerProcess {
   }
 
   // Starts the server and waits until it listens. Returns false (with the log) on failure.
+  // The same, on the port the last start got (agents keep their --server URL across a restart).
+  bool Restart(std::vector<std::string> extra = {}) {
+    listen_ = "127.0.0.1:" + std::to_string(port_);
+    return Start(std::move(extra));
+  }
   bool Start(std::vector<std::string> extra = {}) {
     std::filesystem::remove(port_file());
     std::vector<std::string> args = {SUANPAN_BINARY,
                                      "server",
                                      "--listen",
-                                     "127.0.0.1:0",
+                                     listen_,
                                      "--store",
                                      store(),
                                      "--pool",
@@ -69,6 +75,9 @@ class ServerProcess {
                                      port_file(),
                                      "--log-level",
                                      "warn"};
+    if (std::find(extra.begin(), extra.end(), "--log-level") != extra.end()) {
+      args.resize(args.size() - 2);  // the caller's level instead of "warn"
+    }
     for (auto& e : extra) args.push_back(e);
     pid_ = Spawn(std::move(args), (dir_ / "server.log").string());
     if (pid_ < 0) return false;
@@ -110,6 +119,8 @@ class ServerProcess {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   const std::filesystem::path& dir() const { return dir_; }
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
 
   client::ApiClient Client(const std::string& token) const {
     return client::ApiClient(client::ClientConfig{url(), token, 30'000});
@@ -120,6 +131,7 @@ class ServerProcess {
   std::string pool_;
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string listen_ = "127.0.0.1:0";
   std::string admin_token_;
 };
 

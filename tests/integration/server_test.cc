@@ -570,6 +570,37 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
       {"nodes of an unknown type", "GET", "/v1/nodes?device_type=B200", "", 400, "device_type"},
       {"nodes of an unknown provider", "GET", "/v1/nodes?provider=nope", "", 400, "provider"},
       {"no such tenant", "GET", "/v1/tenants/nope", "", 404, ""},
+      // Issue 12: each of these crashed the server or was accepted on the previous main.
+      {"100,000 nested [ in name", "POST", "/v1/jobs",
+       R"({"name": )" + std::string(100'000, '[') + std::string(100'000, ']') + ", " + ok_job + "}",
+       400, "body"},
+      {"400,000 nested [ in an unknown field", "POST", "/v1/jobs",
+       R"({"x": )" + std::string(400'000, '[') + std::string(400'000, ']') + "}", 400, "body"},
+      {"workers 1e400", "POST", "/v1/jobs", R"({"name": "x", "workers": 1e400, )" + ok_job + "}",
+       400, "workers"},
+      {"name with a right-to-left override", "POST", "/v1/jobs",
+       "{\"name\": \"invoice\u202Egnp.exe\", " + ok_job + "}", 400, "name"},
+      {"name with a zero-width space", "POST", "/v1/jobs",
+       "{\"name\": \"ad\u200Bmin\", " + ok_job + "}", 400, "name"},
+      {"name with DEL", "POST", "/v1/jobs", "{\"name\": \"a\u007Fb\", " + ok_job + "}", 400,
+       "name"},
+      {"name of 129 characters (3 bytes each)", "POST", "/v1/jobs",
+       "{\"name\": \"" +
+           [] {
+             std::string n;
+             for (int i = 0; i < 129; ++i) n += "\u7b97";
+             return n;
+           }() +
+           "\", " + ok_job + "}",
+       400, "name"},
+      {"env name with NUL", "POST", "/v1/jobs",
+       R"({"name": "x", "command": ["true"], "env": {"A\u0000B": "v"}, )" + ok_job + "}", 400,
+       "env"},
+      {"env value with NUL", "POST", "/v1/jobs",
+       R"({"name": "x", "command": ["true"], "env": {"A": "v\u0000w"}, )" + ok_job + "}", 400,
+       "env.A"},
+      {"absolute workdir", "POST", "/v1/jobs",
+       R"({"name": "x", "command": ["true"], "workdir": "/etc", )" + ok_job + "}", 400, "workdir"},
   };
   for (const BadCase& c : cases) {
     auto r = t2.SendRaw(c.method, c.path, c.body, c.headers);
@@ -586,6 +617,9 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
     }
   }
   // Admin-only inputs.
+  auto nodes = admin.Call("GET", "/v1/nodes?limit=1");
+  ASSERT_TRUE(nodes.ok());
+  const std::string node0 = client::UrlEncode((*nodes)["items"][0]["name"].get<std::string>());
   const std::vector<BadCase> admin_cases = {
       {"token name with a space", "POST", "/v1/tokens",
        R"({"name": "a b", "role": "tenant", "tenant": "t02-haiyan-bio"})", 400, "name"},
@@ -600,6 +634,13 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
        "state"},
       {"status with unknown field", "POST", "/v1/jobs/" + done_id + "/status",
        R"({"state": "running", "pid": 1})", 400, "pid"},
+      // Issue 12: a wrong-typed field on an agent route was a 500; a 2^32+1 attempt read as 1.
+      {"worker report attempt a string", "POST", "/v1/jobs/" + done_id + "/workers/0/status",
+       R"({"attempt": "one", "state": "running"})", 400, "attempt"},
+      {"worker report attempt 2^32+1", "POST", "/v1/jobs/" + done_id + "/workers/0/status",
+       R"({"attempt": 4294967297, "state": "running"})", 400, "attempt"},
+      {"heartbeat devices a string", "POST", "/v1/nodes/" + node0 + "/heartbeat",
+       R"({"devices": "all"})", 400, "devices"},
   };
   for (const BadCase& c : admin_cases) {
     auto r = admin.SendRaw(c.method, c.path, c.body, c.headers);
@@ -636,14 +677,15 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
   const std::string worker = "/v1/jobs/" + id + "/workers/0/status";
   ASSERT_TRUE(agent.Call("POST", worker, Json{{"attempt", 1}, {"state", "running"}}).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto finished = agent.Call("POST", worker,
-                             Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 3},
-                                  {"message", "oom"}});
+  auto finished =
+      agent.Call("POST", worker,
+                 Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 3}, {"message", "oom"}});
   ASSERT_TRUE(finished.ok()) << finished.status().ToString();
   EXPECT_EQ((*finished)["state"], "failed");
   EXPECT_EQ((*finished)["exit_code"], 3);
   // A repeated report (the agent retried) is refused as over; it changes nothing.
-  auto again = agent.Send("POST", worker, Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 3}});
+  auto again =
+      agent.Send("POST", worker, Json{{"attempt", 1}, {"state", "exited"}, {"exit_code", 3}});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->status, 409) << again->raw;
   // The devices are free again; usage counts 8 H100 for >= 0.3 s, at 15.50 yuan per device-hour.

@@ -34,7 +34,7 @@ void AddAgentRoutes(Router& r, const RouteContext& ctx) {
           }
           return std::optional<Reply>(JsonReply(protocol::Encode(now)));
         });
-  r.Add("POST", "/v1/nodes/{name}/heartbeat", {kAdmin, kAgent}, Body(),
+  r.Add("POST", "/v1/nodes/{name}/heartbeat", {kAdmin, kAgent}, Urgent(Body()),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           SP_ASSIGN_OR_RETURN(protocol::Heartbeat hb, protocol::DecodeHeartbeat(call.body));
           SP_ASSIGN_OR_RETURN(protocol::HeartbeatReply reply,
@@ -49,18 +49,17 @@ void AddAgentRoutes(Router& r, const RouteContext& ctx) {
                               protocol::DecodeWorkerReport(call.body));
           return Answer(p.ReportWorker(c, id, static_cast<int>(rank), report));
         });
-  r.Add("POST", "/v1/jobs/{id}/workers/{rank}/logs", {kAdmin, kAgent},
-        Raw({"attempt", "offset"}),
+  r.Add("POST", "/v1/jobs/{id}/workers/{rank}/logs", {kAdmin, kAgent}, Raw({"attempt", "offset"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           SP_ASSIGN_OR_RETURN(uint64_t id, call.Id("id"));
           SP_ASSIGN_OR_RETURN(size_t rank, call.Index("rank"));
           if (!call.query.count("attempt")) return FieldError("attempt", "is required");
           SP_ASSIGN_OR_RETURN(size_t attempt, call.Size("attempt", 0, 1'000'000, 1));
           SP_ASSIGN_OR_RETURN(size_t offset, call.Size("offset", 0, size_t{1} << 40));
-          SP_ASSIGN_OR_RETURN(int64_t size,
-                              p.AppendWorkerLog(c, id, static_cast<int>(rank),
-                                                static_cast<int>(attempt),
-                                                static_cast<int64_t>(offset), call.raw));
+          SP_ASSIGN_OR_RETURN(
+              int64_t size,
+              p.AppendWorkerLog(c, id, static_cast<int>(rank), static_cast<int>(attempt),
+                                static_cast<int64_t>(offset), call.raw));
           return std::optional<Reply>(JsonReply(Json{{"size", size}}));
         });
 }

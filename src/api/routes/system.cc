@@ -10,11 +10,11 @@ using control::ControlPlane;
 using Json = nlohmann::json;
 
 void AddSystemRoutes(Router& r, const RouteContext& ctx) {
-  r.Add("GET", "/healthz", {}, {},
+  r.Add("GET", "/healthz", {}, Urgent({}),
         [](ControlPlane&, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
           return std::optional<Reply>(JsonReply(Json{{"status", "ok"}}));
         });
-  r.Add("GET", "/readyz", {}, {},
+  r.Add("GET", "/readyz", {}, Urgent({}),
         [](ControlPlane&, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
           return std::optional<Reply>(JsonReply(Json{{"status", "ready"}}));
         });
