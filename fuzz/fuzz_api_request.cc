@@ -74,7 +74,7 @@ World& TheWorld() {
     if (!admin.ok() || !*admin) __builtin_trap();
     world->tokens[1] = **admin;
     world->api = std::make_unique<suanpan::api::Api>(*world->plane, world->metrics, nullptr,
-                                                     suanpan::api::RateLimit{0, 0});
+                                                     suanpan::api::ApiOptions{{0, 0}, false});
     const std::string tenant = suanpan::fuzz::FuzzPool().tenants()[0].name;
     const std::string node = suanpan::fuzz::FuzzPool().nodes()[0].name;
     auto make = [&](const Json& body) {

@@ -15,7 +15,8 @@ PACKAGES=(
   libsqlite3-dev libsqlitecpp-dev            # the durable store (SQLite in WAL mode)
   libspdlog-dev                              # structured server logs
   libcurl4-openssl-dev                       # HTTP client of the CLI
-  libssl-dev                                 # SHA-256 of API tokens, random token bytes
+  libssl-dev                                 # SHA-256 of API tokens, random bytes, TLS of the API
+  openssl                                    # the TLS tests make their certificates
   prometheus-cpp-dev                         # /metrics (counters, histograms, text format)
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
 )

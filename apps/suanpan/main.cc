@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--policy", server.policy, "queue[/placement], overrides the pool's");
   server_cmd->add_option("--threads", server.threads, "HTTP I/O threads (default 2)");
   server_cmd->add_option("--interval-ms", server.interval_ms, "Minimum time between rounds");
+  server_cmd->add_option("--tls-cert", server.tls_cert, "PEM certificate chain: serve HTTPS");
+  server_cmd->add_option("--tls-key", server.tls_key, "PEM private key of --tls-cert");
+  server_cmd->add_option("--tls-client-ca", server.tls_client_ca,
+                         "CA of agents' client certificates (CN = node name): mutual TLS");
   server_cmd->add_option("--rate-limit", server.rate_limit,
                          "Requests/s per tenant token (default 200, bursts of twice that; 0: off)");
   server_cmd->add_option("--max-connections", server.max_connections,
@@ -114,6 +118,8 @@ int main(int argc, char** argv) {
     c->add_option("--server", flags.server,
                   "Server URL (env SUANPAN_SERVER, default http://127.0.0.1:7070)");
     c->add_option("--token", flags.token, "API token (env SUANPAN_TOKEN)");
+    c->add_option("--ca-file", flags.ca_file,
+                  "CA of the server's TLS certificate (env SUANPAN_CA_FILE; default: system CAs)");
     c->add_option("-o,--output", flags.output, "table or json")
         ->check(CLI::IsMember({"table", "json"}));
     return c;
@@ -227,6 +233,11 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--address", agent.address, "Address gang peers reach (default hostname)");
   agent_cmd->add_option("--grace-seconds", agent.grace_seconds, "SIGTERM to SIGKILL (default 10)");
   agent_cmd->add_option("--log-level", agent.log_level, "trace, debug, info, warn, error, off");
+  agent_cmd->add_option("--ca-file", agent.ca_file,
+                        "CA of the server's TLS certificate (default: the system's)");
+  agent_cmd->add_option("--client-cert", agent.client_cert,
+                        "PEM client certificate (CN = this node) for a server with mutual TLS");
+  agent_cmd->add_option("--client-key", agent.client_key, "PEM key of --client-cert");
   agent_cmd->add_option("--uid-base", agent.uid_base,
                         "Workers of a job run as UID_BASE + slot (default 200000 as root; 0: as "
                         "the agent's user)");

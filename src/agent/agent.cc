@@ -100,7 +100,8 @@ struct Agent::Impl {
   std::string group_base;
 
   client::ApiClient Client() const {
-    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000, &halt});
+    return client::ApiClient(client::ClientConfig{o.server, o.token, 35'000, &halt, o.ca_file,
+                                                  o.client_cert, o.client_key});
   }
 
   // ---- starting and stopping workers (under mu) ----
@@ -488,7 +489,8 @@ struct Agent::Impl {
   // Heartbeats on their own thread and client, with a timeout under a third of the lease: slow
   // reports or log uploads never delay the lease (and the supervisors' fence) behind them.
   void Heartbeats(const std::atomic<bool>& stop) {
-    client::ApiClient api(client::ClientConfig{o.server, o.token, 3'000, &stop});
+    client::ApiClient api(client::ClientConfig{o.server, o.token, 3'000, &stop, o.ca_file,
+                                               o.client_cert, o.client_key});
     int64_t next_heartbeat = 0;
     while (!stop && !refused) {
       const int64_t now = NowMs();

@@ -45,6 +45,8 @@ struct AgentOptions {
   int64_t pids_max = 4096;                    // per worker
   int64_t log_cap_bytes = int64_t{64} << 20;  // per worker attempt
   std::vector<std::string> pass_env;  // agent variables workers also get (NCCL_SOCKET_IFNAME)
+  // TLS to the server: its CA (default: the system's), and this node's client certificate.
+  std::string ca_file, client_cert, client_key;
 };
 
 class Agent {

@@ -3,9 +3,10 @@
 namespace suanpan::api {
 
 Api::Api(control::ControlPlane& plane, control::Metrics& metrics, backends::AgentBackend* agents,
-         RateLimit rate_limit)
+         ApiOptions options)
     : router_(plane, metrics) {
-  router_.SetRateLimit(rate_limit);
+  router_.SetRateLimit(options.rate_limit);
+  router_.RequireAgentCertificates(options.require_agent_certificates);
   const RouteContext ctx{metrics, agents};
   AddSystemRoutes(router_, ctx);
   AddPoolRoutes(router_, ctx);

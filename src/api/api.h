@@ -14,10 +14,15 @@
 
 namespace suanpan::api {
 
+struct ApiOptions {
+  RateLimit rate_limit;
+  bool require_agent_certificates = false;  // mutual TLS for agents (Router)
+};
+
 class Api {
  public:
   Api(control::ControlPlane& plane, control::Metrics& metrics,
-      backends::AgentBackend* agents = nullptr, RateLimit rate_limit = {});
+      backends::AgentBackend* agents = nullptr, ApiOptions options = {});
   // The HTTP entry point.
   void Handle(HttpRequest&& request, Responder respond) {
     router_.Handle(std::move(request), std::move(respond));

@@ -24,6 +24,10 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote;
+  // Over TLS with a client CA configured: whether the client showed a certificate the CA signed,
+  // and its subject's common name.
+  bool client_verified = false;
+  std::string client_cn;
 
   std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -51,6 +55,11 @@ struct HttpServerOptions {
   // Connections open at once; the next ones get 503 and are closed. When the process is out of
   // descriptors (EMFILE), accepting pauses (100 ms back-off) instead of spinning.
   int max_connections = 4096;
+  // TLS: PEM certificate chain and key; empty: plain HTTP. With a client CA, clients may present
+  // a certificate signed by it (HttpRequest::client_verified, client_cn).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 class HttpServer {

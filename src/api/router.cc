@@ -269,6 +269,8 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
     break;
   }
   const std::string route_label = route ? route->pattern : "unmatched";
+  const bool client_verified = request.client_verified;
+  const std::string client_cn = request.client_cn;
   const std::string method = request.method;
   const std::string remote = request.remote;
   auto who = std::make_shared<std::string>("-");
@@ -350,7 +352,8 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
   if (auth.rfind("Bearer ", 0) == 0) bearer = auth.substr(7);
 
   plane_.Post(
-      [this, route, call, bearer, finish, who](ControlPlane& plane) -> ControlPlane::Done {
+      [this, route, call, bearer, finish, who, client_verified,
+       client_cn](ControlPlane& plane) -> ControlPlane::Done {
         auto fail = [&](const Status& s) -> ControlPlane::Done {
           HttpResponse r = ErrorResponse(s);
           return [finish, r](const Status&) mutable { finish(std::move(r)); };
@@ -366,6 +369,13 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
             return fail(PermissionDeniedError(fmt::format("role {} may not {} {}",
                                                           control::RoleName(caller.role),
                                                           route->method, route->pattern)));
+          }
+          if (require_agent_certificates_ && caller.role == control::Role::kAgent &&
+              !(client_verified && client_cn == caller.scope)) {
+            return fail(PermissionDeniedError(fmt::format(
+                "agent for node {}: this server requires a client certificate with CN={} "
+                "signed by its client CA (--client-cert, --client-key)",
+                caller.scope, caller.scope)));
           }
           if (caller.role == control::Role::kTenant) {
             const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -103,6 +103,9 @@ class Router {
   void Handle(HttpRequest&& request, Responder respond);
   std::vector<RouteInfo> Routes() const;
   void SetRateLimit(RateLimit limit) { rate_limit_ = limit; }
+  // Under mutual TLS: an agent token is honoured only with a client certificate whose common
+  // name is the token's node (a stolen token alone does not make an agent).
+  void RequireAgentCertificates(bool require) { require_agent_certificates_ = require; }
 
  private:
   struct Route;
@@ -113,6 +116,7 @@ class Router {
   // On the control thread only. Returns the seconds to wait, 0 when the request may go.
   int Throttle(const std::string& token_name, int64_t now_ms);
   RateLimit rate_limit_;
+  bool require_agent_certificates_ = false;
   std::map<std::string, Bucket> buckets_;
   control::ControlPlane& plane_;
   control::Metrics& metrics_;

@@ -128,7 +128,8 @@ StatusOr<Json> ReadJobFile(const std::string& path, std::map<std::string, int>* 
 
 StatusOr<ApiClient*> Client(const ClientFlags& flags) {
   static std::unique_ptr<ApiClient> client;
-  SP_ASSIGN_OR_RETURN(ClientConfig c, ResolveClientConfig(flags.server, flags.token));
+  SP_ASSIGN_OR_RETURN(ClientConfig c,
+                      ResolveClientConfig(flags.server, flags.token, flags.ca_file));
   client = std::make_unique<ApiClient>(c);
   return client.get();
 }

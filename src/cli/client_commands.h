@@ -22,6 +22,7 @@ namespace suanpan::cli {
 struct ClientFlags {
   std::string server;
   std::string token;
+  std::string ca_file;
   std::string output = "table";  // table | json
 };
 

@@ -96,6 +96,9 @@ int RunAgent(const AgentCommandOptions& o) {
   ao.cgroup_base = o.cgroup_base;
   ao.log_cap_bytes = o.log_cap_mib << 20;
   ao.pass_env = o.pass_env;
+  ao.ca_file = o.ca_file;
+  ao.client_cert = o.client_cert;
+  ao.client_key = o.client_key;
   ao.devices = o.devices;
   ao.work_dir = o.work_dir;
   ao.address = o.address;
@@ -171,7 +174,7 @@ int RunAgentExec(int argc, char** argv) {
 }
 
 int RunLogs(const ClientFlags& flags, const LogsOptions& o, std::FILE* out, std::FILE* err) {
-  auto config = client::ResolveClientConfig(flags.server, flags.token);
+  auto config = client::ResolveClientConfig(flags.server, flags.token, flags.ca_file);
   if (!config.ok()) {
     std::fprintf(err, "error: %s\n", config.status().message().c_str());
     return 2;

@@ -29,6 +29,7 @@ struct AgentCommandOptions {
   std::string cgroup_base = "suanpan";
   int64_t log_cap_mib = 64;
   std::vector<std::string> pass_env;
+  std::string ca_file, client_cert, client_key;
 };
 
 // A secret from a file only its owner can read: InvalidArgument names the file and its mode when

@@ -45,6 +45,7 @@ struct Settings {
   int64_t max_body_bytes = 1 << 20;
   int max_connections = 4096;
   double rate_limit = 200;
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
   std::string log_level = "info";
   std::string queue;
   std::string placement;
@@ -100,6 +101,12 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else if (k == "log_dir") {
       if (!node.is_string()) return bad("must be a string");
       s.log_dir = rel(*node.value<std::string>());
+    } else if (k == "tls_cert_file" || k == "tls_key_file" || k == "tls_client_ca_file") {
+      if (!node.is_string()) return bad("must be a string");
+      const std::string v = rel(*node.value<std::string>());
+      (k == "tls_cert_file"  ? s.tls_cert_file
+       : k == "tls_key_file" ? s.tls_key_file
+                             : s.tls_client_ca_file) = v;
     } else if (k == "store" || k == "pool" || k == "admin_token_file" || k == "log_level") {
       if (!node.is_string()) return bad("must be a string");
       const std::string v = *node.value<std::string>();
@@ -152,7 +159,8 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else {
       return bad(
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
-          "max_connections, rate_limit, log_level, lease_seconds, requeue_lost, log_dir, "
+          "max_connections, rate_limit, tls_cert_file, tls_key_file, tls_client_ca_file, "
+          "log_level, lease_seconds, requeue_lost, log_dir, "
           "[scheduler])");
     }
   }
@@ -210,6 +218,16 @@ int RunServer(const ServerOptions& o) {
   if (o.lease_seconds > 0) s.lease_seconds = o.lease_seconds;
   if (o.max_connections > 0) s.max_connections = o.max_connections;
   if (o.rate_limit >= 0) s.rate_limit = o.rate_limit;
+  if (!o.tls_cert.empty()) s.tls_cert_file = o.tls_cert;
+  if (!o.tls_key.empty()) s.tls_key_file = o.tls_key;
+  if (!o.tls_client_ca.empty()) s.tls_client_ca_file = o.tls_client_ca;
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+    return Fail(InvalidArgumentError(
+        "tls_cert_file, tls_key_file: give both (the certificate chain and its key), or neither"));
+  }
+  if (!s.tls_client_ca_file.empty() && s.tls_cert_file.empty()) {
+    return Fail(InvalidArgumentError("tls_client_ca_file: needs tls_cert_file and tls_key_file"));
+  }
   if (!o.log_dir.empty()) s.log_dir = o.log_dir;
   if (s.log_dir.empty()) {
     const std::filesystem::path dir = std::filesystem::path(s.store).parent_path();
@@ -280,13 +298,18 @@ int RunServer(const ServerOptions& o) {
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop_signals = BlockStopSignals();
 
-  api::Api api(**plane, metrics, agent_backend, api::RateLimit{s.rate_limit, 2 * s.rate_limit});
+  api::Api api(**plane, metrics, agent_backend,
+               api::ApiOptions{api::RateLimit{s.rate_limit, 2 * s.rate_limit},
+                               !s.tls_client_ca_file.empty()});
   api::HttpServerOptions hopts;
   hopts.host = s.host;
   hopts.port = s.port;
   hopts.threads = s.threads;
   hopts.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
   hopts.max_connections = s.max_connections;
+  hopts.tls_cert_file = s.tls_cert_file;
+  hopts.tls_key_file = s.tls_key_file;
+  hopts.tls_client_ca_file = s.tls_client_ca_file;
   auto server =
       api::HttpServer::Listen(hopts, [&api](api::HttpRequest&& r, api::Responder respond) {
         api.Handle(std::move(r), std::move(respond));
@@ -296,10 +319,11 @@ int RunServer(const ServerOptions& o) {
   (*server)->Start();
   const int port = (*server)->port();
   spdlog::info(
-      "suanpan server listening on http://{}:{} store={} (schema {}) pool={} ({} providers, {} "
+      "suanpan server listening on {}://{}:{} store={} (schema {}) pool={} ({} providers, {} "
       "nodes, {} devices, {:.2f} EFLOPS) policy={}/{}",
-      s.host, port, s.store, schema, s.pool, (*plane)->pool().providers().size(), totals.nodes,
-      totals.devices, totals.Eflops(), copts.policy.queue, copts.policy.placement);
+      s.tls_cert_file.empty() ? "http" : "https", s.host, port, s.store, schema, s.pool,
+      (*plane)->pool().providers().size(), totals.nodes, totals.devices, totals.Eflops(),
+      copts.policy.queue, copts.policy.placement);
   if (!o.port_file.empty()) {
     Status st = WriteSecretFile(o.port_file, std::to_string(port));
     if (!st.ok()) return Fail(st);

@@ -17,6 +17,8 @@
 //   interval_ms = 20                # rounds at most this often
 //   (top level) max_connections = 4096   # open connections; more are answered 503 and closed
 //   (top level) rate_limit = 200    # requests/s per tenant token (bursts of twice that); 0: off
+//   (top level) tls_cert_file, tls_key_file = "..."   # HTTPS (PEM); tls_client_ca_file: agents
+//                                   # then need a client certificate with CN = their node name
 //
 // Relative paths in the file are relative to the file's directory. On the first start with an
 // empty store an admin token is created and its secret written to admin_token_file; only its
@@ -43,7 +45,10 @@ struct ServerOptions {
   int lease_seconds = 0;    // 0: the file's or 10
   int max_connections = 0;  // 0: the file's or 4096
   double rate_limit = -1;   // requests/s per tenant token; -1: the file's or 200; 0: none
-  std::string log_dir;      // default: "logs" beside the store
+  std::string tls_cert;     // PEM chain; with tls_key: HTTPS only
+  std::string tls_key;
+  std::string tls_client_ca;  // agents must present a certificate with CN = their node
+  std::string log_dir;        // default: "logs" beside the store
   bool new_admin_token = false;
 };
 

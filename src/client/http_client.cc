@@ -56,9 +56,10 @@ std::string UrlEncode(const std::string& s) {
 }
 
 StatusOr<ClientConfig> ResolveClientConfig(const std::string& server_flag,
-                                           const std::string& token_flag) {
+                                           const std::string& token_flag,
+                                           const std::string& ca_file_flag) {
   ClientConfig c;
-  std::string file_server, file_token;
+  std::string file_server, file_token, file_ca;
   if (const char* home = std::getenv("HOME")) {
     const std::string path = std::string(home) + "/.config/suanpan/config.toml";
     std::ifstream probe(path);
@@ -66,6 +67,7 @@ StatusOr<ClientConfig> ResolveClientConfig(const std::string& server_flag,
       SP_ASSIGN_OR_RETURN(toml::table parsed, config::ParseTomlFile(path));
       file_server = parsed["server"].value_or(std::string());
       file_token = parsed["token"].value_or(std::string());
+      file_ca = parsed["ca_file"].value_or(std::string());
     }
   }
   const char* env_server = std::getenv("SUANPAN_SERVER");
@@ -77,6 +79,10 @@ StatusOr<ClientConfig> ResolveClientConfig(const std::string& server_flag,
   c.token = !token_flag.empty()                    ? token_flag
             : (env_token != nullptr && *env_token) ? std::string(env_token)
                                                    : file_token;
+  const char* env_ca = std::getenv("SUANPAN_CA_FILE");
+  c.ca_file = !ca_file_flag.empty()            ? ca_file_flag
+              : (env_ca != nullptr && *env_ca) ? std::string(env_ca)
+                                               : file_ca;
   if (c.server.rfind("http://", 0) != 0 && c.server.rfind("https://", 0) != 0) {
     c.server = "http://" + c.server;
   }
@@ -131,6 +137,11 @@ StatusOr<ApiResponse> ApiClient::SendRaw(const std::string& method, const std::s
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, config_.timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (!config_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_file.c_str());
+  if (!config_.client_cert.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, config_.client_cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, config_.client_key.c_str());
+  }
   if (config_.cancel != nullptr) {
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, config_.cancel);
@@ -147,6 +158,13 @@ StatusOr<ApiResponse> ApiClient::SendRaw(const std::string& method, const std::s
   curl_slist_free_all(list);
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     return UnavailableError(fmt::format("{} {}: abandoned (stopping)", method, path));
+  }
+  if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+      rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CERTPROBLEM) {
+    return UnavailableError(
+        fmt::format("cannot make a TLS connection to {}: {} (the server's certificate must be "
+                    "signed by the CA in --ca-file / SUANPAN_CA_FILE, or a system CA)",
+                    config_.server, curl_easy_strerror(rc)));
   }
   if (rc != CURLE_OK) {
     return UnavailableError(

@@ -24,11 +24,18 @@ struct ClientConfig {
   // When set, a request in flight is abandoned (Unavailable) within about a second of it turning
   // true: a stopping agent does not wait out a long-poll.
   const std::atomic<bool>* cancel = nullptr;
+  // TLS (https:// servers): the CA that signed the server's certificate (default: the system's),
+  // and a client certificate and key for servers that require one (agents under mutual TLS).
+  std::string ca_file = "";
+  std::string client_cert = "";
+  std::string client_key = "";
 };
 
-// Resolves the configuration from flags (may be empty), the environment and the config file.
+// Resolves the configuration from flags (may be empty), the environment (SUANPAN_SERVER,
+// SUANPAN_TOKEN, SUANPAN_CA_FILE) and the config file (server, token, ca_file).
 StatusOr<ClientConfig> ResolveClientConfig(const std::string& server_flag,
-                                           const std::string& token_flag);
+                                           const std::string& token_flag,
+                                           const std::string& ca_file_flag = "");
 
 struct ApiResponse {
   long status = 0;

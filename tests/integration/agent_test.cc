@@ -333,7 +333,8 @@ TEST_F(LasAgentTest, ALongJobIsDemotedAndPreemptedForShortOnes) {
   }
   // 5 s of 8 devices: demoted, preempted for the short job.
   ASSERT_TRUE(WaitState(long_job, "preempted", 15'000)) << Job(long_job).dump();
-  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  // Attained from bind (the server), observed from "running" here: allow for the start latency.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
   EXPECT_NE(Job(long_job)["reason"].get<std::string>().find("preempted for job"), std::string::npos)
       << Job(long_job).dump();
   EXPECT_TRUE(Eventually([&] { return CountProcesses(long_cmd) == 0; }));
