@@ -49,8 +49,8 @@ class ControlPlaneTest : public ::testing::Test {
                                      const std::string& file = "s.db") {
     auto store = store::OpenSqliteStore((dir_ / file).string());
     EXPECT_TRUE(store.ok()) << store.status().ToString();
-    auto plane = ControlPlane::Open(std::move(pool), std::move(*store), std::move(options), clock_,
-                                    nullptr);
+    auto plane =
+        ControlPlane::Open(std::move(pool), std::move(*store), std::move(options), clock_, nullptr);
     EXPECT_TRUE(plane.ok()) << plane.status().ToString();
     return std::move(*plane);
   }
@@ -89,8 +89,8 @@ class ControlPlaneTest : public ::testing::Test {
   static void Report(ControlPlane& p, uint64_t id, int rank, bool exited, int code = 0) {
     protocol::WorkerReport r;
     r.attempt = Get(p, id).attempts;
-    r.state = exited ? protocol::WorkerReport::State::kExited
-                     : protocol::WorkerReport::State::kRunning;
+    r.state =
+        exited ? protocol::WorkerReport::State::kExited : protocol::WorkerReport::State::kRunning;
     if (exited) r.exit_code = code;
     auto res = p.Run([&](ControlPlane& cp) { return cp.ReportWorker(Admin(), id, rank, r); });
     ASSERT_TRUE(res.ok()) << res.status().ToString();
@@ -200,8 +200,8 @@ TEST_F(ControlPlaneTest, UsageIsDeviceTimeAtThePriceFrozenWhenTheRunStarted) {
   auto usage = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
   ASSERT_TRUE(usage.ok());
   ASSERT_EQ(usage->items.size(), 1u);
-  EXPECT_DOUBLE_EQ(usage->items[0].device_hours, 6.0);   // 4 + 2
-  EXPECT_EQ(usage->items[0].cost_micro, 70'000'000);     // 40 + 30 yuan
+  EXPECT_DOUBLE_EQ(usage->items[0].device_hours, 6.0);  // 4 + 2
+  EXPECT_EQ(usage->items[0].cost_micro, 70'000'000);    // 40 + 30 yuan
   EXPECT_EQ(usage->total_cost_micro, 70'000'000);
   // A window over the second quarter hour of the first run: 2 device-hours, 20 yuan.
   UsageQuery q;
@@ -279,9 +279,8 @@ TEST_F(ControlPlaneTest, AgentsMayNotSetAJobsState) {
   const uint64_t id = Submit(*p, Job("j", "b", 1));
   Round(*p);
   const Caller agent{Role::kAgent, "c1-0000", "node"};
-  auto r = p->Run([&](ControlPlane& cp) {
-    return cp.ReportJobStatus(agent, id, "failed", 1, "forged");
-  });
+  auto r = p->Run(
+      [&](ControlPlane& cp) { return cp.ReportJobStatus(agent, id, "failed", 1, "forged"); });
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(State(*p, id), "admitted");
 }

@@ -149,8 +149,7 @@ StatusOr<JobView> ControlPlane::CancelJob(const Caller& caller, uint64_t id) {
   return jobs_.View(j);
 }
 
-StatusOr<std::vector<EventView>> ControlPlane::JobEvents(const Caller& caller,
-                                                         uint64_t id) const {
+StatusOr<std::vector<EventView>> ControlPlane::JobEvents(const Caller& caller, uint64_t id) const {
   const JobRecord* j = Visible(caller, id);
   if (j == nullptr) return NotFoundError(fmt::format("job {} not found", id));
   std::vector<EventView> out;
@@ -160,8 +159,7 @@ StatusOr<std::vector<EventView>> ControlPlane::JobEvents(const Caller& caller,
 }
 
 StatusOr<JobView> ControlPlane::ReportJobStatus(const Caller& caller, uint64_t id,
-                                                const std::string& state,
-                                                std::optional<int> code,
+                                                const std::string& state, std::optional<int> code,
                                                 const std::string& message) {
   if (caller.role != Role::kAdmin) {
     return PermissionDeniedError("only an admin sets a job's state (agents report their workers)");

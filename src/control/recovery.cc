@@ -152,7 +152,8 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     batch_ = {};
   }
   spdlog::info(
-      "recovered jobs={} queued={} holding_devices={} requeued={} tokens={} nodes_out_of_service={}",
+      "recovered jobs={} queued={} holding_devices={} requeued={} tokens={} "
+      "nodes_out_of_service={}",
       jobs_.size(), host_.queued_count(), retaken, requeued, tokens_.size(), out_of_service);
   return OkStatus();
 }

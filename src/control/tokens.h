@@ -40,8 +40,8 @@ class Tokens {
   StatusOr<Caller> Authenticate(std::string_view secret) const;
   // Checks the request (names, role, scope exists through `known_tenant` / `known_node`), makes
   // the secret and appends the row to `batch`. AlreadyExists for a name in use.
-  StatusOr<CreatedToken> Create(const TokenRequest& request, int64_t now_ms,
-                                bool known_tenant, bool known_node, store::WriteBatch& batch);
+  StatusOr<CreatedToken> Create(const TokenRequest& request, int64_t now_ms, bool known_tenant,
+                                bool known_node, store::WriteBatch& batch);
   std::vector<TokenView> List() const;
   // FailedPrecondition for the last admin token.
   Status Revoke(const std::string& name, store::WriteBatch& batch);

@@ -22,11 +22,11 @@ StatusOr<int64_t> WorkerLogs::Append(uint64_t job, int attempt, int rank, int64_
   const fs::path file = Path(job, attempt, rank);
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
-  const int64_t size =
-      fs::exists(file, ec) ? static_cast<int64_t>(fs::file_size(file, ec)) : 0;
+  const int64_t size = fs::exists(file, ec) ? static_cast<int64_t>(fs::file_size(file, ec)) : 0;
   if (offset > size) {
     return FailedPreconditionError(
-        fmt::format("offset: the server has {} bytes of this log, got offset {}", size, offset))
+               fmt::format("offset: the server has {} bytes of this log, got offset {}", size,
+                           offset))
         .WithField("offset");
   }
   const int64_t skip = size - offset;

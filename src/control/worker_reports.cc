@@ -122,9 +122,8 @@ StatusOr<JobView> ControlPlane::ReportWorker(const Caller& caller, uint64_t id, 
   const int attempt = report.attempt;
   // An agent reports only on the workers it runs: ranks placed on its own node.
   auto node = WorkerNode(j, attempt, rank);
-  if (!node ||
-      (caller.role == Role::kAgent &&
-       pool_->node(core::NodeId(static_cast<uint32_t>(*node))).name != caller.scope)) {
+  if (!node || (caller.role == Role::kAgent &&
+                pool_->node(core::NodeId(static_cast<uint32_t>(*node))).name != caller.scope)) {
     return NotFoundError(fmt::format("job {} has no worker {} on this node", id, rank));
   }
   if (attempt != j.attempts || !j.holds_devices) {
@@ -160,9 +159,9 @@ StatusOr<JobView> ControlPlane::ReportWorker(const Caller& caller, uint64_t id, 
   if (ok) {
     // Kept in the store: after a restart the server still knows this rank is done.
     jobs_.AddEvent(j, "worker", fmt::format("attempt {} rank {}: exited 0", attempt, rank));
-    const bool all = std::all_of(j.workers.begin(), j.workers.end(), [](const JobRecord::Worker& x) {
-      return x.exited && x.exit_code == 0;
-    });
+    const bool all =
+        std::all_of(j.workers.begin(), j.workers.end(),
+                    [](const JobRecord::Worker& x) { return x.exited && x.exit_code == 0; });
     if (all) {
       Release(j, clock_.NowMs(), /*requeue=*/false);
       if (j.state == JobState::kAdmitted) ChangeState(j, JobState::kRunning, "running");
@@ -205,9 +204,8 @@ StatusOr<int64_t> ControlPlane::AppendWorkerLog(const Caller& caller, uint64_t i
   const JobRecord* j = jobs_.Find(id);
   if (j == nullptr) return NotFoundError(fmt::format("job {} not found", id));
   auto node = WorkerNode(*j, attempt, rank);
-  if (!node ||
-      (caller.role == Role::kAgent &&
-       pool_->node(core::NodeId(static_cast<uint32_t>(*node))).name != caller.scope)) {
+  if (!node || (caller.role == Role::kAgent &&
+                pool_->node(core::NodeId(static_cast<uint32_t>(*node))).name != caller.scope)) {
     return NotFoundError(
         fmt::format("job {} has no worker {} in attempt {} on this node", id, rank, attempt));
   }

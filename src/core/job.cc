@@ -69,42 +69,43 @@ StatusOr<JobState> Transition(JobState from, JobState to) {
 
 Status ValidateJob(const JobSpec& job, const Pool& pool) {
   if (!job.tenant.valid() || job.tenant.value() >= pool.tenants().size()) {
-    return FieldError("tenant",fmt::format("unknown tenant id {}", job.tenant.value()));
+    return FieldError("tenant", fmt::format("unknown tenant id {}", job.tenant.value()));
   }
   if (job.workers < 1 || job.workers > kMaxWorkers) {
-    return FieldError("workers",
-        fmt::format("must be in 1..{}, got {}", kMaxWorkers, job.workers));
+    return FieldError("workers", fmt::format("must be in 1..{}, got {}", kMaxWorkers, job.workers));
   }
   const WorkerShape& w = job.worker;
-  if (w.types.empty()) return FieldError("device_types","must name at least one type");
+  if (w.types.empty()) return FieldError("device_types", "must name at least one type");
   for (DeviceTypeId t : w.types) {
     if (!t.valid() || t.value() >= pool.catalog().size()) {
-      return FieldError("device_types",
-          fmt::format("unknown device type id {}", t.value()));
+      return FieldError("device_types", fmt::format("unknown device type id {}", t.value()));
     }
   }
   if (w.devices < 0 || w.devices > 64) {
-    return FieldError("devices_per_worker",
-        fmt::format("must be in 1..64, got {}", w.devices));
+    return FieldError("devices_per_worker", fmt::format("must be in 1..64, got {}", w.devices));
   }
   if (w.devices == 0) {
     if (w.fraction.value() <= 0 || w.fraction.value() >= kMilliPerDevice) {
-      return FieldError("devices_per_worker",fmt::format("zero devices (a fraction must be in 0.001..0.999, got {} milli)",
-          w.fraction.value()));
+      return FieldError(
+          "devices_per_worker",
+          fmt::format("zero devices (a fraction must be in 0.001..0.999, got {} milli)",
+                      w.fraction.value()));
     }
     if (job.workers != 1) {
-      return FieldError("devices_per_worker",fmt::format("a fraction of a device is only for a single worker, got {} workers",
-          job.workers));
+      return FieldError(
+          "devices_per_worker",
+          fmt::format("a fraction of a device is only for a single worker, got {} workers",
+                      job.workers));
     }
   } else if (w.fraction.value() != 0) {
-    return FieldError("devices_per_worker","whole devices and a fraction at once");
+    return FieldError("devices_per_worker", "whole devices and a fraction at once");
   }
   if (w.cpu.value() < 0) {
-    return FieldError("cpu_per_worker",fmt::format("must be >= 0, got {}", w.cpu.value()));
+    return FieldError("cpu_per_worker", fmt::format("must be >= 0, got {}", w.cpu.value()));
   }
   if (w.memory.value() < 0) {
     return FieldError("memory_gib_per_worker",
-        fmt::format("must be >= 0, got {} MiB", w.memory.value()));
+                      fmt::format("must be >= 0, got {} MiB", w.memory.value()));
   }
   auto check_seconds = [](std::string_view field, int64_t v, bool positive) -> Status {
     if (v < (positive ? 1 : 0) || v > kMaxSeconds) {
@@ -122,8 +123,7 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
     SP_RETURN_IF_ERROR(check_seconds("runtime_estimate", job.runtime_estimate->value(), true));
   }
   if (job.submit_time.value() < 0) {
-    return FieldError("submit_time",
-        fmt::format("must be >= 0, got {}", job.submit_time.value()));
+    return FieldError("submit_time", fmt::format("must be >= 0, got {}", job.submit_time.value()));
   }
   // Feasible somewhere: some cluster of an acceptable type has nodes that together hold every
   // worker (devices, CPU and memory of each node counted), on an empty pool.
@@ -145,14 +145,18 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
     if (!sizes.empty()) sizes += "; ";
     sizes += fmt::format("{}: at most {}", pool.catalog().Get(t).name, best);
   }
-  return FieldError("workers",fmt::format("{} worker{} of {} device{}{}{} fit{} no cluster of an acceptable type, even empty "
-      "({} such workers per cluster)",
-      job.workers, job.workers == 1 ? "" : "s",
-      w.devices > 0 ? std::to_string(w.devices) : "a fraction of a",
-      w.devices == 1 || w.devices == 0 ? "" : "s",
-      w.cpu.value() > 0 ? fmt::format(", {} CPU", static_cast<double>(w.cpu.value()) / 1000) : "",
-      w.memory.value() > 0 ? fmt::format(", {} GiB", w.memory.value() / 1024) : "",
-      job.workers == 1 ? "s" : "", sizes));
+  return FieldError(
+      "workers",
+      fmt::format(
+          "{} worker{} of {} device{}{}{} fit{} no cluster of an acceptable type, even empty "
+          "({} such workers per cluster)",
+          job.workers, job.workers == 1 ? "" : "s",
+          w.devices > 0 ? std::to_string(w.devices) : "a fraction of a",
+          w.devices == 1 || w.devices == 0 ? "" : "s",
+          w.cpu.value() > 0 ? fmt::format(", {} CPU", static_cast<double>(w.cpu.value()) / 1000)
+                            : "",
+          w.memory.value() > 0 ? fmt::format(", {} GiB", w.memory.value() / 1024) : "",
+          job.workers == 1 ? "s" : "", sizes));
 }
 
 }  // namespace suanpan::core

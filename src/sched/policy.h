@@ -2,11 +2,10 @@
 // The scheduler's extension points (STYLE.md 9). Each is a small interface with a registry keyed
 // "kind/name", compiled in and chosen by PolicyConfig:
 //   queue/       the order of the queue             (fifo, priority, fair_share, las, srtf)
-//   placement/   devices for a job in one segment   (best_fit, topology_pack, frag_aware, first_fit)
-//   admission/   who may start now                  (quota)
-//   federation/  which segments (cluster x type), in which order  (price)
-//   backfill/    the blocked head's reservation     (easy, none)
-//   preemption/  victims for a job that does not fit (gang, none)
+//   placement/   devices for a job in one segment   (best_fit, topology_pack, frag_aware,
+//   first_fit) admission/   who may start now                  (quota) federation/  which segments
+//   (cluster x type), in which order  (price) backfill/    the blocked head's reservation (easy,
+//   none) preemption/  victims for a job that does not fit (gang, none)
 // The last four live in their own folders (sched/admission, ...); Schedule() runs them in that
 // order for each queued job.
 

@@ -1,6 +1,5 @@
 // Schedule(): admission, federation, preemption, backfill, outcomes. One behaviour per test.
 
-#include "sched/host/host.h"
 #include "sched/scheduler.h"
 
 #include <gmock/gmock.h>
@@ -8,6 +7,7 @@
 
 #include <random>
 
+#include "sched/host/host.h"
 #include "testing/builders.h"
 
 namespace suanpan::sched {

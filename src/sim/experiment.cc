@@ -9,8 +9,7 @@
 namespace suanpan::sim {
 namespace {
 
-StatusOr<core::Pool> BuildPool(const ExperimentSpec& spec, const Trace& trace,
-                               std::string& name) {
+StatusOr<core::Pool> BuildPool(const ExperimentSpec& spec, const Trace& trace, std::string& name) {
   if (spec.pool) {
     name = spec.pool_name;
     return *spec.pool;

@@ -63,7 +63,8 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     b.jobs.push_back(Job(1, "t1", "key-1"));
     b.jobs.push_back(Job(2, "t2"));
     b.events.push_back({1, 1, 1001, "submitted", "by token 'a'"});
-    b.runs.push_back({1, 1, "p", "c", "H100", 8000, R"([{"node":"n1","devices":[0]}])", 2000, {}, 15800000});
+    b.runs.push_back(
+        {1, 1, "p", "c", "H100", 8000, R"([{"node":"n1","devices":[0]}])", 2000, {}, 15800000});
     b.tokens.push_back({"admin", "abc123", "admin", "", 5, false});
     ASSERT_TRUE((*store)->Commit(b).ok());
     // An update: the job finishes, its run closes, the token is revoked.

@@ -94,24 +94,23 @@ struct WriteBatch {
   std::vector<EventRow> events;
   std::vector<RunRow> runs;
   std::vector<TokenRow> tokens;
-  std::vector<UsageRow> usage;  // upserts by (tenant, device_type)
+  std::vector<UsageRow> usage;      // upserts by (tenant, device_type)
   std::vector<NodeStateRow> nodes;  // upserts by node
   bool empty() const {
     return jobs.empty() && events.empty() && runs.empty() && tokens.empty() && usage.empty() &&
            nodes.empty();
   }
   size_t size() const {
-    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size() +
-           nodes.size();
+    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size() + nodes.size();
   }
 };
 
 struct Snapshot {
-  std::vector<JobRow> jobs;      // by id
-  std::vector<EventRow> events;  // by job id, seq
-  std::vector<RunRow> runs;      // by job id, attempt
-  std::vector<TokenRow> tokens;  // by name
-  std::vector<UsageRow> usage;   // by tenant, device type
+  std::vector<JobRow> jobs;         // by id
+  std::vector<EventRow> events;     // by job id, seq
+  std::vector<RunRow> runs;         // by job id, attempt
+  std::vector<TokenRow> tokens;     // by name
+  std::vector<UsageRow> usage;      // by tenant, device type
   std::vector<NodeStateRow> nodes;  // by node name
 };
 

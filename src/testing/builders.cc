@@ -1,10 +1,11 @@
-#include "sched/host/host.h"
 #include "testing/builders.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "sched/host/host.h"
 
 namespace suanpan::testing {
 

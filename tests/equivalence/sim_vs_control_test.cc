@@ -133,9 +133,15 @@ Scenario MakeScenario(uint64_t seed) {
     const int workers = size == "8" && pick(3) == 0 ? 2 : 1;
     Json types = Json::array();
     switch (pick(3)) {
-      case 0: types = {"H100"}; break;
-      case 1: types = {"A100"}; break;
-      default: types = {"H100", "A100"}; break;
+      case 0:
+        types = {"H100"};
+        break;
+      case 1:
+        types = {"A100"};
+        break;
+      default:
+        types = {"H100", "A100"};
+        break;
     }
     j.body = {{"name", fmt::format("j{}", i)},
               {"tenant", tenants[pick(3)]},
@@ -235,9 +241,10 @@ struct Outcome {
 class SimVsControl : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           fmt::format("suanpan_equiv_{}_{}", getpid(), GetParam().substr(0, 4) +
-                       std::to_string(std::hash<std::string>{}(GetParam())));
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        fmt::format("suanpan_equiv_{}_{}", getpid(),
+                    GetParam().substr(0, 4) + std::to_string(std::hash<std::string>{}(GetParam())));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -367,8 +374,8 @@ class SimVsControl : public ::testing::TestWithParam<std::string> {
     }
     ControlPlane& plane = *held;
     for (const auto& [id, job] : plane.jobs().all()) {
-      out.end[id] = core::IsTerminal(job->state) ? std::string(core::JobStateName(job->state))
-                                                 : "waiting";
+      out.end[id] =
+          core::IsTerminal(job->state) ? std::string(core::JobStateName(job->state)) : "waiting";
       out.attempts[id] = job->attempts;
       if (std::getenv("EQUIV_DEBUG")) {
         fmt::print("job {} {} attempts {} reason {}\n", id, core::JobStateName(job->state),
@@ -388,8 +395,8 @@ class SimVsControl : public ::testing::TestWithParam<std::string> {
     sim::SimConfig config;
     config.policy = Policy();
     for (const auto& [t, id] : s.cancels) {
-      config.events.push_back({sim::ExternalEvent::Kind::kCancel, Time(kT0 + t), core::JobId(id),
-                               core::NodeId(0)});
+      config.events.push_back(
+          {sim::ExternalEvent::Kind::kCancel, Time(kT0 + t), core::JobId(id), core::NodeId(0)});
     }
     // At one instant the control plane's driver takes the node down, then up, then cancels.
     std::stable_sort(config.events.begin(), config.events.end(),

@@ -14,7 +14,8 @@ Json TimeJson(std::optional<int64_t> ms) {
 std::string Yuan(int64_t micro) {
   const bool neg = micro < 0;
   if (neg) micro = -micro;
-  return fmt::format("{}{}.{:02d}", neg ? "-" : "", micro / 1'000'000, (micro % 1'000'000) / 10'000);
+  return fmt::format("{}{}.{:02d}", neg ? "-" : "", micro / 1'000'000,
+                     (micro % 1'000'000) / 10'000);
 }
 
 Json ToJson(const control::RunView& r) {
@@ -98,7 +99,7 @@ Json ToJson(const control::QueueView& q) {
 }
 
 Json ToJson(const control::LogChunk& c) {
-  return Json{{"attempt", c.attempt},     {"rank", c.rank}, {"offset", c.offset},
+  return Json{{"attempt", c.attempt},         {"rank", c.rank}, {"offset", c.offset},
               {"next_offset", c.next_offset}, {"data", c.data}, {"done", c.done}};
 }
 

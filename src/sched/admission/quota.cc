@@ -25,9 +25,9 @@ class Quota final : public AdmissionPolicy {
       const core::Quota& q = tenant.quota[type.value()];
       if (q.max < job.TotalShare()) {
         if (out.reason.empty()) {
-          out.reason = fmt::format("tenant '{}' may hold at most {} {} and the job needs {}",
-                                   tenant.name, Devices(q.max), pool.catalog().Get(type).name,
-                                   Devices(job.TotalShare()));
+          out.reason =
+              fmt::format("tenant '{}' may hold at most {} {} and the job needs {}", tenant.name,
+                          Devices(q.max), pool.catalog().Get(type).name, Devices(job.TotalShare()));
         }
         continue;
       }

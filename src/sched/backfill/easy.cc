@@ -43,8 +43,8 @@ bool MemoValid(const Round& round, const Memo::Entry& e, const core::JobSpec& jo
 // time).
 std::optional<std::pair<Time, Allocation>> SegmentEarliestStart(Round& round,
                                                                 const core::JobSpec& job,
-                                                                const Candidate& c,
-                                                                int64_t cutoff, Memo::Entry& memo) {
+                                                                const Candidate& c, int64_t cutoff,
+                                                                Memo::Entry& memo) {
   ClusterState& state = round.state();
   const int64_t now = round.now().value();
   std::optional<std::pair<Time, Allocation>> found;
@@ -84,9 +84,8 @@ std::optional<std::pair<Time, Allocation>> SegmentEarliestStart(Round& round,
         state.GiveBorrowed(r->spec->tenant, r->allocation);
       }
     }
-    const bool more_at_same_end =
-        (it != ending.end() && std::max(it->first, now) == end) ||
-        (ri < bound.size() && std::max(bound[ri].first, now) == end);
+    const bool more_at_same_end = (it != ending.end() && std::max(it->first, now) == end) ||
+                                  (ri < bound.size() && std::max(bound[ri].first, now) == end);
     if (more_at_same_end || !Round::MayFitNow(job, state.segment(c.segment))) continue;
     if (auto alloc = round.TryPlace(job, c.segment, false)) {
       memo.kind = Memo::Kind::kFound;

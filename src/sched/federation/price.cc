@@ -46,7 +46,8 @@ const std::vector<Candidate>& CandidateCache::For(const FederationPolicy& federa
                                                   const core::JobSpec& job) {
   const int per_worker = std::max(job.worker.devices, 1);
   const int64_t need = Round::NeedWhole(job);
-  uint64_t h = std::hash<int64_t>()(need) * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(per_worker);
+  uint64_t h =
+      std::hash<int64_t>()(need) * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(per_worker);
   for (core::DeviceTypeId t : job.worker.types) h = h * 1000003 ^ t.value();
   std::vector<std::unique_ptr<Entry>>& bucket = entries_[h];
   for (const auto& e : bucket) {

@@ -420,7 +420,8 @@ Host::RoundResult Host::Round(Time now) {
   if (scheduler_.placement_policy().UsesSizeWeights()) weights = SizeWeights();
 
   if (options_.park_capacity) parked_.BeginRound(state_);
-  QueueCursor cursor(qp, QueueContext{state_, qp.UsesUsageHistory() ? &history : nullptr, config, now},
+  QueueCursor cursor(qp,
+                     QueueContext{state_, qp.UsesUsageHistory() ? &history : nullptr, config, now},
                      active_, options_.park_capacity ? &parked_ : nullptr);
   RoundInput input;
   input.now = now;
@@ -522,8 +523,8 @@ Decisions Host::WhatIf(Time now, int estimate_depth) {
 std::vector<QueuedJob> Host::Ordered(Time now) {
   std::vector<QueuedJob> queue = QueueSnapshot();
   UsageHistory history = HistoryAt(now);
-  std::vector<size_t> order = QueueOrder(
-      scheduler_.queue_policy(), queue, QueueContext{state_, &history, scheduler_.config(), now});
+  std::vector<size_t> order = QueueOrder(scheduler_.queue_policy(), queue,
+                                         QueueContext{state_, &history, scheduler_.config(), now});
   std::vector<QueuedJob> out;
   out.reserve(order.size());
   for (size_t i : order) out.push_back(queue[i]);

@@ -94,7 +94,7 @@ class Host {
   struct RoundResult {
     Decisions decisions;
     std::vector<RunRecord> preempted;  // the victims' runs, ended at the round's time
-    bool ran = false;  // false when nothing was queued that a round could consider
+    bool ran = false;                  // false when nothing was queued that a round could consider
     std::vector<JobId> parked_for_quota;  // set aside this round: their tenant's quota blocks them
   };
   RoundResult Round(Time now);
@@ -132,7 +132,7 @@ class Host {
     Place place = Place::kActive;
     JobHistory history;
     ParkedJobs::Entry parked;  // queued: hot copy, position, need, where parked
-    uint64_t run_gen = 0;  // bumped at every start (stale rank timers are ignored)
+    uint64_t run_gen = 0;      // bumped at every start (stale rank timers are ignored)
   };
   Job& Get(JobId job);
   void Enqueue(Job& job);
@@ -190,9 +190,7 @@ class Host {
     int64_t due;
     uint64_t job;
     uint64_t gen;
-    bool operator>(const RankTimer& o) const {
-      return due != o.due ? due > o.due : job > o.job;
-    }
+    bool operator>(const RankTimer& o) const { return due != o.due ? due > o.due : job > o.job; }
   };
   std::priority_queue<RankTimer, std::vector<RankTimer>, std::greater<>> rank_timers_;
 };

@@ -196,8 +196,8 @@ std::optional<ParkedQueue::Entry> ParkedJobs::Next(core::TenantId tenant,
     auto it = after ? jobs.upper_bound(*after) : jobs.begin();
     if (it == jobs.end()) return;
     if (!best || it->first < best->position) {
-      best = ParkedQueue::Entry{&it->second->queued, it->first, via, it->second->need,
-                                reservation, behind};
+      best = ParkedQueue::Entry{&it->second->queued, it->first,   via,
+                                it->second->need,    reservation, behind};
     }
   };
   const uint32_t t = tenant.value();
@@ -216,7 +216,8 @@ std::optional<ParkedQueue::Entry> ParkedJobs::Next(core::TenantId tenant,
     if (!after) {
       if (b.from) b.next = b.jobs->begin();
       b.from.reset();
-    } else if ((b.from && *after < *b.from) || (b.next != b.jobs->end() && b.next->first <= *after)) {
+    } else if ((b.from && *after < *b.from) ||
+               (b.next != b.jobs->end() && b.next->first <= *after)) {
       b.next = b.jobs->upper_bound(*after);
       b.from = *after;
     } else {

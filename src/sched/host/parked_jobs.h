@@ -32,10 +32,10 @@ class ParkedJobs final : public ParkedQueue {
   struct Entry {
     QueuedJob queued;
     QueuePosition position;
-    int64_t need = 0;           // milli-devices (Round::NeedWhole x 1000, or the fraction)
-    int devices = 0;            // per worker (0: a fraction of one)
+    int64_t need = 0;  // milli-devices (Round::NeedWhole x 1000, or the fraction)
+    int devices = 0;   // per worker (0: a fraction of one)
     int workers = 1;
-    std::vector<SegmentId> on;  // the segments it was admitted to and failed on
+    std::vector<SegmentId> on;   // the segments it was admitted to and failed on
     bool quota_limited = false;  // its tenant's quota kept it off some of its candidates
     bool parked = false;
     bool for_quota = false;  // parked because its tenant's quota blocks it (no `on`)
@@ -72,8 +72,7 @@ class ParkedJobs final : public ParkedQueue {
   // ParkedQueue.
   std::vector<core::TenantId> Tenants() const override;
   std::optional<ParkedQueue::Entry> Next(core::TenantId tenant, const QueuePosition* after,
-                                         bool first_blocked, bool tenant_released,
-                                         bool behind_open,
+                                         bool first_blocked, bool tenant_released, bool behind_open,
                                          const ClusterState& state) const override;
   std::optional<uint64_t> BehindSignature() const override { return behind_signature_; }
   bool MayFit(const ParkedQueue::Entry& entry, const ClusterState& state) const override;
@@ -113,8 +112,8 @@ class ParkedJobs final : public ParkedQueue {
     Shape shape;
     ByPosition::const_iterator next;  // its first job after `from`
     std::optional<QueuePosition> from;
-    bool closed = false;           // no room: closed until the next release
-    uint64_t room_version = 0;     // the segment version `room` was found at (0: never)
+    bool closed = false;        // no room: closed until the next release
+    uint64_t room_version = 0;  // the segment version `room` was found at (0: never)
     bool room = false;
   };
   std::vector<Open>& OpenFor(uint32_t tenant) const;
@@ -129,11 +128,11 @@ class ParkedJobs final : public ParkedQueue {
   static bool BehindOn(const Entry& e, SegmentId s) { return e.behind && e.behind_segment == s; }
 
   const ClusterState& state_;
-  std::vector<uint64_t> verified_;                           // [segment]
+  std::vector<uint64_t> verified_;  // [segment]
   // [segment]: tenant -> shape -> jobs by position (look-ups only, never iterated across tenants).
   std::vector<std::unordered_map<uint32_t, ByShape>> buckets_;
   std::vector<core::NodeId> behind_nodes_;
-  std::vector<std::map<uint32_t, size_t>> tenants_on_;       // [segment]: tenant -> jobs
+  std::vector<std::map<uint32_t, size_t>> tenants_on_;  // [segment]: tenant -> jobs
   std::vector<SegmentId> released_;  // this round's segments whose release version moved
   // [segment]: how many parked jobs of each shape wait there; and, for the released segments,
   // the shapes that had room when the segment was found released (at the round's start, or at a
@@ -141,10 +140,10 @@ class ParkedJobs final : public ParkedQueue {
   std::vector<std::map<Shape, int64_t>> shapes_;
   std::vector<std::set<Shape>> woken_;
   void Wake(SegmentId s, const ClusterState& state);
-  uint64_t round_ = 0;               // bumped at each round
+  uint64_t round_ = 0;                           // bumped at each round
   mutable std::vector<std::vector<Open>> open_;  // [tenant]
   mutable std::vector<uint64_t> open_round_;     // [tenant]: the round `open_` is for
-  std::vector<ByPosition> first_;                                   // [tenant]
+  std::vector<ByPosition> first_;                // [tenant]
   std::vector<std::map<std::pair<int, uint64_t>, Entry*>> by_priority_;  // [segment]
   // [segment][tenant] (share, id) for tenants with a guarantee of the segment's type.
   std::vector<std::map<uint32_t, std::map<std::pair<int64_t, uint64_t>, Entry*>>> guarantee_;
@@ -153,7 +152,7 @@ class ParkedJobs final : public ParkedQueue {
   std::vector<ByPosition> behind_;                         // [tenant]
   std::optional<uint64_t> behind_signature_;
   size_t quota_count_ = 0;
-  std::unordered_map<uint64_t, Entry*> by_id_;             // look-ups only
+  std::unordered_map<uint64_t, Entry*> by_id_;  // look-ups only
 };
 
 }  // namespace suanpan::sched

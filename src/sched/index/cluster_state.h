@@ -253,7 +253,7 @@ class ClusterState {
   std::vector<MiB> node_memory_;
   std::vector<int32_t> switch_count_, block_count_, domain_count_;  // [unit * stride + c]
   std::vector<int64_t> switch_free_, block_free_;
-  std::vector<int64_t> usage_;  // [tenant * types + type], milli
+  std::vector<int64_t> usage_;               // [tenant * types + type], milli
   std::vector<int64_t> usage_saved_;         // usage_ at the mark, where changed since
   std::vector<uint64_t> usage_saved_epoch_;  // the mark usage_saved_ belongs to
   mutable uint64_t usage_epoch_ = 1;

@@ -125,8 +125,8 @@ class Gang final : public PreemptionPolicy {
       std::vector<std::tuple<int, int, int64_t, int64_t, uint64_t, const RunningJob*>> keyed;
       for (const RunningJob* r : victims) {
         keyed.emplace_back(over_guarantee(*r, type) ? 0 : 1, r->spec->priority,
-                           PreemptionCost(*r, round.now()), -r->start.value(),
-                           r->spec->id.value(), r);
+                           PreemptionCost(*r, round.now()), -r->start.value(), r->spec->id.value(),
+                           r);
       }
       std::sort(keyed.begin(), keyed.end());
       const size_t mark = state.Mark();

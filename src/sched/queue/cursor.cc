@@ -32,11 +32,10 @@ class VectorQueue final : public ActiveQueue {
   std::optional<std::pair<QueuePosition, const QueuedJob*>> Next(
       core::TenantId tenant, const QueuePosition* after) const override {
     const auto& list = by_tenant_[tenant.value()];
-    auto it = after ? std::upper_bound(list.begin(), list.end(), *after,
-                                       [](const QueuePosition& p, const auto& e) {
-                                         return p < e.first;
-                                       })
-                    : list.begin();
+    auto it =
+        after ? std::upper_bound(list.begin(), list.end(), *after,
+                                 [](const QueuePosition& p, const auto& e) { return p < e.first; })
+              : list.begin();
     if (it == list.end()) return std::nullopt;
     return *it;
   }
@@ -111,9 +110,9 @@ std::optional<QueueCursor::Head> QueueCursor::HeadOf(uint32_t tenant) const {
     }
     if (!keep) {
       known.reset();
-      while (auto p = parked_->Next(core::TenantId(tenant), after ? &*after : nullptr,
-                                    reservation_open_, released_tenant_[tenant] != 0,
-                                    behind_open_, context_.state)) {
+      while (auto p =
+                 parked_->Next(core::TenantId(tenant), after ? &*after : nullptr, reservation_open_,
+                               released_tenant_[tenant] != 0, behind_open_, context_.state)) {
         const Head candidate{p->job, p->position, false};
         if (!current_ || MergeOf(tenant, candidate) >= *current_) {
           known = *p;

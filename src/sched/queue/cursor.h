@@ -143,9 +143,9 @@ class QueueCursor {
   std::optional<DominantShares> shares_;
   std::unique_ptr<ActiveQueue> owned_;  // the plain queue's index
   const ActiveQueue* active_;
-  std::vector<std::optional<QueuePosition>> last_;                               // [tenant]
-  std::vector<uint64_t> stamp_;                                                  // [tenant]
-  std::vector<uint8_t> released_tenant_;                                         // [tenant]
+  std::vector<std::optional<QueuePosition>> last_;  // [tenant]
+  std::vector<uint64_t> stamp_;                     // [tenant]
+  std::vector<uint8_t> released_tenant_;            // [tenant]
   // Each tenant's next parked job as last looked up, kept while it is still offered.
   mutable std::vector<std::optional<ParkedQueue::Entry>> parked_head_;  // [tenant]
   mutable std::vector<uint8_t> parked_head_known_;                      // [tenant]

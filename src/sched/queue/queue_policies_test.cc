@@ -110,8 +110,8 @@ TEST(UsageMemoryTest, IsTheSameWhateverRoundsRanAndAfterARestart) {
   // One memory advanced at many instants, one only when used, one rebuilt from stored rows.
   UsageMemory often(2, 1, Seconds(1000)), seldom(2, 1, Seconds(1000));
   std::vector<UsageMemory::Row> rows;
-  const std::vector<std::pair<int64_t, double>> uses = {{10, 5.5}, {999, 7.25}, {1500, 3.0},
-                                                        {4321, 11.0}, {4322, 0.5}};
+  const std::vector<std::pair<int64_t, double>> uses = {
+      {10, 5.5}, {999, 7.25}, {1500, 3.0}, {4321, 11.0}, {4322, 0.5}};
   for (const auto& [t, u] : uses) {
     for (int64_t x = t - 300; x < t; x += 37) often.Advance(Time(x));
     often.Add(core::TenantId(1), core::DeviceTypeId(0), u, Time(t));

@@ -262,8 +262,8 @@ class Engine {
     const int64_t extra = std::max<int64_t>(0, static_cast<int64_t>(nodes.size()) - fewest);
     const int64_t whole = WithPenalty(full, extra, switches.size() > 1, config_.model);
     // left x whole / kWhole, rounded up.
-    r.work_time = static_cast<int64_t>(
-        (static_cast<__int128>(r.left) * whole + kWhole - 1) / kWhole);
+    r.work_time =
+        static_cast<int64_t>((static_cast<__int128>(r.left) * whole + kWhole - 1) / kWhole);
     r.restore = r.attempt > 0 ? spec.restore_cost.value() : 0;
     r.phase = Phase::kRunning;
     JobOutcome& out = result_.jobs[i];
@@ -362,7 +362,7 @@ class Engine {
   const Progress& progress_;
   sched::Host host_;
   std::vector<JobRun> runs_;
-  std::vector<uint32_t> order_;  // jobs by arrival
+  std::vector<uint32_t> order_;          // jobs by arrival
   std::vector<ExternalEvent> external_;  // by time
   size_t next_external_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;

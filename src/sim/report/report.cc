@@ -116,9 +116,9 @@ std::string JobsCsv(const ReportInput& input) {
           CsvField(l.name), CsvField(l.tenant), o.submit.value(),
           o.first_start ? fmt::format("{}", o.first_start->value()) : "",
           o.finished ? fmt::format("{}", o.end.value()) : "", devices,
-          CsvField(name(input.type_names, o.type)), CsvField(name(input.provider_names, o.provider)),
-          o.attempts, o.preemptions, o.failures, o.queued_seconds,
-          o.finished ? fmt::format("{}", (o.end - o.submit).value()) : "");
+          CsvField(name(input.type_names, o.type)),
+          CsvField(name(input.provider_names, o.provider)), o.attempts, o.preemptions, o.failures,
+          o.queued_seconds, o.finished ? fmt::format("{}", (o.end - o.submit).value()) : "");
     }
   }
   return csv;

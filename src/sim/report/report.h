@@ -27,8 +27,8 @@ struct PolicyRun {
 
 // What jobs.csv says of a job besides its outcome.
 struct JobLabel {
-  std::string name;    // the trace's id
-  std::string tenant;  // tenant name
+  std::string name;                        // the trace's id
+  std::string tenant;                      // tenant name
   MilliDevices devices = MilliDevices(0);  // in all (0.5 for half a device)
 };
 
