@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -457,6 +458,38 @@ TEST_F(AgentTest, AWorkerGetsOnlyStdioAndTheSupervisorAFixedEnvironment) {
       env, std::string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") + '\0');
   ASSERT_TRUE(Tenant().Call("POST", "/v1/jobs/" + std::to_string(id) + "/cancel").ok());
   EXPECT_TRUE(Eventually([&] { return CountProcesses({"sleep", "1009"}) == 0; }));
+}
+
+// Tenant vs tenant on one node: each job runs as its own uid, in a sandbox only that uid enters.
+TEST_F(AgentTest, JobsOnOneNodeRunAsDifferentUidsInPrivateSandboxes) {
+  StartAll(5);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {  // 3 x 2 devices on 2 nodes of 4: two share a node
+    ids.push_back(
+        Submit({{"name", "u" + std::to_string(i)},
+                {"devices_per_worker", 2},
+                {"command", {"sh", "-c", "echo $(id -u) $(stat -c %a:%u \"$HOME\"); sleep 1"}}}));
+  }
+  std::map<std::string, std::vector<int>> uids_by_node;
+  for (uint64_t id : ids) {
+    ASSERT_TRUE(WaitState(id, "succeeded")) << Job(id).dump();
+    const std::string node = Job(id)["placement"]["workers"][0]["node"];
+    std::istringstream out(Logs(id, 0));
+    int uid = 0;
+    std::string home;
+    out >> uid >> home;
+    EXPECT_GE(uid, 200000) << Logs(id, 0);
+    EXPECT_EQ(home, "700:" + std::to_string(uid)) << "job " << id << "'s sandbox";
+    uids_by_node[node].push_back(uid);
+  }
+  bool shared = false;
+  for (const auto& [node, uids] : uids_by_node) {
+    if (uids.size() < 2) continue;
+    shared = true;
+    EXPECT_EQ(std::set<int>(uids.begin(), uids.end()).size(), uids.size())
+        << "two jobs on " << node << " ran as one uid";
+  }
+  EXPECT_TRUE(shared);
 }
 
 // Finding 5: a `setsid` child outlived its job (after a normal exit and after cancel).
