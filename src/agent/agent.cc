@@ -674,6 +674,21 @@ StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions o) {
         "other users (use --uid-base 0 to run them as this user)");
   }
   if (::geteuid() != 0) o.isolate = false;
+  if (o.uid_base > 0) {
+    // Workers run as other users: every directory above their sandboxes must let them pass
+    // (a work dir under root's 0700 home would make every job fail to start).
+    const fs::path sandboxes = fs::absolute(fs::path(o.work_dir) / "sandboxes", ec);
+    for (fs::path p = sandboxes.parent_path(); !p.empty(); p = p.parent_path()) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+        return InvalidArgumentError(fmt::format(
+            "work_dir: workers run as uid {}+ and cannot pass through {} (mode {:04o}); use a "
+            "work dir they can reach (e.g. /var/lib/suanpan-agent), chmod o+x {}, or --uid-base 0",
+            o.uid_base, p.string(), st.st_mode & 07777, p.string()));
+      }
+      if (p == p.root_path()) break;
+    }
+  }
   impl->uid_base = o.uid_base;
   if (!o.cgroup_base.empty()) {
     std::string node;

@@ -120,7 +120,7 @@ void EnterWorkdir(int sandbox_fd, const std::string& workdir, int err_fd) {
 }
 
 // C: becomes the worker.
-[[noreturn]] void ExecWorker(const SupervisorOptions& o, int sandbox_fd, int out_fd, int err_fd,
+[[noreturn]] void ExecWorker(const SupervisorOptions& o, int out_fd, int err_fd,
                              std::vector<std::string>& env) {
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGINT, SIG_DFL);
@@ -149,7 +149,6 @@ void EnterWorkdir(int sandbox_fd, const std::string& workdir, int err_fd) {
   ::umask(022);                        // the agent's is 077
   // Opened here, in the worker's own mount namespace (a directory opened outside it would
   // leave the cwd unreachable: getcwd fails) and as the worker's uid.
-  (void)sandbox_fd;
   const std::string sandbox = o.sandbox.empty() ? o.dir : o.sandbox;
   const int own_fd = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (own_fd < 0) Fail(err_fd, "cannot enter the sandbox " + sandbox);
@@ -176,8 +175,8 @@ void Forward(int sig) {
 }
 
 // B: pid 1 of the worker's namespace.
-[[noreturn]] void NamespaceInit(const SupervisorOptions& o, int sandbox_fd, int out_fd, int err_fd,
-                                int status_fd, std::vector<std::string>& env) {
+[[noreturn]] void NamespaceInit(const SupervisorOptions& o, int out_fd, int err_fd, int status_fd,
+                                std::vector<std::string>& env) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     Fail(err_fd, "mount /proc");
@@ -186,7 +185,7 @@ void Forward(int sig) {
   if (c < 0) Fail(err_fd, "fork");
   if (c == 0) {
     ::close(status_fd);
-    ExecWorker(o, sandbox_fd, out_fd, err_fd, env);
+    ExecWorker(o, out_fd, err_fd, env);
   }
   g_init_child = c;
   ::close(err_fd);
@@ -263,10 +262,11 @@ int RunSupervisor(const SupervisorOptions& o) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // what the worker orphans (setsid, double fork) is ours
 
   const std::string sandbox = o.sandbox.empty() ? o.dir : o.sandbox;
-  const int sandbox_fd = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat sandbox_st {};
+  const bool sandbox_ok = ::stat(sandbox.c_str(), &sandbox_st) == 0 && S_ISDIR(sandbox_st.st_mode);
   const int log_fd = ::open((o.dir + "/output.log").c_str(),
                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (sandbox_fd < 0 || log_fd < 0) {
+  if (!sandbox_ok || log_fd < 0) {
     WriteStatus(o.dir,
                 "{\"reason\": \"start_failed\", \"message\": \"cannot open the sandbox or "
                 "log: " +
@@ -320,10 +320,10 @@ int RunSupervisor(const SupervisorOptions& o) {
       isolated = ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
       if (!isolated) Fail(err_pipe[1], "make / private");
     }
-    if (!isolated) ExecWorker(o, sandbox_fd, out_pipe[1], err_pipe[1], env);
+    if (!isolated) ExecWorker(o, out_pipe[1], err_pipe[1], env);
     const pid_t b = ::fork();
     if (b < 0) Fail(err_pipe[1], "fork");
-    if (b == 0) NamespaceInit(o, sandbox_fd, out_pipe[1], err_pipe[1], status_pipe[1], env);
+    if (b == 0) NamespaceInit(o, out_pipe[1], err_pipe[1], status_pipe[1], env);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
     ::close(status_pipe[1]);

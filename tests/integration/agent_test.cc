@@ -422,6 +422,18 @@ TEST(AgentCredentials, ATokenOnTheCommandLineOrInAReadableFileIsRefused) {
                  "--node", "n", "--devices", "H100:1", "--work-dir", dir + "/w"}),
             2);
   EXPECT_NE(ReadAll(log).find("mode 0644"), std::string::npos) << ReadAll(log);
+  // A work dir its workers (other uids) cannot reach is refused at start, naming the directory.
+  if (::geteuid() == 0) {
+    ::chmod(file.c_str(), 0600);
+    std::filesystem::create_directories(dir + "/private");
+    ::chmod((dir + "/private").c_str(), 0700);
+    EXPECT_EQ(run({SUANPAN_BINARY, "agent", "--server", "http://127.0.0.1:1", "--token-file", file,
+                   "--node", "n", "--devices", "H100:1", "--work-dir", dir + "/private/w"}),
+              2);
+    EXPECT_NE(ReadAll(log).find("cannot pass through " + dir + "/private (mode 0700)"),
+              std::string::npos)
+        << ReadAll(log);
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
