@@ -18,6 +18,8 @@ PACKAGES=(
   libssl-dev                                 # SHA-256 of API tokens, random bytes, TLS of the API
   openssl                                    # the TLS tests make their certificates
   prometheus-cpp-dev                         # /metrics (counters, histograms, text format)
+  runc umoci skopeo                          # container images of jobs: run, unpack, fetch
+  busybox-static docker-registry             # tests: a local test image, a registry to pull from
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
 )
 

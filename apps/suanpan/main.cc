@@ -146,7 +146,13 @@ int main(int argc, char** argv) {
                    "true or false (default: the priority class decides)")
       ->check(CLI::IsMember({"true", "false"}));
   submit_cmd->add_option("--env,-e", submit.env, "NAME=VALUE (repeatable)");
-  submit_cmd->add_option("--workdir", submit.workdir, "Working directory");
+  submit_cmd->add_option("--workdir", submit.workdir,
+                         "Working directory, inside the job's sandbox (relative)");
+  submit_cmd->add_option("--image", submit.image,
+                         "OCI image NAME[:TAG] to run in (the nodes' agents hold or fetch it)");
+  submit_cmd->add_option("--mount", submit.mounts,
+                         "A node directory (dataset, model) by the name its agent offers; "
+                         "repeatable");
   submit_cmd->add_option("--max-retries", submit.max_retries, "Retries of lost or failed work");
   submit_cmd->add_option("--idempotency-key", submit.idempotency_key,
                          "Same key, same job: makes retries safe (default: random)");
@@ -249,6 +255,23 @@ int main(int argc, char** argv) {
                         "Output kept per worker attempt, MiB (default 64)");
   agent_cmd->add_option("--pass-env", agent.pass_env,
                         "Agent environment variables workers also get (repeatable)");
+  agent_cmd->add_option("--image-dir", agent.image_dir,
+                        "OCI image layouts (DIR/NAME) and archives (DIR/NAME.tar) jobs may name");
+  agent_cmd->add_option("--registry", agent.registry,
+                        "Registry (host:port[/prefix]) to copy images from that --image-dir lacks");
+  agent_cmd->add_flag("--registry-insecure", agent.registry_insecure,
+                      "Do not verify the registry's TLS certificate");
+  agent_cmd->add_option("--oci-runtime", agent.oci_runtime,
+                        "OCI runtime for images (default runc)");
+  agent_cmd->add_option("--mount", agent.mounts,
+                        "A node directory jobs may ask for: NAME=PATH[:rw] (read-only unless :rw)");
+  agent_cmd->add_option(
+      "--device-files", agent.device_files,
+      "Device file of device N, {} for N (default /dev/nvidia{} or /dev/davinci{})");
+  agent_cmd
+      ->add_option("--device-control-files", agent.device_control_files,
+                   "Device files every worker with devices needs (default: the vendor's)")
+      ->expected(0, -1);
 
   suanpan::cli::DevOptions dev;
   CLI::App* dev_cmd = app.add_subcommand(
@@ -277,7 +300,10 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (agent_cmd->parsed()) return suanpan::cli::RunAgent(agent);
+  if (agent_cmd->parsed()) {
+    agent.device_control_set = agent_cmd->count("--device-control-files") > 0;
+    return suanpan::cli::RunAgent(agent);
+  }
   if (dev_cmd->parsed()) return suanpan::cli::RunDev(dev);
   if (logs_cmd->parsed()) return suanpan::cli::RunLogs(flags, logs, stdout, stderr);
   if (plan_cmd->parsed()) return suanpan::cli::RunPlan(plan, stdout, stderr);

@@ -27,6 +27,7 @@
 #include "agent/discovery.h"
 #include "agent/supervisor.h"
 #include "backends/agent/protocol.h"
+#include "base/text.h"
 #include "client/http_client.h"
 
 namespace suanpan::agent {
@@ -95,6 +96,9 @@ struct Agent::Impl {
   Status refusal;
   fs::path fence;
   int uid_base = 0;
+  // The node has device files for its devices (real accelerators, or declared ones the
+  // operator pointed --device-files at): workers may open their own only.
+  bool has_device_files = false;
   // This agent's own cgroup subtree: <cgroup_base>/<node>-<hash of the work dir>, so that two
   // agents on one host (suanpan dev --nodes 2, tests) never touch each other's groups.
   std::string group_base;
@@ -150,17 +154,44 @@ struct Agent::Impl {
                      std::strerror(errno));
       }
     }
+    const bool image = !a.image.empty();
+    // The node's directories the job asked for, by name.
+    std::vector<std::string> mount_args;
+    std::map<std::string, std::string> mount_vars;
+    for (const std::string& name : a.mounts) {
+      auto it = o.mounts.find(name);
+      if (it == o.mounts.end()) {
+        std::string offered;
+        for (const auto& [n, m] : o.mounts) offered += (offered.empty() ? "" : ", ") + n;
+        w.exited = true;
+        w.outcome = {{"reason", "start_failed"},
+                     {"message", fmt::format("mount '{}' is not offered on node {} (offered: {})",
+                                             name, o.node, offered.empty() ? "none" : offered)}};
+        workers[key] = std::move(w);
+        return;
+      }
+      const std::string target = image ? "/mnt/" + name : it->second.path;
+      mount_args.push_back(
+          fmt::format("{}:{}:{}", it->second.writable ? "rw" : "ro", target, it->second.path));
+      std::string var = "SUANPAN_MOUNT_";
+      for (char c : name)
+        var += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
+      mount_vars[var] = target;
+    }
     // An allow-list, not the agent's environment (which may hold secrets): the basics, the
-    // variables the operator passes on, then the job's own.
+    // variables the operator passes on, then the job's own. An image brings its own PATH.
     std::map<std::string, std::string> vars;
-    vars["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    vars["LANG"] = "C.UTF-8";
-    vars["HOME"] = fs::absolute(w.sandbox, ec).string();
-    vars["TMPDIR"] = vars["HOME"];
+    if (!image) {
+      vars["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+      vars["LANG"] = "C.UTF-8";
+    }
+    vars["HOME"] = image ? "/workspace" : fs::absolute(w.sandbox, ec).string();
+    vars["TMPDIR"] = image ? "/tmp" : vars["HOME"];
     for (const std::string& name : o.pass_env) {
       if (const char* v = std::getenv(name.c_str())) vars[name] = v;
     }
     for (const auto& [k, v] : a.env) vars[k] = v;
+    for (const auto& [k, v] : mount_vars) vars[k] = v;
     std::string devs;
     for (int d : a.devices) devs += (devs.empty() ? "" : ",") + std::to_string(d);
     const auto& locals = local_ranks.at(std::get<0>(key));
@@ -228,6 +259,23 @@ struct Agent::Impl {
       args.push_back(std::to_string(a.memory_mib));
     }
     if (o.isolate) args.push_back("--isolate");
+    for (const std::string& m : mount_args) {
+      args.push_back("--mount");
+      args.push_back(m);
+    }
+    for (const std::string& f : DeviceFiles(a)) {
+      args.push_back("--device-file");
+      args.push_back(f);
+    }
+    if (has_device_files) args.push_back("--restrict-devices");
+    if (image) {
+      args.insert(args.end(),
+                  {"--image", a.image, "--image-cache", (fs::path(o.work_dir) / "images").string(),
+                   "--runtime", o.oci_runtime});
+      if (!o.image_dir.empty()) args.insert(args.end(), {"--image-dir", o.image_dir});
+      if (!o.registry.empty()) args.insert(args.end(), {"--registry", o.registry});
+      if (!o.registry_tls_verify) args.push_back("--registry-insecure");
+    }
     args.push_back("--");
     for (const std::string& c : a.command) args.push_back(c);
     std::vector<char*> argv, envp;
@@ -283,6 +331,37 @@ struct Agent::Impl {
                    std::get<1>(key), std::get<2>(key), pid, devs);
     }
     workers[key] = std::move(w);
+  }
+
+  // The device files of `index` and the control files, for the vendor of an assignment.
+  std::string DevicePattern(const std::string& visible_variable) const {
+    if (!o.device_files.empty()) return o.device_files;
+    return visible_variable == "ASCEND_RT_VISIBLE_DEVICES" ? "/dev/davinci{}" : "/dev/nvidia{}";
+  }
+  std::vector<std::string> DeviceFiles(const protocol::Assignment& a) const {
+    std::vector<std::string> out;
+    if (a.devices.empty()) return out;
+    const std::string pattern = DevicePattern(a.visible_devices_variable);
+    for (int d : a.devices) {
+      std::string f = pattern;
+      const size_t at = f.find("{}");
+      if (at != std::string::npos) f.replace(at, 2, std::to_string(d));
+      out.push_back(f);
+    }
+    std::vector<std::string> control;
+    if (o.device_control_files) {
+      control = *o.device_control_files;
+    } else if (a.visible_devices_variable == "ASCEND_RT_VISIBLE_DEVICES") {
+      control = {"/dev/davinci_manager", "/dev/devmm_svm", "/dev/hisi_hdc"};
+    } else {
+      control = {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools",
+                 "/dev/nvidia-modeset"};
+    }
+    for (const std::string& c : control) {
+      struct stat st {};
+      if (::stat(c.c_str(), &st) == 0) out.push_back(c);
+    }
+    return out;
   }
 
   void LaunchWaiting() {
@@ -690,6 +769,30 @@ StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions o) {
     }
   }
   impl->uid_base = o.uid_base;
+  for (const Device& d : impl->devices) {
+    for (const std::string& pattern :
+         o.device_files.empty() ? std::vector<std::string>{"/dev/nvidia{}", "/dev/davinci{}"}
+                                : std::vector<std::string>{o.device_files}) {
+      std::string f = pattern;
+      const size_t at = f.find("{}");
+      if (at != std::string::npos) f.replace(at, 2, std::to_string(d.index));
+      struct stat st {};
+      if (::stat(f.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+        impl->has_device_files = true;
+      }
+    }
+  }
+  for (const auto& [name, m] : o.mounts) {
+    if (!IsSafeToken(name, 64)) {
+      return InvalidArgumentError(fmt::format(
+          "mount: the name '{}' must be letters, digits, '-', '_' or '.'", name.substr(0, 64)));
+    }
+    std::error_code mec;
+    if (m.path.empty() || m.path.front() != '/' || !fs::is_directory(m.path, mec)) {
+      return InvalidArgumentError(
+          fmt::format("mount {}: '{}' must be an absolute path of a directory", name, m.path));
+    }
+  }
   if (!o.cgroup_base.empty()) {
     std::string node;
     for (char c : o.node) node += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';

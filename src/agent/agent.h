@@ -19,7 +19,9 @@
 // Nothing is started twice: workers are keyed by (job, attempt, rank).
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,25 @@ struct AgentOptions {
   std::vector<std::string> pass_env;  // agent variables workers also get (NCCL_SOCKET_IFNAME)
   // TLS to the server: its CA (default: the system's), and this node's client certificate.
   std::string ca_file, client_cert, client_key;
+  // Container images (agent/image.h): OCI layouts and archives by name, a registry to copy
+  // missing ones from ("host:port[/prefix]"), and the OCI runtime that runs them.
+  std::string image_dir;
+  std::string registry;
+  bool registry_tls_verify = true;
+  std::string oci_runtime = "runc";
+  // The node's directories jobs may ask for by name (datasets, models, shared scratch):
+  // read-only unless `writable`. An image job sees one at /mnt/NAME; every job gets its path
+  // in SUANPAN_MOUNT_<NAME>.
+  struct Mount {
+    std::string path;
+    bool writable = false;
+  };
+  std::map<std::string, Mount> mounts;
+  // The device files of device N ("{}" is N; default by vendor: /dev/nvidia{}, /dev/davinci{})
+  // and the control files every worker with devices needs (default by vendor, those present).
+  // Where they exist a worker may open its own devices only (device cgroup, or the runtime's).
+  std::string device_files;
+  std::optional<std::vector<std::string>> device_control_files;
 };
 
 class Agent {

@@ -126,6 +126,7 @@ StatusOr<Cgroup> Cgroup::Create(const std::string& base, const std::string& name
   if (::geteuid() != 0) return UnavailableError("cgroups: the agent does not run as root");
   const Mounts m = Detect();
   Cgroup g;
+  g.relative_ = "/" + base + "/" + name;
   auto fail = [&](const std::string& what) -> Status {
     const std::string why = std::strerror(errno);
     g.Remove();
@@ -164,11 +165,20 @@ StatusOr<Cgroup> Cgroup::Create(const std::string& base, const std::string& name
     const std::string parent = mnt + "/" + base;
     if (!MkdirP(parent)) return fail("mkdir " + parent);
     if (HasController(controllers, "cpuset")) {
-      // A new cpuset group starts empty, and attaching to it fails (ENOSPC): inherit.
-      for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
-        if (Trim(ReadFile(parent + "/" + f)).empty()) {
-          WriteFile(parent + "/" + f, Trim(ReadFile(mnt + "/" + f)));
+      // A new cpuset group starts empty, and attaching to it fails (ENOSPC): each level of
+      // <base> inherits from the one above.
+      std::string above = mnt, level = mnt;
+      std::stringstream parts(base);
+      std::string part;
+      while (std::getline(parts, part, '/')) {
+        if (part.empty()) continue;
+        level += "/" + part;
+        for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+          if (Trim(ReadFile(level + "/" + f)).empty()) {
+            WriteFile(level + "/" + f, Trim(ReadFile(above + "/" + f)));
+          }
         }
+        above = level;
       }
     }
     Dir d{controllers, parent + "/" + name};
@@ -200,6 +210,19 @@ StatusOr<Cgroup> Cgroup::Create(const std::string& base, const std::string& name
     if (!WriteFile(d->path + "/cpu.cfs_quota_us", std::to_string(limits.cpu_milli * 100))) {
       return fail("cpu.cfs_quota_us");
     }
+  }
+  if (const Dir* d = g.Find("devices"); d && limits.restrict_devices) {
+    if (!WriteFile(d->path + "/devices.deny", "a")) return fail("devices.deny");
+    std::vector<std::string> allow = {"c 1:3 rwm",   "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+                                      "c 1:9 rwm",   "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
+                                      "c 136:* rwm", "c *:* m",   "b *:* m"};
+    for (const CgroupLimits::Device& dev : limits.devices) {
+      allow.push_back(fmt::format("{} {}:{} rw", dev.type, dev.major, dev.minor));
+    }
+    for (const std::string& rule : allow) {
+      if (!WriteFile(d->path + "/devices.allow", rule)) return fail("devices.allow " + rule);
+    }
+    g.devices_restricted_ = true;
   }
   // Hybrid: a group in the controller-less unified tree too, for cgroup.kill.
   if (!m.unified.empty()) {
@@ -341,6 +364,7 @@ std::string Cgroup::Describe() const {
   if (v2_) return "v2 " + unified_;
   std::string out = unified_.empty() ? "v1" : "v1+hybrid";
   for (const Dir& d : dirs_) out += " " + d.controllers;
+  if (devices_restricted_) out += " (devices: its own only)";
   return out;
 }
 

@@ -22,6 +22,16 @@ struct CgroupLimits {
   int64_t memory_bytes = 0;  // 0: no limit
   int64_t pids = 0;          // 0: no limit
   int64_t cpu_milli = 0;     // 0: no limit; 1500: one and a half cores (CFS quota)
+  // Device access (the v1 devices controller): when `restrict_devices`, every device is denied
+  // but the harmless ones (null, zero, full, random, urandom, tty, console, ptmx, pts) and
+  // `devices` (the worker's accelerators and their control files). On cgroup v2 device access
+  // is an eBPF program; only OCI runtimes (image jobs) install one, see docs/security.md.
+  struct Device {
+    char type = 'c';  // 'c' or 'b'
+    int64_t major = 0, minor = 0;
+  };
+  bool restrict_devices = false;
+  std::vector<Device> devices;
 };
 
 class Cgroup {
@@ -53,6 +63,8 @@ class Cgroup {
   std::string Describe() const;
   // The OOM kills counted in the group (memory.oom_control / memory.events).
   int64_t OomKills() const;
+  // "/<base>/<name>": the group's path inside each hierarchy (an OCI runtime's cgroupsPath).
+  const std::string& relative() const { return relative_; }
 
  private:
   struct Dir {
@@ -62,6 +74,8 @@ class Cgroup {
   std::vector<Dir> dirs_;  // v1 hierarchies (or the v2 group when v2_)
   std::string unified_;    // the group in the unified tree (v2, or hybrid for cgroup.kill)
   bool v2_ = false;
+  bool devices_restricted_ = false;
+  std::string relative_;
   const Dir* Find(const std::string& controller) const;
   std::string TrackDir() const;
 };

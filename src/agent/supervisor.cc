@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -169,6 +171,69 @@ void EnterWorkdir(int sandbox_fd, const std::string& workdir, int err_fd) {
   Fail(err_fd, std::string("cannot run ") + argv[0]);
 }
 
+// Creates the workdir beneath the sandbox as the job's uid (so that it owns it), in a child.
+void MakeWorkdirAs(const SupervisorOptions& o, const std::string& sandbox, int err_fd) {
+  const pid_t p = ::fork();
+  if (p < 0) Fail(err_fd, "fork");
+  if (p == 0) {
+    if (o.uid != 0) {
+      if (::setgroups(0, nullptr) != 0) Fail(err_fd, "setgroups");
+      if (::setresgid(o.gid, o.gid, o.gid) != 0) Fail(err_fd, "setresgid");
+      if (::setresuid(o.uid, o.uid, o.uid) != 0) Fail(err_fd, "setresuid");
+    }
+    ::umask(022);
+    const int fd = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) Fail(err_fd, "cannot enter the sandbox " + sandbox);
+    EnterWorkdir(fd, o.workdir, err_fd);
+    ::_exit(0);
+  }
+  int st = 0;
+  while (::waitpid(p, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) ::_exit(127);  // the child said why
+}
+
+// A, for an image job: becomes the OCI runtime, which runs the worker as the spec says.
+[[noreturn]] void ExecRuntime(const SupervisorOptions& o, const std::string& sandbox, int out_fd,
+                              int err_fd) {
+  if (!o.workdir.empty()) MakeWorkdirAs(o, sandbox, err_fd);
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) ::dup2(null_fd, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(out_fd, 2);
+  const std::string root = o.dir + "/runc";
+  const std::string bundle = o.dir + "/bundle";
+  const std::string log = o.dir + "/runtime.log";
+  std::vector<std::string> args = {o.runtime,  "--root",       root,    "--log",
+                                   log,        "--log-format", "json",  "run",
+                                   "--bundle", bundle,         "worker"};
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  char path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path, nullptr};
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  ::execvpe(argv[0], argv.data(), envp);
+  Fail(err_fd, "cannot run the OCI runtime " + o.runtime);
+}
+
+// The last error the OCI runtime logged (JSON lines {"level": "error", "msg": ...}), if any:
+// it could not start the worker (no such executable in the image, a bad mount).
+std::string RuntimeError(const std::string& log) {
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("level", "") == "error" && j.contains("msg") &&
+        j["msg"].is_string()) {
+      last = j["msg"].get<std::string>();
+    }
+  }
+  return last;
+}
+
 volatile pid_t g_init_child = -1;
 void Forward(int sig) {
   if (g_init_child > 0) ::kill(g_init_child, sig);
@@ -180,6 +245,15 @@ void Forward(int sig) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     Fail(err_fd, "mount /proc");
+  }
+  // The node's directories the job reads (datasets, models): read-only for it, in place.
+  for (const ContainerSpec::Mount& m : o.mounts) {
+    if (!m.read_only) continue;
+    if (::mount(m.source.c_str(), m.source.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+        ::mount(nullptr, m.source.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) !=
+            0) {
+      Fail(err_fd, "mount " + m.source + " read-only");
+    }
   }
   const pid_t c = ::fork();
   if (c < 0) Fail(err_fd, "fork");
@@ -253,13 +327,108 @@ std::string EncodeEnvFile(const std::vector<std::string>& env) {
   return out;
 }
 
-int RunSupervisor(const SupervisorOptions& o) {
-  if (o.command.empty()) {
-    WriteStatus(o.dir, R"({"reason": "start_failed", "message": "the job has no command"})");
-    return 1;
+namespace {
+
+// The worker's device files: what the device cgroup (or the runtime) lets it open.
+std::vector<ContainerSpec::DeviceNode> DeviceNodes(const std::vector<std::string>& files) {
+  std::vector<ContainerSpec::DeviceNode> out;
+  for (const std::string& f : files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
+    ContainerSpec::DeviceNode d;
+    d.path = "/dev/" + f.substr(f.rfind('/') + 1);
+    d.type = S_ISBLK(st.st_mode) ? 'b' : 'c';
+    d.major = major(st.st_rdev);
+    d.minor = minor(st.st_rdev);
+    out.push_back(d);
   }
+  return out;
+}
+
+// Writes <dir>/bundle/config.json for an image job: the image's environment under the job's
+// (the agent's variables win), its command unless the job gave one, the job's workdir under
+// /workspace (else the image's, if the image has it, else /workspace).
+Status WriteBundle(const SupervisorOptions& o, const Image& image, const std::string& sandbox,
+                   const std::vector<std::string>& env,
+                   const std::vector<ContainerSpec::DeviceNode>& devices,
+                   const std::string& cgroups_path) {
+  ContainerSpec spec;
+  spec.uid = o.uid;
+  spec.gid = o.gid;
+  spec.args = o.command.empty() ? image.args : o.command;
+  std::map<std::string, std::string> vars;
+  std::vector<std::string> order;
+  for (const auto* list : {&image.env, &env}) {
+    for (const std::string& e : *list) {
+      const size_t eq = e.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string name = e.substr(0, eq);
+      if (!vars.count(name)) order.push_back(name);
+      vars[name] = e.substr(eq + 1);
+    }
+  }
+  for (const std::string& name : order) spec.env.push_back(name + "=" + vars[name]);
+  struct stat st {};
+  if (!o.workdir.empty()) {
+    spec.cwd = "/workspace/" + o.workdir;
+  } else if (image.cwd != "/" && ::stat((image.rootfs + image.cwd).c_str(), &st) == 0 &&
+             S_ISDIR(st.st_mode)) {
+    spec.cwd = image.cwd;
+  } else {
+    spec.cwd = "/workspace";
+  }
+  spec.sandbox = sandbox;
+  spec.mounts = o.mounts;
+  spec.devices = devices;
+  spec.cgroups_path = cgroups_path;
+  spec.limits = o.limits;
+  const std::string bundle = o.dir + "/bundle";
+  ::mkdir(bundle.c_str(), 0700);
+  const std::string text = RuntimeSpec(image, spec).dump(1);
+  const int fd = ::open((bundle + "/config.json").c_str(),
+                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return UnavailableError("cannot write " + bundle + "/config.json: " + why);
+  }
+  ::close(fd);
+  return OkStatus();
+}
+
+void StartFailed(const std::string& dir, const std::string& message) {
+  WriteStatus(dir, "{\"reason\": \"start_failed\", \"message\": \"" + Escape(message) + "\"}");
+}
+
+}  // namespace
+
+int RunSupervisor(const SupervisorOptions& options) {
+  SupervisorOptions o = options;
   std::vector<std::string> env = ReadEnvFile(o.dir + "/env");
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // what the worker orphans (setsid, double fork) is ours
+  const std::vector<ContainerSpec::DeviceNode> devices = DeviceNodes(o.device_files);
+  if (o.restrict_devices && o.image.empty()) {
+    o.limits.restrict_devices = true;
+    for (const auto& d : devices) o.limits.devices.push_back({d.type, d.major, d.minor});
+  }
+  Image image;
+  if (!o.image.empty()) {
+    // The unpacked image and the mount points the runtime makes in it are read by the job's
+    // uid (the agent's umask is 077).
+    ::umask(022);
+    auto prepared = PrepareImage(o.images, o.image);
+    if (!prepared.ok()) {
+      StartFailed(o.dir, prepared.status().message());
+      return 1;
+    }
+    image = *prepared;
+  }
+  if (o.command.empty() && image.args.empty()) {
+    StartFailed(o.dir, o.image.empty() ? "the job has no command"
+                                       : "the job has no command and the image " + o.image +
+                                             " has neither entrypoint nor cmd");
+    return 1;
+  }
 
   const std::string sandbox = o.sandbox.empty() ? o.dir : o.sandbox;
   struct stat sandbox_st {};
@@ -284,6 +453,17 @@ int RunSupervisor(const SupervisorOptions& o) {
     } else {
       contained = g.status().message();
     }
+  }
+  if (!o.image.empty()) {
+    // The runtime puts the worker into the same group (and writes the same limits).
+    Status s = WriteBundle(o, image, sandbox, env, devices, group.relative());
+    if (!s.ok()) {
+      if (!group.empty()) group.Remove();
+      StartFailed(o.dir, s.message());
+      return 1;
+    }
+    contained +=
+        "; image " + image.reference + " (" + image.digest.substr(0, 19) + ") under " + o.runtime;
   }
 
   int out_pipe[2], err_pipe[2], status_pipe[2];
@@ -311,6 +491,9 @@ int RunSupervisor(const SupervisorOptions& o) {
     ::close(status_pipe[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::setpgid(0, 0);  // the worker's own process group (signals without a cgroup)
+    // An image job's runtime puts the worker into the group itself (cgroupsPath) and removes
+    // it when the worker ends, which it cannot while it is in the group itself.
+    if (!o.image.empty()) ExecRuntime(o, sandbox, out_pipe[1], err_pipe[1]);
     if (!group.empty()) {
       Status s = group.AttachSelf();
       if (!s.ok()) Fail(err_pipe[1], s.message());
@@ -419,8 +602,14 @@ int RunSupervisor(const SupervisorOptions& o) {
   int inner = 0;
   if (::read(status_pipe[0], &inner, sizeof inner) == sizeof inner) {
     worker_status = inner;
-  } else if (o.isolate && WIFEXITED(a_status) && WEXITSTATUS(a_status) > 128) {
+  } else if ((o.isolate || !o.image.empty()) && WIFEXITED(a_status) &&
+             WEXITSTATUS(a_status) > 128) {
     worker_status = WEXITSTATUS(a_status) - 128;  // the namespace was killed: a signal's status
+  }
+  // The runtime could not start the worker (it logged why): a start failure, not an exit code.
+  std::string runtime_error;
+  if (!o.image.empty() && !(WIFEXITED(a_status) && WEXITSTATUS(a_status) == 0)) {
+    runtime_error = RuntimeError(o.dir + "/runtime.log");
   }
   for (int round = 0; round < 20; ++round) {
     kill_everything(false);
@@ -435,12 +624,20 @@ int RunSupervisor(const SupervisorOptions& o) {
   for (int i = 0; i < 1000 && pump(); ++i) {
   }
   ::close(log_fd);
+  if (!o.image.empty()) {
+    // The runtime's state of a worker it did not see end (killed with it): gone now.
+    RunTool({o.runtime, "--root", o.dir + "/runc", "delete", "--force", "worker"}, nullptr);
+  }
   const int64_t ooms = group.empty() ? 0 : group.OomKills();
   if (!group.empty()) group.Remove();
 
   if (!fenced.empty()) {
     WriteStatus(o.dir, "{\"reason\": \"lost\", \"message\": \"" + fenced + "\"}");
     return 1;
+  }
+  if (en <= 0 && !runtime_error.empty() && fenced.empty()) {
+    StartFailed(o.dir, o.runtime + ": " + runtime_error);
+    return 0;
   }
   if (en > 0) {
     start_error[en] = '\0';

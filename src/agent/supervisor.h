@@ -12,6 +12,8 @@
 //                     workdir beneath the sandbox (no symlinks, no ".."), closes every fd but
 //                     0-2, execs the command with the job's environment only
 //   (without namespaces, A is C)
+//   An image job: A joins the cgroup, creates the workdir as the job's uid, and becomes the OCI
+//   runtime (`runc run`), which makes the namespaces and runs the worker in the image.
 //
 // It outlives the agent, so an agent restart finds the worker running (or its status written).
 // Signals from the agent: SIGTERM = stop gracefully (forwarded to every process of the worker),
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "agent/contain.h"
+#include "agent/image.h"
 
 namespace suanpan::agent {
 
@@ -39,9 +42,21 @@ struct SupervisorOptions {
   std::string cgroup_base;  // empty: no cgroup
   std::string cgroup_name;
   CgroupLimits limits;
-  int64_t log_cap_bytes = 0;  // 0: no cap
-  bool isolate = false;       // own pid and mount namespaces, with a fresh /proc
-  std::vector<std::string> command;
+  int64_t log_cap_bytes = 0;         // 0: no cap
+  bool isolate = false;              // own pid and mount namespaces, with a fresh /proc
+  std::vector<std::string> command;  // empty for an image job: the image's entrypoint and cmd
+  // The node's directories the job asked for (read-only unless said): bind-mounted at `target`
+  // in an image job; re-mounted read-only in place (own mount namespace) otherwise.
+  std::vector<ContainerSpec::Mount> mounts;
+  // The worker's device files (its accelerators and their control files): the only devices
+  // it may open (device cgroup), and in an image job the only ones that exist in its /dev.
+  std::vector<std::string> device_files;
+  bool restrict_devices = false;  // the node has device files: deny all but the worker's
+  // An image job (agent/image.h): the worker runs in `image` under the OCI runtime `runtime`,
+  // in the cgroup above (the runtime joins it), as `uid`, with the sandbox at /workspace.
+  std::string image;
+  ImageStoreOptions images;
+  std::string runtime = "runc";
 };
 
 // Returns the process exit status.

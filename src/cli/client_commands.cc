@@ -243,6 +243,8 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
   if (o.memory_gib) body["memory_gib_per_worker"] = *o.memory_gib;
   if (!o.preemptible.empty()) body["preemptible"] = o.preemptible == "true";
   if (!o.workdir.empty()) body["workdir"] = o.workdir;
+  if (!o.image.empty()) body["image"] = o.image;
+  if (!o.mounts.empty()) body["mounts"] = o.mounts;
   if (o.max_retries) body["max_retries"] = *o.max_retries;
   for (const std::string& kv : o.env) {
     const size_t eq = kv.find('=');
@@ -450,6 +452,8 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
     std::fprintf(out, "  command:    %s\n", cmd.c_str());
   }
   if (has("workdir")) std::fprintf(out, "  workdir:    %s\n", Str(spec, "workdir").c_str());
+  if (has("image")) std::fprintf(out, "  image:      %s\n", Str(spec, "image").c_str());
+  if (has("mounts")) std::fprintf(out, "  mounts:     %s\n", spec["mounts"].dump().c_str());
   if (has("env") && spec["env"].is_object() && !spec["env"].empty()) {
     std::string env;
     for (const auto& [k, v] : spec["env"].items()) {

@@ -45,6 +45,8 @@ struct SubmitOptions {
   std::string preemptible;            // "true" | "false" | "" (the class decides)
   std::vector<std::string> env;       // K=V
   std::string workdir;
+  std::string image;
+  std::vector<std::string> mounts;
   std::optional<int64_t> max_retries;
   std::string idempotency_key;  // default: a fresh random key (safe retries)
   std::vector<std::string> command;

@@ -99,6 +99,29 @@ int RunAgent(const AgentCommandOptions& o) {
   ao.ca_file = o.ca_file;
   ao.client_cert = o.client_cert;
   ao.client_key = o.client_key;
+  ao.image_dir = o.image_dir;
+  ao.registry = o.registry;
+  ao.registry_tls_verify = !o.registry_insecure;
+  if (!o.oci_runtime.empty()) ao.oci_runtime = o.oci_runtime;
+  ao.device_files = o.device_files;
+  if (o.device_control_set) ao.device_control_files = o.device_control_files;
+  for (const std::string& m : o.mounts) {
+    const size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "suanpan agent: --mount: expected NAME=PATH[:rw], got '%s'\n",
+                   m.c_str());
+      return 2;
+    }
+    std::string path = m.substr(eq + 1);
+    bool writable = false;
+    if (path.size() > 3 && path.compare(path.size() - 3, 3, ":rw") == 0) {
+      writable = true;
+      path.resize(path.size() - 3);
+    } else if (path.size() > 3 && path.compare(path.size() - 3, 3, ":ro") == 0) {
+      path.resize(path.size() - 3);
+    }
+    ao.mounts[m.substr(0, eq)] = {path, writable};
+  }
   ao.devices = o.devices;
   ao.work_dir = o.work_dir;
   ao.address = o.address;
@@ -136,6 +159,14 @@ int RunAgentExec(int argc, char** argv) {
       o.isolate = true;
       continue;
     }
+    if (a == "--restrict-devices") {
+      o.restrict_devices = true;
+      continue;
+    }
+    if (a == "--registry-insecure") {
+      o.images.registry_tls_verify = false;
+      continue;
+    }
     if (i + 1 >= argc) break;
     if (a == "--dir")
       o.dir = argv[++i];
@@ -157,7 +188,26 @@ int RunAgentExec(int argc, char** argv) {
       o.limits.pids = std::atoll(argv[++i]);
     else if (a == "--log-cap")
       o.log_cap_bytes = std::atoll(argv[++i]);
-    else if (a == "--cgroup") {
+    else if (a == "--image")
+      o.image = argv[++i];
+    else if (a == "--image-dir")
+      o.images.image_dir = argv[++i];
+    else if (a == "--image-cache")
+      o.images.cache_dir = argv[++i];
+    else if (a == "--registry")
+      o.images.registry = argv[++i];
+    else if (a == "--runtime")
+      o.runtime = argv[++i];
+    else if (a == "--device-file")
+      o.device_files.emplace_back(argv[++i]);
+    else if (a == "--mount") {
+      // "ro|rw:TARGET:SOURCE" (TARGET has no ':', SOURCE may)
+      const std::string m = argv[++i];
+      const size_t c1 = m.find(':'), c2 = c1 == std::string::npos ? c1 : m.find(':', c1 + 1);
+      if (c2 == std::string::npos) continue;
+      o.mounts.push_back(
+          {m.substr(c2 + 1), m.substr(c1 + 1, c2 - c1 - 1), m.substr(0, c1) != "rw"});
+    } else if (a == "--cgroup") {
       const std::string g = argv[++i];
       const size_t slash = g.rfind('/');
       o.cgroup_base = slash == std::string::npos ? "" : g.substr(0, slash);

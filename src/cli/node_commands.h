@@ -30,6 +30,12 @@ struct AgentCommandOptions {
   int64_t log_cap_mib = 64;
   std::vector<std::string> pass_env;
   std::string ca_file, client_cert, client_key;
+  std::string image_dir, registry, oci_runtime;
+  bool registry_insecure = false;
+  std::vector<std::string> mounts;  // NAME=PATH[:rw]
+  std::string device_files;
+  std::vector<std::string> device_control_files;
+  bool device_control_set = false;
 };
 
 // A secret from a file only its owner can read: InvalidArgument names the file and its mode when
@@ -39,7 +45,9 @@ int RunAgent(const AgentCommandOptions& o);
 
 // argv after "agent-exec": --dir D --fence F --fence-ms N --sandbox S [--workdir W] [--uid U]
 //   [--cgroup BASE/NAME] [--cpu-milli N] [--memory-mib N] [--pids N] [--log-cap BYTES]
-//   [--isolate] -- command...
+//   [--isolate] [--mount ro|rw:TARGET:SOURCE]... [--device-file F]... [--restrict-devices]
+//   [--image REF --image-cache DIR --runtime RUNC [--image-dir DIR] [--registry R]
+//    [--registry-insecure]] -- command...
 int RunAgentExec(int argc, char** argv);
 
 struct DevOptions {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "backends/agent/protocol.h"
 #include "base/text.h"
 #include "config/job_fields.h"
 
@@ -34,6 +35,8 @@ const std::set<std::string, std::less<>> kFields = {"name",
                                                     "command",
                                                     "env",
                                                     "workdir",
+                                                    "image",
+                                                    "mounts",
                                                     "max_retries"};
 
 // What a wrong value was, for an error message: scalars as written (cut at 64 bytes), arrays and
@@ -159,7 +162,7 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
                                          "preemptible, cpu_per_worker, memory_gib_per_worker, "
                                          "runtime_limit, runtime_estimate, checkpoint_interval, "
                                          "restore_cost, datasets, command, env, workdir, "
-                                         "max_retries)"));
+                                         "image, mounts, max_retries)"));
     }
   }
   DecodedJob out;
@@ -259,6 +262,19 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   }
   SP_ASSIGN_OR_RETURN(out.launch.workdir, String(doc, "workdir", false, 4096));
   SP_RETURN_IF_ERROR(CheckWorkdir(out.launch.workdir));
+  SP_ASSIGN_OR_RETURN(out.launch.image, String(doc, "image", false, 255));
+  if (!out.launch.image.empty()) {
+    auto ref = protocol::ParseImageRef(out.launch.image);
+    if (!ref.ok()) return FieldError("image", ref.status().message());
+  }
+  SP_ASSIGN_OR_RETURN(out.launch.mounts, StringList(doc, "mounts", 64));
+  for (const std::string& m : out.launch.mounts) {
+    if (!IsSafeToken(m, 64)) {
+      return FieldError("mounts", fmt::format("must be names the node offers (letters, digits, "
+                                              "'-', '_', '.'), got '{}'",
+                                              EscapeForTerminal(m.substr(0, 64))));
+    }
+  }
   SP_ASSIGN_OR_RETURN(auto retries, Integer(doc, "max_retries", 0, 100));
   out.launch.max_retries = static_cast<int>(retries.value_or(0));
 
@@ -296,6 +312,8 @@ json EncodeJob(const DecodedJob& job, const core::Pool& pool) {
   j["command"] = launch.command;
   if (!launch.env.empty()) j["env"] = launch.env;
   if (!launch.workdir.empty()) j["workdir"] = launch.workdir;
+  if (!launch.image.empty()) j["image"] = launch.image;
+  if (!launch.mounts.empty()) j["mounts"] = launch.mounts;
   if (launch.max_retries > 0) j["max_retries"] = launch.max_retries;
   return j;
 }

@@ -27,6 +27,8 @@ struct Launch {
   std::vector<std::string> command;
   std::map<std::string, std::string> env;
   std::string workdir;
+  std::string image;                // OCI image "NAME[:TAG]" the agent runs it in; "": none
+  std::vector<std::string> mounts;  // names of node directories (datasets, models) it reads
   int max_retries = 0;
 };
 

@@ -65,10 +65,11 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
   }
   SP_ASSIGN_OR_RETURN(DecodedJob decoded, DecodeJob(body, *pool_));
   SP_RETURN_IF_ERROR(WithinQuotaMax(decoded.spec));
-  if (decoded.launch.command.empty()) {
+  if (decoded.launch.command.empty() && decoded.launch.image.empty()) {
     return FieldError("command",
                       "a job needs the program each worker runs, e.g. [\"python\", \"train.py\"] "
-                      "(suanpan submit ... -- python train.py)");
+                      "(suanpan submit ... -- python train.py), or an image whose own command "
+                      "runs");
   }
   const int64_t now = clock_.NowMs();
   auto record = std::make_unique<JobRecord>();

@@ -118,6 +118,8 @@ protocol::AssignmentList AgentBackend::ListOf(size_t n) const {
       a.command = j->decoded.launch.command;
       a.env = j->decoded.launch.env;
       a.workdir = j->decoded.launch.workdir;
+      a.image = j->decoded.launch.image;
+      a.mounts = j->decoded.launch.mounts;
       a.cpu_milli = j->spec().worker.cpu.value();
       a.memory_mib = j->spec().worker.memory.value();
       list.items.push_back(std::move(a));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <limits>
 #include <set>
 
@@ -111,6 +112,8 @@ Json Encode(const Assignment& a) {
          {"command", a.command},
          {"env", a.env},
          {"workdir", a.workdir},
+         {"image", a.image},
+         {"mounts", a.mounts},
          {"cpu_milli", a.cpu_milli},
          {"memory_mib", a.memory_mib}};
   j["runtime_limit"] = a.runtime_limit ? Json(*a.runtime_limit) : Json(nullptr);
@@ -164,10 +167,13 @@ StatusOr<AssignmentList> DecodeAssignmentList(const Json& doc) {
   for (size_t i = 0; i < items->size(); ++i) {
     const Json& item = (*items)[i];
     Reader a(item, fmt::format("items[{}]", i));
-    SP_RETURN_IF_ERROR(
-        a.Known({"job", "name", "tenant", "attempt", "rank", "world_size", "devices", "device_type",
-                 "visible_devices_variable", "master_addr", "master_port", "runtime_limit", "state",
-                 "command", "env", "workdir", "cpu_milli", "memory_mib"}));
+    SP_RETURN_IF_ERROR(a.Known({"job",         "name",        "tenant",
+                                "attempt",     "rank",        "world_size",
+                                "devices",     "device_type", "visible_devices_variable",
+                                "master_addr", "master_port", "runtime_limit",
+                                "state",       "command",     "env",
+                                "workdir",     "image",       "mounts",
+                                "cpu_milli",   "memory_mib"}));
     Assignment x;
     SP_ASSIGN_OR_RETURN(x.job, a.UInt("job", true));
     SP_ASSIGN_OR_RETURN(x.name, a.Str("name", 4096, true));
@@ -210,6 +216,15 @@ StatusOr<AssignmentList> DecodeAssignmentList(const Json& doc) {
       }
     }
     SP_ASSIGN_OR_RETURN(x.workdir, a.Str("workdir", 4096, false));
+    SP_ASSIGN_OR_RETURN(x.image, a.Str("image", 255, false));
+    if (const Json* mounts = a.Array("mounts")) {
+      for (const Json& m : *mounts) {
+        if (!m.is_string() || m.get_ref<const std::string&>().size() > 64) {
+          return FieldError(a.Name("mounts"), "must be a list of names");
+        }
+        x.mounts.push_back(m.get<std::string>());
+      }
+    }
     SP_ASSIGN_OR_RETURN(x.cpu_milli, a.Int("cpu_milli", 0, int64_t{1} << 40, false));
     SP_ASSIGN_OR_RETURN(x.memory_mib, a.Int("memory_mib", 0, int64_t{1} << 40, false));
     out.items.push_back(std::move(x));
@@ -292,6 +307,59 @@ StatusOr<WorkerReport> DecodeWorkerReport(const Json& doc) {
   SP_ASSIGN_OR_RETURN(out.message, r.Str("message", 1 << 16, false));
   if (out.message.size() > 512) out.message.resize(512);
   return out;
+}
+
+StatusOr<ImageRef> ParseImageRef(const std::string& text) {
+  if (text.empty() || text.size() > 255) {
+    return InvalidArgumentError(
+        fmt::format("must be NAME[:TAG] of 1 to 255 characters, got {} bytes", text.size()));
+  }
+  ImageRef ref;
+  const size_t colon = text.rfind(':');
+  const size_t slash = text.rfind('/');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    ref.name = text.substr(0, colon);
+    ref.tag = text.substr(colon + 1);
+  } else {
+    ref.name = text;
+    ref.tag = "latest";
+  }
+  auto bad = [&](const std::string& why) {
+    std::string shown;
+    for (char c : text.substr(0, 64)) {
+      shown += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+    }
+    return InvalidArgumentError(fmt::format("{}, got '{}'", why, shown));
+  };
+  if (ref.name.empty() || ref.name.front() == '/' || ref.name.back() == '/') {
+    return bad("the name must not be empty or start or end with '/'");
+  }
+  for (char c : ref.name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+          c == '/')) {
+      return bad("the name may hold lower-case letters, digits and . _ - / only");
+    }
+  }
+  for (size_t i = 0; i <= ref.name.size();) {
+    size_t j = ref.name.find('/', i);
+    if (j == std::string::npos) j = ref.name.size();
+    const std::string part = ref.name.substr(i, j - i);
+    if (part.empty() || part == "." || part == ".." || part.front() == '.') {
+      return bad("each part of the name must be non-empty and not start with '.'");
+    }
+    i = j + 1;
+  }
+  if (ref.tag.empty() || ref.tag.size() > 128) return bad("the tag must be 1 to 128 characters");
+  for (char c : ref.tag) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return bad("the tag may hold letters, digits and . _ - only");
+    }
+  }
+  if (ref.tag.front() == '.' || ref.tag.front() == '-') {
+    return bad("the tag must start with a letter, digit or '_'");
+  }
+  return ref;
 }
 
 }  // namespace suanpan::protocol

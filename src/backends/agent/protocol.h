@@ -36,7 +36,9 @@ struct Assignment {
   std::vector<std::string> command;
   std::map<std::string, std::string> env;  // the job's own variables
   std::string workdir;
-  int64_t cpu_milli = 0;  // the worker's request (cgroup limits); 0: none
+  std::string image;                // OCI image "NAME[:TAG]"; "" runs on the node itself
+  std::vector<std::string> mounts;  // names of the node's directories the job reads
+  int64_t cpu_milli = 0;            // the worker's request (cgroup limits); 0: none
   int64_t memory_mib = 0;
 };
 
@@ -89,6 +91,15 @@ StatusOr<AssignmentList> DecodeAssignmentList(const nlohmann::json& doc);
 StatusOr<Heartbeat> DecodeHeartbeat(const nlohmann::json& doc);
 StatusOr<HeartbeatReply> DecodeHeartbeatReply(const nlohmann::json& doc);
 StatusOr<WorkerReport> DecodeWorkerReport(const nlohmann::json& doc);
+
+// An OCI image reference of a job (checked by the server at submit, resolved by the agent).
+struct ImageRef {
+  std::string name;  // "pytorch", "team/pytorch"
+  std::string tag;   // "latest" when not given
+};
+// "NAME[:TAG]": NAME is lower-case letters, digits and . _ - / (no "..", no leading '/');
+// TAG is letters, digits and . _ - (at most 128). InvalidArgument names the part.
+StatusOr<ImageRef> ParseImageRef(const std::string& text);
 
 // The variable that selects devices for a vendor's runtime.
 std::string VisibleDevicesVariable(const std::string& vendor);
