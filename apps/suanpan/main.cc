@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
       "Node lease: an agent silent this long loses its node's work (default 10)");
   server_cmd->add_option("--log-dir", server.log_dir,
                          "Worker logs (default: logs/ beside the store)");
+  server_cmd->add_option("--tenant-log-cap-mib", server.tenant_log_cap_mib,
+                         "All of one tenant's worker logs, MiB (default 20480; 0: no cap)");
+  server_cmd->add_option("--min-free-disk-mib", server.min_free_disk_mib,
+                         "Free space kept on the store's and logs' disks; below it submits and "
+                         "worker output are refused (default 256; 0: no check)");
   server_cmd->add_flag("--new-admin-token", server.new_admin_token,
                        "Revoke the admin tokens and write a new one to the token file");
 

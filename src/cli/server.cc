@@ -53,6 +53,8 @@ struct Settings {
   int lease_seconds = 10;
   bool requeue_lost = true;
   std::string log_dir;
+  int64_t tenant_log_cap_mib = 20 * 1024;
+  int64_t min_free_disk_mib = 256;
 };
 
 Status ParseListen(const std::string& listen, Settings& s) {
@@ -119,6 +121,18 @@ Status ReadConfig(const std::string& path, Settings& s) {
       const double v = *node.value<double>();
       if (!(v >= 0 && v <= 1e6)) return bad(fmt::format("must be in 0..1000000, got {}", v));
       s.rate_limit = v;
+    } else if (k == "min_free_disk_mib") {
+      if (!node.is_integer() || *node.value<int64_t>() < 0 ||
+          *node.value<int64_t>() > (int64_t{1} << 30)) {
+        return bad("must be an integer in 0..2^30 (MiB; 0: no check)");
+      }
+      s.min_free_disk_mib = *node.value<int64_t>();
+    } else if (k == "tenant_log_cap_mib") {
+      if (!node.is_integer() || *node.value<int64_t>() < 0 ||
+          *node.value<int64_t>() > (int64_t{1} << 30)) {
+        return bad("must be an integer in 0..2^30 (MiB; 0: no cap)");
+      }
+      s.tenant_log_cap_mib = *node.value<int64_t>();
     } else if (k == "threads" || k == "max_body_bytes" || k == "max_connections") {
       if (!node.is_integer()) return bad("must be an integer");
       const int64_t v = *node.value<int64_t>();
@@ -160,7 +174,7 @@ Status ReadConfig(const std::string& path, Settings& s) {
       return bad(
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
           "max_connections, rate_limit, tls_cert_file, tls_key_file, tls_client_ca_file, "
-          "log_level, lease_seconds, requeue_lost, log_dir, "
+          "log_level, lease_seconds, requeue_lost, log_dir, tenant_log_cap_mib, min_free_disk_mib, "
           "[scheduler])");
     }
   }
@@ -229,6 +243,8 @@ int RunServer(const ServerOptions& o) {
     return Fail(InvalidArgumentError("tls_client_ca_file: needs tls_cert_file and tls_key_file"));
   }
   if (!o.log_dir.empty()) s.log_dir = o.log_dir;
+  if (o.tenant_log_cap_mib >= 0) s.tenant_log_cap_mib = o.tenant_log_cap_mib;
+  if (o.min_free_disk_mib >= 0) s.min_free_disk_mib = o.min_free_disk_mib;
   if (s.log_dir.empty()) {
     const std::filesystem::path dir = std::filesystem::path(s.store).parent_path();
     s.log_dir = (dir.empty() ? std::filesystem::path("logs") : dir / "logs").string();
@@ -265,6 +281,12 @@ int RunServer(const ServerOptions& o) {
   copts.lease_seconds = s.lease_seconds;
   copts.requeue_lost = s.requeue_lost;
   copts.log_dir = s.log_dir;
+  copts.tenant_log_cap_bytes = s.tenant_log_cap_mib << 20;
+  copts.min_free_disk_bytes = s.min_free_disk_mib << 20;
+  {
+    const std::filesystem::path store_dir = std::filesystem::path(s.store).parent_path();
+    copts.disk_paths = {store_dir.empty() ? "." : store_dir.string(), s.log_dir};
+  }
   const core::PoolTotals totals = pool_file->pool.Totals();
 
   auto store = store::OpenSqliteStore(s.store);

@@ -11,6 +11,9 @@
 //   lease_seconds = 10              # an agent's heartbeat renews its node for this long
 //   requeue_lost = true             # jobs on a lost node: requeued (true) or failed
 //   log_dir = "logs"                # worker output shipped by agents (default: beside the store)
+//   tenant_log_cap_mib = 20480      # all of one tenant's logs there; past it they are cut off
+//   min_free_disk_mib = 256         # below this free on the store's or logs' disk, submits and
+//                                   # worker output get 503 (the server's own writes go on)
 //   [scheduler]
 //   queue = "fair_share"            # overrides the pool file's policy
 //   placement = "topology_pack"
@@ -47,8 +50,10 @@ struct ServerOptions {
   double rate_limit = -1;   // requests/s per tenant token; -1: the file's or 200; 0: none
   std::string tls_cert;     // PEM chain; with tls_key: HTTPS only
   std::string tls_key;
-  std::string tls_client_ca;  // agents must present a certificate with CN = their node
-  std::string log_dir;        // default: "logs" beside the store
+  std::string tls_client_ca;        // agents must present a certificate with CN = their node
+  std::string log_dir;              // default: "logs" beside the store
+  int64_t tenant_log_cap_mib = -1;  // -1: the file's or 20480; 0: no cap
+  int64_t min_free_disk_mib = -1;   // -1: the file's or 256; 0: no check
   bool new_admin_token = false;
 };
 

@@ -85,7 +85,8 @@ ControlPlane::ControlPlane(std::unique_ptr<core::Pool> pool, std::unique_ptr<sto
       host_(*pool_, std::move(scheduler)),
       jobs_(*pool_, clock_, batch_),
       leases_(pool_->nodes().size()),
-      logs_(options_.log_dir) {
+      logs_(options_.log_dir, options_.tenant_log_cap_bytes),
+      disk_(options_.disk_paths, options_.min_free_disk_bytes) {
   backend_of_provider_.assign(pool_->providers().size(), nullptr);
 }
 

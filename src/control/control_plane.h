@@ -46,6 +46,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "control/backend.h"
+#include "control/disk_guard.h"
 #include "control/job_table.h"
 #include "control/leases.h"
 #include "control/metrics.h"
@@ -71,6 +72,14 @@ struct ControlOptions {
   bool requeue_lost = true;
   // Where the worker logs agents ship are kept (<log_dir>/<job>/<attempt>/<rank>.log).
   std::string log_dir;
+  // What all of one tenant's logs may take there (0: no cap); each attempt's output is also
+  // capped by its agent (--log-cap-mib).
+  int64_t tenant_log_cap_bytes = int64_t{20} << 30;
+  // The store's and the logs' file systems keep this much free: below it submits and log
+  // output are refused (503, nothing acknowledged), so that the server's own writes (binds,
+  // exits, leases) still commit and a full disk cannot stop it. 0: no check.
+  int64_t min_free_disk_bytes = int64_t{256} << 20;
+  std::vector<std::string> disk_paths;  // directories on the file systems to watch
   // How long an explanation (a what-if round over the whole queue) is reused.
   int64_t explain_cache_ms = 1000;
   // Called after every round with its time and decisions (tests compare them with a simulation).
@@ -247,6 +256,7 @@ class ControlPlane {
   Tokens tokens_;
   NodeLeases leases_;
   WorkerLogs logs_;
+  DiskGuard disk_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<Backend*> backend_of_provider_;            // by provider id; null: none (yet)
   std::vector<std::pair<uint64_t, int64_t>> undecided_;  // (job, queued at) since the last round

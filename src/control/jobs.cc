@@ -32,6 +32,7 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
                                                const std::optional<std::string>& key) {
   if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not submit jobs");
   if (!body.is_object()) return FieldError("body", "must be a JSON object");
+  SP_RETURN_IF_ERROR(disk_.Check());
   if (caller.role == Role::kTenant) {
     auto t = body.find("tenant");
     if (t == body.end() || t->is_null()) {

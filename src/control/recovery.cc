@@ -45,6 +45,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     job->decoded.spec.submit_time = Time(row.submit_ms / 1000);
     job->spec_json = std::move(spec);
     if (row.request_id) jobs_.RememberRequest(row.tenant, *row.request_id, row.id);
+    logs_.Count(row.tenant, row.id);
     by_id[row.id] = &jobs_.Add(std::move(job));
   }
   for (store::EventRow& e : snapshot.events) {

@@ -201,6 +201,7 @@ StatusOr<int64_t> ControlPlane::AppendWorkerLog(const Caller& caller, uint64_t i
                                                 std::string_view data) {
   if (caller.role == Role::kTenant) return PermissionDeniedError("only agents ship logs");
   if (!logs_.enabled()) return FailedPreconditionError("logs: this server keeps no logs");
+  SP_RETURN_IF_ERROR(disk_.Check());
   const JobRecord* j = jobs_.Find(id);
   if (j == nullptr) return NotFoundError(fmt::format("job {} not found", id));
   auto node = WorkerNode(*j, attempt, rank);
@@ -209,7 +210,7 @@ StatusOr<int64_t> ControlPlane::AppendWorkerLog(const Caller& caller, uint64_t i
     return NotFoundError(
         fmt::format("job {} has no worker {} in attempt {} on this node", id, rank, attempt));
   }
-  return logs_.Append(id, attempt, rank, offset, data);
+  return logs_.Append(pool_->tenant(j->spec().tenant).name, id, attempt, rank, offset, data);
 }
 
 StatusOr<LogChunk> ControlPlane::ReadWorkerLog(const Caller& caller, uint64_t id, int rank,

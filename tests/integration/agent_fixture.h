@@ -92,9 +92,10 @@ class AgentTestBase : public ::testing::Test {
  protected:
   explicit AgentTestBase(const char* pool) : server_("agents", pool) {}
   void StartAll(int lease_seconds) {
-    ASSERT_TRUE(
-        server_.Start({"--lease-seconds", std::to_string(lease_seconds), "--interval-ms", "10"}))
-        << server_.Log();
+    std::vector<std::string> args = {"--lease-seconds", std::to_string(lease_seconds),
+                                     "--interval-ms", "10"};
+    args.insert(args.end(), extra_server_args_.begin(), extra_server_args_.end());
+    ASSERT_TRUE(server_.Start(args)) << server_.Log();
     client::ApiClient admin = server_.Client(server_.admin_token());
     auto token = [&](Json body) {
       auto r = admin.Call("POST", "/v1/tokens", body);
@@ -143,6 +144,7 @@ class AgentTestBase : public ::testing::Test {
   ServerProcess server_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
   std::vector<std::string> extra_agent_args_;  // for every agent StartAll starts
+  std::vector<std::string> extra_server_args_;
   std::string tenant_;
 };
 

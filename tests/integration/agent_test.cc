@@ -446,6 +446,33 @@ TEST_F(AgentTest, AWorkersOutputIsCappedWithAMarker) {
   EXPECT_LT(stored, (1u << 20) + 200) << stored;
 }
 
+// Finding 8, per tenant: the agent caps each attempt, the server all of a tenant's logs. Past the
+// tenant's cap a log ends with a marker and the rest is dropped; the jobs still succeed.
+TEST_F(AgentTest, ATenantsLogsTogetherAreCapped) {
+  extra_server_args_ = {"--tenant-log-cap-mib", "1"};
+  StartAll(5);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(
+        Submit({{"name", "chatty" + std::to_string(i)},
+                {"devices_per_worker", 1},
+                {"command", {"sh", "-c", "head -c 700000 /dev/zero | tr '\\0' x; echo"}}}));
+  }
+  for (uint64_t id : ids) {
+    ASSERT_TRUE(WaitState(id, "succeeded", 30'000)) << Job(id).dump();
+  }
+  size_t stored = 0;
+  int marked = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(server_.dir() / "logs")) {
+    if (!e.is_regular_file()) continue;
+    stored += e.file_size();
+    marked += ReadAll(e.path().string()).find("log quota (1 MiB) is used up") != std::string::npos;
+  }
+  EXPECT_LT(stored, (1u << 20) + 3 * 200) << stored;
+  EXPECT_GE(marked, 1);
+  EXPECT_LE(marked, 2);
+}
+
 // The worker's cgroup carries the limits of its request while it runs and goes when it ends.
 TEST_F(AgentTest, AWorkerRunsInItsOwnCgroupWithItsLimits) {
   if (::geteuid() != 0) GTEST_SKIP() << "cgroups need root";

@@ -1,8 +1,10 @@
 // The standing chaos test: the real server and two real agents under a steady load of jobs,
 // while a seeded schedule kill -9s the server (it restarts on the same store), kill -9s an agent
-// (it restarts on the same work dir) and SIGSTOPs an agent past its lease. Throughout and at the
-// end: no acknowledged job is lost, no device is held by two jobs at once, no job runs twice at
-// once, and once everything has ended no worker process is left.
+// (it restarts on the same work dir), SIGSTOPs an agent past its lease, and fills the disk of
+// the store, logs and work dirs (a tmpfs of its own, as root) until the server's reserve is
+// gone. Throughout and at the end: no acknowledged job is lost, no device is held by two jobs at
+// once, no job runs twice at once, the server outlives a full disk (refusing submits with 503
+// until space is freed), and once everything has ended no worker process is left.
 //
 // SUANPAN_CHAOS_SEED=N picks the schedule (default 1); SUANPAN_CHAOS_SECONDS=S its length
 // (default 30).
@@ -10,7 +12,9 @@
 #include <dirent.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <atomic>
 #include <fstream>
@@ -88,8 +92,22 @@ TEST(ChaosTest, KillsAndStallsLoseNoJobAndDoubleBookNothing) {
   const int lease = 2;
 
   ServerProcess server("chaos", "tests/testdata/agent-pool.toml");
+  // The server's directory (store, logs, agents' work dirs) on a small disk of its own.
+  const bool small_disk = ::geteuid() == 0 && ::mount("tmpfs", server.dir().c_str(), "tmpfs", 0,
+                                                      "size=96m,mode=0755") == 0;
+  struct Unmount {
+    std::string dir;
+    bool on;
+    ~Unmount() {
+      if (on) ::umount2(dir.c_str(), MNT_DETACH);
+    }
+  } unmount{server.dir().string(), small_disk};
+  const int reserve_mib = 24;
   const std::vector<std::string> server_args = {
-      "--lease-seconds", std::to_string(lease), "--interval-ms", "10", "--rate-limit", "0"};
+      "--lease-seconds",     std::to_string(lease),
+      "--interval-ms",       "10",
+      "--rate-limit",        "0",
+      "--min-free-disk-mib", std::to_string(small_disk ? reserve_mib : 0)};
   ASSERT_TRUE(server.Start(server_args)) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   auto token = [&](const Json& body) {
@@ -174,12 +192,48 @@ TEST(ChaosTest, KillsAndStallsLoseNoJobAndDoubleBookNothing) {
 
   // The chaos.
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  int server_kills = 0, agent_kills = 0, stalls = 0;
-  while (std::chrono::steady_clock::now() < end) {
+  int server_kills = 0, agent_kills = 0, stalls = 0, full_disks = 0;
+  for (int step = 0; std::chrono::steady_clock::now() < end; ++step) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 2000));
-    const int what = static_cast<int>(rng() % 3);
+    // The second step fills the disk (so that every run does), later ones at random.
+    int what = static_cast<int>(rng() % (small_disk ? 4 : 3));
+    if (small_disk && step == 1) what = 3;
     Agent& a = *agents[rng() % 2];
-    if (what == 0) {
+    if (what == 3) {
+      // Fill the disk to half the server's reserve, hold it full, check, free it.
+      ++full_disks;
+      struct statvfs st {};
+      ::statvfs(server.dir().c_str(), &st);
+      const int64_t free_bytes = static_cast<int64_t>(st.f_bavail) * st.f_frsize;
+      const int64_t fill = free_bytes - (int64_t{reserve_mib} << 20) / 2;
+      const std::string filler = (server.dir() / "filler").string();
+      {
+        std::ofstream out(filler, std::ios::binary);
+        const std::string mib(1 << 20, 'f');
+        for (int64_t done = 0; done < fill && out; done += mib.size())
+          out.write(mib.data(), mib.size());
+      }
+      const pid_t before = server.pid();
+      std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+      client::ApiClient c = server.Client(tenant);
+      auto probe = c.Send("POST", "/v1/jobs",
+                          Json{{"name", "probe"},
+                               {"devices_per_worker", 1},
+                               {"command", {"sleep", fmt::format("0.{:05d}{}", 99999, tag)}}});
+      if (!probe.ok() || probe->status != 503 ||
+          probe->raw.find("new jobs and worker output are refused") == std::string::npos) {
+        violation("with the disk full a submit got " +
+                  (probe.ok() ? std::to_string(probe->status) + " " + probe->raw
+                              : probe.status().ToString()));
+      }
+      if (server.pid() != before || ::kill(before, 0) != 0) {
+        violation("the server exited while its disk was full");
+      }
+      auto health = c.Send("GET", "/healthz");
+      if (!health.ok() || health->status != 200)
+        violation("the server was unhealthy on a full disk");
+      std::filesystem::remove(filler);
+    } else if (what == 0) {
       server.Kill(SIGKILL);
       ++server_kills;
       ASSERT_TRUE(server.Restart(server_args)) << server.Log();
@@ -241,9 +295,14 @@ TEST(ChaosTest, KillsAndStallsLoseNoJobAndDoubleBookNothing) {
   EXPECT_TRUE(left.empty()) << left.size() << " jobs' processes outlived them";
   EXPECT_EQ(violations.load(), 0) << first_violation;
   EXPECT_GT(acked.size(), 20u);
+  if (small_disk) {
+    EXPECT_GE(full_disks, 1);
+  }
   std::printf(
-      "chaos seed %llu: %zu jobs acknowledged, %d server kills, %d agent kills, %d stalls\n",
-      static_cast<unsigned long long>(seed), acked.size(), server_kills, agent_kills, stalls);
+      "chaos seed %llu: %zu jobs acknowledged, %d server kills, %d agent kills, %d stalls, %d full "
+      "disks%s\n",
+      static_cast<unsigned long long>(seed), acked.size(), server_kills, agent_kills, stalls,
+      full_disks, small_disk ? "" : " (not root: no disk of its own to fill)");
   for (auto& a : agents) a->Kill();
 }
 
