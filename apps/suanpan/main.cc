@@ -287,6 +287,10 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--nodes", dev.nodes, "Local nodes, one agent each (default 1)");
   dev_cmd->add_option("--lease-seconds", dev.lease_seconds, "Node lease (default 10)");
   dev_cmd->add_option("--log-level", dev.log_level, "Server and agent log level (default warn)");
+  dev_cmd->add_option("--image-dir", dev.image_dir,
+                      "OCI image layouts/archives jobs may name (--image NAME[:TAG])");
+  dev_cmd->add_option("--mount", dev.mounts,
+                      "A directory jobs may ask for: NAME=PATH[:rw] (read-only unless :rw)");
 
   suanpan::cli::LogsOptions logs;
   CLI::App* logs_cmd = client("logs", "A worker's output (stdout and stderr)");

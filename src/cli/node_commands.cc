@@ -64,6 +64,27 @@ StatusOr<std::string> ReadSecretFile(const std::string& field, const std::string
   return secret;
 }
 
+StatusOr<std::map<std::string, agent::AgentOptions::Mount>> ParseMounts(
+    const std::vector<std::string>& specs) {
+  std::map<std::string, agent::AgentOptions::Mount> out;
+  for (const std::string& m : specs) {
+    const size_t eq = m.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return FieldError("mount", fmt::format("expected NAME=PATH[:rw], got '{}'", m));
+    }
+    std::string path = m.substr(eq + 1);
+    bool writable = false;
+    if (path.size() > 3 && path.compare(path.size() - 3, 3, ":rw") == 0) {
+      writable = true;
+      path.resize(path.size() - 3);
+    } else if (path.size() > 3 && path.compare(path.size() - 3, 3, ":ro") == 0) {
+      path.resize(path.size() - 3);
+    }
+    out[m.substr(0, eq)] = {fs::absolute(path).lexically_normal().string(), writable};
+  }
+  return out;
+}
+
 int RunAgent(const AgentCommandOptions& o) {
   SetUpLogging(o.log_level);
   ::umask(077);  // worker state, logs and the lease file are the agent's alone
@@ -105,23 +126,12 @@ int RunAgent(const AgentCommandOptions& o) {
   if (!o.oci_runtime.empty()) ao.oci_runtime = o.oci_runtime;
   ao.device_files = o.device_files;
   if (o.device_control_set) ao.device_control_files = o.device_control_files;
-  for (const std::string& m : o.mounts) {
-    const size_t eq = m.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "suanpan agent: --mount: expected NAME=PATH[:rw], got '%s'\n",
-                   m.c_str());
-      return 2;
-    }
-    std::string path = m.substr(eq + 1);
-    bool writable = false;
-    if (path.size() > 3 && path.compare(path.size() - 3, 3, ":rw") == 0) {
-      writable = true;
-      path.resize(path.size() - 3);
-    } else if (path.size() > 3 && path.compare(path.size() - 3, 3, ":ro") == 0) {
-      path.resize(path.size() - 3);
-    }
-    ao.mounts[m.substr(0, eq)] = {path, writable};
+  auto mounts = ParseMounts(o.mounts);
+  if (!mounts.ok()) {
+    std::fprintf(stderr, "suanpan agent: %s\n", mounts.status().message().c_str());
+    return 2;
   }
+  ao.mounts = std::move(*mounts);
   ao.devices = o.devices;
   ao.work_dir = o.work_dir;
   ao.address = o.address;
@@ -259,6 +269,12 @@ int RunLogs(const ClientFlags& flags, const LogsOptions& o, std::FILE* out, std:
 }
 
 int RunDev(const DevOptions& o) {
+  auto parsed_mounts = ParseMounts(o.mounts);
+  if (!parsed_mounts.ok()) {
+    std::fprintf(stderr, "suanpan dev: %s\n", parsed_mounts.status().message().c_str());
+    return 2;
+  }
+  const auto mounts = *parsed_mounts;
   std::error_code ec;
   fs::create_directories(o.data_dir, ec);
   if (ec) {
@@ -372,6 +388,8 @@ int RunDev(const DevOptions& o) {
     ao.address = "127.0.0.1";
     ao.grace_seconds = 5;
     ao.work_dir = (fs::path(o.data_dir) / fmt::format("agent-{}", n)).string();
+    if (!o.image_dir.empty()) ao.image_dir = fs::absolute(o.image_dir).string();
+    ao.mounts = mounts;
     auto a = agent::Agent::Create(ao);
     if (!a.ok()) {
       std::fprintf(stderr, "suanpan dev: agent: %s\n", a.status().message().c_str());

@@ -57,6 +57,8 @@ struct DevOptions {
   int nodes = 1;
   int lease_seconds = 10;
   std::string log_level = "warn";
+  std::string image_dir;            // the local agents' images (docs/agent.md)
+  std::vector<std::string> mounts;  // NAME=PATH[:rw] directories jobs may ask for
 };
 int RunDev(const DevOptions& o);
 
