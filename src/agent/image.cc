@@ -217,6 +217,75 @@ StatusOr<Image> PrepareImage(const ImageStoreOptions& o, const std::string& refe
   return image;
 }
 
+namespace {
+
+// A deny-list in the spirit of Docker's default profile: what an unprivileged worker has no use
+// for and what widens the kernel's surface (new namespaces, keyrings, BPF, perf, mounts, module
+// and clock changes). Refused with EPERM; clone3 with ENOSYS, so that libc falls back to clone,
+// whose namespace flags can be checked.
+Json SeccompProfile() {
+  const std::vector<std::string> denied = {"acct",
+                                           "add_key",
+                                           "bpf",
+                                           "delete_module",
+                                           "finit_module",
+                                           "init_module",
+                                           "iopl",
+                                           "ioperm",
+                                           "kexec_file_load",
+                                           "kexec_load",
+                                           "keyctl",
+                                           "lookup_dcookie",
+                                           "mount",
+                                           "move_mount",
+                                           "fsopen",
+                                           "fsmount",
+                                           "fsconfig",
+                                           "fspick",
+                                           "open_tree",
+                                           "name_to_handle_at",
+                                           "open_by_handle_at",
+                                           "perf_event_open",
+                                           "pivot_root",
+                                           "quotactl",
+                                           "reboot",
+                                           "request_key",
+                                           "setns",
+                                           "settimeofday",
+                                           "clock_settime",
+                                           "clock_adjtime",
+                                           "adjtimex",
+                                           "swapon",
+                                           "swapoff",
+                                           "syslog",
+                                           "umount2",
+                                           "unshare",
+                                           "userfaultfd",
+                                           "vhangup",
+                                           "nfsservctl",
+                                           "uselib"};
+  Json rules = Json::array();
+  rules.push_back({{"names", denied}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}});
+  rules.push_back({{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}});
+  // clone with any namespace flag: one rule per flag (rules for one syscall are or-ed).
+  for (const int64_t flag : {0x00020000LL, 0x02000000LL, 0x04000000LL, 0x08000000LL, 0x10000000LL,
+                             0x20000000LL, 0x40000000LL}) {
+    rules.push_back(
+        {{"names", {"clone"}},
+         {"action", "SCMP_ACT_ERRNO"},
+         {"errnoRet", 1},
+         {"args",
+          {{{"index", 0}, {"value", flag}, {"valueTwo", flag}, {"op", "SCMP_CMP_MASKED_EQ"}}}}});
+  }
+  return Json{{"defaultAction", "SCMP_ACT_ALLOW"},
+              {"architectures",
+               {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
+                "SCMP_ARCH_ARM"}},
+              {"syscalls", rules}};
+}
+
+}  // namespace
+
 Json RuntimeSpec(const Image& image, const ContainerSpec& s) {
   Json mounts = Json::array({
       {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
@@ -300,6 +369,7 @@ Json RuntimeSpec(const Image& image, const ContainerSpec& s) {
       {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
   };
   if (!s.cgroups_path.empty()) linux["cgroupsPath"] = s.cgroups_path;
+  linux["seccomp"] = SeccompProfile();
   const Json none = Json::array();
   return Json{
       {"ociVersion", "1.0.2"},

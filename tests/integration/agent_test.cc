@@ -497,6 +497,20 @@ TEST_F(AgentTest, AWorkerRunsInItsOwnCgroupWithItsLimits) {
   EXPECT_TRUE(Eventually([&] { return !std::filesystem::exists(mem); })) << mem;
 }
 
+// The memory limit of the request holds (memory and swap together) and an OOM kill says so,
+// not only "signal 9". The worker reads /dev/zero into memory until the limit stops it.
+TEST_F(AgentTest, AWorkerOverItsMemoryIsKilledAndTheReasonSaysSo) {
+  if (::geteuid() != 0) GTEST_SKIP() << "cgroups need root";
+  StartAll(5);
+  const uint64_t id = Submit({{"name", "greedy"},
+                              {"devices_per_worker", 1},
+                              {"memory_gib_per_worker", 1},
+                              {"command", {"tail", "/dev/zero"}}});
+  ASSERT_TRUE(WaitState(id, "failed", 60'000)) << Job(id).dump();
+  EXPECT_NE(Job(id).dump().find("killed: out of memory (limit 1024 MiB)"), std::string::npos)
+      << Job(id).dump();
+}
+
 // `workdir` is resolved inside the job's sandbox: absolute paths and ".." are refused at submit,
 // and a symlink a job planted in its sandbox leads nowhere (the supervisor, run directly).
 TEST_F(AgentTest, AWorkdirStaysInsideTheSandbox) {

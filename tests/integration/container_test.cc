@@ -97,7 +97,9 @@ TEST_F(ContainerTest, AnImageJobRunsInTheImageAsTheJobsUidWithItsMounts) {
       "echo w > /workspace/out/f && echo workspace-writable; "
       "ls " +
       server_.dir().string() +
-      " 2>/dev/null || echo host-invisible; echo CVD=$CUDA_VISIBLE_DEVICES";
+      " 2>/dev/null || echo host-invisible; echo CVD=$CUDA_VISIBLE_DEVICES; "
+      "unshare -U true 2>/dev/null || echo no-user-namespace; "
+      "unshare -m true 2>/dev/null || echo no-mount-namespace";
   const uint64_t id = SubmitImage("in-image", "tools:1.0", {"sh", "-c", script},
                                   {{"mounts", {"corpus"}}, {"workdir", "out"}});
   ASSERT_TRUE(WaitState(id, "succeeded", 30'000)) << Job(id).dump() << Logs(id, 0);
@@ -105,7 +107,8 @@ TEST_F(ContainerTest, AnImageJobRunsInTheImageAsTheJobsUidWithItsMounts) {
   for (const char* want :
        {"suanpan test image 1.0\n", "cwd=/workspace/out\n", "G=hello-from-image\n",
         "H=/workspace\n", "M=/mnt/corpus\n", "a dataset file\n", "dataset-read-only\n",
-        "image-read-only\n", "workspace-writable\n", "host-invisible\n", "CVD="}) {
+        "image-read-only\n", "workspace-writable\n", "host-invisible\n",
+        "CVD=", "no-user-namespace\n", "no-mount-namespace\n"}) {
     EXPECT_NE(out.find(want), std::string::npos) << want << " missing in:\n" << out;
   }
   const size_t at = out.find("uid=");

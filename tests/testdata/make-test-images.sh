@@ -12,7 +12,7 @@ umoci new --image tools:base
 umoci unpack --image tools:base bundle >/dev/null
 mkdir -p bundle/rootfs/bin bundle/rootfs/etc bundle/rootfs/opt bundle/rootfs/usr
 cp "$(command -v busybox)" bundle/rootfs/bin/busybox
-for tool in sh cat id ls pwd echo touch sleep setsid head env ps; do
+for tool in sh cat id ls pwd echo touch sleep setsid head env ps unshare; do
   ln -s busybox "bundle/rootfs/bin/$tool"
 done
 echo "suanpan test image 1.0" > bundle/rootfs/etc/image-release
