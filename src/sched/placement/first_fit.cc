@@ -1,9 +1,10 @@
 // placement/first_fit: the placement of Apache YARN's capacity scheduler as Tiresias models it
 // ("yarn"): the job goes under the first leaf switch (in index order) that can hold all of it,
 // and each worker on the lowest-numbered node of that switch with room for it. No packing, no
-// look-ahead: it is here as a baseline and to replay published results exactly. A gang that no
-// single switch can hold (YARN would hold it back forever) is spread first-fit over the switches
-// in index order.
+// look-ahead: it is here as a baseline and to replay published results exactly. A gang that a
+// switch could hold once it empties waits for one, as YARN's does (it is never spread because no
+// switch has room right now); only a gang that no switch of its segment could ever hold (YARN
+// would hold it back forever) is spread first-fit over the switches in index order.
 //   Switch of 4 nodes x 4 GPUs, node 0 has 1 free, node 1 has 4: a 2 x 4 gang needs two whole
 //   nodes, takes node 1 and node 2; a 2-GPU worker takes node 1 (node 0 has too little).
 // O(switches x max devices per node + workers x nodes per switch).
@@ -45,10 +46,19 @@ class FirstFit final : public PlacementPolicy {
       }
       return alloc;
     };
+    bool some_switch_could = false;
     for (SwitchId s : segment.switches) {
-      if (!job.worker.fractional() && state.SwitchCapacity(s, d) < job.workers) continue;
+      if (!job.worker.fractional()) {
+        int64_t whole = 0;  // workers of d devices the switch holds when empty
+        for (NodeId node : pool.switches()[s.value()].nodes) {
+          whole += pool.node(node).shape.devices / d;
+        }
+        some_switch_could = some_switch_could || whole >= job.workers;
+        if (state.SwitchCapacity(s, d) < job.workers) continue;
+      }
       if (auto alloc = first_fit({s})) return alloc;
     }
+    if (some_switch_could) return std::nullopt;  // it waits for a switch, as YARN's would
     return first_fit(segment.switches);
   }
 };

@@ -152,6 +152,20 @@ TEST_F(PlacementTest, FirstFitKeepsAGangUnderOneSwitchWhenItCan) {
   EXPECT_EQ(alloc->workers[0].node.value(), 4u);
 }
 
+TEST_F(PlacementTest, FirstFitNeverSpreadsAGangThatASwitchCouldHoldLater) {
+  // One idle node under each switch: a 2 x 8 gang could use both now, but either switch can
+  // hold it once it empties, so it waits (as YARN's does) instead of spanning the switches.
+  for (uint32_t n : {0u, 1u, 2u, 4u, 5u, 6u}) Occupy(n, 0xff);
+  EXPECT_FALSE(FirstFitPlacement().Place(MakeJob(1).Gang(2, 8), segment_, state_, {}).has_value());
+}
+
+TEST_F(PlacementTest, FirstFitSpreadsOnlyAGangLargerThanAnySwitch) {
+  // 5 x 8 > the 4 nodes of a switch: no switch could ever hold it, so it spreads first-fit.
+  auto alloc = FirstFitPlacement().Place(MakeJob(1).Gang(5, 8), segment_, state_, {});
+  ASSERT_TRUE(alloc.has_value());
+  EXPECT_EQ(SwitchesOf(*alloc), (std::set<uint32_t>{0, 1}));
+}
+
 TEST_F(PlacementTest, WorkerKeepsToOneInterconnectSubDomain) {
   // MLU370 nodes of 8 cards in two MLU-Link domains of 4: a 4-card worker takes one whole
   // domain, never two cards of each.
