@@ -68,6 +68,11 @@ int main(int argc, char** argv) {
   sim_cmd->add_flag("--blocking", sim.blocking, "Strict order: nothing overtakes a blocked job");
   sim_cmd->add_flag("--no-backfill", sim.no_backfill, "No reservation for the blocked head");
   sim_cmd->add_flag("--no-preemption", sim.no_preemption, "Never preempt");
+  sim_cmd
+      ->add_option("--las-thresholds", sim.las_thresholds,
+                   "2D-LAS queue limits, device-seconds, comma-separated (default: the pool's; "
+                   "3250,7200 for a Tiresias trace)")
+      ->delimiter(',');
   sim_cmd->add_option("--checkpoint-interval", sim.checkpoint_interval,
                       "Seconds between checkpoints; work since the last is lost on preemption "
                       "(default 1: nothing lost; 0: no checkpoints)");

@@ -52,6 +52,21 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
     spec.pool.emplace(std::move(file->pool));
     spec.pool_name = o.pool;
   }
+  if (!o.las_thresholds.empty()) {
+    for (size_t i = 0; i < o.las_thresholds.size(); ++i) {
+      if (o.las_thresholds[i] <= 0 || (i > 0 && o.las_thresholds[i] <= o.las_thresholds[i - 1])) {
+        return fail(FieldError("--las-thresholds",
+                               fmt::format("limits must be positive and increasing, got {} at "
+                                           "position {}",
+                                           o.las_thresholds[i], i + 1)));
+      }
+    }
+    spec.policy.las_thresholds = o.las_thresholds;
+  } else if (o.pool.empty() && o.trace.rfind("tiresias:", 0) == 0) {
+    // Tiresias' jobs.py has num_queue = 3 and limits [3250, 7200, 18000] but demotes only while
+    // q < num_queue - 1: the 18000 limit is never used, its 2D-LAS has three queues.
+    spec.policy.las_thresholds = {3250, 7200};
+  }
   spec.cluster = o.cluster;
   spec.workload.split = o.split;
   spec.workload.reference_type = o.reference_type;

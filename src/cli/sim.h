@@ -23,6 +23,9 @@ struct SimOptions {
   bool blocking = false;
   bool no_backfill = false;
   bool no_preemption = false;
+  // 2D-LAS queue limits in device-seconds; empty: the pool file's, or for a Tiresias trace
+  // without a pool file Tiresias' own {3250, 7200} (see docs/simulator.md), else the default.
+  std::vector<int64_t> las_thresholds;
   int64_t checkpoint_interval = 1;
   int64_t restore_cost = 0;
   std::string reference_type;

@@ -144,6 +144,30 @@ TEST_F(SimCli, ReproducesTiresiasFifoFromTheCommandLine) {
   EXPECT_EQ(p["makespan_seconds"], 3341);
 }
 
+// Tiresias' 2D-LAS from the command line, without a pool file: its own three queues by default
+// ({3250, 7200}); --las-thresholds sets others (and changes the result); bad limits name the flag.
+TEST_F(SimCli, LasThresholdsWithoutAPoolFile) {
+  auto run = [&](const std::string& extra) {
+    const std::filesystem::path out = dir_ / std::to_string(std::hash<std::string>{}(extra));
+    SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace +
+                       " --cluster 1x4x4 --policy las/best_fit --split device --no-backfill " +
+                       extra + " --out " + out.string());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return nlohmann::json::parse(Slurp(out / "report.json"))["policies"][0];
+  };
+  const auto tiresias = run("");
+  EXPECT_EQ(tiresias["jct_seconds"]["mean"], 190.68);
+  EXPECT_EQ(tiresias["makespan_seconds"], 3271);
+  EXPECT_EQ(run("--las-thresholds 3250,7200")["jct_seconds"], tiresias["jct_seconds"]);
+  EXPECT_NE(run("--las-thresholds 60")["jct_seconds"]["mean"], 190.68);
+  SimRun bad = Suanpan(std::string("sim --trace tiresias:") + kTrace +
+                       " --cluster 1x4x4 --policy las --las-thresholds 7200,3250 --out " +
+                       (dir_ / "bad").string());
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_THAT(bad.out, HasSubstr("--las-thresholds: limits must be positive and increasing, got "
+                                 "3250 at position 2"));
+}
+
 TEST_F(SimCli, SameInputsGiveAByteIdenticalReport) {
   const std::string args = std::string("sim --trace tiresias:") + kTrace +
                            " --cluster 1x4x4 --policy las/best_fit,fair_share/topology_pack "
