@@ -528,7 +528,11 @@ struct Agent::Impl {
   bool Report(client::ApiClient& api, Worker& w) {
     const auto& [job, attempt, rank] = w.key;
     const std::string path = fmt::format("/v1/jobs/{}/workers/{}/status", job, rank);
-    if (!w.running_reported && !w.exited) {
+    // A worker that started and ended between two ticks is reported started first, so that the
+    // server sees every worker run (and the job go through running) however short it was.
+    const bool started =
+        w.pid > 0 && !(w.exited && w.outcome.value("reason", "") == "start_failed");
+    if (!w.running_reported && started) {
       protocol::WorkerReport running;
       running.attempt = attempt;
       running.state = protocol::WorkerReport::State::kRunning;
