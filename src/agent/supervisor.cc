@@ -287,6 +287,22 @@ void Forward(int sig) {
   ::_exit(0);
 }
 
+// A /proc file by read(2): its process may be gone mid-read (ESRCH), on which libstdc++'s
+// filebuf throws from underflow, past an istreambuf_iterator: that would end the supervisor.
+std::string ReadProc(const std::string& path) {
+  std::string out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
 // Every process below this one (a subreaper: orphans of the worker become its children).
 std::vector<pid_t> Descendants() {
   std::map<pid_t, std::vector<pid_t>> children;
@@ -294,8 +310,7 @@ std::vector<pid_t> Descendants() {
   if (d == nullptr) return {};
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    const std::string stat = ReadProc(std::string("/proc/") + e->d_name + "/stat");
     const size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
     char state = 0;

@@ -34,9 +34,7 @@ inline int CountProcesses(const std::vector<std::string>& argv) {
   DIR* d = opendir("/proc");
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline", std::ios::binary);
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
-    if (cmd == want) ++n;
+    if (ReadProcFile(std::string("/proc/") + e->d_name + "/cmdline") == want) ++n;
   }
   closedir(d);
   return n;
@@ -153,10 +151,7 @@ class AgentTest : public AgentTestBase {
   AgentTest() : AgentTestBase("tests/testdata/agent-pool.toml") {}
 };
 
-inline std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+inline std::string ReadAll(const std::string& path) { return ReadProcFile(path); }
 
 // Pids whose command line contains `needle`.
 inline std::vector<pid_t> PidsWith(const std::string& needle) {

@@ -38,8 +38,7 @@ std::map<uint64_t, int> LiveWorkers(const std::string& tag) {
   DIR* d = opendir("/proc");
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline", std::ios::binary);
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    const std::string cmd = testing::ReadProcFile(std::string("/proc/") + e->d_name + "/cmdline");
     const std::string prefix = std::string("sleep") + '\0';
     if (cmd.rfind(prefix, 0) != 0) continue;
     const std::string arg =

@@ -22,6 +22,22 @@ extern char** environ;
 
 namespace suanpan::testing {
 
+// A whole file by read(2): for /proc files, whose process may vanish mid-read (libstdc++'s
+// filebuf throws from underflow on that read error, and an istreambuf_iterator does not catch).
+inline std::string ReadProcFile(const std::string& path) {
+  std::string out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
 // Starts args[0] with `args`, stdout and stderr appended to `log`. Returns the pid, or -1.
 inline pid_t Spawn(std::vector<std::string> args, const std::string& log) {
   std::vector<char*> argv;
