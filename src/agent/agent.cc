@@ -170,13 +170,14 @@ struct Agent::Impl {
         workers[key] = std::move(w);
         return;
       }
-      const std::string target = image ? "/mnt/" + name : it->second.path;
+      // "MODE:TARGET:SOURCE": TARGET (/mnt/NAME, or empty for a job on the host) has no ':'.
+      const std::string target = image ? "/mnt/" + name : "";
       mount_args.push_back(
           fmt::format("{}:{}:{}", it->second.writable ? "rw" : "ro", target, it->second.path));
       std::string var = "SUANPAN_MOUNT_";
       for (char c : name)
         var += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
-      mount_vars[var] = target;
+      mount_vars[var] = image ? target : it->second.path;
     }
     // An allow-list, not the agent's environment (which may hold secrets): the basics, the
     // variables the operator passes on, then the job's own. An image brings its own PATH.
@@ -787,7 +788,7 @@ StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions o) {
     }
   }
   for (const auto& [name, m] : o.mounts) {
-    if (!IsSafeToken(name, 64)) {
+    if (!IsSafeToken(name, 64) || name.find(':') != std::string::npos) {
       return InvalidArgumentError(fmt::format(
           "mount: the name '{}' must be letters, digits, '-', '_' or '.'", name.substr(0, 64)));
     }

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,8 +27,14 @@ int RunTool(const std::vector<std::string>& argv, std::string* output) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return -1;
   const pid_t pid = ::fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    ::close(p[0]);
+    ::close(p[1]);
+    return -1;
+  }
   if (pid == 0) {
+    // A cancelled supervisor takes its tool with it: no umoci left writing into the cache.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(p[1], 1);
     ::dup2(p[1], 2);
     const int null_fd = ::open("/dev/null", O_RDONLY);
@@ -117,6 +125,9 @@ StatusOr<Image> PrepareImage(const ImageStoreOptions& o, const std::string& refe
   std::error_code ec;
   fs::create_directories(fs::path(o.cache_dir) / "layouts", ec);
   fs::create_directories(fs::path(o.cache_dir) / "rootfs", ec);
+  // Root's alone: the unpacked images keep their owners and setuid bits, and workers of jobs
+  // without an image must not reach them (runc, as root, mounts them for image jobs).
+  ::chmod(o.cache_dir.c_str(), 0700);
   // One lock for finding and unpacking: other supervisors asking for an image wait here while
   // one unpacks it (a big image takes minutes; they would otherwise all unpack it).
   const std::string lock_path = (fs::path(o.cache_dir) / "lock").string();
@@ -132,8 +143,9 @@ StatusOr<Image> PrepareImage(const ImageStoreOptions& o, const std::string& refe
   } unlock{lock};
 
   // Where the layout is: a directory, an archive (unpacked once into the cache), the registry.
+  // '/' -> '%' (not allowed in names): one cache entry per name.
   std::string flat = ref.name;
-  for (char& c : flat) c = c == '/' ? '_' : c;
+  for (char& c : flat) c = c == '/' ? '%' : c;
   fs::path layout;
   const fs::path dir = fs::path(o.image_dir) / ref.name;
   const fs::path archive = fs::path(o.image_dir) / (ref.name + ".tar");
@@ -166,7 +178,7 @@ StatusOr<Image> PrepareImage(const ImageStoreOptions& o, const std::string& refe
     if (!IsLayout(layout) || !FindTag(layout, ref, shown).ok()) {
       std::string out;
       const int st = RunTool(
-          {"skopeo", "copy", "--quiet",
+          {"skopeo", "--command-timeout=1800s", "copy", "--quiet",
            std::string("--src-tls-verify=") + (o.registry_tls_verify ? "true" : "false"),
            "docker://" + o.registry + "/" + shown, "oci:" + layout.string() + ":" + ref.tag},
           &out);
@@ -331,7 +343,7 @@ Json RuntimeSpec(const Image& image, const ContainerSpec& s) {
     mounts.push_back({{"destination", m.target},
                       {"type", "bind"},
                       {"source", m.source},
-                      {"options", {"rbind", m.read_only ? "ro" : "rw", "nosuid", "nodev"}}});
+                      {"options", {"rbind", m.read_only ? "rro" : "rw", "nosuid", "nodev"}}});
   }
   Json devices = Json::array();
   Json rules = Json::array({{{"allow", false}, {"access", "rwm"}}});

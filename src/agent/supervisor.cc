@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
@@ -197,6 +198,13 @@ void MakeWorkdirAs(const SupervisorOptions& o, const std::string& sandbox, int e
 [[noreturn]] void ExecRuntime(const SupervisorOptions& o, const std::string& sandbox, int out_fd,
                               int err_fd) {
   if (!o.workdir.empty()) MakeWorkdirAs(o, sandbox, err_fd);
+  // The runtime forwards the signals it gets to the worker: none may stay blocked or ignored.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE}) {
+    ::signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   const int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd >= 0) ::dup2(null_fd, 0);
   ::dup2(out_fd, 1);
@@ -249,7 +257,14 @@ void Forward(int sig) {
   // The node's directories the job reads (datasets, models): read-only for it, in place.
   for (const ContainerSpec::Mount& m : o.mounts) {
     if (!m.read_only) continue;
-    if (::mount(m.source.c_str(), m.source.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+    if (::mount(m.source.c_str(), m.source.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      Fail(err_fd, "bind-mount " + m.source);
+    }
+    // Read-only with everything mounted below it (mount_setattr, Linux 5.12+); else the top.
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::syscall(SYS_mount_setattr, AT_FDCWD, m.source.c_str(), AT_RECURSIVE, &attr,
+                  sizeof attr) != 0 &&
         ::mount(nullptr, m.source.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) !=
             0) {
       Fail(err_fd, "mount " + m.source + " read-only");
@@ -351,7 +366,9 @@ std::vector<ContainerSpec::DeviceNode> DeviceNodes(const std::vector<std::string
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
     ContainerSpec::DeviceNode d;
-    d.path = "/dev/" + f.substr(f.rfind('/') + 1);
+    // Under /dev the same path (/dev/dri/card0, /dev/nvidia-caps/...); elsewhere (files an
+    // operator declared) /dev/<name>.
+    d.path = f.rfind("/dev/", 0) == 0 ? f : "/dev/" + f.substr(f.rfind('/') + 1);
     d.type = S_ISBLK(st.st_mode) ? 'b' : 'c';
     d.major = major(st.st_rdev);
     d.minor = minor(st.st_rdev);
@@ -386,8 +403,12 @@ Status WriteBundle(const SupervisorOptions& o, const Image& image, const std::st
   struct stat st {};
   if (!o.workdir.empty()) {
     spec.cwd = "/workspace/" + o.workdir;
-  } else if (image.cwd != "/" && ::stat((image.rootfs + image.cwd).c_str(), &st) == 0 &&
-             S_ISDIR(st.st_mode)) {
+  } else if (image.cwd != "/" && image.cwd.front() == '/' &&
+             image.cwd.find("/..") == std::string::npos && image.cwd.rfind("/proc", 0) != 0 &&
+             image.cwd.rfind("/sys", 0) != 0 && image.cwd.rfind("/dev", 0) != 0 &&
+             ::lstat((image.rootfs + image.cwd).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    // The image's WorkingDir, if it is a plain directory of the image (not a symlink, nothing
+    // under /proc, /sys or /dev: a working directory there has been a runtime escape).
     spec.cwd = image.cwd;
   } else {
     spec.cwd = "/workspace";
@@ -437,6 +458,23 @@ int RunSupervisor(const SupervisorOptions& options) {
       return 1;
     }
     image = *prepared;
+  }
+  if (!o.image.empty() && (o.cgroup_base.empty() || o.cgroup_name.empty())) {
+    StartFailed(o.dir,
+                "image jobs need the agent's cgroups (--cgroup-base): without one every "
+                "image job of the node would share the runtime's default group");
+    return 1;
+  }
+  if (!o.mounts.empty() && o.image.empty() && !o.isolate) {
+    StartFailed(o.dir,
+                "mounts need the worker's own mount namespace (the agent runs without "
+                "isolation: --no-isolate or not root), so they could not be read-only");
+    return 1;
+  }
+  if (o.fence_ms > 0 && AgeMs(o.fence) > o.fence_ms) {
+    // Preparing an image may take minutes; the agent may have lost its lease meanwhile.
+    WriteStatus(o.dir, R"({"reason": "lost", "message": "fenced before the worker started"})");
+    return 1;
   }
   if (o.command.empty() && image.args.empty()) {
     StartFailed(o.dir, o.image.empty() ? "the job has no command"
@@ -618,7 +656,7 @@ int RunSupervisor(const SupervisorOptions& options) {
   if (::read(status_pipe[0], &inner, sizeof inner) == sizeof inner) {
     worker_status = inner;
   } else if ((o.isolate || !o.image.empty()) && WIFEXITED(a_status) &&
-             WEXITSTATUS(a_status) > 128) {
+             WEXITSTATUS(a_status) > 128 && WEXITSTATUS(a_status) < 128 + 32) {
     worker_status = WEXITSTATUS(a_status) - 128;  // the namespace was killed: a signal's status
   }
   // The runtime could not start the worker (it logged why): a start failure, not an exit code.

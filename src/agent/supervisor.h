@@ -12,8 +12,9 @@
 //                     workdir beneath the sandbox (no symlinks, no ".."), closes every fd but
 //                     0-2, execs the command with the job's environment only
 //   (without namespaces, A is C)
-//   An image job: A joins the cgroup, creates the workdir as the job's uid, and becomes the OCI
-//   runtime (`runc run`), which makes the namespaces and runs the worker in the image.
+//   An image job: A creates the workdir as the job's uid and becomes the OCI runtime (`runc
+//   run`), which makes the namespaces and runs the worker in the image, in the worker's cgroup
+//   (cgroupsPath; the runtime itself stays outside it, so that it can remove it at the end).
 //
 // It outlives the agent, so an agent restart finds the worker running (or its status written).
 // Signals from the agent: SIGTERM = stop gracefully (forwarded to every process of the worker),

@@ -269,7 +269,7 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   }
   SP_ASSIGN_OR_RETURN(out.launch.mounts, StringList(doc, "mounts", 64));
   for (const std::string& m : out.launch.mounts) {
-    if (!IsSafeToken(m, 64)) {
+    if (!IsSafeToken(m, 64) || m.find(':') != std::string::npos) {
       return FieldError("mounts", fmt::format("must be names the node offers (letters, digits, "
                                               "'-', '_', '.'), got '{}'",
                                               EscapeForTerminal(m.substr(0, 64))));

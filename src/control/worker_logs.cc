@@ -65,10 +65,12 @@ StatusOr<int64_t> WorkerLogs::Append(const std::string& tenant, uint64_t job, in
       marked = tail.find("log quota") != std::string::npos;
     }
     if (!marked) {
-      out << fmt::format(
+      const std::string marker = fmt::format(
           "\n[suanpan: tenant {}'s log quota ({} MiB) is used up; the rest of this "
           "output was discarded]\n",
           tenant, cap_ >> 20);
+      out << marker;
+      used += static_cast<int64_t>(marker.size());
     }
   }
   if (!out) return UnavailableError(fmt::format("logs: cannot write {}", file.string()));

@@ -148,6 +148,23 @@ TEST_F(ContainerTest, TheImagesCommandArchivesAndWhatANodeLacks) {
   }
 }
 
+// An image job's exit code is its own, above 128 too (the runtime's 128+N is read as a signal only
+// for real signal numbers); the unpacked images (setuid files and all) are out of reach of a job
+// running on the host.
+TEST_F(ContainerTest, ExitCodesAreTheJobsAndTheImageCacheIsRootsAlone) {
+  StartAll(5);
+  const uint64_t high = SubmitImage("exit-200", "tools:1.0", {"sh", "-c", "exit 200"});
+  ASSERT_TRUE(WaitState(high, "failed", 30'000)) << Job(high).dump();
+  EXPECT_EQ(Job(high)["exit_code"], 200) << Job(high).dump();
+  std::string probe;
+  for (const auto& agent : agents_) probe += "ls " + agent->dir() + "/images/rootfs; ";
+  const uint64_t host =
+      Submit({{"name", "peek"}, {"devices_per_worker", 1}, {"command", {"sh", "-c", probe}}});
+  ASSERT_TRUE(WaitState(host, "failed", 30'000)) << Job(host).dump() << Logs(host, 0);
+  EXPECT_NE(Logs(host, 0).find("Permission denied"), std::string::npos) << Logs(host, 0);
+  EXPECT_EQ(Logs(host, 0).find("sha256_"), std::string::npos) << Logs(host, 0);
+}
+
 // Cancel reaches every process of a container job (a setsid daemon too) and leaves no cgroup.
 TEST_F(ContainerTest, CancelLeavesNothingOfAContainerJob) {
   StartAll(5);
