@@ -28,7 +28,9 @@ bool WriteFile(const std::string& path, const std::string& value) {
   return n == static_cast<ssize_t>(value.size());
 }
 
-std::string ReadFile(const std::string& path) {
+}  // namespace
+
+std::string ReadKernelFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
   std::string out;
@@ -41,6 +43,8 @@ std::string ReadFile(const std::string& path) {
   ::close(fd);
   return out;
 }
+
+namespace {
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -96,7 +100,7 @@ Mounts Detect() {
     }
   }
   if (!m.unified.empty()) {
-    const std::string c = ReadFile(m.unified + "/cgroup.controllers");
+    const std::string c = ReadKernelFile(m.unified + "/cgroup.controllers");
     m.v2 = c.find("memory") != std::string::npos && c.find("pids") != std::string::npos;
   }
   return m;
@@ -174,8 +178,8 @@ StatusOr<Cgroup> Cgroup::Create(const std::string& base, const std::string& name
         if (part.empty()) continue;
         level += "/" + part;
         for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
-          if (Trim(ReadFile(level + "/" + f)).empty()) {
-            WriteFile(level + "/" + f, Trim(ReadFile(above + "/" + f)));
+          if (Trim(ReadKernelFile(level + "/" + f)).empty()) {
+            WriteFile(level + "/" + f, Trim(ReadKernelFile(above + "/" + f)));
           }
         }
         above = level;
@@ -192,7 +196,7 @@ StatusOr<Cgroup> Cgroup::Create(const std::string& base, const std::string& name
     g.dirs_.push_back(d);
     if (HasController(controllers, "cpuset")) {
       for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
-        WriteFile(d.path + "/" + f, Trim(ReadFile(parent + "/" + f)));
+        WriteFile(d.path + "/" + f, Trim(ReadKernelFile(parent + "/" + f)));
       }
     }
   }
@@ -300,7 +304,7 @@ std::vector<pid_t> Cgroup::Pids() const {
   std::vector<pid_t> out;
   const std::string dir = TrackDir();
   if (dir.empty()) return out;
-  std::stringstream ss(ReadFile(dir + "/cgroup.procs"));
+  std::stringstream ss(ReadKernelFile(dir + "/cgroup.procs"));
   pid_t p = 0;
   while (ss >> p) out.push_back(p);
   return out;
@@ -317,7 +321,7 @@ void Cgroup::KillAll() const {
     if (freezer != nullptr) {
       WriteFile(freezer->path + "/freezer.state", "FROZEN");
       for (int i = 0; i < 1000; ++i) {  // FREEZING can last a moment
-        if (ReadFile(freezer->path + "/freezer.state").rfind("FROZEN", 0) == 0) break;
+        if (ReadKernelFile(freezer->path + "/freezer.state").rfind("FROZEN", 0) == 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     } else if (v2_) {
@@ -371,9 +375,9 @@ std::string Cgroup::Describe() const {
 int64_t Cgroup::OomKills() const {
   std::string text;
   if (v2_) {
-    text = ReadFile(unified_ + "/memory.events");
+    text = ReadKernelFile(unified_ + "/memory.events");
   } else if (const Dir* d = Find("memory")) {
-    text = ReadFile(d->path + "/memory.oom_control");
+    text = ReadKernelFile(d->path + "/memory.oom_control");
   }
   const size_t at = text.find("oom_kill ");
   return at == std::string::npos ? 0 : std::atoll(text.c_str() + at + 9);

@@ -18,6 +18,11 @@
 
 namespace suanpan::agent {
 
+// A /proc or /sys file, whole, by read(2) ("" when it cannot be opened). Not ifstream: a /proc
+// file whose process is gone mid-read fails with ESRCH, on which libstdc++'s filebuf throws from
+// underflow, past an istreambuf_iterator.
+std::string ReadKernelFile(const std::string& path);
+
 struct CgroupLimits {
   int64_t memory_bytes = 0;  // 0: no limit
   int64_t pids = 0;          // 0: no limit

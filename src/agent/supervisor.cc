@@ -122,14 +122,12 @@ void EnterWorkdir(int sandbox_fd, const std::string& workdir, int err_fd) {
   ::close(cur);
 }
 
-// C: becomes the worker.
-[[noreturn]] void ExecWorker(const SupervisorOptions& o, int out_fd, int err_fd,
-                             std::vector<std::string>& env) {
-  ::signal(SIGTERM, SIG_DFL);
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGHUP, SIG_DFL);
-  ::signal(SIGUSR1, SIG_DFL);
-  ::signal(SIGPIPE, SIG_DFL);
+// Before exec of what the worker runs (the command, or the OCI runtime): default signal
+// handling, nothing blocked, stdin from /dev/null, stdout and stderr into the log pipe.
+void ResetForExec(int out_fd) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE}) {
+    ::signal(sig, SIG_DFL);
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -137,6 +135,12 @@ void EnterWorkdir(int sandbox_fd, const std::string& workdir, int err_fd) {
   if (null_fd >= 0) ::dup2(null_fd, 0);
   ::dup2(out_fd, 1);
   ::dup2(out_fd, 2);
+}
+
+// C: becomes the worker.
+[[noreturn]] void ExecWorker(const SupervisorOptions& o, int out_fd, int err_fd,
+                             std::vector<std::string>& env) {
+  ResetForExec(out_fd);
   if (o.uid != 0) {
     for (int c = 0; c <= CAP_LAST_CAP; ++c) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
     if (::setgroups(0, nullptr) != 0) Fail(err_fd, "setgroups");
@@ -198,17 +202,7 @@ void MakeWorkdirAs(const SupervisorOptions& o, const std::string& sandbox, int e
 [[noreturn]] void ExecRuntime(const SupervisorOptions& o, const std::string& sandbox, int out_fd,
                               int err_fd) {
   if (!o.workdir.empty()) MakeWorkdirAs(o, sandbox, err_fd);
-  // The runtime forwards the signals it gets to the worker: none may stay blocked or ignored.
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE}) {
-    ::signal(sig, SIG_DFL);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int null_fd = ::open("/dev/null", O_RDONLY);
-  if (null_fd >= 0) ::dup2(null_fd, 0);
-  ::dup2(out_fd, 1);
-  ::dup2(out_fd, 2);
+  ResetForExec(out_fd);  // the runtime forwards the signals it gets: none may stay blocked
   const std::string root = o.dir + "/runc";
   const std::string bundle = o.dir + "/bundle";
   const std::string log = o.dir + "/runtime.log";
@@ -302,22 +296,6 @@ void Forward(int sig) {
   ::_exit(0);
 }
 
-// A /proc file by read(2): its process may be gone mid-read (ESRCH), on which libstdc++'s
-// filebuf throws from underflow, past an istreambuf_iterator: that would end the supervisor.
-std::string ReadProc(const std::string& path) {
-  std::string out;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[1024];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 // Every process below this one (a subreaper: orphans of the worker become its children).
 std::vector<pid_t> Descendants() {
   std::map<pid_t, std::vector<pid_t>> children;
@@ -325,7 +303,7 @@ std::vector<pid_t> Descendants() {
   if (d == nullptr) return {};
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    const std::string stat = ReadProc(std::string("/proc/") + e->d_name + "/stat");
+    const std::string stat = ReadKernelFile(std::string("/proc/") + e->d_name + "/stat");
     const size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
     char state = 0;
