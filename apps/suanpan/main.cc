@@ -118,6 +118,14 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--min-free-disk-mib", server.min_free_disk_mib,
                          "Free space kept on the store's and logs' disks; below it submits and "
                          "worker output are refused (default 256; 0: no check)");
+  server_cmd->add_option("--require-agents", server.require_agents,
+                         "true: a managed node takes work only once its agent heartbeats "
+                         "(default); false: every declared node is schedulable (jobs run by hand)");
+  server_cmd
+      ->add_option("--start-timeout", server.start_timeout_seconds,
+                   "Seconds a placed job may take to start (workers or engine job) before "
+                   "it is requeued, unbilled (default 900; 0: no limit)")
+      ->check(CLI::Range(0, 86400 * 7));
   server_cmd->add_flag("--new-admin-token", server.new_admin_token,
                        "Revoke the admin tokens and write a new one to the token file");
 

@@ -55,6 +55,8 @@ struct Settings {
   std::string log_dir;
   int64_t tenant_log_cap_mib = 20 * 1024;
   int64_t min_free_disk_mib = 256;
+  bool require_agents = true;
+  int start_timeout_seconds = 900;
 };
 
 Status ParseListen(const std::string& listen, Settings& s) {
@@ -100,6 +102,14 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else if (k == "requeue_lost") {
       if (!node.is_boolean()) return bad("must be true or false");
       s.requeue_lost = *node.value<bool>();
+    } else if (k == "require_agents") {
+      if (!node.is_boolean()) return bad("must be true or false");
+      s.require_agents = *node.value<bool>();
+    } else if (k == "start_timeout_seconds") {
+      if (!node.is_integer() || *node.value<int64_t>() < 0 || *node.value<int64_t>() > 7 * 86400) {
+        return bad("must be an integer in 0..604800 (0: no limit)");
+      }
+      s.start_timeout_seconds = static_cast<int>(*node.value<int64_t>());
     } else if (k == "log_dir") {
       if (!node.is_string()) return bad("must be a string");
       s.log_dir = rel(*node.value<std::string>());
@@ -174,8 +184,8 @@ Status ReadConfig(const std::string& path, Settings& s) {
       return bad(
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
           "max_connections, rate_limit, tls_cert_file, tls_key_file, tls_client_ca_file, "
-          "log_level, lease_seconds, requeue_lost, log_dir, tenant_log_cap_mib, min_free_disk_mib, "
-          "[scheduler])");
+          "log_level, lease_seconds, requeue_lost, require_agents, start_timeout_seconds, log_dir, "
+          "tenant_log_cap_mib, min_free_disk_mib, [scheduler])");
     }
   }
   return OkStatus();
@@ -245,6 +255,8 @@ int RunServer(const ServerOptions& o) {
   if (!o.log_dir.empty()) s.log_dir = o.log_dir;
   if (o.tenant_log_cap_mib >= 0) s.tenant_log_cap_mib = o.tenant_log_cap_mib;
   if (o.min_free_disk_mib >= 0) s.min_free_disk_mib = o.min_free_disk_mib;
+  if (o.require_agents) s.require_agents = *o.require_agents;
+  if (o.start_timeout_seconds >= 0) s.start_timeout_seconds = o.start_timeout_seconds;
   if (s.log_dir.empty()) {
     const std::filesystem::path dir = std::filesystem::path(s.store).parent_path();
     s.log_dir = (dir.empty() ? std::filesystem::path("logs") : dir / "logs").string();
@@ -280,6 +292,8 @@ int RunServer(const ServerOptions& o) {
   copts.schedule_interval_ms = s.interval_ms;
   copts.lease_seconds = s.lease_seconds;
   copts.requeue_lost = s.requeue_lost;
+  copts.require_agents = s.require_agents;
+  copts.start_timeout_seconds = s.start_timeout_seconds;
   copts.log_dir = s.log_dir;
   copts.tenant_log_cap_bytes = s.tenant_log_cap_mib << 20;
   copts.min_free_disk_bytes = s.min_free_disk_mib << 20;

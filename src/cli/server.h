@@ -14,6 +14,8 @@
 //   tenant_log_cap_mib = 20480      # all of one tenant's logs there; past it they are cut off
 //   min_free_disk_mib = 256         # below this free on the store's or logs' disk, submits and
 //                                   # worker output get 503 (the server's own writes go on)
+//   require_agents = true           # a managed node takes work only once its agent heartbeats
+//   start_timeout_seconds = 900     # a placed job not started by then is requeued, unbilled
 //   [scheduler]
 //   queue = "fair_share"            # overrides the pool file's policy
 //   placement = "topology_pack"
@@ -30,6 +32,7 @@
 
 #include <signal.h>
 
+#include <optional>
 #include <string>
 
 namespace suanpan::cli {
@@ -50,10 +53,12 @@ struct ServerOptions {
   double rate_limit = -1;   // requests/s per tenant token; -1: the file's or 200; 0: none
   std::string tls_cert;     // PEM chain; with tls_key: HTTPS only
   std::string tls_key;
-  std::string tls_client_ca;        // agents must present a certificate with CN = their node
-  std::string log_dir;              // default: "logs" beside the store
-  int64_t tenant_log_cap_mib = -1;  // -1: the file's or 20480; 0: no cap
-  int64_t min_free_disk_mib = -1;   // -1: the file's or 256; 0: no check
+  std::string tls_client_ca;           // agents must present a certificate with CN = their node
+  std::string log_dir;                 // default: "logs" beside the store
+  int64_t tenant_log_cap_mib = -1;     // -1: the file's or 20480; 0: no cap
+  int64_t min_free_disk_mib = -1;      // -1: the file's or 256; 0: no check
+  std::optional<bool> require_agents;  // unset: the file's or true
+  int start_timeout_seconds = -1;      // -1: the file's or 900; 0: none
   bool new_admin_token = false;
 };
 

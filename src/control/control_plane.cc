@@ -127,10 +127,43 @@ Backend* ControlPlane::BackendOf(const JobRecord& job) {
 // The control thread.
 
 void ControlPlane::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  {
+    std::lock_guard lock(mu_);
+    if (thread_.joinable()) return;
+    HoldUnattended();  // before the thread: nothing else runs yet
+    stop_ = false;
+    thread_ = std::thread([this] { Loop(); });
+  }
+  for (auto& b : backends_) b->Start();
+}
+
+Backend* ControlPlane::BackendOfNode(size_t node) const {
+  const core::ProviderId p =
+      pool_->cluster(pool_->node(core::NodeId(static_cast<uint32_t>(node))).cluster).provider;
+  return backend_of_provider_[p.value()];
+}
+
+void ControlPlane::HoldUnattended() {
+  // Nodes an engine serves have no lease (recovery granted one to every node with a job).
+  for (size_t n = 0; n < pool_->nodes().size(); ++n) {
+    Backend* b = BackendOfNode(n);
+    if (b != nullptr && !b->NeedsAgents()) leases_.Clear(n);
+  }
+  if (!options_.require_agents) return;
+  int held = 0;
+  for (size_t n = 0; n < pool_->nodes().size(); ++n) {
+    const core::NodeId id(static_cast<uint32_t>(n));
+    Backend* b = BackendOfNode(n);
+    if (b != nullptr && !b->NeedsAgents()) continue;  // its engine keeps its capacity
+    if (leases_.at(n).lease_until_ms != 0 || leases_.at(n).lost || host_.Cordoned(id)) continue;
+    if (!host_.JobsOn(id).empty()) continue;  // its jobs' lease decides (recovery granted one)
+    host_.Cordon(id, Now());
+    unattended_.insert(n);
+    ++held;
+  }
+  if (held > 0) {
+    spdlog::info("{} node(s) take no work until their agent heartbeats (require_agents)", held);
+  }
 }
 
 void ControlPlane::Stop() {
@@ -321,9 +354,55 @@ void ControlPlane::Bind(JobRecord& job, const sched::Allocation& allocation, int
   job.holds_devices = true;
   job.earliest_start_ms.reset();
   job.workers.assign(allocation.workers.size(), JobRecord::Worker{});
+  WatchStart(job);
 }
 
-void ControlPlane::Release(JobRecord& job, int64_t now_ms, bool requeue, bool ended_by_host) {
+void ControlPlane::WatchStart(const JobRecord& job, int64_t not_before_ms) {
+  if (options_.start_timeout_seconds <= 0 || job.runs.empty() || job.runs.back().started_ms) return;
+  const int64_t deadline =
+      job.runs.back().start_ms + int64_t{options_.start_timeout_seconds} * 1000;
+  start_deadlines_.emplace(std::max(deadline, not_before_ms), job.id(), job.runs.back().attempt);
+}
+
+void ControlPlane::MarkStarted(JobRecord& job, int64_t at_ms) {
+  if (job.runs.empty() || job.runs.back().started_ms || job.runs.back().end_ms) return;
+  store::RunRow& run = job.runs.back();
+  run.started_ms = std::clamp(at_ms, run.start_ms, std::max(run.start_ms, clock_.NowMs()));
+  jobs_.SaveRun(run);
+}
+
+void ControlPlane::CheckStarts(int64_t now_ms) {
+  while (!start_deadlines_.empty() && std::get<0>(*start_deadlines_.begin()) <= now_ms) {
+    const auto [deadline, id, attempt] = *start_deadlines_.begin();
+    start_deadlines_.erase(start_deadlines_.begin());
+    JobRecord* j = jobs_.Find(id);
+    if (j == nullptr || !j->holds_devices || j->attempts != attempt || j->runs.empty() ||
+        j->runs.back().started_ms) {
+      continue;
+    }
+    // Where it waits: the first rank that has not started, or what the engine says.
+    std::string where;
+    for (size_t r = 0; r < j->workers.size(); ++r) {
+      if (j->workers[r].running) continue;
+      if (auto node = WorkerNode(*j, attempt, static_cast<int>(r))) {
+        where = pool_->node(core::NodeId(static_cast<uint32_t>(*node))).name;
+      }
+      break;
+    }
+    if (where.empty()) where = j->runs.back().provider + "/" + j->runs.back().cluster;
+    std::string why = fmt::format("start timeout on {}: not started {} s after it was placed",
+                                  where, options_.start_timeout_seconds);
+    if (Backend* b = BackendOf(*j)) {
+      const std::string engine = b->WhyNotStarted(*j);
+      if (!engine.empty()) why += " (" + engine + ")";
+    }
+    spdlog::warn("job={} attempt={} {}", id, attempt, why);
+    EndAttempt(*j, /*retry=*/true, /*lost=*/true, why);
+  }
+}
+
+void ControlPlane::Release(JobRecord& job, int64_t now_ms, bool requeue, bool ended_by_host,
+                           std::optional<int64_t> run_end_ms) {
   if (!job.holds_devices) return;
   job.holds_devices = false;
   if (ended_by_host) {
@@ -336,7 +415,8 @@ void ControlPlane::Release(JobRecord& job, int64_t now_ms, bool requeue, bool en
   }
   if (!job.runs.empty() && !job.runs.back().end_ms) {
     store::RunRow& run = job.runs.back();
-    run.end_ms = std::max(now_ms, run.start_ms);
+    run.end_ms = std::max(run_end_ms ? std::min(*run_end_ms, now_ms) : now_ms,
+                          run.started_ms.value_or(run.start_ms));
     jobs_.SaveRun(run);
     if (Backend* b = BackendOf(job)) b->Stop(job, run.attempt);
   }

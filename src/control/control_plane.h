@@ -38,6 +38,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +71,13 @@ struct ControlOptions {
   // are requeued (or failed, with requeue_lost = false).
   int lease_seconds = 10;
   bool requeue_lost = true;
+  // A node whose backend needs agents (Backend::NeedsAgents) takes work only once its agent has
+  // heartbeated; a node of a provider no backend serves takes none. false: every declared node
+  // is schedulable (a pool run by hand, jobs ended with ReportJobStatus).
+  bool require_agents = true;
+  // A bound attempt whose workers (or engine job) have not all started after this long is
+  // unbound and requeued ("start timeout on NODE"), unbilled. 0: no timeout.
+  int start_timeout_seconds = 900;
   // Where the worker logs agents ship are kept (<log_dir>/<job>/<attempt>/<rank>.log).
   std::string log_dir;
   // What all of one tenant's logs may take there (0: no cap); each attempt's output is also
@@ -193,6 +201,29 @@ class ControlPlane {
   // The node is back in service (its agent heartbeats again, its backend reports it up).
   void NodeBack(core::NodeId node, const std::string& why);
 
+  // ---- What an engine backend reports (on the control thread; backends/slurm). ----
+  struct EngineEvent {
+    enum class Kind { kSubmitted, kStarted, kEnded };
+    Kind kind = Kind::kSubmitted;
+    uint64_t job = 0;
+    int attempt = 0;
+    std::string ref;      // the engine's job id
+    int64_t time_ms = 0;  // the engine's start or end time (0: now)
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    // How it ended: "" (exit_code/signal say), "runtime_limit", "cancelled" (outside suanpan),
+    // "node_fail", "preempted" (by the engine), "rejected" (refused at submit), "vanished"
+    // (the engine has no record of it).
+    std::string reason;
+    std::string message;  // the engine's words
+  };
+  // Applies what the engine says of an attempt. FailedPrecondition when the attempt is over for
+  // the control plane (the backend cancels the engine's job).
+  Status EngineReport(const EngineEvent& event);
+  // `held` of the node's devices are not suanpan's to give: the partner's own work holds them, or
+  // the engine reports the node down. Held devices are taken from the node's free ones.
+  void SetEngineHold(core::NodeId node, int held);
+
   // Runs a scheduling round now (tests, and the first round after start-up).
   void ScheduleNow() { RunRound(); }
   // One turn of the control loop without its thread, for a caller that owns the clock (tests
@@ -223,6 +254,13 @@ class ControlPlane {
   void RunOps(std::vector<std::pair<Op, std::function<void(const Status&)>>>& ops);
   void CommitOrDie(std::vector<Done>* dones);
   void CheckLeases(int64_t now_ms);
+  // Nodes no agent or engine serves are held (require_agents); at Start.
+  void HoldUnattended();
+  // Attempts bound longer than start_timeout_seconds without starting end and requeue.
+  void CheckStarts(int64_t now_ms);
+  void WatchStart(const JobRecord& job, int64_t not_before_ms = 0);
+  // The attempt's workers (or engine job) started at `at_ms`: billing starts there.
+  void MarkStarted(JobRecord& job, int64_t at_ms);
   void RunRound();
   void PersistUsageMemory();
 
@@ -234,11 +272,15 @@ class ControlPlane {
   // The job's run ends now: run row closed, backends told. Unless the host ended it already (a
   // round's victim), its devices go back to the host; `requeue`: it queues again there, keeping
   // the service it attained.
-  void Release(JobRecord& job, int64_t now_ms, bool requeue, bool ended_by_host = false);
+  // `run_end_ms`: when the run ended if not now (an engine's end time).
+  void Release(JobRecord& job, int64_t now_ms, bool requeue, bool ended_by_host = false,
+               std::optional<int64_t> run_end_ms = std::nullopt);
   void ChangeState(JobRecord& job, core::JobState to, std::string reason);
   // Ends the current attempt after a worker failed or its node was lost: retry or fail.
   // `lost`: the node went away (not the job's fault): requeued regardless of max_retries.
-  void EndAttempt(JobRecord& job, bool retry, bool lost, const std::string& why);
+  void EndAttempt(JobRecord& job, bool retry, bool lost, const std::string& why,
+                  std::optional<int64_t> run_end_ms = std::nullopt);
+  Backend* BackendOfNode(size_t node) const;
   Status WithinQuotaMax(const core::JobSpec& spec) const;
   const JobRecord* Visible(const Caller& caller, uint64_t id) const;
   // The node a rank of an attempt ran on, from the run's placement.
@@ -260,6 +302,9 @@ class ControlPlane {
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<Backend*> backend_of_provider_;            // by provider id; null: none (yet)
   std::vector<std::pair<uint64_t, int64_t>> undecided_;  // (job, queued at) since the last round
+  std::set<size_t> unattended_;  // nodes held because no agent has heartbeated yet
+  // (deadline, job, attempt) of bound attempts not started yet; stale entries are skipped.
+  std::set<std::tuple<int64_t, uint64_t, int>> start_deadlines_;
 
   bool dirty_ = true;
   int64_t last_round_ms_ = 0;

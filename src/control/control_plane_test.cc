@@ -174,6 +174,60 @@ TEST_F(ControlPlaneTest, QuotaBlockedJobsAreParkedUntilTheTenantReleases) {
   EXPECT_EQ(State(*p, waiting), "admitted");
 }
 
+TEST_F(ControlPlaneTest, UsageRunsFromWhenTheWorkersStartedNotFromTheBind) {
+  auto p = Open(Pool());
+  const uint64_t id = Submit(*p, Job("j", "b", 1));
+  Round(*p);
+  ASSERT_EQ(State(*p, id), "admitted");
+  clock_.now_ms += 10 * 60 * 1000;  // ten minutes pulling an image: not billed
+  Report(*p, id, 0, /*exited=*/false);
+  clock_.now_ms += 30 * 60 * 1000;  // half an hour of work on 8 H100 at 10 yuan/h
+  Report(*p, id, 0, /*exited=*/true);
+  ASSERT_EQ(State(*p, id), "succeeded");
+  auto usage = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->items.size(), 1u);
+  EXPECT_DOUBLE_EQ(usage->items[0].device_hours, 4.0);
+  EXPECT_EQ(usage->total_cost_micro, 40'000'000);
+}
+
+TEST_F(ControlPlaneTest, AnAttemptThatNeverStartsIsRequeuedAfterTheStartTimeoutUnbilled) {
+  ControlOptions o;
+  o.start_timeout_seconds = 60;
+  auto p = Open(Pool(), o);
+  const uint64_t id = Submit(*p, Job("j", "b", 2));
+  Round(*p);
+  ASSERT_EQ(State(*p, id), "admitted");
+  const std::string node = Get(*p, id).placement->workers[1].node;
+  Report(*p, id, 0, /*exited=*/false);  // rank 0 starts, rank 1 never does
+  clock_.now_ms += 59 * 1000;
+  p->Run([](ControlPlane& cp) {
+    cp.Turn();
+    return 0;
+  });
+  EXPECT_EQ(Get(*p, id).attempts, 1);
+  clock_.now_ms += 2 * 1000;
+  p->Run([](ControlPlane& cp) {
+    cp.Turn();
+    return 0;
+  });
+  const JobView v = Get(*p, id);
+  EXPECT_EQ(v.attempts, 2) << v.reason;  // requeued and placed again
+  auto events = p->Run([&](ControlPlane& cp) { return cp.JobEvents(Admin(), id); });
+  ASSERT_TRUE(events.ok());
+  bool timed_out = false;
+  for (const EventView& e : *events) {
+    if (e.kind == "retry" && e.message.find("start timeout on " + node) != std::string::npos) {
+      timed_out = true;
+    }
+  }
+  EXPECT_TRUE(timed_out);
+  // The attempt that never started costs nothing.
+  auto usage = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
+  ASSERT_TRUE(usage.ok());
+  EXPECT_TRUE(usage->items.empty());
+}
+
 TEST_F(ControlPlaneTest, UsageIsDeviceTimeAtThePriceFrozenWhenTheRunStarted) {
   int64_t start = 0;
   uint64_t first = 0;

@@ -177,6 +177,7 @@ StatusOr<JobView> ControlPlane::ReportJobStatus(const Caller& caller, uint64_t i
           .WithField("state");
     }
     ChangeState(j, JobState::kRunning, "running");
+    MarkStarted(j, now);
     jobs_.AddEvent(j, "running", message.empty() ? "started" : message);
   } else if (state == "succeeded" || state == "failed") {
     if (j.state != JobState::kRunning && j.state != JobState::kAdmitted) {
@@ -186,6 +187,8 @@ StatusOr<JobView> ControlPlane::ReportJobStatus(const Caller& caller, uint64_t i
           .WithField("state");
     }
     if (j.state == JobState::kAdmitted) ChangeState(j, JobState::kRunning, "running");
+    // Ended by hand without a start: it ran from its bind, as far as anyone told us.
+    if (!j.runs.empty()) MarkStarted(j, j.runs.back().start_ms);
     Release(j, now, /*requeue=*/false);
     j.exit_code = code;
     const std::string why = state == "succeeded"

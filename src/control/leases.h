@@ -29,6 +29,7 @@ class NodeLeases {
   std::vector<size_t> Lapsed(int64_t now_ms) const;
   void MarkLost(size_t node) { live_[node].lost = true; }
   void MarkBack(size_t node) { live_[node].lost = false; }
+  void Clear(size_t node) { live_[node] = Live{}; }
   // "alive", "lost" or "none".
   const char* AgentState(size_t node) const;
 

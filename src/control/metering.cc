@@ -1,4 +1,5 @@
-// Usage and cost: device time per tenant, provider and type over a period, rated at the price
+// Usage and cost: device time per tenant, provider and type over a period (from when each run's
+// workers or engine job started to its end), rated at the price
 // frozen in each run when it started (control_plane.cc, Bind), by the one rating rule
 // (base/quantity.h, CostOfMs). Runs stored before prices were frozen are rated at the provider's
 // current price.
@@ -47,7 +48,9 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
   for (const auto& [id, job] : jobs_.all()) {
     if (tenant && job->spec().tenant != *tenant) continue;
     for (const store::RunRow& r : job->runs) {
-      const int64_t start = std::max(r.start_ms, *q.from_ms);
+      // Billed from the start of work (not the bind): a run that never started costs nothing.
+      if (!r.started_ms) continue;
+      const int64_t start = std::max(*r.started_ms, *q.from_ms);
       const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
       if (end <= start) continue;
       Sum& s = sums[{pool_->tenant(job->spec().tenant).name, r.provider, r.device_type}];

@@ -18,6 +18,7 @@ std::vector<ProviderView> ControlPlane::Providers() const {
     v.region = prov.region;
     v.backend = std::string(core::BackendKindName(prov.backend));
     for (core::ClusterId c : prov.clusters) v.clusters.push_back(pool_->cluster(c).name);
+    if (const Backend* b = backend_of_provider_[p]) v.engine = b->Engine();
     for (const sched::Segment& seg : state.segments()) {
       if (seg.provider.value() != p) continue;
       DeviceCount& d = v.devices[cat.Get(seg.type).name];

@@ -103,9 +103,9 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
       }
       if (alloc && free) {
         for (const sched::WorkerPlacement& w : alloc->workers) {
-          // An agent ran this job: it gets one lease to come back, else the node is lost. (Leases
-          // are not stored: a node whose agent never reported stays as declared.)
-          if (j.state == JobState::kRunning) {
+          // An agent ran (or was to run) this job: it gets one lease to come back, else the node
+          // is lost. (Leases are not stored.) Nodes an engine serves have none.
+          if (j.state == JobState::kRunning || options_.require_agents) {
             leases_.Grant(w.node.value(), now + options_.lease_seconds * 1000);
           }
         }
@@ -130,6 +130,8 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
         }
         host_.Resume(j.decoded.spec, *alloc, Time(j.runs.back().start_ms / 1000), history);
         j.holds_devices = true;
+        // After a restart its agent (or engine) gets time to report what started meanwhile.
+        WatchStart(j, now + 2 * int64_t{options_.lease_seconds} * 1000);
         ++retaken;
         continue;
       }

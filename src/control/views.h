@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "control/backend.h"
 #include "core/job.h"
 
 namespace suanpan::control {
@@ -103,6 +104,7 @@ struct DeviceCount {
 
 struct ProviderView {
   std::string name, region, backend;
+  std::optional<EngineView> engine;  // a delegated provider's engine, as its backend sees it
   std::vector<std::string> clusters;
   std::map<std::string, DeviceCount> devices;           // by type
   std::map<std::string, int64_t> price_micro_per_hour;  // by type

@@ -26,6 +26,11 @@ StatusOr<protocol::HeartbeatReply> ControlPlane::Heartbeat(const Caller& caller,
   }
   if (caller.role == Role::kTenant) return PermissionDeniedError("only agents heartbeat");
   const size_t n = id->value();
+  if (Backend* b = BackendOfNode(n); b != nullptr && !b->NeedsAgents()) {
+    return FailedPreconditionError(fmt::format(
+        "node: node '{}' is served by its provider's engine ({}); an agent may not take it", node,
+        b->name()));
+  }
   const core::Node& declared = pool_->node(*id);
   const std::string type = pool_->catalog().Get(declared.shape.type).name;
   std::map<std::string, int> by_type;
@@ -50,6 +55,7 @@ StatusOr<protocol::HeartbeatReply> ControlPlane::Heartbeat(const Caller& caller,
       break;
     case NodeLeases::Renewal::kFirst:
       spdlog::info("node={} registered: {} address={}", node, found, leases_.at(n).address);
+      if (unattended_.erase(n) > 0) host_.Uncordon(*id);
       dirty_ = true;
       break;
     case NodeLeases::Renewal::kRenewed:
@@ -59,6 +65,7 @@ StatusOr<protocol::HeartbeatReply> ControlPlane::Heartbeat(const Caller& caller,
 }
 
 void ControlPlane::CheckLeases(int64_t now_ms) {
+  CheckStarts(now_ms);
   for (size_t n : leases_.Lapsed(now_ms)) {
     NodeLost(core::NodeId(static_cast<uint32_t>(n)),
              fmt::format("no heartbeat for {} s", options_.lease_seconds));
@@ -94,11 +101,12 @@ void ControlPlane::NodeBack(core::NodeId node, const std::string& why) {
   spdlog::info("node={} back in service: {}", pool_->node(node).name, why);
 }
 
-void ControlPlane::EndAttempt(JobRecord& j, bool retry, bool lost, const std::string& why) {
+void ControlPlane::EndAttempt(JobRecord& j, bool retry, bool lost, const std::string& why,
+                              std::optional<int64_t> run_end_ms) {
   const int64_t now = clock_.NowMs();
   const int max_retries = j.decoded.launch.max_retries;
   const bool again = retry && (lost || j.attempts <= max_retries);
-  Release(j, now, /*requeue=*/again);
+  Release(j, now, /*requeue=*/again, /*ended_by_host=*/false, run_end_ms);
   const std::string attempt = fmt::format("attempt {} ended: {}", j.attempts, why);
   if (j.state == JobState::kRunning) ChangeState(j, JobState::kLost, attempt);
   if (again) {
@@ -140,6 +148,7 @@ StatusOr<JobView> ControlPlane::ReportWorker(const Caller& caller, uint64_t id, 
                    fmt::format("attempt {} rank {}: started on {}", attempt, rank, node_name));
     const bool all = std::all_of(j.workers.begin(), j.workers.end(),
                                  [](const JobRecord::Worker& x) { return x.running; });
+    if (all) MarkStarted(j, clock_.NowMs());
     if (all && j.state == JobState::kAdmitted) {
       ChangeState(j, JobState::kRunning,
                   j.workers.size() == 1
@@ -163,6 +172,7 @@ StatusOr<JobView> ControlPlane::ReportWorker(const Caller& caller, uint64_t id, 
         std::all_of(j.workers.begin(), j.workers.end(),
                     [](const JobRecord::Worker& x) { return x.exited && x.exit_code == 0; });
     if (all) {
+      MarkStarted(j, clock_.NowMs());  // ranks that ran and ended between two reports
       Release(j, clock_.NowMs(), /*requeue=*/false);
       if (j.state == JobState::kAdmitted) ChangeState(j, JobState::kRunning, "running");
       j.exit_code = 0;

@@ -112,8 +112,8 @@ class SqliteStore final : public Store {
       }
       SQLite::Statement runs(db_,
                              "SELECT job_id, attempt, provider, cluster, device_type, "
-                             "devices_milli, placement, start_ms, end_ms, price_micro "
-                             "FROM job_runs ORDER BY job_id, attempt");
+                             "devices_milli, placement, start_ms, end_ms, price_micro, "
+                             "started_ms, engine_ref FROM job_runs ORDER BY job_id, attempt");
       while (runs.executeStep()) {
         RunRow r;
         r.job_id = static_cast<uint64_t>(runs.getColumn(0).getInt64());
@@ -126,6 +126,8 @@ class SqliteStore final : public Store {
         r.start_ms = runs.getColumn(7).getInt64();
         if (!runs.getColumn(8).isNull()) r.end_ms = runs.getColumn(8).getInt64();
         if (!runs.getColumn(9).isNull()) r.price_micro = runs.getColumn(9).getInt64();
+        if (!runs.getColumn(10).isNull()) r.started_ms = runs.getColumn(10).getInt64();
+        if (!runs.getColumn(11).isNull()) r.engine_ref = runs.getColumn(11).getString();
         s.runs.push_back(std::move(r));
       }
       SQLite::Statement usage(db_,
@@ -211,6 +213,8 @@ class SqliteStore final : public Store {
         st.bind(8, r.start_ms);
         BindOptional(st, 9, r.end_ms);
         BindOptional(st, 10, r.price_micro);
+        BindOptional(st, 11, r.started_ms);
+        BindOptional(st, 12, r.engine_ref);
         st.exec();
       }
       for (const UsageRow& u : batch.usage) {
@@ -269,8 +273,10 @@ class SqliteStore final : public Store {
     upsert_run_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO job_runs (job_id, attempt, provider, cluster, device_type, devices_milli, "
-        "placement, start_ms, end_ms, price_micro) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (job_id, attempt) DO UPDATE SET end_ms = excluded.end_ms");
+        "placement, start_ms, end_ms, price_micro, started_ms, engine_ref) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (job_id, attempt) DO UPDATE SET end_ms = excluded.end_ms, "
+        "started_ms = excluded.started_ms, engine_ref = excluded.engine_ref");
     upsert_usage_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO usage_memory (tenant, device_type, period, value) VALUES (?, ?, ?, ?) "

@@ -63,8 +63,18 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     b.jobs.push_back(Job(1, "t1", "key-1"));
     b.jobs.push_back(Job(2, "t2"));
     b.events.push_back({1, 1, 1001, "submitted", "by token 'a'"});
-    b.runs.push_back(
-        {1, 1, "p", "c", "H100", 8000, R"([{"node":"n1","devices":[0]}])", 2000, {}, 15800000});
+    b.runs.push_back({1,
+                      1,
+                      "p",
+                      "c",
+                      "H100",
+                      8000,
+                      R"([{"node":"n1","devices":[0]}])",
+                      2000,
+                      {},
+                      15800000,
+                      {},
+                      {}});
     b.tokens.push_back({"admin", "abc123", "admin", "", 5, false});
     ASSERT_TRUE((*store)->Commit(b).ok());
     // An update: the job finishes, its run closes, the token is revoked.
@@ -73,7 +83,8 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     done.state = "succeeded";
     done.exit_code = 0;
     u.jobs.push_back(done);
-    u.runs.push_back({1, 1, "p", "c", "H100", 8000, "[]", 2000, 9000, 15800000});
+    u.runs.push_back(
+        {1, 1, "p", "c", "H100", 8000, "[]", 2000, 9000, 15800000, 2500, std::string("4711")});
     u.tokens.push_back({"admin", "abc123", "admin", "", 5, true});
     ASSERT_TRUE((*store)->Commit(u).ok());
   }
@@ -93,6 +104,9 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
   // The placement of a run is written once, at bind; an update only closes the run.
   EXPECT_EQ(snap->runs[0].placement, R"([{"node":"n1","devices":[0]}])");
   EXPECT_EQ(snap->runs[0].price_micro, 15'800'000);
+  // ... and records when its work started and its engine job.
+  EXPECT_EQ(snap->runs[0].started_ms, 2500);
+  EXPECT_EQ(snap->runs[0].engine_ref, "4711");
   ASSERT_EQ(snap->tokens.size(), 1u);
   EXPECT_TRUE(snap->tokens[0].revoked);
 }

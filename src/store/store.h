@@ -45,7 +45,8 @@ struct EventRow {
   std::string message;
 };
 
-// One run of a job on devices: from bind to release. Usage and invoices are sums over runs.
+// One run of a job on devices: from bind to release. Usage and invoices are sums over runs, from
+// each run's start of work (started_ms) to its end.
 struct RunRow {
   uint64_t job_id = 0;
   int attempt = 0;
@@ -59,6 +60,11 @@ struct RunRow {
   // Micro-yuan per device-hour when the run started (frozen); unset for runs stored before prices
   // were frozen, or on a type the provider does not price.
   std::optional<int64_t> price_micro;
+  // When its workers (all of them) or its engine's job started: billing runs from here to
+  // end_ms. Unset until then; a run that never started is not billed.
+  std::optional<int64_t> started_ms;
+  // The run's job in a delegated provider's engine (the Slurm job id), once submitted.
+  std::optional<std::string> engine_ref;
 };
 
 // One row of the fair-share memory (sched::UsageMemory::Row), by names.

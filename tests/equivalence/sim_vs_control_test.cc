@@ -270,6 +270,7 @@ class SimVsControl : public ::testing::TestWithParam<std::string> {
     options.policy = Policy();
     options.schedule_interval_ms = 0;
     options.wait_details = 1000;
+    options.require_agents = false;  // the world runs the jobs, no agents
     options.log_dir = (dir_ / "logs").string();
     options.on_round = [&](Time t, const sched::Decisions& d) { Log(out.rounds, t, d); };
     World w(clock, s);

@@ -45,6 +45,7 @@ CliRun Cli(const std::string& server, const std::string& token, const std::strin
 class ClientCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    server_.Agentless();
     ASSERT_TRUE(server_.Start()) << server_.Log();
     client::ApiClient admin = server_.Client(server_.admin_token());
     auto t = admin.Call("POST", "/v1/tokens",
@@ -104,9 +105,8 @@ TEST_F(ClientCliTest, ATenantsWholePath) {
   CliRun usage = Tenant("usage -o json");
   ASSERT_EQ(usage.status, 0) << usage.out;
   Json u = Json::parse(usage.out);
-  ASSERT_EQ(u["items"].size(), 1u);
-  EXPECT_EQ(u["items"][0]["tenant"], "t01-qingyun-ai");
-  EXPECT_EQ(u["items"][0]["device_type"], "H100");
+  // Job 1 was placed but never started (no agent ran it): billing starts with the work.
+  EXPECT_TRUE(u["items"].empty()) << usage.out;
 }
 
 // The platform's own history, as a trace the simulator replays (what an operator does before

@@ -94,6 +94,10 @@ class ServerProcess {
     if (std::find(extra.begin(), extra.end(), "--log-level") != extra.end()) {
       args.resize(args.size() - 2);  // the caller's level instead of "warn"
     }
+    if (agentless_) {
+      args.push_back("--require-agents");
+      args.push_back("false");
+    }
     for (auto& e : extra) args.push_back(e);
     pid_ = Spawn(std::move(args), (dir_ / "server.log").string());
     if (pid_ < 0) return false;
@@ -142,7 +146,11 @@ class ServerProcess {
     return client::ApiClient(client::ClientConfig{url(), token, 30'000});
   }
 
+  // No agents run: every declared node is schedulable (the test ends jobs by hand).
+  void Agentless() { agentless_ = true; }
+
  private:
+  bool agentless_ = false;
   std::filesystem::path dir_;
   std::string pool_;
   pid_t pid_ = -1;

@@ -84,6 +84,7 @@ Json Essentials(const Json& job) {
 
 TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
   ServerProcess server("restart");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
@@ -144,6 +145,7 @@ TEST(ServerTest, SubmitListCancelAndRestartKeepTheState) {
 
 TEST(ServerTest, EveryAcknowledgedSubmitSurvivesKillNine) {
   ServerProcess server("durability");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   const std::string token = CreateToken(admin, "t3", "tenant", "tenant", kT3);
@@ -241,6 +243,7 @@ struct MatrixRow {
 
 TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   ServerProcess server("authz");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   std::array<std::string, kWhoCount> tokens;
@@ -441,6 +444,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
 // The last admin token cannot be revoked: nobody could administer the server any more.
 TEST(ServerTest, TheLastAdminTokenStays) {
   ServerProcess server("last_admin");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   auto last = admin.Send("DELETE", "/v1/tokens/admin");
@@ -472,6 +476,7 @@ struct BadCase {
 
 TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
   ServerProcess server("badinput");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   const std::string t2_token = CreateToken(admin, "t2", "tenant", "tenant", kT2);
@@ -660,6 +665,7 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
 
 TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
   ServerProcess server("lifecycle");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
@@ -716,6 +722,7 @@ TEST(ServerTest, AnAgentReportDrivesAJobToTheEndAndUsageIsMetered) {
 
 TEST(ServerTest, WhyPendingNamesTheQuotaAndTheExpectedStart) {
   ServerProcess server("explain");
+  server.Agentless();
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
   client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
@@ -730,6 +737,55 @@ TEST(ServerTest, WhyPendingNamesTheQuotaAndTheExpectedStart) {
   EXPECT_EQ((*why)["pending"], true);
   EXPECT_NE((*why)["reason"].get<std::string>().find("quota"), std::string::npos) << why->dump();
   EXPECT_EQ((*why)["position"], 1);
+}
+
+// Tried as a hub operator would: a pool with no agents, and one node whose agent heartbeats but
+// never starts its workers. Before: the job was placed on a node nobody runs and stayed admitted
+// forever, billed from the bind.
+TEST(ServerTest, ANodeNoAgentServesTakesNoWorkAndAJobThatNeverStartsIsRequeuedUnbilled) {
+  ServerProcess server("stranding");
+  ASSERT_TRUE(server.Start({"--start-timeout", "2"})) << server.Log();
+  client::ApiClient admin = server.Client(server.admin_token());
+  client::ApiClient t1 = server.Client(CreateToken(admin, "t1", "tenant", "tenant", kT1));
+  auto a = t1.Call("POST", "/v1/jobs", H100Job("train", 1, 8));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const uint64_t id = (*a)["id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  auto waiting = t1.Call("GET", "/v1/jobs/" + std::to_string(id));
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ((*waiting)["state"], "pending") << waiting->dump();  // no node has an agent
+
+  // One node's agent (this test) heartbeats: the job goes there, and nowhere else.
+  auto nodes = admin.Call("GET", "/v1/nodes?device_type=H100&limit=1");
+  ASSERT_TRUE(nodes.ok());
+  const std::string node = (*nodes)["items"][0]["name"];
+  client::ApiClient agent = server.Client(CreateToken(admin, "agent", "agent", "node", node));
+  Json devices = Json::array();
+  for (int i = 0; i < 8; ++i) devices.push_back({{"index", i}, {"type", "H100"}});
+  ASSERT_TRUE(agent
+                  .Call("POST", "/v1/nodes/" + client::UrlEncode(node) + "/heartbeat",
+                        Json{{"devices", devices}})
+                  .ok());
+  Json job = WaitForState(t1, id, "admitted");
+  EXPECT_EQ(job["placement"]["workers"][0]["node"], node);
+  // Its worker never starts: after the start timeout the attempt ends and the job queues again.
+  bool timed_out = false;
+  for (int i = 0; i < 100 && !timed_out; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto events = t1.Call("GET", "/v1/jobs/" + std::to_string(id) + "/events");
+    ASSERT_TRUE(events.ok());
+    for (const Json& e : (*events)["items"]) {
+      if (e["kind"] == "retry" &&
+          e["message"].get<std::string>().find("start timeout on " + node) != std::string::npos) {
+        timed_out = true;
+      }
+    }
+  }
+  EXPECT_TRUE(timed_out) << server.Log();
+  // Nothing of it is billed: it never ran.
+  auto usage = t1.Call("GET", "/v1/usage");
+  ASSERT_TRUE(usage.ok());
+  EXPECT_TRUE((*usage)["items"].empty()) << usage->dump();
 }
 
 }  // namespace

@@ -12,12 +12,26 @@ Json ToJson(const std::vector<control::ProviderView>& providers) {
     for (const auto& [type, d] : p.devices) devices[type] = {{"total", d.total}, {"free", d.free}};
     Json prices = Json::object();
     for (const auto& [type, micro] : p.price_micro_per_hour) prices[type] = Yuan(micro);
-    items.push_back({{"name", p.name},
-                     {"region", p.region},
-                     {"backend", p.backend},
-                     {"clusters", p.clusters},
-                     {"devices", devices},
-                     {"price_yuan_per_device_hour", prices}});
+    Json item = {{"name", p.name},       {"region", p.region},
+                 {"backend", p.backend}, {"clusters", p.clusters},
+                 {"devices", devices},   {"price_yuan_per_device_hour", prices}};
+    if (p.engine) {
+      const control::EngineView& e = *p.engine;
+      Json capacity = Json::object();
+      for (const auto& [type, tf] : e.devices) {
+        capacity[type] = {{"total", tf.first}, {"free", tf.second}};
+      }
+      item["engine"] = {{"kind", e.kind},
+                        {"mode", e.mode},
+                        {"state", e.state},
+                        {"message", e.message},
+                        {"since", control::FormatTimeMs(e.since_ms)},
+                        {"last_poll", e.last_poll_ms ? Json(control::FormatTimeMs(e.last_poll_ms))
+                                                     : Json(nullptr)},
+                        {"devices", capacity},
+                        {"jobs", {{"pending", e.pending}, {"running", e.running}}}};
+    }
+    items.push_back(std::move(item));
   }
   return Json{{"items", items}};
 }

@@ -260,6 +260,7 @@ void Host::Withdraw(JobId id) {
 
 void Host::Cordon(core::NodeId node, Time now) {
   if (cordons_.count(node.value())) return;
+  HoldExternal(node, 0, now);  // the cordon holds the whole node
   const core::Node& n = pool_.node(node);
   auto spec = std::make_unique<core::JobSpec>();
   spec->id = JobId((uint64_t{1} << 62) + node.value());
@@ -280,6 +281,48 @@ void Host::Cordon(core::NodeId node, Time now) {
   hold.start = now;
   state_.Start(std::move(hold));
   cordons_[node.value()] = std::move(spec);
+}
+
+int Host::HoldExternal(core::NodeId node, int devices, Time now) {
+  auto it = external_.find(node.value());
+  if (it != external_.end()) {
+    const int held = it->second.first->worker.devices;
+    if (it->second.second == devices && held == devices) return held;
+    state_.Finish(it->second.first->id);
+    external_.erase(it);
+  }
+  if (devices <= 0 || cordons_.count(node.value())) return 0;
+  const core::Node& n = pool_.node(node);
+  WorkerPlacement w;
+  w.node = node;
+  int held = 0;
+  for (int d = 0; d < n.shape.devices && d < 64 && held < devices; ++d) {
+    if (state_.FreeShare(node, d).value() >= 1000) {
+      w.devices |= uint64_t{1} << d;
+      ++held;
+    }
+  }
+  if (held == 0) return 0;  // asked again at the next call
+  auto spec = std::make_unique<core::JobSpec>();
+  spec->id = JobId((uint64_t{1} << 61) + node.value());
+  spec->name = "held by its engine: " + n.name;
+  spec->tenant = state_.SystemTenant();
+  spec->preemptible = false;
+  spec->worker.devices = held;
+  spec->worker.types = {n.shape.type};
+  RunningJob hold;
+  hold.spec = spec.get();
+  hold.allocation.segment = state_.SegmentOfNode(node);
+  hold.allocation.workers.push_back(w);
+  hold.start = now;
+  state_.Start(std::move(hold));
+  external_[node.value()] = {std::move(spec), devices};
+  return held;
+}
+
+int Host::ExternallyHeld(core::NodeId node) const {
+  auto it = external_.find(node.value());
+  return it == external_.end() ? 0 : it->second.first->worker.devices;
 }
 
 void Host::Uncordon(core::NodeId node) {

@@ -90,6 +90,11 @@ class Host {
   void Cordon(core::NodeId node, Time now);
   void Uncordon(core::NodeId node);
   bool Cordoned(core::NodeId node) const { return cordons_.count(node.value()) > 0; }
+  // Holds `devices` of the node's free devices for work outside suanpan (a delegated partner's
+  // own jobs, or its engine reports the node down); 0 releases them. Fewer are held if fewer are
+  // free. Returns how many are held now.
+  int HoldExternal(core::NodeId node, int devices, Time now);
+  int ExternallyHeld(core::NodeId node) const;
 
   struct RoundResult {
     Decisions decisions;
@@ -186,6 +191,8 @@ class Host {
   size_t queued_ = 0;
   std::vector<int64_t> size_counts_;  // workers queued, by devices per worker
   std::map<uint32_t, std::unique_ptr<core::JobSpec>> cordons_;  // node -> its holder
+  // node -> (its holder, holding worker.devices; the devices asked for)
+  std::map<uint32_t, std::pair<std::unique_ptr<core::JobSpec>, int>> external_;
   struct RankTimer {
     int64_t due;
     uint64_t job;
