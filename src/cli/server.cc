@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/http_server.h"
 #include "backends/agent/agent_backend.h"
+#include "backends/slurm/slurm_backend.h"
 #include "config/pool_file.h"
 #include "config/toml_file.h"
 #include "control/control_plane.h"
@@ -312,14 +313,22 @@ int RunServer(const ServerOptions& o) {
                                            clock, &metrics);
   if (!plane.ok()) return Fail(plane.status());
 
-  // suanpan's own agents serve every provider (delegated engines come with their backends).
+  // suanpan's own agents serve the managed providers; a delegated provider with an engine in
+  // the pool file is served by its engine's backend; one with none by nobody (it takes no work).
   auto agents = std::make_unique<backends::AgentBackend>(**plane);
   backends::AgentBackend* agent_backend = agents.get();
-  std::vector<core::ProviderId> all;
+  std::vector<core::ProviderId> managed;
   for (size_t p = 0; p < (*plane)->pool().providers().size(); ++p) {
-    all.push_back(core::ProviderId(static_cast<uint32_t>(p)));
+    if ((*plane)->pool().providers()[p].backend == core::BackendKind::kManaged) {
+      managed.push_back(core::ProviderId(static_cast<uint32_t>(p)));
+    }
   }
-  (*plane)->AddBackend(std::move(agents), all);
+  (*plane)->AddBackend(std::move(agents), managed);
+  for (auto& [backend, provider] : backends::slurm::MakeSlurmBackends(**plane)) {
+    spdlog::info("provider={} is delegated to Slurm ({})", (*plane)->pool().provider(provider).name,
+                 (*plane)->pool().provider(provider).engine->mode);
+    (*plane)->AddBackend(std::move(backend), {provider});
+  }
 
   auto admin = (*plane)->Run(
       [&](control::ControlPlane& p) { return p.EnsureAdminToken(o.new_admin_token); });

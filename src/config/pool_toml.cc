@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #define TOML_EXCEPTIONS 1
@@ -198,6 +199,92 @@ class Fields {
   std::set<std::string> seen_;
 };
 
+// [providers.slurm]: how suanpan reaches a delegated provider's Slurm.
+StatusOr<core::EngineConfig> ReadSlurm(const Walker& w, const toml::table& t,
+                                       const std::string& path) {
+  Fields f(w, t, path);
+  core::EngineConfig c;
+  const std::filesystem::path dir = std::filesystem::path(w.file()).parent_path();
+  auto rel = [&](const std::string& p) {
+    return p.empty() || std::filesystem::path(p).is_absolute() || dir.empty()
+               ? p
+               : (dir / p).lexically_normal().string();
+  };
+  SP_ASSIGN_OR_RETURN(c.mode, f.String("mode", "rest"));
+  if (c.mode != "rest" && c.mode != "cli") {
+    return w.FieldError(t, path, "mode",
+                        fmt::format("must be rest (slurmrestd) or cli (sbatch), got '{}'", c.mode));
+  }
+  SP_ASSIGN_OR_RETURN(c.url, f.String("url", ""));
+  SP_ASSIGN_OR_RETURN(c.user, f.String("user", "root"));
+  SP_ASSIGN_OR_RETURN(std::string token_file, f.String("token_file", ""));
+  c.token_file = rel(token_file);
+  SP_ASSIGN_OR_RETURN(c.cli_dir, f.String("cli_dir", ""));
+  SP_ASSIGN_OR_RETURN(std::string conf, f.String("conf", ""));
+  c.conf = rel(conf);
+  SP_ASSIGN_OR_RETURN(c.partition, f.String("partition", ""));
+  SP_ASSIGN_OR_RETURN(c.account, f.String("account", ""));
+  SP_ASSIGN_OR_RETURN(c.qos, f.String("qos", ""));
+  SP_ASSIGN_OR_RETURN(std::string output_dir, f.String("output_dir"));
+  c.output_dir = rel(output_dir);
+  SP_ASSIGN_OR_RETURN(c.work_dir, f.String("work_dir", ""));
+  SP_ASSIGN_OR_RETURN(int64_t poll, f.Int("poll_seconds", 5));
+  SP_ASSIGN_OR_RETURN(int64_t timeout, f.Int("timeout_seconds", 20));
+  if (poll < 1 || poll > 3600) {
+    return w.FieldError(t, path, "poll_seconds", fmt::format("must be in 1..3600, got {}", poll));
+  }
+  if (timeout < 1 || timeout > 600) {
+    return w.FieldError(t, path, "timeout_seconds",
+                        fmt::format("must be in 1..600, got {}", timeout));
+  }
+  c.poll_seconds = static_cast<int>(poll);
+  c.timeout_seconds = static_cast<int>(timeout);
+  if (c.mode == "rest") {
+    if (c.url.empty()) {
+      return w.FieldError(t, path, "url",
+                          "required with mode = \"rest\" (http://host:port or unix:/path)");
+    }
+    if (!c.url.starts_with("http://") && !c.url.starts_with("https://") &&
+        !c.url.starts_with("unix:")) {
+      return w.FieldError(
+          t, path, "url",
+          fmt::format("must start with http://, https:// or unix:, got '{}'", c.url));
+    }
+    if (c.token_file.empty() && !c.url.starts_with("unix:")) {
+      return w.FieldError(t, path, "token_file",
+                          "required with mode = \"rest\" over TCP (a JWT from scontrol token)");
+    }
+  }
+  if (!std::filesystem::path(c.output_dir).is_absolute()) {
+    return w.FieldError(t, path, "output_dir",
+                        fmt::format("must be an absolute path, got '{}'", c.output_dir));
+  }
+  SP_ASSIGN_OR_RETURN(const toml::array* nodes, f.Array("nodes"));
+  if (nodes != nullptr) {
+    for (size_t k = 0; k < nodes->size(); ++k) {
+      const toml::node& n = (*nodes)[k];
+      if (!n.is_string())
+        return w.Error(n, fmt::format("{}.nodes[{}]", path, k), "must be a string");
+      c.nodes.emplace_back(*n.value<std::string_view>());
+    }
+  }
+  if (const toml::node* gres = f.Get("gres")) {
+    if (!gres->is_table()) return w.Error(*gres, path + ".gres", "must be a table");
+    for (auto&& [type, value] : *gres->as_table()) {
+      const std::string gpath = fmt::format("{}.gres.{}", path, type.str());
+      if (!value.is_string()) return w.Error(value, gpath, "must be a string such as \"gpu:a100\"");
+      const std::string name(*value.value<std::string_view>());
+      if (name.empty() || name.find_first_of(" ,=") != std::string::npos) {
+        return w.Error(value, gpath,
+                       fmt::format("must be a GRES name such as gpu:a100, got '{}'", name));
+      }
+      c.gres[std::string(type.str())] = name;
+    }
+  }
+  SP_RETURN_IF_ERROR(f.Finish());
+  return c;
+}
+
 Status ReadPolicy(const Walker& w, const toml::table& t, sched::PolicyConfig& policy) {
   Fields f(w, t, "policy");
   SP_ASSIGN_OR_RETURN(policy.queue, f.String("queue", policy.queue));
@@ -318,6 +405,17 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
         Status s = builder.SetPrice(*provider, type.str(), MicroYuan(micro));
         if (!s.ok()) return w.Wrap(value, ppath, s);
       }
+    }
+
+    if (const toml::node* engine = f.Get("slurm")) {
+      const std::string epath = path + ".slurm";
+      if (!engine->is_table()) return w.Error(*engine, epath, "must be a table");
+      if (*backend != core::BackendKind::kDelegated) {
+        return w.Error(*engine, epath,
+                       "only a delegated provider has an engine (set backend = \"delegated\")");
+      }
+      SP_ASSIGN_OR_RETURN(core::EngineConfig config, ReadSlurm(w, *engine->as_table(), epath));
+      builder.SetEngine(*provider, std::move(config));
     }
 
     SP_ASSIGN_OR_RETURN(auto clusters, f.Tables("clusters"));

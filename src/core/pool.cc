@@ -119,6 +119,10 @@ StatusOr<ProviderId> PoolBuilder::AddProvider(std::string name, std::string regi
   return id;
 }
 
+void PoolBuilder::SetEngine(ProviderId provider, EngineConfig engine) {
+  pool_.providers_[provider.value()].engine = std::move(engine);
+}
+
 Status PoolBuilder::SetPrice(ProviderId provider, std::string_view type, MicroYuan price) {
   SP_ASSIGN_OR_RETURN(DeviceTypeId t, ResolveType(type));
   if (price.value() < 0) {

@@ -42,10 +42,29 @@ enum class BackendKind { kManaged, kDelegated };
 std::string_view BackendKindName(BackendKind kind);
 std::optional<BackendKind> ParseBackendKind(std::string_view name);
 
+// How suanpan reaches a delegated provider's engine (the pool file's [providers.slurm]).
+struct EngineConfig {
+  std::string kind = "slurm";
+  std::string mode = "rest";  // rest: slurmrestd; cli: sbatch, squeue, scancel, sinfo
+  std::string url;            // rest: http://host:port or unix:/path/to/socket
+  std::string user = "root";  // rest: X-SLURM-USER-NAME; the jobs run as this user
+  std::string token_file;     // rest: a JWT (scontrol token), re-read at every request
+  std::string cli_dir;        // cli: where the commands are ("": PATH)
+  std::string conf;           // cli: SLURM_CONF ("": the engine's default)
+  std::string partition, account, qos;
+  std::map<std::string, std::string> gres;  // device type -> GRES name ("gpu:h100"); default "gpu"
+  std::vector<std::string> nodes;  // the engine's node names in the pool's node order ("": sorted)
+  std::string output_dir;  // where the jobs write their output, on a file system the server reads
+  std::string work_dir;    // the jobs' working directory on the partner's nodes ("": output_dir)
+  int poll_seconds = 5;
+  int timeout_seconds = 20;  // every call to the engine
+};
+
 struct Provider {
   std::string name;
   std::string region;
   BackendKind backend = BackendKind::kManaged;
+  std::optional<EngineConfig> engine;  // delegated providers that suanpan hands work to
   // Price per device-hour, by device type id; nullopt where the provider has no price for the type.
   std::vector<std::optional<MicroYuan>> price_per_device_hour;
   std::vector<ClusterId> clusters;
@@ -198,6 +217,7 @@ class PoolBuilder {
   StatusOr<DeviceTypeId> AddDeviceType(DeviceType type);
   StatusOr<ProviderId> AddProvider(std::string name, std::string region, BackendKind backend);
   Status SetPrice(ProviderId provider, std::string_view type, MicroYuan per_device_hour);
+  void SetEngine(ProviderId provider, EngineConfig engine);
   StatusOr<ClusterId> AddCluster(ProviderId provider, std::string name, int nodes_per_switch,
                                  int switches_per_block);
   // Adds `count` nodes of one shape, laid out as described in the file comment.

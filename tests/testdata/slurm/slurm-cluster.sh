@@ -22,8 +22,9 @@
 #   base   slurmctld      base+1 slurmd sp-n1      base+2 slurmd sp-n2      base+3 slurmrestd
 #
 # munged: its socket must stay at the default /run/munge/munge.socket.2 (every Slurm binary
-# looks there), so a running munged is reused; otherwise we start one and only then does `stop`
-# kill it (marker DIR/run/munged.ours). Two clusters started concurrently share that munged.
+# looks there), so a running munged is reused; otherwise we start one (pid recorded in
+# /run/suanpan-slurm-munged.pid) and a later `stop` kills it once no Slurm daemon of any cluster
+# is left on the host. A munged we did not start is never touched.
 set -euo pipefail
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -68,7 +69,7 @@ pid_of() { [[ -s $RUN/$1.pid ]] && cat "$RUN/$1.pid" || true; }
 spawn() {
     local name=$1 logf=$2
     shift 2
-    setsid env -i PATH="$PATH" SLURM_CONF="$CONF" "$MARKER" "$@" </dev/null >>"$logf" 2>&1 &
+    setsid env -i PATH="$PATH" SLURM_CONF="$CONF" "$MARKER" "$@" </dev/null >>"$logf" 2>&1 9>&- &
     echo $! >"$RUN/$name.pid"
 }
 
@@ -133,13 +134,19 @@ descendants() {
 sl() { SLURM_CONF=$CONF timeout "${2:-5}" bash -c "$1" 2>/dev/null; }
 
 # --- munge -------------------------------------------------------------------------------------
+# One munged serves every cluster on the host (its socket path is fixed). Whichever of our
+# clusters started it records that in MUNGE_OWNED; the `stop` that finds no Slurm daemon left on
+# the host (ours or anyone's) kills it. MUNGE_LOCK serialises that decision against a `start`.
+MUNGE_OWNED=/run/suanpan-slurm-munged.pid
+MUNGE_LOCK=/run/suanpan-slurm-munge.lock
+
 munge_ok() { timeout 5 munge -n </dev/null 2>/dev/null | timeout 5 unmunge >/dev/null 2>&1; }
 
+munge_lock() { exec 9>>"$MUNGE_LOCK"; flock -w 60 9 || die "cannot lock $MUNGE_LOCK"; }
+munge_unlock() { exec 9>&-; }
+
 ensure_munge() {
-    if munge_ok; then
-        rm -f "$RUN/munged.ours"
-        return 0
-    fi
+    munge_ok && return 0
     if [[ ! -s /etc/munge/munge.key ]]; then
         install -d -o munge -g munge -m 0700 /etc/munge
         mungekey --create --keyfile=/etc/munge/munge.key 2>/dev/null ||
@@ -151,12 +158,34 @@ ensure_munge() {
     install -d -o munge -g munge -m 0755 /run/munge
     install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
     setpriv --reuid=munge --regid=munge --clear-groups /usr/sbin/munged --force \
-        </dev/null >>"$LOGD/munged.out" 2>&1 || die "munged failed to start: $(tail -n 5 "$LOGD/munged.out" /var/log/munge/munged.log 2>&1)"
+        </dev/null >>"$LOGD/munged.out" 2>&1 9>&- || die "munged failed to start: $(tail -n 5 "$LOGD/munged.out" /var/log/munge/munged.log 2>&1)"
     local i
     for ((i = 0; i < 50; i++)); do munge_ok && break; sleep 0.1; done
     munge_ok || die "munged does not answer"
-    cp /run/munge/munged.pid "$RUN/munged.pid"
-    touch "$RUN/munged.ours"
+    cp /run/munge/munged.pid "$MUNGE_OWNED"
+}
+
+# stop_munge_if_unused: kill the munged one of our clusters started, unless a Slurm daemon
+# (any cluster's) still runs on this host.
+stop_munge_if_unused() {
+    local pid others
+    munge_lock
+    pid=$(cat "$MUNGE_OWNED" 2>/dev/null || true)
+    if alive "$pid" && grep -q munged "/proc/$pid/cmdline" 2>/dev/null; then
+        others=$(ps -e -o pid=,comm= | awk '$2 ~ /^(slurmctld|slurmd|slurmstepd|slurmrestd)$/ {print $1}' | tr '\n' ' ')
+        if [[ -n $others ]]; then
+            log "leaving munged (pid $pid) running: other Slurm daemons use it (pids $others)"
+        else
+            kill -TERM "$pid" 2>/dev/null || true
+            local i
+            for ((i = 0; i < STOP_TIMEOUT * 20; i++)); do alive "$pid" || break; sleep 0.05; done
+            alive "$pid" && kill -KILL "$pid" 2>/dev/null
+            rm -f "$MUNGE_OWNED"
+        fi
+    else
+        rm -f "$MUNGE_OWNED"
+    fi
+    munge_unlock
 }
 
 # --- configuration -----------------------------------------------------------------------------
@@ -275,11 +304,13 @@ dump_logs() {
     local f
     for f in "$LOGD"/*; do
         [[ -f $f ]] || continue
+        # a daemon's stderr (.out) repeats its log file; show it only when there is no log
+        [[ $f == *.out && -s ${f%.out}.log ]] && continue
         echo "===== $f (tail) =====" >&2
         tail -n 25 "$f" >&2 || true
     done
     echo "===== sinfo =====" >&2
-    sl "sinfo -N -l" 5 >&2 || true
+    sl "sinfo -N -l" 3 >&2 || true
 }
 
 # fail_start MSG: print the logs; `start` also tears down what it started (STOP_ON_FAIL=1).
@@ -318,10 +349,11 @@ do_start() {
     STOP_ON_FAIL=1
     write_config
     ensure_rest_user
+    munge_lock # until our slurmctld runs, so that a concurrent `stop` leaves munged alone
     ensure_munge
-
     spawn_ctld
     wait_for "slurmctld" ctld_up
+    munge_unlock
     for i in "${!NODES[@]}"; do
         n=${NODES[$i]}
         spawn "slurmd-$n" "$LOGD/slurmd-$n.out" slurmd -D -N "$n" -f "$CONF"
@@ -386,16 +418,15 @@ do_stop() {
         log "killing leftover processes: $pids"
         # shellcheck disable=SC2086
         kill -KILL $pids 2>/dev/null || true
-        sleep 0.3
+        for ((i = 0; i < 50; i++)); do
+            n=0
+            for pid in $pids; do alive "$pid" && n=1; done
+            ((n)) || break
+            sleep 0.1
+        done
     fi
-    # 4. munged, only if we started it
-    if [[ -f $RUN/munged.ours ]]; then
-        pid=$(pid_of munged)
-        if alive "$pid" && grep -q munged "/proc/$pid/cmdline" 2>/dev/null; then
-            terminate munged || rc=1
-        fi
-        rm -f "$RUN/munged.ours" "$RUN/munged.pid"
-    fi
+    # 4. munged, if one of our clusters started it and no Slurm daemon is left on the host
+    stop_munge_if_unused
     # 5. verify
     pids=$(marked_pids)
     if [[ -n $pids ]]; then
@@ -423,9 +454,10 @@ do_start_ctld() {
 
 do_status() {
     local n pid rc=0
-    for n in munged slurmctld "${NODES[@]/#/slurmd-}" slurmrestd; do
+    munge_ok && echo "munged $(cat /run/munge/munged.pid 2>/dev/null) running" || echo "munged - stopped"
+    for n in slurmctld "${NODES[@]/#/slurmd-}" slurmrestd; do
         pid=$(pid_of "$n")
-        if alive "$pid"; then echo "$n $pid running"; else echo "$n ${pid:--} stopped"; [[ $n == munged ]] || rc=1; fi
+        if alive "$pid"; then echo "$n $pid running"; else echo "$n ${pid:--} stopped"; rc=1; fi
     done
     return $rc
 }
