@@ -21,6 +21,7 @@ PACKAGES=(
   runc umoci skopeo                          # container images of jobs: run, unpack, fetch
   busybox-static docker-registry             # tests: a local test image, a registry to pull from
   munge slurm-wlm slurm-client slurmrestd    # delegated providers: a real Slurm in the tests
+  slurm-wlm-jwt-plugin                       # slurmrestd JWT auth (auth/jwt)
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
 )
 

@@ -371,6 +371,19 @@ def write_pool_toml(pool, header_lines):
         out.append("[providers.prices]")
         for t, p in prov["prices"].items():
             out.append(f"{t} = {toml_value(p)}")
+        if prov["backend"] == "delegated":
+            out.append("# Its engine: uncomment to hand its jobs to the partner's Slurm (docs/slurm.md).")
+            out.append("# [providers.slurm]")
+            out.append('# mode = "rest"                  # slurmrestd; "cli": sbatch/squeue/scancel here')
+            out.append(f'# url = "http://slurm.{prov["name"]}.example:6820"')
+            out.append('# user = "suanpan"')
+            out.append(f'# token_file = "/etc/suanpan/{prov["name"]}.jwt"   # scontrol token')
+            out.append('# partition = "gpu"')
+            out.append('# account = "hub"')
+            out.append(f'# output_dir = "/shared/suanpan/{prov["name"]}"  # read by the server')
+            out.append("# [providers.slurm.gres]")
+            for t in prov["prices"]:
+                out.append(f'# {t} = "gpu:{t.lower()}"')
         for cl in prov["clusters"]:
             out.append("")
             out.append("[[providers.clusters]]")
@@ -890,6 +903,18 @@ backend = "delegated"
 
 [providers.prices]
 Ascend910B = 6.8
+
+# Its engine. Without it a delegated provider takes no work; with it suanpan hands the jobs to
+# the partner's Slurm (docs/slurm.md has every key):
+# [providers.slurm]
+# mode = "rest"                    # slurmrestd (JWT); "cli": sbatch/squeue/scancel on this host
+# url = "http://slurm.binhai.example:6820"
+# user = "suanpan"
+# token_file = "/etc/suanpan/binhai.jwt"
+# partition = "npu"
+# output_dir = "/shared/suanpan/binhai"   # where jobs write output; the server reads it
+# [providers.slurm.gres]
+# Ascend910B = "npu:910b"
 
 [[providers.clusters]]
 name = "bh-910b"

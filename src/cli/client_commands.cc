@@ -574,6 +574,7 @@ int RunProviders(const ClientFlags& flags, std::FILE* out, std::FILE* err) {
   }
   Table t({"PROVIDER", "REGION", "BACKEND", "TYPE", "DEVICES", "FREE", "YUAN/DEVICE-HOUR"},
           {false, false, false, false, true, true, true});
+  std::string engines;
   for (const Json& p : (*r)["items"]) {
     for (const auto& [type, d] : p["devices"].items()) {
       const Json& prices = p["price_yuan_per_device_hour"];
@@ -581,8 +582,25 @@ int RunProviders(const ClientFlags& flags, std::FILE* out, std::FILE* err) {
              Thousands(d["total"].get<int64_t>()), Thousands(d["free"].get<int64_t>()),
              prices.contains(type) ? prices[type].get<std::string>() : "-"});
     }
+    // A delegated provider's engine, as its backend last saw it.
+    if (p.contains("engine") && p["engine"].is_object()) {
+      const Json& e = p["engine"];
+      std::string cap;
+      for (const auto& [type, d] : e["devices"].items()) {
+        cap += fmt::format("{}{} {}/{} free", cap.empty() ? "" : ", ", type,
+                           d["free"].get<int64_t>(), d["total"].get<int64_t>());
+      }
+      engines += fmt::format(
+          "{}: {} ({}) {} since {}; Slurm reports {}; suanpan jobs there: {} "
+          "pending, {} running{}\n",
+          Str(p, "name"), Str(e, "kind"), Str(e, "mode"), Str(e, "state"), Str(e, "since"),
+          cap.empty() ? "nothing yet" : cap, e["jobs"]["pending"].get<int>(),
+          e["jobs"]["running"].get<int>(),
+          Str(e, "message").empty() ? "" : "; " + Str(e, "message"));
+    }
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
+  if (!engines.empty()) std::fprintf(out, "\n%s", engines.c_str());
   return 0;
 }
 

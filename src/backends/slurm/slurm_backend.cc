@@ -172,9 +172,6 @@ SubmitRequest SlurmBackend::Request(const JobRecord& job, std::string* refusal) 
   std::string s = "#!/bin/bash\n";
   s += fmt::format("# suanpan job {} attempt {} of tenant {}\n", job.id(), run.attempt,
                    pool.tenant(job.spec().tenant).name);
-  std::string list;
-  for (const std::string& n : nodes) list += (list.empty() ? "" : ",") + n;
-  s += "#SBATCH --nodelist=" + list + "\n";
   const control::Launch& launch = job.decoded.launch;
   if (!launch.env.count("PATH")) {
     s += "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n";
@@ -349,13 +346,6 @@ void SlurmBackend::PollOnce() {
           if (pool_nodes_[i] == id->value()) n = engine_names_[i];
         }
       }
-      std::string list;
-      for (const std::string& n : a.request.nodelist) list += (list.empty() ? "" : ",") + n;
-      const size_t at = a.request.script.find("#SBATCH --nodelist=");
-      if (at != std::string::npos) {
-        const size_t eol = a.request.script.find('\n', at);
-        a.request.script.replace(at, eol - at, "#SBATCH --nodelist=" + list);
-      }
     }
   }
 
@@ -462,8 +452,9 @@ void SlurmBackend::PollOnce() {
         a.started_reported = true;
       }
       if (Running(j->state)) {
-        for (size_t i = 0; i < a.request.nodelist.size(); ++i) {
-          ours_on[a.request.nodelist[i]] += GresCount(a.request.gres_per_node);
+        // Where Slurm runs it (REST places by itself), so that what the partner holds is exact.
+        for (const std::string& n : j->node_list) {
+          ours_on[n] += GresCount(a.request.gres_per_node);
         }
       }
       if (a.started_reported) {

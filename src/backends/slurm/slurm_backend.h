@@ -1,8 +1,10 @@
 #pragma once
-// backends/slurm: a delegated provider whose partner runs Slurm. suanpan picks the provider and
-// the nodes (its placement is pinned with the CLI's --nodelist, or an #SBATCH line for
-// slurmrestd); Slurm queues, starts and ends the job, and what it says is what suanpan records
-// (start and end from Slurm, exit codes decoded).
+// backends/slurm: a delegated provider whose partner runs Slurm. suanpan picks the provider (and,
+// through the CLI, the nodes: --nodelist); Slurm queues, places, starts and ends the job, and
+// what it says is what suanpan records (start and end from Slurm, exit codes decoded). REST API
+// v0.0.38 has no node list (and ignores #SBATCH lines), so over slurmrestd Slurm places inside
+// the provider; what the partner's own work holds is counted from the nodes Slurm says each of
+// suanpan's jobs runs on, so the provider's free capacity per device type stays exact.
 //
 // One thread per provider talks to the engine, so a slow or dead slurmctld never holds up the
 // control thread: Launch and Stop only queue work for it; each poll (every poll_seconds, sooner

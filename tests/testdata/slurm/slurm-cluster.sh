@@ -10,13 +10,18 @@
 #   slurm-cluster.sh kill-ctld DIR [SIG] stop slurmctld only (SIG default TERM; KILL = crash)
 #   slurm-cluster.sh start-ctld DIR     start slurmctld again (state kept) and wait until it is up
 #   slurmctld restart: slurm-cluster.sh restart-ctld DIR  (= kill-ctld TERM + start-ctld)
+#   slurm-cluster.sh kill-node DIR NODE [SIG]  stop one slurmd (its running job steps live on)
+#   slurm-cluster.sh start-node DIR NODE       start it again and wait until the node responds
 #   slurm-cluster.sh status DIR         list our daemons and whether they are alive
 #
-# Topology: two slurmd processes on this one host ("slurmd -N sp-n1|sp-n2"), each with its own
-# NodeName ... Port=, spool dir, log and pid file. Debian's slurmd is built without
-# --enable-multiple-slurmd, but in 22.05 "-N" and a per-node Port= are honoured anyway, which is
-# all this needs (no network namespaces). Both nodes report hostname "vm" to jobs; use
-# $SLURMD_NODENAME to tell them apart.
+# Needs the Debian 12 packages munge slurm-wlm slurm-client slurmrestd slurm-wlm-jwt-plugin
+# (the last one holds auth_jwt.so; without it slurmctld dies "cannot find auth plugin for
+# auth/jwt").
+#
+# Topology: two slurmd processes on this one host ("slurmd -D -N sp-n1|sp-n2"), each with its
+# own NodeName ... NodeAddr=127.0.0.1 Port=, spool dir (%n), log and pid file. Debian's 22.05
+# slurmd honours -N and the per-node Port= as it is, so no network namespaces are needed. Both
+# nodes report hostname "vm" (the real one) to jobs; use $SLURMD_NODENAME to tell them apart.
 #
 # Ports (override the base with SP_SLURM_PORT_BASE, default 16817):
 #   base   slurmctld      base+1 slurmd sp-n1      base+2 slurmd sp-n2      base+3 slurmrestd
@@ -45,7 +50,7 @@ STOP_TIMEOUT=${SP_SLURM_STOP_TIMEOUT:-10}
 die() { echo "slurm-cluster: $*" >&2; exit 1; }
 log() { echo "slurm-cluster: $*" >&2; }
 
-usage() { die "usage: $0 start|stop|restart-ctld|kill-ctld|start-ctld|status DIR"; }
+usage() { die "usage: $0 start|stop|restart-ctld|kill-ctld|start-ctld|kill-node|start-node|status DIR [ARGS]"; }
 
 [[ $# -ge 2 ]] || usage
 CMD=$1
@@ -247,6 +252,9 @@ KillWait=2
 WaitTime=0
 TmpFS=/tmp
 MailProg=/bin/true
+# schedule a batch job as soon as it is submitted (the default batch_sched_delay=3 runs the
+# scheduler for sbatch'ed jobs only every 3 s)
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=100000
 # refuse at submit what the partitions can never run (else e.g. --nodes=3 pends forever on
 # PartitionNodeLimit)
 EnforcePartLimits=ALL
@@ -278,7 +286,11 @@ ensure_rest_user() {
 }
 
 # --- daemons -----------------------------------------------------------------------------------
-spawn_ctld() { spawn slurmctld "$LOGD/slurmctld.out" slurmctld -D -f "$CONF"; }
+# spawn_ctld [-R]: -R (start-ctld) also recovers node and partition state, so the nodes are idle
+# at once instead of "unknown" for ~4 s until they re-register. Jobs are recovered either way.
+spawn_ctld() { spawn slurmctld "$LOGD/slurmctld.out" slurmctld -D "$@" -f "$CONF"; }
+
+spawn_slurmd() { spawn "slurmd-$1" "$LOGD/slurmd-$1.out" slurmd -D -N "$1" -f "$CONF"; }
 
 ctld_up() { sl "scontrol ping" 5 | grep -q 'is UP'; }
 
@@ -356,7 +368,7 @@ do_start() {
     munge_unlock
     for i in "${!NODES[@]}"; do
         n=${NODES[$i]}
-        spawn "slurmd-$n" "$LOGD/slurmd-$n.out" slurmd -D -N "$n" -f "$CONF"
+        spawn_slurmd "$n"
     done
 
     tok=$(sl "scontrol token username=root lifespan=86400" 10 | sed -n 's/^SLURM_JWT=//p')
@@ -373,20 +385,24 @@ do_start() {
         alive "$(pid_of "$n")" || fail_start "$n died"
     done
 
+    # Only SLURM_CONF is meant for Slurm itself; the rest is prefixed SP_ because srun/sbatch read
+    # input variables such as SLURM_PARTITION and SLURM_GPUS_PER_NODE from the environment.
     {
         echo "SLURM_CONF=$CONF"
         echo "SLURMRESTD_URL=http://127.0.0.1:$REST_PORT"
-        echo "SLURMRESTD_API=$API"
-        echo "SLURM_JWT_USER=root"
         echo "SLURM_JWT_TOKEN=$tok"
-        echo "SLURM_NODES=$(IFS=,; echo "${NODES[*]}")"
-        for i in "${!NODES[@]}"; do echo "SLURM_NODE_$((i + 1))=${NODES[$i]}"; done
-        echo "SLURM_PARTITION=gpu"
-        echo "SLURM_PARTITIONS=gpu,debug"
-        echo "SLURM_GPU_TYPE=$GPU_TYPE"
-        echo "SLURM_GPUS_PER_NODE=$GPUS_PER_NODE"
-        echo "SLURM_CPUS_PER_NODE=$CPUS_PER_NODE"
-        echo "SLURMCTLD_PORT=$CTLD_PORT"
+        echo "SP_SLURM_JWT_USER=root"
+        echo "SP_SLURM_REST_API=$API"
+        echo "SP_SLURM_NODES=$(IFS=,; echo "${NODES[*]}")"
+        for i in "${!NODES[@]}"; do echo "SP_SLURM_NODE_$((i + 1))=${NODES[$i]}"; done
+        echo "SP_SLURM_PARTITION=gpu"
+        echo "SP_SLURM_PARTITIONS=gpu,debug"
+        echo "SP_SLURM_GPU_TYPE=$GPU_TYPE"
+        echo "SP_SLURM_GPUS_PER_NODE=$GPUS_PER_NODE"
+        echo "SP_SLURM_CPUS_PER_NODE=$CPUS_PER_NODE"
+        echo "SP_SLURM_MEM_PER_NODE_MB=$MEM_PER_NODE"
+        echo "SP_SLURMCTLD_PORT=$CTLD_PORT"
+        echo "SP_SLURM_REST_USER=$REST_USER"
     } >"$DIR/env.tmp"
     mv "$DIR/env.tmp" "$DIR/env"
     log "up in ${SECONDS}s: $(nodes_state | tr '\n' ' ')rest=127.0.0.1:$REST_PORT"
@@ -446,10 +462,31 @@ do_start_ctld() {
     alive "$(pid_of slurmctld)" && { log "slurmctld already running"; return 0; }
     SECONDS=0
     DEADLINE=$START_TIMEOUT
-    spawn_ctld
+    spawn_ctld -R
     wait_for "slurmctld" ctld_up
     wait_for "nodes ${NODES[*]} to respond" nodes_ready
     log "slurmctld up in ${SECONDS}s"
+}
+
+check_node() {
+    local n
+    for n in "${NODES[@]}"; do [[ $n == "${1:-}" ]] && return 0; done
+    die "unknown node '${1:-}' (nodes: ${NODES[*]})"
+}
+
+do_kill_node() {
+    check_node "$1"
+    terminate -s "${2:-TERM}" "slurmd-$1"
+}
+
+do_start_node() {
+    check_node "$1"
+    alive "$(pid_of "slurmd-$1")" && { log "slurmd-$1 already running"; return 0; }
+    SECONDS=0
+    DEADLINE=$START_TIMEOUT
+    spawn_slurmd "$1"
+    wait_for "node $1 to respond" nodes_ready
+    log "slurmd-$1 up in ${SECONDS}s"
 }
 
 do_status() {
@@ -468,6 +505,8 @@ stop) do_stop ;;
 kill-ctld) do_kill_ctld "${3:-TERM}" ;;
 start-ctld) do_start_ctld ;;
 restart-ctld) do_kill_ctld TERM && do_start_ctld ;;
+kill-node) do_kill_node "${3:-}" "${4:-TERM}" ;;
+start-node) do_start_node "${3:-}" ;;
 status) do_status ;;
 *) usage ;;
 esac
