@@ -256,6 +256,8 @@ class ControlPlane {
   void CheckLeases(int64_t now_ms);
   // Nodes no agent or engine serves are held (require_agents); at Start.
   void HoldUnattended();
+  // A capacity wait's reason, saying so when nodes wait for their agents.
+  std::string WithUnattended(const std::string& reason) const;
   // Attempts bound longer than start_timeout_seconds without starting end and requeue.
   void CheckStarts(int64_t now_ms);
   void WatchStart(const JobRecord& job, int64_t not_before_ms = 0);

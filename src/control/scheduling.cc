@@ -88,7 +88,7 @@ void ControlPlane::RunRound() {
         break;
       case sched::DecisionKind::kWait:
       case sched::DecisionKind::kReserve:
-        job->reason = d.reason;
+        job->reason = WithUnattended(d.reason);
         if (d.earliest_start) {
           job->earliest_start_ms = d.earliest_start->value() * 1000;
         } else {
@@ -114,6 +114,12 @@ void ControlPlane::RunRound() {
   }
   undecided_.clear();
   if (options_.on_round && round.ran) options_.on_round(Time(now / 1000), decisions);
+}
+
+std::string ControlPlane::WithUnattended(const std::string& reason) const {
+  if (unattended_.empty() || !reason.starts_with("waiting for capacity")) return reason;
+  return fmt::format("{}; {} node(s) take no work until their agent heartbeats (require_agents)",
+                     reason, unattended_.size());
 }
 
 StatusOr<ExplainView> ControlPlane::ExplainJob(const Caller& caller, uint64_t id) {
@@ -153,7 +159,7 @@ StatusOr<ExplainView> ControlPlane::ExplainJob(const Caller& caller, uint64_t id
     out.outcome = std::string(sched::OutcomeName(x.outcome));
     out.reason = x.kind == sched::DecisionKind::kBind
                      ? "fits now: it will be placed in the next round"
-                     : x.reason;
+                     : WithUnattended(x.reason);
     if (x.earliest_start) out.earliest_start_ms = x.earliest_start->value() * 1000;
     out.position = position;
   }

@@ -754,6 +754,9 @@ TEST(ServerTest, ANodeNoAgentServesTakesNoWorkAndAJobThatNeverStartsIsRequeuedUn
   auto waiting = t1.Call("GET", "/v1/jobs/" + std::to_string(id));
   ASSERT_TRUE(waiting.ok());
   EXPECT_EQ((*waiting)["state"], "pending") << waiting->dump();  // no node has an agent
+  EXPECT_NE((*waiting)["reason"].get<std::string>().find("until their agent heartbeats"),
+            std::string::npos)
+      << waiting->dump();
 
   // One node's agent (this test) heartbeats: the job goes there, and nowhere else.
   auto nodes = admin.Call("GET", "/v1/nodes?device_type=H100&limit=1");

@@ -177,6 +177,13 @@ priority_classes = ["low", "high"]
     return out;
   }
 
+  // Submits and returns the job's id (0, with a failure, if refused).
+  static uint64_t Submit(client::ApiClient& c, const Json& job) {
+    auto r = c.Call("POST", "/v1/jobs", job);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)["id"].get<uint64_t>() : 0;
+  }
+
   static std::string Events(client::ApiClient& c, uint64_t id) {
     auto e = c.Call("GET", "/v1/jobs/" + std::to_string(id) + "/events");
     return e.ok() ? e->dump() : e.status().ToString();
@@ -192,12 +199,10 @@ TEST_F(SlurmTest, AGangRunsInSlurmWithItsGresAndRanksAndEndsWithSlurmsTimes) {
   ServerProcess server("slurm_gang", Pool("gang", "rest"));
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
-  auto sub = admin.Call("POST", "/v1/jobs",
-                        Job("gang", 2, 2,
-                            "echo rank=$RANK of $WORLD_SIZE node=$SLURMD_NODENAME "
-                            "cuda=$CUDA_VISIBLE_DEVICES master=$MASTER_ADDR; sleep 2"));
-  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
-  const uint64_t id = (*sub)["id"];
+  const uint64_t id = Submit(admin, Job("gang", 2, 2,
+                                        "echo rank=$RANK of $WORLD_SIZE node=$SLURMD_NODENAME "
+                                        "cuda=$CUDA_VISIBLE_DEVICES master=$MASTER_ADDR; sleep 2"));
+  ASSERT_NE(id, 0u);
   Json job = WaitFor(admin, id, {"succeeded", "failed"});
   ASSERT_EQ(job["state"], "succeeded") << Events(admin, id) << server.Log();
   // One Slurm job, with the suanpan id in its comment.
@@ -237,9 +242,8 @@ TEST_F(SlurmTest, TheCliTransportRunsAJobToo) {
   ServerProcess server("slurm_cli", Pool("cli", "cli"));
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
-  auto sub = admin.Call("POST", "/v1/jobs", Job("one", 1, 1, "echo hello from $SLURMD_NODENAME"));
-  ASSERT_TRUE(sub.ok());
-  const uint64_t id = (*sub)["id"];
+  const uint64_t id = Submit(admin, Job("one", 1, 1, "echo hello from $SLURMD_NODENAME"));
+  ASSERT_NE(id, 0u);
   Json job = WaitFor(admin, id, {"succeeded", "failed"});
   EXPECT_EQ(job["state"], "succeeded") << Events(admin, id) << server.Log();
   auto bad = admin.Call("POST", "/v1/jobs", Job("three", 1, 1, "exit 3"));
@@ -264,9 +268,8 @@ TEST_F(SlurmTest, ThePartnersOwnJobsShrinkWhatSuanpanSendsAndBigJobsWaitInSuanpa
   }
   ASSERT_EQ(own_state, "RUNNING\n");
   std::this_thread::sleep_for(std::chrono::seconds(3));  // a poll sees it
-  auto sub = admin.Call("POST", "/v1/jobs", Job("big", 2, 2, "true"));
-  ASSERT_TRUE(sub.ok());
-  const uint64_t id = (*sub)["id"];
+  const uint64_t id = Submit(admin, Job("big", 2, 2, "true"));
+  ASSERT_NE(id, 0u);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   auto job = admin.Call("GET", "/v1/jobs/" + std::to_string(id));
   ASSERT_TRUE(job.ok());
@@ -285,9 +288,8 @@ TEST_F(SlurmTest, CancelAndPreemptionInSuanpanCancelInSlurm) {
   ServerProcess server("slurm_cancel", Pool("cancel", "rest"));
   ASSERT_TRUE(server.Start()) << server.Log();
   client::ApiClient admin = server.Client(server.admin_token());
-  auto a = admin.Call("POST", "/v1/jobs", Job("long", 1, 2, "sleep 300"));
-  ASSERT_TRUE(a.ok());
-  const uint64_t a_id = (*a)["id"];
+  const uint64_t a_id = Submit(admin, Job("long", 1, 2, "sleep 300"));
+  ASSERT_NE(a_id, 0u);
   WaitFor(admin, a_id, {"running"});
   ASSERT_TRUE(admin.Call("POST", "/v1/jobs/" + std::to_string(a_id) + "/cancel").ok());
   const std::string a_comment = "suanpan job=" + std::to_string(a_id) + " attempt=1";
@@ -301,9 +303,8 @@ TEST_F(SlurmTest, CancelAndPreemptionInSuanpanCancelInSlurm) {
 
   // A low gang fills the provider; a high job preempts it: its Slurm job is cancelled, the
   // high one runs, the low one queues again in suanpan.
-  auto low = admin.Call("POST", "/v1/jobs", Job("low", 2, 2, "sleep 300"));
-  ASSERT_TRUE(low.ok());
-  const uint64_t low_id = (*low)["id"];
+  const uint64_t low_id = Submit(admin, Job("low", 2, 2, "sleep 300"));
+  ASSERT_NE(low_id, 0u);
   WaitFor(admin, low_id, {"running"});
   auto high = admin.Call("POST", "/v1/jobs", Job("high", 1, 2, "sleep 1", "high"));
   ASSERT_TRUE(high.ok());
@@ -340,9 +341,8 @@ TEST_F(SlurmTest, SlurmctldDownOrTheServerKilledMidRunLosesAndDuplicatesNothing)
   // gone, or fail in their first step): such an attempt is requeued or retried, never doubled.
   Json retried = Job("a", 1, 2, "sleep 12");
   retried["max_retries"] = 2;
-  auto a = admin.Call("POST", "/v1/jobs", retried);
-  ASSERT_TRUE(a.ok());
-  const uint64_t a_id = (*a)["id"];
+  const uint64_t a_id = Submit(admin, retried);
+  ASSERT_NE(a_id, 0u);
   WaitFor(admin, a_id, {"running"});
 
   // slurmctld goes down: the provider is degraded; nothing is concluded about the job. (Stopped,
@@ -362,9 +362,8 @@ TEST_F(SlurmTest, SlurmctldDownOrTheServerKilledMidRunLosesAndDuplicatesNothing)
   // A job submitted meanwhile waits in suanpan.
   Json later = Job("b", 1, 2, "sleep 1");
   later["max_retries"] = 2;
-  auto b = admin.Call("POST", "/v1/jobs", later);
-  ASSERT_TRUE(b.ok());
-  const uint64_t b_id = (*b)["id"];
+  const uint64_t b_id = Submit(admin, later);
+  ASSERT_NE(b_id, 0u);
   ASSERT_EQ(Sh(kScript + " start-ctld " + dir_->string() + "/cluster >/dev/null 2>&1; echo $?"),
             "0\n");
 

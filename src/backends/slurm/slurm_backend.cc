@@ -66,6 +66,42 @@ bool NodeDown(const NodeInfo& n) {
   return false;
 }
 
+using Kind = ControlPlane::EngineEvent::Kind;
+
+ControlPlane::EngineEvent Event(Kind kind, uint64_t job, int attempt, uint64_t slurm_id) {
+  ControlPlane::EngineEvent e;
+  e.kind = kind;
+  e.job = job;
+  e.attempt = attempt;
+  if (slurm_id) e.ref = std::to_string(slurm_id);
+  return e;
+}
+
+// How a job Slurm lists as ended ended, for EngineReport.
+ControlPlane::EngineEvent Ended(uint64_t job, int attempt, const JobInfo& j) {
+  ControlPlane::EngineEvent e = Event(Kind::kEnded, job, attempt, j.id);
+  e.time_ms = j.end_s * 1000;
+  const int raw = j.exit_raw;  // a wait status: 768 is exit 3, 15 is SIGTERM
+  if (raw & 0x7f) {
+    e.signal = raw & 0x7f;
+  } else {
+    e.exit_code = (raw >> 8) & 0xff;
+  }
+  if (j.state == "TIMEOUT" || j.state == "DEADLINE") e.reason = "runtime_limit";
+  if (j.state == "NODE_FAIL" || j.state == "BOOT_FAIL") e.reason = "node_fail";
+  if (j.state == "PREEMPTED") e.reason = "preempted";
+  if (j.state == "CANCELLED") e.reason = "cancelled";
+  if (j.state == "OUT_OF_MEMORY") e.message = "out of memory";
+  if (j.state == "FAILED" && j.node_list.empty() && j.start_s == j.end_s) {
+    e.reason = "rejected";  // refused when the controller evaluated it
+    e.message = j.reason.empty() ? "the engine failed it before it started" : j.reason;
+  } else if (j.state == "FAILED" && e.exit_code == 0 && !e.signal) {
+    e.exit_code = 1;  // failed, with no code to say why
+    e.message = j.reason;
+  }
+  return e;
+}
+
 }  // namespace
 
 std::string SlurmBackend::Comment(uint64_t job, int attempt, int64_t bound_ms) {
@@ -146,7 +182,6 @@ SubmitRequest SlurmBackend::Request(const JobRecord& job, std::string* refusal) 
     memory_on[engine] += w.memory;
     memory = std::max(memory, memory_on[engine]);
   }
-  const int workers = static_cast<int>(view.workers.size());
   const int devices = job.spec().worker.devices;
   std::string gres = "gpu";
   if (auto it = config_.gres.find(run.device_type); it != config_.gres.end()) gres = it->second;
@@ -195,7 +230,6 @@ SubmitRequest SlurmBackend::Request(const JobRecord& job, std::string* refusal) 
     *refusal = fmt::format("{} runs no container images through suanpan (image '{}')",
                            provider_name_, launch.image);
   }
-  (void)workers;
   return r;
 }
 
@@ -386,14 +420,7 @@ void SlurmBackend::PollOnce() {
         if (a.slurm_id != j->id) {
           a.slurm_id = j->id;
           a.submitted = true;
-          if (!a.ended) {
-            ControlPlane::EngineEvent e;
-            e.kind = ControlPlane::EngineEvent::Kind::kSubmitted;
-            e.job = a.job;
-            e.attempt = a.attempt;
-            e.ref = std::to_string(j->id);
-            events.push_back(e);
-          }
+          if (!a.ended) events.push_back(Event(Kind::kSubmitted, a.job, a.attempt, j->id));
         }
       } else if (a.submitted) {
         ++a.missing;
@@ -402,50 +429,36 @@ void SlurmBackend::PollOnce() {
         // suanpan is done with it: cancel what still runs, then forget it.
         if (j && !Terminal(j->state)) {
           cancels.push_back(j->id);
-        } else if (!j && (!a.submitted || a.missing >= 2)) {
+          ++it;
+        } else if (j || !a.submitted || a.missing >= 2) {
           it = attempts_.erase(it);
-          continue;
-        } else if (j) {
-          it = attempts_.erase(it);
-          continue;
+        } else {
+          ++it;  // submitted, not listed once: wait for a second listing
         }
-        ++it;
         continue;
       }
       if (!j) {
         if (!a.refusal.empty()) {
-          ControlPlane::EngineEvent e;
-          e.kind = ControlPlane::EngineEvent::Kind::kEnded;
-          e.job = a.job;
-          e.attempt = a.attempt;
+          ControlPlane::EngineEvent e = Event(Kind::kEnded, a.job, a.attempt, 0);
           e.reason = "rejected";
           e.message = a.refusal;
           events.push_back(e);
           a.ended = true;
         } else if (a.submitted && a.missing >= 2) {
-          ControlPlane::EngineEvent e;
-          e.kind = ControlPlane::EngineEvent::Kind::kEnded;
-          e.job = a.job;
-          e.attempt = a.attempt;
-          e.ref = a.slurm_id ? std::to_string(a.slurm_id) : "";
+          ControlPlane::EngineEvent e = Event(Kind::kEnded, a.job, a.attempt, a.slurm_id);
           e.reason = "vanished";
           e.message = "not in the engine's job list (purged, or lost by slurmctld)";
           events.push_back(e);
           a.ended = true;
-        } else if (!a.submitted || a.missing >= 2) {
+        } else if (!a.submitted) {
           submits.push_back({it->first, a.request});
         }
         ++it;
         continue;
       }
-      const std::string ref = std::to_string(j->id);
       if ((Running(j->state) || Terminal(j->state)) && j->start_s > 0 && !a.started_reported &&
           !(Terminal(j->state) && j->node_list.empty())) {
-        ControlPlane::EngineEvent e;
-        e.kind = ControlPlane::EngineEvent::Kind::kStarted;
-        e.job = a.job;
-        e.attempt = a.attempt;
-        e.ref = ref;
+        ControlPlane::EngineEvent e = Event(Kind::kStarted, a.job, a.attempt, j->id);
         e.time_ms = j->start_s * 1000;
         e.message = j->nodes;
         events.push_back(e);
@@ -462,32 +475,8 @@ void SlurmBackend::PollOnce() {
           logs.push_back({it->first, a.tenant, r, a.log_offsets[r]});
       }
       if (Terminal(j->state)) {
-        ControlPlane::EngineEvent e;
-        e.kind = ControlPlane::EngineEvent::Kind::kEnded;
-        e.job = a.job;
-        e.attempt = a.attempt;
-        e.ref = ref;
-        e.time_ms = j->end_s * 1000;
-        const int raw = j->exit_raw;
-        if (raw & 0x7f) {
-          e.signal = raw & 0x7f;
-        } else {
-          e.exit_code = (raw >> 8) & 0xff;
-        }
-        if (j->state == "TIMEOUT" || j->state == "DEADLINE") e.reason = "runtime_limit";
-        if (j->state == "NODE_FAIL" || j->state == "BOOT_FAIL") e.reason = "node_fail";
-        if (j->state == "PREEMPTED") e.reason = "preempted";
-        if (j->state == "CANCELLED") e.reason = "cancelled";
-        if (j->state == "OUT_OF_MEMORY") e.message = "out of memory";
-        if (j->state == "FAILED" && j->node_list.empty() && j->start_s == j->end_s) {
-          e.reason = "rejected";  // refused when the controller evaluated it
-          e.message = j->reason.empty() ? "the engine failed it before it started" : j->reason;
-        } else if (j->state == "FAILED" && e.exit_code == 0 && !e.signal) {
-          e.exit_code = 1;  // failed, with no code to say why
-          e.message = j->reason;
-        }
-        // Output written just before the end is shipped with the end.
-        events.push_back(e);
+        // Output written just before the end is shipped with the end (read below).
+        events.push_back(Ended(a.job, a.attempt, *j));
         a.ended = true;
       }
       ++it;
@@ -506,19 +495,9 @@ void SlurmBackend::PollOnce() {
       a.submitted = true;
       a.missing = 0;
       a.state = "PENDING";
-      if (!a.ended) {
-        ControlPlane::EngineEvent e;
-        e.kind = ControlPlane::EngineEvent::Kind::kSubmitted;
-        e.job = a.job;
-        e.attempt = a.attempt;
-        e.ref = std::to_string(*id);
-        events.push_back(e);
-      }
+      if (!a.ended) events.push_back(Event(Kind::kSubmitted, a.job, a.attempt, *id));
     } else if (id.status().code() == StatusCode::kInvalidArgument) {
-      ControlPlane::EngineEvent e;
-      e.kind = ControlPlane::EngineEvent::Kind::kEnded;
-      e.job = a.job;
-      e.attempt = a.attempt;
+      ControlPlane::EngineEvent e = Event(Kind::kEnded, a.job, a.attempt, 0);
       e.reason = "rejected";
       e.message = id.status().message();
       events.push_back(e);

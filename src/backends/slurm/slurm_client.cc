@@ -77,7 +77,6 @@ StatusOr<Ran> RunCommand(const std::vector<std::string>& argv, const std::string
     ::close(err[0]);
     return UnavailableError(fmt::format("{}: cannot start: {}", argv[0], std::strerror(rc)));
   }
-  signal(SIGPIPE, SIG_IGN);
   size_t written = 0;
   if (input.empty()) {
     ::close(in[1]);
@@ -430,6 +429,7 @@ std::string Str(const Json& j, const char* key) {
 }  // namespace
 
 std::unique_ptr<Client> MakeClient(const core::EngineConfig& config) {
+  signal(SIGPIPE, SIG_IGN);  // sbatch reading its script may exit early: a write error, not death
   if (config.mode == "cli") return std::make_unique<CliClient>(config);
   return std::make_unique<RestClient>(config);
 }
@@ -527,9 +527,8 @@ StatusOr<std::vector<JobInfo>> ParseJobs(std::string_view text) {
   if (doc.is_discarded() || !doc.is_object()) {
     return UnavailableError(fmt::format("jobs: not JSON: {}", text.substr(0, 200)));
   }
-  SP_RETURN_IF_ERROR(ErrorsOf(doc, "jobs").code() == StatusCode::kOk
-                         ? OkStatus()
-                         : UnavailableError(ErrorsOf(doc, "jobs").message()));
+  Status errors = ErrorsOf(doc, "jobs");
+  if (!errors.ok()) return UnavailableError(errors.message());
   if (!doc.contains("jobs") || !doc["jobs"].is_array()) return UnavailableError("jobs: no list");
   std::vector<JobInfo> out;
   for (const Json& j : doc["jobs"]) {

@@ -1,6 +1,7 @@
 #include "sched/host/host.h"
 
 #include <algorithm>
+#include <bit>
 #include <unordered_set>
 
 namespace suanpan::sched {
@@ -262,25 +263,34 @@ void Host::Cordon(core::NodeId node, Time now) {
   if (cordons_.count(node.value())) return;
   HoldExternal(node, 0, now);  // the cordon holds the whole node
   const core::Node& n = pool_.node(node);
+  const uint64_t all = n.shape.devices >= 64 ? ~uint64_t{0} : (uint64_t{1} << n.shape.devices) - 1;
+  cordons_[node.value()] =
+      Hold(node, all, state_.FreeCpu(node), state_.FreeMemory(node),
+           JobId((uint64_t{1} << 62) + node.value()), "out of service: " + n.name, now);
+}
+
+std::unique_ptr<core::JobSpec> Host::Hold(core::NodeId node, uint64_t devices, MilliCpu cpu,
+                                          MiB memory, JobId id, std::string name, Time now) {
+  const core::Node& n = pool_.node(node);
   auto spec = std::make_unique<core::JobSpec>();
-  spec->id = JobId((uint64_t{1} << 62) + node.value());
-  spec->name = "out of service: " + n.name;
+  spec->id = id;
+  spec->name = std::move(name);
   spec->tenant = state_.SystemTenant();
   spec->preemptible = false;
-  spec->worker.devices = n.shape.devices;
+  spec->worker.devices = std::popcount(devices);
   spec->worker.types = {n.shape.type};
   RunningJob hold;
   hold.spec = spec.get();
   hold.allocation.segment = state_.SegmentOfNode(node);
   WorkerPlacement w;
   w.node = node;
-  w.devices = n.shape.devices >= 64 ? ~uint64_t{0} : (uint64_t{1} << n.shape.devices) - 1;
-  w.cpu = state_.FreeCpu(node);
-  w.memory = state_.FreeMemory(node);
+  w.devices = devices;
+  w.cpu = cpu;
+  w.memory = memory;
   hold.allocation.workers.push_back(w);
   hold.start = now;
   state_.Start(std::move(hold));
-  cordons_[node.value()] = std::move(spec);
+  return spec;
 }
 
 int Host::HoldExternal(core::NodeId node, int devices, Time now) {
@@ -293,30 +303,19 @@ int Host::HoldExternal(core::NodeId node, int devices, Time now) {
   }
   if (devices <= 0 || cordons_.count(node.value())) return 0;
   const core::Node& n = pool_.node(node);
-  WorkerPlacement w;
-  w.node = node;
+  uint64_t mask = 0;
   int held = 0;
   for (int d = 0; d < n.shape.devices && d < 64 && held < devices; ++d) {
     if (state_.FreeShare(node, d).value() >= 1000) {
-      w.devices |= uint64_t{1} << d;
+      mask |= uint64_t{1} << d;
       ++held;
     }
   }
   if (held == 0) return 0;  // asked again at the next call
-  auto spec = std::make_unique<core::JobSpec>();
-  spec->id = JobId((uint64_t{1} << 61) + node.value());
-  spec->name = "held by its engine: " + n.name;
-  spec->tenant = state_.SystemTenant();
-  spec->preemptible = false;
-  spec->worker.devices = held;
-  spec->worker.types = {n.shape.type};
-  RunningJob hold;
-  hold.spec = spec.get();
-  hold.allocation.segment = state_.SegmentOfNode(node);
-  hold.allocation.workers.push_back(w);
-  hold.start = now;
-  state_.Start(std::move(hold));
-  external_[node.value()] = {std::move(spec), devices};
+  external_[node.value()] = {
+      Hold(node, mask, MilliCpu(0), MiB(0), JobId((uint64_t{1} << 61) + node.value()),
+           "held by its engine: " + n.name, now),
+      devices};
   return held;
 }
 

@@ -153,6 +153,9 @@ class Host {
   void RefreshQueued(Job& job);
   std::vector<double> SizeWeights() const;
   void CountSize(const core::JobSpec& spec, int sign);
+  // Starts a system-tenant holder of `devices` (a mask) and the CPU and memory on the node.
+  std::unique_ptr<core::JobSpec> Hold(core::NodeId node, uint64_t devices, MilliCpu cpu, MiB memory,
+                                      JobId id, std::string name, Time now);
 
   const core::Pool& pool_;
   Scheduler scheduler_;
