@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -405,6 +406,13 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
         Status s = builder.SetPrice(*provider, type.str(), MicroYuan(micro));
         if (!s.ok()) return w.Wrap(value, ppath, s);
       }
+    }
+
+    if (const toml::node* margin = f.Get("margin_percent")) {
+      SP_ASSIGN_OR_RETURN(int64_t permille, f.FixedOf(*margin, path + ".margin_percent", 10));
+      Status s =
+          builder.SetMargin(*provider, static_cast<int>(std::clamp<int64_t>(permille, -1, 1001)));
+      if (!s.ok()) return w.Wrap(*margin, path + ".margin_percent", s);
     }
 
     if (const toml::node* engine = f.Get("slurm")) {

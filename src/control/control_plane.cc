@@ -86,7 +86,8 @@ ControlPlane::ControlPlane(std::unique_ptr<core::Pool> pool, std::unique_ptr<sto
       jobs_(*pool_, clock_, batch_),
       leases_(pool_->nodes().size()),
       logs_(options_.log_dir, options_.tenant_log_cap_bytes),
-      disk_(options_.disk_paths, options_.min_free_disk_bytes) {
+      disk_(options_.disk_paths, options_.min_free_disk_bytes),
+      billing_(*pool_) {
   backend_of_provider_.assign(pool_->providers().size(), nullptr);
 }
 
@@ -271,6 +272,7 @@ void ControlPlane::Loop() {
 void ControlPlane::Turn() {
   const int64_t t = clock_.NowMs();
   CheckLeases(t);
+  BillingTick(t);
   const std::optional<int64_t> due = NextDueMs();
   if (t >= (dirty_ ? last_round_ms_ + options_.schedule_interval_ms
                    : last_round_ms_ + kPeriodicRoundMs) ||
@@ -346,7 +348,7 @@ void ControlPlane::Bind(JobRecord& job, const sched::Allocation& allocation, int
   run.placement = PlacementJson(*pool_, allocation);
   run.start_ms = now_ms;
   // The price is frozen for the run: a price change applies to runs that start after it.
-  if (const auto& price = pool_->provider(seg.provider).price_per_device_hour[seg.type.value()]) {
+  if (const auto price = billing_.PriceAt(seg.provider, seg.type, now_ms)) {
     run.price_micro = price->value();
   }
   jobs_.SaveRun(run);
@@ -418,6 +420,8 @@ void ControlPlane::Release(JobRecord& job, int64_t now_ms, bool requeue, bool en
     run.end_ms = std::max(run_end_ms ? std::min(*run_end_ms, now_ms) : now_ms,
                           run.started_ms.value_or(run.start_ms));
     jobs_.SaveRun(run);
+    // Rated in the same batch as the run's end: a kill -9 loses both or neither.
+    billing_.RateRun(pool_->tenant(job.spec().tenant).name, run, now_ms, batch_);
     if (Backend* b = BackendOf(job)) b->Stop(job, run.attempt);
   }
   dirty_ = true;

@@ -47,6 +47,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "control/backend.h"
+#include "control/billing.h"
 #include "control/disk_guard.h"
 #include "control/job_table.h"
 #include "control/leases.h"
@@ -186,6 +187,38 @@ class ControlPlane {
   StatusOr<QueueView> Queue(const Caller& caller, size_t limit);
   StatusOr<UsageView> Usage(const Caller& caller, UsageQuery query) const;
 
+  // ---- Money (money.cc, billing.h) ----
+  StatusOr<nlohmann::json> Prices(const Caller& caller) const;
+  // effective_ms: now when unset; never in the past (a price applies to runs started after it).
+  Status SetPrice(const Caller& caller, const std::string& provider, const std::string& type,
+                  MicroYuan price, std::optional<int64_t> effective_ms);
+  StatusOr<nlohmann::json> GrantVoucher(const Caller& caller, const VoucherRequest& request);
+  Status RevokeVoucher(const Caller& caller, const std::string& id);
+  StatusOr<nlohmann::json> Vouchers(const Caller& caller, const std::string& tenant) const;
+  StatusOr<nlohmann::json> TopUp(const Caller& caller, const std::string& tenant, MicroYuan amount,
+                                 const std::string& memo);
+  StatusOr<nlohmann::json> Adjust(const Caller& caller, const std::string& tenant, MicroYuan amount,
+                                  const std::string& memo);
+  // A tenant sets its monthly budget; the admin everything (AccountTerms).
+  StatusOr<nlohmann::json> SetAccount(const Caller& caller, const std::string& tenant,
+                                      const AccountTerms& terms);
+  StatusOr<nlohmann::json> Balance(const Caller& caller, const std::string& tenant) const;
+  StatusOr<nlohmann::json> Ledger(const Caller& caller, const std::string& tenant,
+                                  const std::string& month) const;
+  StatusOr<nlohmann::json> DraftInvoice(const Caller& caller, const std::string& tenant,
+                                        const std::string& month);
+  // One tenant's, or (tenant empty) every tenant's not issued yet.
+  StatusOr<nlohmann::json> IssueInvoices(const Caller& caller, const std::string& tenant,
+                                         const std::string& month);
+  StatusOr<nlohmann::json> CreditNote(const Caller& caller, const std::string& number,
+                                      MicroYuan amount, const std::string& reason);
+  StatusOr<nlohmann::json> Invoices(const Caller& caller, const std::string& tenant) const;
+  StatusOr<nlohmann::json> InvoiceDocument(const Caller& caller, const std::string& number) const;
+  StatusOr<nlohmann::json> Statements(const Caller& caller, const std::string& month,
+                                      const std::string& provider);
+  StatusOr<nlohmann::json> AuditLog(const Caller& caller, size_t limit) const;
+  const Billing& billing() const { return billing_; }
+
   std::vector<ProviderView> Providers() const;
   std::vector<ClusterView> Clusters() const;
   StatusOr<NodePage> Nodes(const Caller& caller, const std::map<std::string, std::string>& filter,
@@ -265,6 +298,16 @@ class ControlPlane {
   void MarkStarted(JobRecord& job, int64_t at_ms);
   void RunRound();
   void PersistUsageMemory();
+  // Money (money.cc).
+  StatusOr<std::string> MoneyScope(const Caller& caller, const std::string& tenant,
+                                   bool all_allowed) const;
+  MicroYuan AccruedOf(const std::string& tenant, int64_t now_ms) const;
+  // Books the complete months of the runs that go on.
+  void RateOpenRuns(int64_t now_ms);
+  // Hands the host what tenants can pay, for the next rounds.
+  void RefreshFunds(int64_t now_ms);
+  // Once a second: voucher expiry, month rollover, the stop-at-limit policy.
+  void BillingTick(int64_t now_ms);
 
   // State changes that keep the job table, the host and the backends in step.
   // The job enters the queue (pending/preempted): the host queues it with its attained service.
@@ -301,6 +344,9 @@ class ControlPlane {
   NodeLeases leases_;
   WorkerLogs logs_;
   DiskGuard disk_;
+  Billing billing_;
+  int64_t last_billing_tick_ms_ = 0;
+  core::Month rated_month_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<Backend*> backend_of_provider_;            // by provider id; null: none (yet)
   std::vector<std::pair<uint64_t, int64_t>> undecided_;  // (job, queued at) since the last round

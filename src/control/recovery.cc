@@ -15,6 +15,8 @@ using Json = nlohmann::json;
 Status ControlPlane::Recover(store::Snapshot snapshot) {
   const int64_t now = clock_.NowMs();
   tokens_.Load(std::move(snapshot.tokens));
+  SP_RETURN_IF_ERROR(billing_.Load(snapshot).WithPrefix("store"));
+  rated_month_ = core::MonthOf(now);
   std::map<uint64_t, JobRecord*> by_id;
   for (store::JobRow& row : snapshot.jobs) {
     auto job = std::make_unique<JobRecord>();
@@ -149,6 +151,13 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     }
     if (j.queued()) Enqueue(j);
   }
+  // Every run is rated again: only what is missing is booked (the charges of runs that ended
+  // before money existed, or of months that ended while the server was down).
+  for (const auto& [id, j] : jobs_.all()) {
+    const std::string& tenant = pool_->tenant(j->spec().tenant).name;
+    for (const store::RunRow& r : j->runs) billing_.RateRun(tenant, r, now, batch_);
+  }
+  billing_.ExpireVouchers(now, batch_);
   if (!batch_.empty()) {
     PersistUsageMemory();
     SP_RETURN_IF_ERROR(store_->Commit(batch_));

@@ -17,6 +17,7 @@ void ControlPlane::RunRound() {
   const int64_t now = clock_.NowMs();
   last_round_ms_ = now;
   dirty_ = false;
+  RefreshFunds(now);
   const auto t0 = std::chrono::steady_clock::now();
   sched::Host::RoundResult round = host_.Round(Time(now / 1000));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace suanpan::core {
 
@@ -117,6 +118,15 @@ StatusOr<ProviderId> PoolBuilder::AddProvider(std::string name, std::string regi
   pool_.providers_.push_back(std::move(p));
   pool_.provider_by_name_.emplace(std::move(name), id);
   return id;
+}
+
+Status PoolBuilder::SetMargin(ProviderId provider, int permille) {
+  if (permille < 0 || permille > 1000) {
+    return FieldError("margin_percent", fmt::format("must be between 0 and 100, got {}.{}",
+                                                    permille / 10, std::abs(permille % 10)));
+  }
+  pool_.providers_[provider.value()].margin_permille = permille;
+  return OkStatus();
 }
 
 void PoolBuilder::SetEngine(ProviderId provider, EngineConfig engine) {

@@ -68,6 +68,8 @@ struct Provider {
   // Price per device-hour, by device type id; nullopt where the provider has no price for the type.
   std::vector<std::optional<MicroYuan>> price_per_device_hour;
   std::vector<ClusterId> clusters;
+  // The hub's share of what the provider's hardware earns, in per mille (partner statements).
+  int margin_permille = 0;
 };
 
 struct Cluster {
@@ -218,6 +220,8 @@ class PoolBuilder {
   StatusOr<ProviderId> AddProvider(std::string name, std::string region, BackendKind backend);
   Status SetPrice(ProviderId provider, std::string_view type, MicroYuan per_device_hour);
   void SetEngine(ProviderId provider, EngineConfig engine);
+  // 0..1000 per mille; InvalidArgument otherwise.
+  Status SetMargin(ProviderId provider, int permille);
   StatusOr<ClusterId> AddCluster(ProviderId provider, std::string name, int nodes_per_switch,
                                  int switches_per_block);
   // Adds `count` nodes of one shape, laid out as described in the file comment.

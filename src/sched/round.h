@@ -1,7 +1,8 @@
 #pragma once
 // One scheduling round: the queue in policy order, and for each job the steps of policy.h:
 //   1. federation: the segments that could ever hold the job, in the order to try them;
-//   2. admission: those the job may use now (quota); none at all is Infeasible;
+//   2. admission: those the job may use now (quota); none at all is Infeasible; then those its
+//      tenant can pay for (funds), when the host passes funds;
 //   3. placement in each admitted segment; with a reservation, a job that would still run at
 //      the reserved start keeps off the reserved nodes (backfill);
 //   4. preemption, when placement fails;
@@ -18,6 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/money.h"
 #include "sched/decision.h"
 #include "sched/policy.h"
 #include "sched/queue/cursor.h"
@@ -48,6 +50,13 @@ struct BoundJob {
   Time expected_end;
 };
 
+// What tenants can pay, for admission/funds. Tenants whose funds are unlimited are not checked.
+struct FundsInput {
+  std::vector<core::TenantFunds> tenants;  // by tenant id (all of them)
+  int64_t now_ms = 0;                      // vouchers valid at this time pay
+  std::vector<int64_t> segment_price;      // by segment (-1 or missing: the candidate's price)
+};
+
 struct RoundInput {
   Time now = Time(0);
   const UsageHistory* history = nullptr;
@@ -55,6 +64,8 @@ struct RoundInput {
   const std::vector<double>* size_weights = nullptr;
   // Candidate segments per job shape, kept across rounds by a host; null: one for this round.
   CandidateCache* candidates = nullptr;
+  // Null: no funds check (admission/funds).
+  const FundsInput* funds = nullptr;
 };
 
 class Round {
@@ -162,6 +173,8 @@ class Round {
   int64_t waits_explained_ = 0;
   std::optional<JobId> blocked_;  // head-of-line blocking: the job everything waits behind
   std::vector<int64_t> max_rank_;
+  const FundsInput* funds_;
+  std::map<uint32_t, MicroYuan> spent_;  // tenant -> estimates of the jobs bound this round
 };
 
 }  // namespace suanpan::sched

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "sched/admission/funds.h"
+
 namespace suanpan::sched {
 namespace {
 
@@ -60,11 +62,12 @@ std::string Scheduler::Describe() const {
 }
 
 Decisions Scheduler::Schedule(ClusterState& state, const std::vector<QueuedJob>& queue, Time now,
-                              const UsageHistory* history) const {
+                              const UsageHistory* history, const FundsInput* funds) const {
   QueueCursor cursor(*queue_, QueueContext{state, history, config_, now}, queue);
   RoundInput input;
   input.now = now;
   input.history = history;
+  input.funds = funds;
   return Round(*this, state, cursor, input, &queue).Run();
 }
 
@@ -89,7 +92,8 @@ Round::Round(const Scheduler& scheduler, ClusterState& state, QueueCursor& curso
       plain_queue_(plain_queue),
       now_(input.now),
       candidates_(input.candidates),
-      given_weights_(input.size_weights) {
+      given_weights_(input.size_weights),
+      funds_(input.funds) {
   if (candidates_ == nullptr) {
     own_candidates_ = std::make_unique<CandidateCache>();
     candidates_ = own_candidates_.get();
@@ -210,6 +214,19 @@ void Round::Bind(const QueuedJob& queued, Allocation alloc, std::string reason) 
   const core::JobSpec& job = *queued.spec;
   const auto runtime = job.ExpectedRuntime();
   bound_.push_back({&job, alloc, runtime ? now_ + *runtime : kNever});
+  if (funds_ != nullptr) {
+    int64_t price = -1;
+    if (alloc.segment.value() < funds_->segment_price.size()) {
+      price = funds_->segment_price[alloc.segment.value()];
+    }
+    if (price < 0) {
+      const Segment& seg = state_.segment(alloc.segment);
+      if (const auto& p = pool_.provider(seg.provider).price_per_device_hour[seg.type.value()]) {
+        price = p->value();
+      }
+    }
+    if (price > 0) spent_[job.tenant.value()] += EstimatedCost(job, price);
+  }
   cursor_.Bound(queued, state_.segment(alloc.segment).type);
   Decision d;
   d.kind = DecisionKind::kBind;
@@ -282,6 +299,17 @@ void Round::ScheduleOne(const QueuedJob& queued) {
   if (admission.verdict == Admission::Verdict::kWait) {
     if (ExplainNextWait()) Wait(job, Outcome::kUnschedulable, std::move(admission.reason));
     return;
+  }
+  if (funds_ != nullptr && job.tenant.value() < funds_->tenants.size() &&
+      !funds_->tenants[job.tenant.value()].unlimited()) {
+    auto it = spent_.find(job.tenant.value());
+    FundsVerdict f = CheckFunds(state_, job, admission.admitted, *funds_,
+                                it == spent_.end() ? MicroYuan(0) : it->second);
+    if (f.affordable.empty()) {
+      if (ExplainNextWait()) Wait(job, Outcome::kUnschedulable, std::move(f.reason));
+      return;
+    }
+    admission.admitted = std::move(f.affordable);
   }
   const std::vector<Candidate>& admitted = admission.admitted;
 

@@ -51,7 +51,8 @@ class Scheduler {
   // the earliest starts kept across rounds (ClusterState::EarliestStartMemo) are keyed by the
   // spec's address and id.
   Decisions Schedule(ClusterState& state, const std::vector<QueuedJob>& queue, Time now,
-                     const UsageHistory* history = nullptr) const;
+                     const UsageHistory* history = nullptr,
+                     const FundsInput* funds = nullptr) const;
   // A round over a cursor (a host's queue with its parked jobs).
   Decisions Schedule(ClusterState& state, QueueCursor& cursor, const RoundInput& input) const;
 

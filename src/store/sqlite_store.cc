@@ -164,6 +164,102 @@ class SqliteStore final : public Store {
         t.revoked = tokens.getColumn(5).getInt() != 0;
         s.tokens.push_back(std::move(t));
       }
+      SQLite::Statement prices(db_,
+                               "SELECT provider, device_type, effective_ms, price_micro, set_ms, "
+                               "set_by FROM prices ORDER BY provider, device_type, effective_ms");
+      while (prices.executeStep()) {
+        PriceRow r;
+        r.provider = prices.getColumn(0).getString();
+        r.device_type = prices.getColumn(1).getString();
+        r.effective_ms = prices.getColumn(2).getInt64();
+        r.price_micro = prices.getColumn(3).getInt64();
+        r.set_ms = prices.getColumn(4).getInt64();
+        r.set_by = prices.getColumn(5).getString();
+        s.prices.push_back(std::move(r));
+      }
+      SQLite::Statement vouchers(db_,
+                                 "SELECT id, tenant, amount_micro, valid_from_ms, valid_to_ms, "
+                                 "device_types, providers, cap_permille, programme, granted_ms, "
+                                 "revoked_ms FROM vouchers ORDER BY id");
+      while (vouchers.executeStep()) {
+        VoucherRow r;
+        r.id = vouchers.getColumn(0).getString();
+        r.tenant = vouchers.getColumn(1).getString();
+        r.amount_micro = vouchers.getColumn(2).getInt64();
+        r.valid_from_ms = vouchers.getColumn(3).getInt64();
+        r.valid_to_ms = vouchers.getColumn(4).getInt64();
+        r.device_types = vouchers.getColumn(5).getString();
+        r.providers = vouchers.getColumn(6).getString();
+        r.cap_permille = vouchers.getColumn(7).getInt();
+        r.programme = vouchers.getColumn(8).getString();
+        r.granted_ms = vouchers.getColumn(9).getInt64();
+        if (!vouchers.getColumn(10).isNull()) r.revoked_ms = vouchers.getColumn(10).getInt64();
+        s.vouchers.push_back(std::move(r));
+      }
+      SQLite::Statement accounts(db_,
+                                 "SELECT tenant, credit_limit_micro, monthly_budget_micro, "
+                                 "hard_limit_micro, on_exhausted FROM accounts ORDER BY tenant");
+      while (accounts.executeStep()) {
+        AccountRow r;
+        r.tenant = accounts.getColumn(0).getString();
+        if (!accounts.getColumn(1).isNull())
+          r.credit_limit_micro = accounts.getColumn(1).getInt64();
+        if (!accounts.getColumn(2).isNull()) {
+          r.monthly_budget_micro = accounts.getColumn(2).getInt64();
+        }
+        if (!accounts.getColumn(3).isNull()) r.hard_limit_micro = accounts.getColumn(3).getInt64();
+        r.on_exhausted = accounts.getColumn(4).getString();
+        s.accounts.push_back(std::move(r));
+      }
+      SQLite::Statement ledger(db_,
+                               "SELECT txn, line, time_ms, kind, ref, account, amount_micro, "
+                               "tenant, provider, device_type, price_micro, milli_ms, job_id, "
+                               "attempt, month, memo FROM ledger ORDER BY txn, line");
+      while (ledger.executeStep()) {
+        LedgerRow r;
+        r.txn = ledger.getColumn(0).getInt64();
+        r.line = ledger.getColumn(1).getInt();
+        r.time_ms = ledger.getColumn(2).getInt64();
+        r.kind = ledger.getColumn(3).getString();
+        r.ref = ledger.getColumn(4).getString();
+        r.account = ledger.getColumn(5).getString();
+        r.amount_micro = ledger.getColumn(6).getInt64();
+        r.tenant = ledger.getColumn(7).getString();
+        r.provider = ledger.getColumn(8).getString();
+        r.device_type = ledger.getColumn(9).getString();
+        r.price_micro = ledger.getColumn(10).getInt64();
+        r.milli_ms = ledger.getColumn(11).getInt64();
+        r.job_id = static_cast<uint64_t>(ledger.getColumn(12).getInt64());
+        r.attempt = ledger.getColumn(13).getInt();
+        r.month = ledger.getColumn(14).getString();
+        r.memo = ledger.getColumn(15).getString();
+        s.ledger.push_back(std::move(r));
+      }
+      SQLite::Statement invoices(db_,
+                                 "SELECT number, kind, tenant, month, issued_ms, corrects, body "
+                                 "FROM invoices ORDER BY issued_ms, number");
+      while (invoices.executeStep()) {
+        InvoiceRow r;
+        r.number = invoices.getColumn(0).getString();
+        r.kind = invoices.getColumn(1).getString();
+        r.tenant = invoices.getColumn(2).getString();
+        r.month = invoices.getColumn(3).getString();
+        r.issued_ms = invoices.getColumn(4).getInt64();
+        r.corrects = invoices.getColumn(5).getString();
+        r.body = invoices.getColumn(6).getString();
+        s.invoices.push_back(std::move(r));
+      }
+      SQLite::Statement audit(db_,
+                              "SELECT seq, time_ms, actor, action, detail FROM audit ORDER BY seq");
+      while (audit.executeStep()) {
+        AuditRow r;
+        r.seq = audit.getColumn(0).getInt64();
+        r.time_ms = audit.getColumn(1).getInt64();
+        r.actor = audit.getColumn(2).getString();
+        r.action = audit.getColumn(3).getString();
+        r.detail = audit.getColumn(4).getString();
+        s.audit.push_back(std::move(r));
+      }
       return s;
     } catch (const std::exception& e) {
       return UnavailableError(fmt::format("store: load: {}", e.what()));
@@ -246,6 +342,86 @@ class SqliteStore final : public Store {
         st.bind(6, t.revoked ? 1 : 0);
         st.exec();
       }
+      for (const PriceRow& r : batch.prices) {
+        SQLite::Statement& st = *upsert_price_;
+        st.reset();
+        st.bind(1, r.provider);
+        st.bind(2, r.device_type);
+        st.bind(3, r.effective_ms);
+        st.bind(4, r.price_micro);
+        st.bind(5, r.set_ms);
+        st.bind(6, r.set_by);
+        st.exec();
+      }
+      for (const VoucherRow& r : batch.vouchers) {
+        SQLite::Statement& st = *upsert_voucher_;
+        st.reset();
+        st.bind(1, r.id);
+        st.bind(2, r.tenant);
+        st.bind(3, r.amount_micro);
+        st.bind(4, r.valid_from_ms);
+        st.bind(5, r.valid_to_ms);
+        st.bind(6, r.device_types);
+        st.bind(7, r.providers);
+        st.bind(8, r.cap_permille);
+        st.bind(9, r.programme);
+        st.bind(10, r.granted_ms);
+        BindOptional(st, 11, r.revoked_ms);
+        st.exec();
+      }
+      for (const AccountRow& r : batch.accounts) {
+        SQLite::Statement& st = *upsert_account_;
+        st.reset();
+        st.bind(1, r.tenant);
+        BindOptional(st, 2, r.credit_limit_micro);
+        BindOptional(st, 3, r.monthly_budget_micro);
+        BindOptional(st, 4, r.hard_limit_micro);
+        st.bind(5, r.on_exhausted);
+        st.exec();
+      }
+      for (const LedgerRow& r : batch.ledger) {
+        SQLite::Statement& st = *insert_ledger_;
+        st.reset();
+        st.bind(1, r.txn);
+        st.bind(2, r.line);
+        st.bind(3, r.time_ms);
+        st.bind(4, r.kind);
+        st.bind(5, r.ref);
+        st.bind(6, r.account);
+        st.bind(7, r.amount_micro);
+        st.bind(8, r.tenant);
+        st.bind(9, r.provider);
+        st.bind(10, r.device_type);
+        st.bind(11, r.price_micro);
+        st.bind(12, r.milli_ms);
+        st.bind(13, static_cast<int64_t>(r.job_id));
+        st.bind(14, r.attempt);
+        st.bind(15, r.month);
+        st.bind(16, r.memo);
+        st.exec();
+      }
+      for (const InvoiceRow& r : batch.invoices) {
+        SQLite::Statement& st = *insert_invoice_;
+        st.reset();
+        st.bind(1, r.number);
+        st.bind(2, r.kind);
+        st.bind(3, r.tenant);
+        st.bind(4, r.month);
+        st.bind(5, r.issued_ms);
+        st.bind(6, r.corrects);
+        st.bind(7, r.body);
+        st.exec();
+      }
+      for (const AuditRow& r : batch.audit) {
+        SQLite::Statement& st = *insert_audit_;
+        st.reset();
+        st.bind(1, r.seq);
+        st.bind(2, r.time_ms);
+        st.bind(3, r.actor);
+        st.bind(4, r.action);
+        st.bind(5, r.detail);
+        st.exec();
+      }
       tx.commit();
       return OkStatus();
     } catch (const SQLite::Exception& e) {
@@ -291,6 +467,36 @@ class SqliteStore final : public Store {
         db_,
         "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked");
+    upsert_price_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO prices (provider, device_type, effective_ms, price_micro, set_ms, set_by) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, device_type, effective_ms) DO UPDATE "
+        "SET price_micro = excluded.price_micro, set_ms = excluded.set_ms, "
+        "set_by = excluded.set_by");
+    upsert_voucher_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO vouchers (id, tenant, amount_micro, valid_from_ms, valid_to_ms, "
+        "device_types, providers, cap_permille, programme, granted_ms, revoked_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET revoked_ms = excluded.revoked_ms");
+    upsert_account_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO accounts (tenant, credit_limit_micro, monthly_budget_micro, "
+        "hard_limit_micro, on_exhausted) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE "
+        "SET credit_limit_micro = excluded.credit_limit_micro, "
+        "monthly_budget_micro = excluded.monthly_budget_micro, "
+        "hard_limit_micro = excluded.hard_limit_micro, on_exhausted = excluded.on_exhausted");
+    insert_ledger_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO ledger (txn, line, time_ms, kind, ref, account, amount_micro, tenant, "
+        "provider, device_type, price_micro, milli_ms, job_id, attempt, month, memo) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert_invoice_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO invoices (number, kind, tenant, month, issued_ms, corrects, body) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert_audit_ = std::make_unique<SQLite::Statement>(
+        db_, "INSERT INTO audit (seq, time_ms, actor, action, detail) VALUES (?, ?, ?, ?, ?)");
   }
 
   SQLite::Database db_;
@@ -301,6 +507,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<SQLite::Statement> upsert_token_;
   std::unique_ptr<SQLite::Statement> upsert_usage_;
   std::unique_ptr<SQLite::Statement> upsert_node_;
+  std::unique_ptr<SQLite::Statement> upsert_price_;
+  std::unique_ptr<SQLite::Statement> upsert_voucher_;
+  std::unique_ptr<SQLite::Statement> upsert_account_;
+  std::unique_ptr<SQLite::Statement> insert_ledger_;
+  std::unique_ptr<SQLite::Statement> insert_invoice_;
+  std::unique_ptr<SQLite::Statement> insert_audit_;
 };
 
 }  // namespace

@@ -93,6 +93,81 @@ struct TokenRow {
   bool revoked = false;
 };
 
+// ---- Money (schema 4, control/billing.h). Amounts are micro-yuan. ----
+
+// A provider's price for a device type from `effective_ms` on.
+struct PriceRow {
+  std::string provider;
+  std::string device_type;
+  int64_t effective_ms = 0;
+  int64_t price_micro = 0;
+  int64_t set_ms = 0;
+  std::string set_by;
+};
+
+// A compute voucher (算力券). What is left of it is its ledger account (voucher:ID).
+struct VoucherRow {
+  std::string id;
+  std::string tenant;
+  int64_t amount_micro = 0;
+  int64_t valid_from_ms = 0;
+  int64_t valid_to_ms = 0;
+  std::string device_types;  // comma-separated; empty: every type
+  std::string providers;     // comma-separated; empty: every provider
+  int cap_permille = 1000;
+  std::string programme;
+  int64_t granted_ms = 0;
+  std::optional<int64_t> revoked_ms;
+};
+
+struct AccountRow {
+  std::string tenant;
+  std::optional<int64_t> credit_limit_micro;  // unset: no limit
+  std::optional<int64_t> monthly_budget_micro;
+  std::optional<int64_t> hard_limit_micro;
+  std::string on_exhausted = "finish";  // finish | stop
+};
+
+// One line of a ledger transaction (the lines of a transaction sum to zero). Insert-only.
+struct LedgerRow {
+  int64_t txn = 0;
+  int line = 0;
+  int64_t time_ms = 0;
+  std::string kind;
+  std::string ref;
+  std::string account;
+  int64_t amount_micro = 0;
+  std::string tenant;
+  std::string provider;
+  std::string device_type;
+  int64_t price_micro = 0;
+  int64_t milli_ms = 0;
+  uint64_t job_id = 0;
+  int attempt = 0;
+  std::string month;
+  std::string memo;
+};
+
+// An issued invoice or credit note. Insert-only: issued documents never change.
+struct InvoiceRow {
+  std::string number;
+  std::string kind;  // invoice | credit_note
+  std::string tenant;
+  std::string month;
+  int64_t issued_ms = 0;
+  std::string corrects;
+  std::string body;  // JSON, as issued
+};
+
+// An admin action. Insert-only.
+struct AuditRow {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string actor;
+  std::string action;
+  std::string detail;
+};
+
 // One atomic write. Rows are upserts keyed by their primary key (job id; job id + seq; job id
 // + attempt; token name).
 struct WriteBatch {
@@ -100,24 +175,35 @@ struct WriteBatch {
   std::vector<EventRow> events;
   std::vector<RunRow> runs;
   std::vector<TokenRow> tokens;
-  std::vector<UsageRow> usage;      // upserts by (tenant, device_type)
-  std::vector<NodeStateRow> nodes;  // upserts by node
-  bool empty() const {
-    return jobs.empty() && events.empty() && runs.empty() && tokens.empty() && usage.empty() &&
-           nodes.empty();
-  }
+  std::vector<UsageRow> usage;       // upserts by (tenant, device_type)
+  std::vector<NodeStateRow> nodes;   // upserts by node
+  std::vector<PriceRow> prices;      // upserts by (provider, device_type, effective_ms)
+  std::vector<VoucherRow> vouchers;  // upserts by id (revoked_ms)
+  std::vector<AccountRow> accounts;  // upserts by tenant
+  std::vector<LedgerRow> ledger;     // inserts
+  std::vector<InvoiceRow> invoices;  // inserts
+  std::vector<AuditRow> audit;       // inserts
+  bool empty() const { return size() == 0; }
   size_t size() const {
-    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size() + nodes.size();
+    return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size() + nodes.size() +
+           prices.size() + vouchers.size() + accounts.size() + ledger.size() + invoices.size() +
+           audit.size();
   }
 };
 
 struct Snapshot {
-  std::vector<JobRow> jobs;         // by id
-  std::vector<EventRow> events;     // by job id, seq
-  std::vector<RunRow> runs;         // by job id, attempt
-  std::vector<TokenRow> tokens;     // by name
-  std::vector<UsageRow> usage;      // by tenant, device type
-  std::vector<NodeStateRow> nodes;  // by node name
+  std::vector<JobRow> jobs;          // by id
+  std::vector<EventRow> events;      // by job id, seq
+  std::vector<RunRow> runs;          // by job id, attempt
+  std::vector<TokenRow> tokens;      // by name
+  std::vector<UsageRow> usage;       // by tenant, device type
+  std::vector<NodeStateRow> nodes;   // by node name
+  std::vector<PriceRow> prices;      // by provider, device type, effective_ms
+  std::vector<VoucherRow> vouchers;  // by id
+  std::vector<AccountRow> accounts;  // by tenant
+  std::vector<LedgerRow> ledger;     // by txn, line
+  std::vector<InvoiceRow> invoices;  // by issued_ms, number
+  std::vector<AuditRow> audit;       // by seq
 };
 
 class Store {

@@ -470,6 +470,7 @@ Host::RoundResult Host::Round(Time now) {
   input.history = qp.UsesUsageHistory() ? &history : nullptr;
   input.size_weights = &weights;
   input.candidates = &candidates_;
+  input.funds = funds_ ? &*funds_ : nullptr;
   result.decisions = scheduler_.Schedule(state_, cursor, input);
   const Decisions& d = result.decisions;
 
@@ -559,7 +560,7 @@ Decisions Host::WhatIf(Time now, int estimate_depth) {
   SP_CHECK(what_if.ok()) << what_if.status().ToString();
   std::vector<QueuedJob> queue = QueueSnapshot();
   UsageHistory history = HistoryAt(now);
-  return what_if->Schedule(state_, queue, now, &history);
+  return what_if->Schedule(state_, queue, now, &history, funds_ ? &*funds_ : nullptr);
 }
 
 std::vector<QueuedJob> Host::Ordered(Time now) {

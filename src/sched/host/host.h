@@ -103,6 +103,9 @@ class Host {
     std::vector<JobId> parked_for_quota;  // set aside this round: their tenant's quota blocks them
   };
   RoundResult Round(Time now);
+  // What tenants can pay, for the rounds (and what-ifs) from now on (admission/funds); nullopt:
+  // no funds check. The control plane refreshes it before each round; the simulator as it rates.
+  void SetFunds(std::optional<FundsInput> funds) { funds_ = std::move(funds); }
   std::optional<Time> NextDue();
 
   // ---- views ----
@@ -203,6 +206,7 @@ class Host {
     bool operator>(const RankTimer& o) const { return due != o.due ? due > o.due : job > o.job; }
   };
   std::priority_queue<RankTimer, std::vector<RankTimer>, std::greater<>> rank_timers_;
+  std::optional<FundsInput> funds_;
 };
 
 // Applies a round's decisions to a bare `state` (no host): finishes preempted victims and starts
