@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "cli/client_commands.h"
+#include "cli/money_commands.h"
 #include "cli/node_commands.h"
 #include "cli/plan.h"
 #include "cli/server.h"
@@ -232,6 +233,73 @@ int main(int argc, char** argv) {
   token_cmd->add_option("--tenant", token.tenant, "Tenant of a tenant token");
   token_cmd->add_option("--node", token.node, "Node of an agent token");
 
+  // ---- money (docs/money.md) ----
+  suanpan::cli::MoneyOptions money;
+  auto money_flags = [&](CLI::App* c) {
+    c->add_option("--tenant", money.tenant, "The tenant (a tenant token: its own)");
+    c->add_option("--month", money.month, "Month, YYYY-MM (UTC)");
+  };
+  CLI::App* prices_cmd = client("prices", "Price lists per provider and type; set a price");
+  prices_cmd->add_option("action", money.action, "list | set")
+      ->check(CLI::IsMember({"list", "set"}));
+  prices_cmd->add_option("--provider", money.provider, "Provider");
+  prices_cmd->add_option("--type", money.type, "Device type");
+  prices_cmd->add_option("--price", money.amount, "Yuan per device-hour");
+  prices_cmd->add_option("--from", money.from, "Effective from (default now)");
+
+  CLI::App* vouchers_cmd = client("vouchers", "Compute vouchers (算力券): list, grant, revoke");
+  vouchers_cmd->add_option("action", money.action, "list | grant | revoke")
+      ->check(CLI::IsMember({"list", "grant", "revoke"}));
+  vouchers_cmd->add_option("id", money.id, "Voucher id (revoke; grant: default V-NNNN)");
+  vouchers_cmd->add_option("--tenant", money.tenant, "The tenant");
+  vouchers_cmd->add_option("--amount", money.amount, "Yuan");
+  vouchers_cmd->add_option("--from", money.from, "Valid from (default now)");
+  vouchers_cmd->add_option("--to", money.to, "Valid until (exclusive)");
+  vouchers_cmd->add_option("--type", money.types, "A device type it covers (repeat; default all)");
+  vouchers_cmd->add_option("--provider", money.providers,
+                           "A provider it covers (repeat; default all)");
+  vouchers_cmd->add_option("--cap", money.cap_percent,
+                           "Pays at most this percentage of each charge (default 100)");
+  vouchers_cmd->add_option("--programme", money.memo, "The programme that funds it");
+
+  CLI::App* balance_cmd = client("balance", "Balance, vouchers, spend and limits of a tenant");
+  balance_cmd->add_option("--tenant", money.tenant, "The tenant (a tenant token: its own)");
+  balance_cmd->add_option("--budget", money.budget, "Set the monthly budget (yuan, or none)");
+  balance_cmd->add_option("--credit-limit", money.credit_limit,
+                          "Set the credit limit (admin; yuan, or none)");
+  balance_cmd->add_option("--hard-limit", money.hard_limit,
+                          "Set a monthly hard limit (admin; yuan, or none)");
+  balance_cmd->add_option("--on-exhausted", money.on_exhausted,
+                          "Running jobs when funds run out: finish or stop (admin)");
+
+  CLI::App* topup_cmd = client("topup", "Add prepaid money to a tenant's balance (admin)");
+  topup_cmd->add_option("--tenant", money.tenant, "The tenant")->required();
+  topup_cmd->add_option("--amount", money.amount, "Yuan")->required();
+  topup_cmd->add_option("--memo", money.memo, "What it is (a payment reference)");
+
+  CLI::App* invoices_cmd =
+      client("invoices", "Invoices: list, show (draft or issued), issue, export, credit");
+  invoices_cmd->add_option("action", money.action, "list | show | issue | export | credit")
+      ->check(CLI::IsMember({"list", "show", "issue", "export", "credit"}));
+  invoices_cmd->add_option("number", money.id, "An issued invoice (INV-...) or credit note");
+  money_flags(invoices_cmd);
+  invoices_cmd->add_option("--format", money.format, "export: json, csv or html")
+      ->check(CLI::IsMember({"json", "csv", "html"}));
+  invoices_cmd->add_option("--file,-f", money.file, "export: write here (default stdout)");
+  invoices_cmd->add_option("--amount", money.amount, "credit: yuan to refund");
+  invoices_cmd->add_option("--reason", money.memo, "credit: what it corrects");
+
+  CLI::App* statements_cmd = client("statements", "What each partner's hardware earned (admin)");
+  statements_cmd->add_option("--month", money.month, "Month, YYYY-MM")->required();
+  statements_cmd->add_option("--provider", money.provider, "Only this provider");
+
+  CLI::App* ledger_cmd = client("ledger", "The ledger's lines (double entry)");
+  money_flags(ledger_cmd);
+
+  int audit_limit = 50;
+  CLI::App* audit_cmd = client("audit", "Admin actions: who did what, when (admin)");
+  audit_cmd->add_option("--limit", audit_limit, "Rows (default 50)");
+
   // `suanpan submit [flags] [file] -- command args...`: what follows `--` is the job's command,
   // taken here so that CLI11 does not read it as the job file.
   for (int i = 1; i < argc; ++i) {
@@ -345,6 +413,14 @@ int main(int argc, char** argv) {
   if (providers_cmd->parsed()) return suanpan::cli::RunProviders(flags, stdout, stderr);
   if (tenants_cmd->parsed()) return suanpan::cli::RunTenants(flags, stdout, stderr);
   if (usage_cmd->parsed()) return suanpan::cli::RunUsage(flags, usage, stdout, stderr);
+  if (prices_cmd->parsed()) return suanpan::cli::RunPrices(flags, money, stdout, stderr);
+  if (vouchers_cmd->parsed()) return suanpan::cli::RunVouchers(flags, money, stdout, stderr);
+  if (balance_cmd->parsed()) return suanpan::cli::RunBalance(flags, money, stdout, stderr);
+  if (topup_cmd->parsed()) return suanpan::cli::RunTopUp(flags, money, stdout, stderr);
+  if (invoices_cmd->parsed()) return suanpan::cli::RunInvoices(flags, money, stdout, stderr);
+  if (statements_cmd->parsed()) return suanpan::cli::RunStatements(flags, money, stdout, stderr);
+  if (ledger_cmd->parsed()) return suanpan::cli::RunLedger(flags, money, stdout, stderr);
+  if (audit_cmd->parsed()) return suanpan::cli::RunAudit(flags, audit_limit, stdout, stderr);
   if (history_cmd->parsed()) return suanpan::cli::RunHistory(flags, history, stdout, stderr);
   if (token_cmd->parsed()) {
     if (token.action != "list" && token.name.empty()) {

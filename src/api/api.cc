@@ -14,6 +14,7 @@ Api::Api(control::ControlPlane& plane, control::Metrics& metrics, backends::Agen
   AddTokenRoutes(router_, ctx);
   AddJobRoutes(router_, ctx);
   AddUsageRoutes(router_, ctx);
+  AddMoneyRoutes(router_, ctx);
 }
 
 const std::string& OpenApiDocument() {

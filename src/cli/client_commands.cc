@@ -17,6 +17,7 @@
 #include "cli/table.h"
 #include "client/http_client.h"
 #include "config/toml_file.h"
+#include "cli/client_output.h"
 #include "control/control_plane.h"
 
 namespace suanpan::cli {
@@ -27,6 +28,8 @@ using client::ClientConfig;
 using client::ResolveClientConfig;
 using client::UrlEncode;
 using Json = nlohmann::json;
+
+}  // namespace
 
 int Error(std::FILE* err, const Status& s) {
   std::fprintf(err, "error: %s\n", s.message().c_str());
@@ -55,6 +58,8 @@ size_t TerminalWidth() {
   }
   return isatty(STDOUT_FILENO) ? 120 : 0;
 }
+
+namespace {
 
 std::string RandomKey() {
   std::random_device rd;
@@ -126,6 +131,8 @@ StatusOr<Json> ReadJobFile(const std::string& path, std::map<std::string, int>* 
   return j;
 }
 
+}  // namespace
+
 StatusOr<ApiClient*> Client(const ClientFlags& flags) {
   static std::unique_ptr<ApiClient> client;
   SP_ASSIGN_OR_RETURN(ClientConfig c,
@@ -133,6 +140,8 @@ StatusOr<ApiClient*> Client(const ClientFlags& flags) {
   client = std::make_unique<ApiClient>(c);
   return client.get();
 }
+
+namespace {
 
 std::string JobsTable(const Json& items, size_t width) {
   Table t({"ID", "NAME", "TENANT", "STATE", "DEVICES", "WHERE", "SUBMITTED", "REASON"},

@@ -17,6 +17,7 @@ void AddJobRoutes(Router& router, const RouteContext& context);
 void AddAgentRoutes(Router& router, const RouteContext& context);
 void AddTokenRoutes(Router& router, const RouteContext& context);
 void AddUsageRoutes(Router& router, const RouteContext& context);
+void AddMoneyRoutes(Router& router, const RouteContext& context);
 
 inline constexpr control::Role kAdmin = control::Role::kAdmin;
 inline constexpr control::Role kTenant = control::Role::kTenant;
