@@ -260,13 +260,14 @@ void ControlPlane::RefreshFunds(int64_t now_ms) {
 void ControlPlane::BillingTick(int64_t now_ms) {
   if (now_ms - last_billing_tick_ms_ < 1000) return;
   last_billing_tick_ms_ = now_ms;
-  billing_.ExpireVouchers(now_ms, batch_);
   const core::Month month = core::MonthOf(now_ms);
   if (month != rated_month_) {
-    // A month ended: the pieces of the runs that go on are booked in the month they ran.
+    // A month ended: the pieces of the runs that go on are booked in the month they ran (before
+    // vouchers that ended with the month expire: they pay for it).
     RateOpenRuns(now_ms);
     rated_month_ = month;
   }
+  billing_.ExpireVouchers(now_ms, batch_);
   // Tenants whose account says stop at the limit: once what they can still pay (vouchers counted
   // whole, balance, credit room, budget left) is used up by what their running jobs have cost,
   // those jobs stop and queue again (they wait for funds).
