@@ -14,10 +14,10 @@
 #include <thread>
 #include <tuple>
 
+#include "cli/client_output.h"
 #include "cli/table.h"
 #include "client/http_client.h"
 #include "config/toml_file.h"
-#include "cli/client_output.h"
 #include "control/control_plane.h"
 
 namespace suanpan::cli {

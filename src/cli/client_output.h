@@ -3,9 +3,8 @@
 // the flags, the one-line error, JSON and field output, the terminal's width.
 
 #include <cstdio>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/status.h"
 #include "cli/client_commands.h"

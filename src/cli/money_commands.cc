@@ -56,13 +56,13 @@ StatusOr<std::string> TenantOrOwn(client::ApiClient& c, const std::string& tenan
 
 void PrintVouchers(std::FILE* out, const Json& items) {
   Table t({"ID", "TENANT", "AMOUNT", "LEFT", "DRAWN", "VALID FROM", "VALID TO", "TYPES",
-           "PROVIDERS", "CAP", "STATE"},
-          {false, false, true, true, true, false, false, false, false, true, false});
+           "PROVIDERS", "CAP", "STATE", "PROGRAMME"},
+          {false, false, true, true, true, false, false, false, false, true, false, false});
   for (const Json& v : items) {
     t.Add({Str(v, "id"), Str(v, "tenant"), Yuan(v, "amount_micro"), Yuan(v, "remaining_micro"),
            Yuan(v, "drawn_micro"), Str(v, "valid_from"), Str(v, "valid_to"),
            Join(v["device_types"]), Join(v["providers"]), Str(v, "cap_percent") + "%",
-           Str(v, "state")});
+           Str(v, "state"), Str(v, "programme") == "" ? "-" : Str(v, "programme")});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
 }
@@ -76,8 +76,8 @@ void PrintInvoice(std::FILE* out, const Json& d) {
     return;
   }
   std::fprintf(out, "invoice %s  tenant %s  month %s  (%s)\n",
-               d["number"].is_null() ? "DRAFT" : Str(d, "number").c_str(),
-               Str(d, "tenant").c_str(), Str(d, "month").c_str(), Str(d, "status").c_str());
+               d["number"].is_null() ? "DRAFT" : Str(d, "number").c_str(), Str(d, "tenant").c_str(),
+               Str(d, "month").c_str(), Str(d, "status").c_str());
   Table t({"PROVIDER", "TYPE", "DEVICE-HOURS", "UNIT PRICE", "RUNS", "AMOUNT"},
           {false, false, true, true, true, true});
   for (const Json& l : d["lines"]) {
@@ -103,8 +103,8 @@ int RunPrices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, s
   if (!c.ok()) return Error(err, c.status());
   Json body{{"provider", o.provider}, {"device_type", o.type}, {"price", o.amount}};
   if (!o.from.empty()) body["effective"] = o.from;
-  StatusOr<Json> r = o.action == "set" ? (*c)->Call("POST", "/v1/prices", body)
-                                       : (*c)->Call("GET", "/v1/prices");
+  StatusOr<Json> r =
+      o.action == "set" ? (*c)->Call("POST", "/v1/prices", body) : (*c)->Call("GET", "/v1/prices");
   if (!r.ok()) return Error(err, r.status());
   if (flags.output == "json") {
     PrintJson(out, *r);
@@ -115,8 +115,8 @@ int RunPrices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, s
   for (const Json& p : *r) {
     std::string changes;
     for (const Json& ch : p["changes"]) {
-      changes += fmt::format("{}{} from {}", changes.empty() ? "" : "; ",
-                             Yuan(ch, "price_micro"), Str(ch, "effective"));
+      changes += fmt::format("{}{} from {}", changes.empty() ? "" : "; ", Yuan(ch, "price_micro"),
+                             Str(ch, "effective"));
     }
     t.Add({Str(p, "provider"), Str(p, "device_type"), Yuan(p, "price_micro"),
            Yuan(p, "pool_file_price_micro"), changes.empty() ? "-" : changes});
@@ -186,16 +186,17 @@ int RunBalance(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, 
   std::fprintf(out, "tenant %s\n", Str(b, "tenant").c_str());
   std::fprintf(out, "  prepaid balance   %14s yuan\n", Yuan(b, "balance_micro").c_str());
   std::fprintf(out, "  vouchers (valid)  %14s yuan\n", Yuan(b, "vouchers_micro").c_str());
-  std::fprintf(out, "  owed (credit)     %14s yuan   credit limit %s\n", Yuan(b, "owed_micro").c_str(),
+  std::fprintf(out, "  owed (credit)     %14s yuan   credit limit %s\n",
+               Yuan(b, "owed_micro").c_str(),
                b["credit_limit_micro"].is_null() ? "none" : Yuan(b, "credit_limit_micro").c_str());
   std::fprintf(out, "  %s spent         %14s yuan   + %s accruing on running jobs\n",
                Str(b, "month").c_str(), Yuan(b, "spent_micro").c_str(),
                Yuan(b, "accrued_micro").c_str());
-  std::fprintf(out, "  monthly budget %s, hard limit %s, when funds run out: %s\n",
-               b["monthly_budget_micro"].is_null() ? "none"
-                                                   : Yuan(b, "monthly_budget_micro").c_str(),
-               b["hard_limit_micro"].is_null() ? "none" : Yuan(b, "hard_limit_micro").c_str(),
-               Str(b, "on_exhausted") == "stop" ? "running jobs stop" : "running jobs finish");
+  std::fprintf(
+      out, "  monthly budget %s, hard limit %s, when funds run out: %s\n",
+      b["monthly_budget_micro"].is_null() ? "none" : Yuan(b, "monthly_budget_micro").c_str(),
+      b["hard_limit_micro"].is_null() ? "none" : Yuan(b, "hard_limit_micro").c_str(),
+      Str(b, "on_exhausted") == "stop" ? "running jobs stop" : "running jobs finish");
   if (!b["vouchers"].empty()) {
     std::fputs("\n", out);
     PrintVouchers(out, b["vouchers"]);
@@ -216,8 +217,8 @@ int RunTopUp(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, st
     return 0;
   }
   std::fprintf(out, "topped up %s yuan for %s (%s paid what was owed); balance %s yuan\n",
-               Yuan(*r, "amount_micro").c_str(), o.tenant.c_str(),
-               Yuan(*r, "repaid_micro").c_str(), Yuan(*r, "balance_micro").c_str());
+               Yuan(*r, "amount_micro").c_str(), o.tenant.c_str(), Yuan(*r, "repaid_micro").c_str(),
+               Yuan(*r, "balance_micro").c_str());
   return 0;
 }
 
@@ -266,16 +267,17 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
       path = "/v1/accounts/" + UrlEncode(*tenant) + "/invoice?month=" + UrlEncode(o.month);
     }
     const std::string format = o.action == "export" ? o.format : "json";
-    if (format != "json") path += (path.find('?') == std::string::npos ? "?" : "&") +
-                                  std::string("format=") + UrlEncode(format);
+    if (format != "json")
+      path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("format=") +
+              UrlEncode(format);
     auto res = (*c)->Send("GET", path);
     if (!res.ok()) return Error(err, res.status());
     if (res->status >= 300) {
       const std::string msg = res->body.is_object() && res->body.contains("error")
                                   ? res->body["error"].value("message", res->raw)
                                   : res->raw;
-      return Error(err, res->status == 400 ? InvalidArgumentError(msg)
-                                           : FailedPreconditionError(msg));
+      return Error(err,
+                   res->status == 400 ? InvalidArgumentError(msg) : FailedPreconditionError(msg));
     }
     if (o.action == "show") {
       if (flags.output == "json") {
@@ -308,19 +310,19 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
     const bool cn = Str(d, "kind") == "credit_note";
     t.Add({Str(d, "number"), Str(d, "kind"), Str(d, "tenant"), Str(d, "month"), Str(d, "issued"),
            cn ? "-" + Yuan(d, "amount_micro") : Yuan(d, "subtotal_micro"),
-           cn ? "-" : Yuan(d, "total_due_micro"), Str(d, "corrects") == "" ? "-" : Str(d, "corrects")});
+           cn ? "-" : Yuan(d, "total_due_micro"),
+           Str(d, "corrects") == "" ? "-" : Str(d, "corrects")});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
   return 0;
 }
 
-int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
-                  std::FILE* err) {
+int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err) {
   auto c = Client(flags);
   if (!c.ok()) return Error(err, c.status());
   if (o.month.empty()) return Error(err, InvalidArgumentError("--month: which month (YYYY-MM)"));
-  auto r = (*c)->Call("GET",
-                      "/v1/statements" + Query({{"month", o.month}, {"provider", o.provider}}));
+  auto r =
+      (*c)->Call("GET", "/v1/statements" + Query({{"month", o.month}, {"provider", o.provider}}));
   if (!r.ok()) return Error(err, r.status());
   if (flags.output == "json") {
     PrintJson(out, *r);

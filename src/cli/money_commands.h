@@ -30,8 +30,7 @@ int RunVouchers(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
 int RunBalance(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunTopUp(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
-int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
-                  std::FILE* err);
+int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunLedger(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunAudit(const ClientFlags& flags, int limit, std::FILE* out, std::FILE* err);
 

@@ -156,13 +156,15 @@ class BillingTest : public ::testing::Test {
 // January piece (1 h x 12 = 12.00, the H100 voucher has expired): 390.00.
 TEST_F(BillingTest, AWorkedMonthAddsUpToTheFen) {
   auto p = Open();
-  VoucherRequest early{"EARLY", "a", MicroYuan(Yuan(250)), kDec1, kDec1 + 9 * kDay, {}, {}, 50,
-                       "district programme"};
-  VoucherRequest h100{"H100", "a", MicroYuan(Yuan(1000)), kDec1, core::Month{2027, 1}.StartMs(),
-                      {"H100"}, {}, 50, "city programme"};
+  VoucherRequest early{"EARLY", "a", MicroYuan(Yuan(250)), kDec1, kDec1 + 9 * kDay, {},
+                       {},      50,  "district programme"};
+  VoucherRequest h100{
+      "H100", "a", MicroYuan(Yuan(1000)), kDec1, core::Month{2027, 1}.StartMs(), {"H100"},
+      {},     50,  "city programme"};
   (void)Ok(*p, [&](ControlPlane& cp) { return cp.GrantVoucher(Admin(), early); });
   (void)Ok(*p, [&](ControlPlane& cp) { return cp.GrantVoucher(Admin(), h100); });
-  (void)Ok(*p, [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(500)), "wire"); });
+  (void)Ok(*p,
+           [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(500)), "wire"); });
 
   At(kDec1 + 1 * kDay);
   const uint64_t a = Start(*p, Job("A", "H100", 8, "low"));
@@ -184,8 +186,7 @@ TEST_F(BillingTest, AWorkedMonthAddsUpToTheFen) {
   Status(*p, c, "succeeded");
 
   ASSERT_TRUE(p->Run([&](ControlPlane& cp) {
-                 return cp.SetPrice(Admin(), "p", "H100", MicroYuan(Yuan(12)),
-                                    kDec1 + 14 * kDay);
+                 return cp.SetPrice(Admin(), "p", "H100", MicroYuan(Yuan(12)), kDec1 + 14 * kDay);
                }).ok());
   At(kDec1 + 19 * kDay);
   const uint64_t d = Start(*p, Job("D", "H100", 8));
@@ -209,8 +210,9 @@ TEST_F(BillingTest, AWorkedMonthAddsUpToTheFen) {
   auto line = [&](size_t i) {
     const Json& l = inv["lines"][i];
     return std::make_tuple(l["provider"].get<std::string>(), l["device_type"].get<std::string>(),
-                           l["device_hours"].get<std::string>(), l["unit_price_micro"].get<int64_t>(),
-                           l["amount_micro"].get<int64_t>(), l["runs"].get<int>());
+                           l["device_hours"].get<std::string>(),
+                           l["unit_price_micro"].get<int64_t>(), l["amount_micro"].get<int64_t>(),
+                           l["runs"].get<int>());
   };
   EXPECT_EQ(line(0), std::make_tuple("p", "H100", "40.000", Yuan(10), Yuan(400), 2));
   EXPECT_EQ(line(1), std::make_tuple("p", "H100", "13.000", Yuan(12), Yuan(156), 2));
@@ -229,7 +231,8 @@ TEST_F(BillingTest, AWorkedMonthAddsUpToTheFen) {
   auto ledger = Ok(*p, [&](ControlPlane& cp) { return cp.Ledger(Admin(), "a", ""); });
   int64_t voided = 0;
   for (const Json& l : *ledger) {
-    if (l["kind"] == "expiry" && l["account"] == "voucher:EARLY") voided -= l["amount_micro"].get<int64_t>();
+    if (l["kind"] == "expiry" && l["account"] == "voucher:EARLY")
+      voided -= l["amount_micro"].get<int64_t>();
   }
   EXPECT_EQ(voided, Yuan(50));
   auto balance = Ok(*p, [&](ControlPlane& cp) { return cp.Balance(Admin(), "a"); });
@@ -249,9 +252,8 @@ TEST_F(BillingTest, AWorkedMonthAddsUpToTheFen) {
   const size_t lines = ledger->size();
   p.reset();
   p = Open();
-  auto reread = Ok(*p, [&](ControlPlane& cp) {
-    return cp.InvoiceDocument(Admin(), "INV-2026-12-0001");
-  });
+  auto reread =
+      Ok(*p, [&](ControlPlane& cp) { return cp.InvoiceDocument(Admin(), "INV-2026-12-0001"); });
   EXPECT_EQ(*reread, inv);
   auto ledger2 = Ok(*p, [&](ControlPlane& cp) { return cp.Ledger(Admin(), "a", ""); });
   EXPECT_EQ(ledger2->size(), lines);
@@ -297,8 +299,9 @@ TEST_F(BillingTest, RandomMonthsKeepTheLedgerBalanced) {
         v.cap_percent = rng() % 2 ? 100 : static_cast<int>(1 + rng() % 100);
         ASSERT_TRUE(billing.Grant(v, "admin", now, all).ok());
       } else if (what == 1) {
-        ASSERT_TRUE(billing.TopUp(tenant, MicroYuan(Yuan(static_cast<double>(1 + rng() % 300))),
-                                  "", "admin", now, all)
+        ASSERT_TRUE(billing
+                        .TopUp(tenant, MicroYuan(Yuan(static_cast<double>(1 + rng() % 300))), "",
+                               "admin", now, all)
                         .ok());
       } else if (what == 2) {
         ASSERT_TRUE(billing
@@ -359,8 +362,8 @@ TEST_F(BillingTest, RandomMonthsKeepTheLedgerBalanced) {
         int64_t sum = 0;
         for (const Json& l : doc["lines"]) sum += l["amount_micro"].get<int64_t>();
         ASSERT_EQ(sum, doc["subtotal_micro"].get<int64_t>());
-        int64_t paid = doc["balance_used_micro"].get<int64_t>() +
-                       doc["credit_used_micro"].get<int64_t>();
+        int64_t paid =
+            doc["balance_used_micro"].get<int64_t>() + doc["credit_used_micro"].get<int64_t>();
         for (const Json& v : doc["vouchers"]) paid += v["amount_micro"].get<int64_t>();
         ASSERT_EQ(paid, sum);
         Json other = *reloaded.Draft(t, m);
@@ -377,7 +380,8 @@ TEST_F(BillingTest, AJobThatCannotBePaidWaitsAndRunsAfterATopUp) {
   AccountTerms terms;
   terms.credit_limit = MicroYuan(0);
   (void)Ok(*p, [&](ControlPlane& cp) { return cp.SetAccount(Admin(), "a", terms); });
-  (void)Ok(*p, [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(312.5)), ""); });
+  (void)Ok(*p,
+           [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(312.5)), ""); });
   // 8 H100 x 10 h x 10 yuan = 800.00 > 312.50.
   Json job = Job("big", "H100", 8);
   job["runtime_estimate"] = 36000;
@@ -392,7 +396,8 @@ TEST_F(BillingTest, AJobThatCannotBePaidWaitsAndRunsAfterATopUp) {
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
-  (void)Ok(*p, [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(487.5)), ""); });
+  (void)Ok(*p,
+           [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(487.5)), ""); });
   Round(*p);
   EXPECT_EQ(StateOf(*p, id), "admitted");
   // Its monthly budget of 100 holds the next one back even with money on the balance.
@@ -422,7 +427,8 @@ TEST_F(BillingTest, StopAtTheLimitEndsRunningJobsWhenFundsRunOut) {
   EXPECT_EQ(StateOf(*p, id), "pending");  // stopped at the limit, waits for funds
   auto events = Ok(*p, [&](ControlPlane& cp) { return cp.JobEvents(Admin(), id); });
   bool said = false;
-  for (const EventView& e : *events) said = said || e.message.find("funds exhausted") != std::string::npos;
+  for (const EventView& e : *events)
+    said = said || e.message.find("funds exhausted") != std::string::npos;
   EXPECT_TRUE(said);
   auto b = Ok(*p, [&](ControlPlane& cp) { return cp.Balance(Admin(), "a"); });
   EXPECT_EQ((*b)["balance_micro"], 0);
@@ -443,9 +449,7 @@ TEST_F(BillingTest, ATenantSeesOnlyItsOwnMoney) {
   EXPECT_EQ(theirs.status().code(), StatusCode::kPermissionDenied);
   auto list = Ok(*p, [&](ControlPlane& cp) { return cp.Vouchers(TenantB(), ""); });
   EXPECT_TRUE(list->empty());
-  EXPECT_EQ(p->Run([&](ControlPlane& cp) { return cp.GrantVoucher(TenantA(), v); })
-                .status()
-                .code(),
+  EXPECT_EQ(p->Run([&](ControlPlane& cp) { return cp.GrantVoucher(TenantA(), v); }).status().code(),
             StatusCode::kPermissionDenied);
   EXPECT_EQ(
       p->Run([&](ControlPlane& cp) { return cp.TopUp(TenantA(), "a", MicroYuan(Yuan(1)), ""); })

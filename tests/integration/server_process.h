@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -158,5 +159,29 @@ class ServerProcess {
   std::string listen_ = "127.0.0.1:0";
   std::string admin_token_;
 };
+
+// The real `suanpan` CLI against `server` with `token`: "jobs --all" -> status and output.
+struct CliRun {
+  int status = 0;
+  std::string out;  // stdout and stderr together
+};
+
+inline CliRun Cli(const std::string& server, const std::string& token, const std::string& args) {
+  // The connection flags go right after the subcommand (what follows `--` is the job's command).
+  const size_t space = args.find(' ');
+  const std::string sub = args.substr(0, space);
+  const std::string rest = space == std::string::npos ? "" : args.substr(space);
+  const std::string cmd = "env -u SUANPAN_SERVER -u SUANPAN_TOKEN HOME=/nonexistent " +
+                          std::string(SUANPAN_BINARY) + " " + sub + " --server " + server +
+                          (token.empty() ? "" : " --token " + token) + rest + " 2>&1";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int rc = pclose(p);
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return r;
+}
 
 }  // namespace suanpan::testing

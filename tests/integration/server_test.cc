@@ -277,6 +277,17 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   auto fixed = [](std::string path) {
     return [path](Fixture&, int) { return std::make_pair(path, std::optional<Json>()); };
   };
+  auto with_body = [](std::string path, Json body) {
+    return [path, body](Fixture&, int) { return std::make_pair(path, std::optional<Json>(body)); };
+  };
+  // A voucher to revoke and an issued (empty) invoice to read.
+  ASSERT_TRUE(
+      admin
+          .Call(
+              "POST", "/v1/vouchers",
+              Json{{"id", "V-AUTHZ"}, {"tenant", kT1}, {"amount", "5"}, {"valid_to", "2030-01-01"}})
+          .ok());
+  ASSERT_TRUE(admin.Call("POST", "/v1/invoices", Json{{"month", "2020-02"}, {"tenant", kT1}}).ok());
   auto job_path = [](std::string suffix) {
     return [suffix](Fixture& f, int) {
       return std::make_pair("/v1/jobs/" + std::to_string(f.a) + suffix, std::optional<Json>());
@@ -383,6 +394,58 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
        },
        {U, U, K, F, F, K, N}},
       {"GET", "/v1/jobs/{id}/logs", job_path("/logs?worker=0"), {U, U, K, K, N, F, F}},
+      // Money: a tenant reads its own; granting, topping up, issuing and statements are the
+      // admin's (the admin's 400 on the credit note: an empty invoice has nothing to credit).
+      {"GET", "/v1/prices", fixed("/v1/prices"), {U, U, K, K, K, F, F}},
+      {"POST",
+       "/v1/prices",
+       with_body("/v1/prices",
+                 {{"provider", "pudong-dc"}, {"device_type", "H100"}, {"price", "15.50"}}),
+       {U, U, C, F, F, F, F}},
+      {"GET", "/v1/vouchers", fixed("/v1/vouchers"), {U, U, K, K, K, F, F}},
+      {"POST",
+       "/v1/vouchers",
+       with_body("/v1/vouchers", {{"tenant", kT1}, {"amount", "10"}, {"valid_to", "2030-01-01"}}),
+       {U, U, C, F, F, F, F}},
+      {"DELETE", "/v1/vouchers/{id}", fixed("/v1/vouchers/V-AUTHZ"), {U, U, K, F, F, F, F}},
+      {"GET",
+       "/v1/accounts/{tenant}",
+       fixed(std::string("/v1/accounts/") + kT1),
+       {U, U, K, K, F, F, F}},
+      {"PATCH",
+       "/v1/accounts/{tenant}",
+       with_body(std::string("/v1/accounts/") + kT1, {{"monthly_budget", "1000000"}}),
+       {U, U, K, K, F, F, F}},
+      {"POST",
+       "/v1/accounts/{tenant}/topups",
+       with_body(std::string("/v1/accounts/") + kT1 + "/topups", {{"amount", "1"}}),
+       {U, U, C, F, F, F, F}},
+      {"POST",
+       "/v1/accounts/{tenant}/adjustments",
+       with_body(std::string("/v1/accounts/") + kT1 + "/adjustments",
+                 {{"amount", "1"}, {"memo", "authz"}}),
+       {U, U, C, F, F, F, F}},
+      {"GET",
+       "/v1/accounts/{tenant}/invoice",
+       fixed(std::string("/v1/accounts/") + kT1 + "/invoice?month=2026-01"),
+       {U, U, K, K, F, F, F}},
+      {"GET", "/v1/ledger", fixed("/v1/ledger"), {U, U, K, K, K, F, F}},
+      {"GET", "/v1/invoices", fixed("/v1/invoices"), {U, U, K, K, K, F, F}},
+      {"POST",
+       "/v1/invoices",
+       with_body("/v1/invoices", {{"month", "2020-01"}, {"tenant", kT1}}),
+       {U, U, C, F, F, F, F}},
+      {"GET",
+       "/v1/invoices/{number}",
+       fixed("/v1/invoices/INV-2020-02-0001"),
+       {U, U, K, K, N, F, F}},
+      {"POST",
+       "/v1/invoices/{number}/credit-notes",
+       with_body("/v1/invoices/INV-2020-02-0001/credit-notes",
+                 {{"amount", "0.01"}, {"reason", "authz"}}),
+       {U, U, 400, F, F, F, F}},
+      {"GET", "/v1/statements", fixed("/v1/statements?month=2026-01"), {U, U, K, F, F, F, F}},
+      {"GET", "/v1/audit", fixed("/v1/audit"), {U, U, K, F, F, F, F}},
   };
 
   // The matrix covers every route the OpenAPI document lists, and nothing else.

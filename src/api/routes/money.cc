@@ -2,10 +2,11 @@
 // (control/money.cc says who may do what). Amounts go in as yuan ("1820.50", at most two
 // decimals, or a JSON number) and come out as integer micro-yuan (`*_micro`).
 
+#include "core/money.h"
+
 #include <fmt/format.h>
 
 #include "api/routes/routes.h"
-#include "core/money.h"
 
 namespace suanpan::api {
 
@@ -142,9 +143,9 @@ void AddMoneyRoutes(Router& r, const RouteContext&) {
   r.Add("POST", "/v1/vouchers", {kAdmin}, Body(201),
         [](ControlPlane& p, const Caller& c, Call& call) -> Result {
           const Json& b = call.body;
-          SP_RETURN_IF_ERROR(KnownFields(b, {"id", "tenant", "amount", "valid_from", "valid_to",
-                                             "device_types", "providers", "cap_percent",
-                                             "programme"}));
+          SP_RETURN_IF_ERROR(
+              KnownFields(b, {"id", "tenant", "amount", "valid_from", "valid_to", "device_types",
+                              "providers", "cap_percent", "programme"}));
           control::VoucherRequest q;
           SP_ASSIGN_OR_RETURN(q.id, Text(b, "id", false));
           SP_ASSIGN_OR_RETURN(q.tenant, Text(b, "tenant", true));
@@ -227,8 +228,8 @@ void AddMoneyRoutes(Router& r, const RouteContext&) {
 
   r.Add("GET", "/v1/ledger", kPeople, Query({"tenant", "month"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> Result {
-          return Reply200(p.Ledger(c, call.Query("tenant").value_or(""),
-                                   call.Query("month").value_or("")));
+          return Reply200(
+              p.Ledger(c, call.Query("tenant").value_or(""), call.Query("month").value_or("")));
         });
 
   r.Add("GET", "/v1/invoices", kPeople, Query({"tenant"}),
