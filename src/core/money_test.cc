@@ -90,7 +90,8 @@ TEST(MoneyTest, DrawsEarliestExpiryFirstWithinCaps) {
 TEST(MoneyTest, PayableCountsVouchersBalanceCreditBudgetAndCommitted) {
   TenantFunds f;
   EXPECT_FALSE(Payable(f, Yuan(100), 0, kP0, kH100).has_value());  // no limit at all
-  f.vouchers.push_back({.id = "A", .remaining = Yuan(1000), .valid_to_ms = kDay, .cap_permille = 500});
+  f.vouchers.push_back(
+      {.id = "A", .remaining = Yuan(1000), .valid_to_ms = kDay, .cap_permille = 500});
   f.balance = Yuan(100);
   f.credit_room = Yuan(50);
   // Of a 1,820.00 charge: A pays 910.00 (50 %), then 100 + 50: 1,060.00.
