@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/text.h"
+#include "control/control_plane.h"  // FormatTimeMs
 
 namespace suanpan::control {
 namespace {
@@ -43,15 +44,6 @@ std::string JoinList(const std::vector<std::string>& v) {
 std::string DeviceHours(int64_t milli_ms) {
   const int64_t milli_hours = (milli_ms + 1'800'000) / 3'600'000;
   return fmt::format("{}.{:03}", milli_hours / 1000, milli_hours % 1000);
-}
-
-std::string Iso(int64_t ms) {
-  const int64_t days = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
-  const Month m = core::MonthOf(ms);
-  const int64_t day = days - core::DaysFromCivil(m.year, m.month, 1) + 1;
-  const int64_t in_day = ms - days * 86'400'000;
-  return fmt::format("{}-{:02}T{:02}:{:02}:{:02}Z", m.ToString(), day, in_day / 3'600'000,
-                     in_day / 60'000 % 60, in_day / 1000 % 60);
 }
 
 std::string HtmlEscape(std::string_view s) {
@@ -262,7 +254,7 @@ Status Billing::SetPrice(const std::string& provider, const std::string& type, M
   if (effective_ms < now_ms - 60'000) {
     return FieldError("effective", fmt::format("{} is in the past: a price applies to runs "
                                                "that start after it",
-                                               Iso(effective_ms)));
+                                               FormatTimeMs(effective_ms)));
   }
   store::PriceRow r{provider, type, std::max(effective_ms, now_ms), price.value(), now_ms, actor};
   prices_[{provider, type}][r.effective_ms] = r;
@@ -271,7 +263,7 @@ Status Billing::SetPrice(const std::string& provider, const std::string& type, M
         {{"provider", provider},
          {"device_type", type},
          {"price_micro", price.value()},
-         {"effective", Iso(r.effective_ms)}},
+         {"effective", FormatTimeMs(r.effective_ms)}},
         now_ms, batch);
   return OkStatus();
 }
@@ -294,7 +286,7 @@ json Billing::Prices(int64_t now_ms) const {
       json changes = json::array();
       if (list != prices_.end()) {
         for (const auto& [eff, r] : list->second) {
-          changes.push_back({{"effective", Iso(eff)},
+          changes.push_back({{"effective", FormatTimeMs(eff)},
                              {"effective_ms", eff},
                              {"price_micro", r.price_micro},
                              {"set_by", r.set_by}});
@@ -326,7 +318,7 @@ StatusOr<json> Billing::Grant(const VoucherRequest& q, const std::string& actor,
   if (q.amount.value() <= 0) return FieldError("amount", "must be more than 0");
   if (q.valid_to_ms <= q.valid_from_ms) return FieldError("valid_to", "must be after valid_from");
   if (q.valid_to_ms <= now_ms) {
-    return FieldError("valid_to", fmt::format("{} is already over", Iso(q.valid_to_ms)));
+    return FieldError("valid_to", fmt::format("{} is already over", FormatTimeMs(q.valid_to_ms)));
   }
   if (q.cap_percent < 1 || q.cap_percent > 100) {
     return FieldError("cap_percent", fmt::format("must be 1..100, got {}", q.cap_percent));
@@ -434,8 +426,8 @@ json Billing::VoucherJson(const Voucher& v, int64_t now_ms) const {
           {"amount_micro", v.row.amount_micro},
           {"remaining_micro", v.terms.remaining.value()},
           {"drawn_micro", drawn.value()},
-          {"valid_from", Iso(v.row.valid_from_ms)},
-          {"valid_to", Iso(v.row.valid_to_ms)},
+          {"valid_from", FormatTimeMs(v.row.valid_from_ms)},
+          {"valid_to", FormatTimeMs(v.row.valid_to_ms)},
           {"device_types", SplitList(v.row.device_types)},
           {"providers", SplitList(v.row.providers)},
           {"cap_percent", v.row.cap_permille / 10},
@@ -607,7 +599,7 @@ json Billing::Ledger(const std::string& tenant, const std::string& month) const 
     if (!month.empty() && r.month != month) continue;
     json e = {{"txn", r.txn},
               {"line", r.line},
-              {"time", Iso(r.time_ms)},
+              {"time", FormatTimeMs(r.time_ms)},
               {"kind", r.kind},
               {"ref", r.ref},
               {"account", r.account},
@@ -747,8 +739,8 @@ json Billing::Document(const std::string& tenant, Month month) const {
   return {{"kind", "invoice"},
           {"tenant", tenant},
           {"month", month.ToString()},
-          {"period_from", Iso(month.StartMs())},
-          {"period_to", Iso(month.EndMs())},
+          {"period_from", FormatTimeMs(month.StartMs())},
+          {"period_to", FormatTimeMs(month.EndMs())},
           {"lines", std::move(lines)},
           {"subtotal_micro", subtotal.value()},
           {"vouchers", std::move(vouchers)},
@@ -773,7 +765,7 @@ StatusOr<json> Billing::Issue(const std::string& tenant, Month month, const std:
     return FailedPreconditionError(
                fmt::format("month {} is not over (it ends {}): `suanpan invoices show` gives the "
                            "draft so far",
-                           month.ToString(), Iso(month.EndMs())))
+                           month.ToString(), FormatTimeMs(month.EndMs())))
         .WithField("month");
   }
   int count = 0;
@@ -789,7 +781,7 @@ StatusOr<json> Billing::Issue(const std::string& tenant, Month month, const std:
   const std::string number = fmt::format("INV-{}-{:04}", month.ToString(), count + 1);
   doc["number"] = number;
   doc["status"] = "issued";
-  doc["issued"] = Iso(now_ms);
+  doc["issued"] = FormatTimeMs(now_ms);
   store::InvoiceRow r{number, "invoice", tenant, month.ToString(), now_ms, "", doc.dump()};
   invoice_by_number_[number] = invoices_.size();
   invoices_.push_back(r);
@@ -825,9 +817,11 @@ StatusOr<json> Billing::CreditNote(const std::string& number, MicroYuan amount,
   extra.memo = fmt::format("{} corrects {}: {}", cn, number, reason);
   Book("refund", "refund:" + cn, inv->tenant, now_ms, inv->month,
        {{"hub:refunds", -amount}, {TenantBalance(inv->tenant), amount}}, extra, batch);
-  json body = {{"kind", "credit_note"}, {"number", cn},          {"corrects", number},
-               {"tenant", inv->tenant}, {"month", inv->month},   {"amount_micro", amount.value()},
-               {"reason", reason},      {"issued", Iso(now_ms)}, {"status", "issued"}};
+  json body = {{"kind", "credit_note"}, {"number", cn},
+               {"corrects", number},    {"tenant", inv->tenant},
+               {"month", inv->month},   {"amount_micro", amount.value()},
+               {"reason", reason},      {"issued", FormatTimeMs(now_ms)},
+               {"status", "issued"}};
   store::InvoiceRow r{cn, "credit_note", inv->tenant, inv->month, now_ms, number, body.dump()};
   invoice_by_number_[cn] = invoices_.size();
   invoices_.push_back(r);
@@ -846,7 +840,7 @@ json Billing::Invoices(const std::string& tenant) const {
                    {"kind", r.kind},
                    {"tenant", r.tenant},
                    {"month", r.month},
-                   {"issued", Iso(r.issued_ms)},
+                   {"issued", FormatTimeMs(r.issued_ms)},
                    {"corrects", r.corrects},
                    {"subtotal_micro", doc.value("subtotal_micro", int64_t{0})},
                    {"total_due_micro", doc.value("total_due_micro", int64_t{0})},
@@ -926,7 +920,7 @@ json Billing::AuditLog(size_t limit) const {
   for (size_t i = from; i < audit_.size(); ++i) {
     const store::AuditRow& r = audit_[i];
     out.push_back({{"seq", r.seq},
-                   {"time", Iso(r.time_ms)},
+                   {"time", FormatTimeMs(r.time_ms)},
                    {"actor", r.actor},
                    {"action", r.action},
                    {"detail", json::parse(r.detail, nullptr, false)}});
