@@ -44,10 +44,12 @@ test-asan: deps
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSUANPAN_FUZZ=ON -DSUANPAN_BENCH=OFF -DSUANPAN_TESTS=OFF
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_pool_toml fuzz_jobs_csv fuzz_job_json fuzz_api_request
-	mkdir -p $(FUZZ_DIR)/corpus/pool $(FUZZ_DIR)/corpus/jobs $(FUZZ_DIR)/corpus/job_json $(FUZZ_DIR)/corpus/api
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_pool_toml fuzz_money_toml fuzz_jobs_csv fuzz_job_json fuzz_api_request
+	mkdir -p $(FUZZ_DIR)/corpus/pool $(FUZZ_DIR)/corpus/money $(FUZZ_DIR)/corpus/jobs $(FUZZ_DIR)/corpus/job_json $(FUZZ_DIR)/corpus/api
 	$(FUZZ_DIR)/fuzz/fuzz_pool_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	  $(FUZZ_DIR)/corpus/pool fuzz/seeds/pool
+	$(FUZZ_DIR)/fuzz/fuzz_money_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	  $(FUZZ_DIR)/corpus/money fuzz/seeds/money
 	$(FUZZ_DIR)/fuzz/fuzz_jobs_csv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	  $(FUZZ_DIR)/corpus/jobs fuzz/seeds/jobs
 	$(FUZZ_DIR)/fuzz/fuzz_job_json -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \

@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
       ->add_option("--policy", sim.policies,
                    "queue[/placement], comma-separated to compare (e.g. fifo,las/first_fit)")
       ->delimiter(',');
+  sim_cmd->add_option("--money", sim.money,
+                      "Money file (TOML: accounts, vouchers): rate runs, draw vouchers, wait for "
+                      "funds (docs/money.md)");
   sim_cmd->add_option("--out", sim.out, "Report directory (default sim-out)");
   sim_cmd->add_option("--jobs", sim.jobs, "Replay only the first N jobs by arrival");
   sim_cmd->add_option("--seed", sim.seed, "Seed for failures (default 1)");

@@ -6,7 +6,9 @@
 #include <optional>
 
 #include "cli/table.h"
+#include "config/money_file.h"
 #include "config/pool_file.h"
+#include "core/money.h"
 #include "sim/experiment.h"
 
 namespace suanpan::cli {
@@ -67,6 +69,11 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
     // q < num_queue - 1: the 18000 limit is never used, its 2D-LAS has three queues.
     spec.policy.las_thresholds = {3250, 7200};
   }
+  if (!o.money.empty()) {
+    auto money = config::ReadMoneyFile(o.money);
+    if (!money.ok()) return fail(money.status().WithPrefix("--money"));
+    spec.funds = [m = std::move(*money)](const core::Pool& pool) { return m.Resolve(pool); };
+  }
   spec.cluster = o.cluster;
   spec.workload.split = o.split;
   spec.workload.reference_type = o.reference_type;
@@ -114,10 +121,23 @@ int RunSim(const SimOptions& o, std::FILE* out, std::FILE* err) {
                fmt::format("{:.2f}", s.queueing.mean), Thousands(s.makespan),
                fmt::format("{:.1f}%", s.utilization * 100), Thousands(s.preemptions)});
   }
+  std::string money;
+  Table paid({"POLICY", "TENANT", "FINISHED", "CHARGED", "VOUCHERS", "BALANCE", "CREDIT"},
+             {false, false, true, true, true, true, true});
+  for (const sim::PolicyRun& run : report.runs) {
+    const sim::Summary& s = run.summary;
+    if (!s.with_funds) continue;
+    for (const sim::TenantSummary& t : s.tenants) {
+      paid.Add({s.policy, t.name, fmt::format("{} / {}", Thousands(t.finished), Thousands(t.jobs)),
+                core::FormatYuan(t.charged), core::FormatYuan(t.voucher_paid),
+                core::FormatYuan(t.balance_paid), core::FormatYuan(t.credit_paid)});
+    }
+    money = "\nWhat tenants paid (yuan):\n" + paid.Render();
+  }
   fmt::print(out,
-             "{}\nReport: {}/report.md (plots: jct_cdf.svg, utilization.svg, queue.svg), "
+             "{}{}\nReport: {}/report.md (plots: jct_cdf.svg, utilization.svg, queue.svg), "
              "figures: {}/report.json, per job: {}/jobs.csv\n",
-             table.Render(), o.out, o.out, o.out);
+             table.Render(), money, o.out, o.out, o.out);
   return 0;
 }
 

@@ -13,6 +13,7 @@ struct SimOptions {
   std::string trace;                  // FORMAT:PATH
   std::string pool;                   // pool file (TOML), or
   std::string cluster;                // SxNxG[:TYPE] or a cluster spec CSV
+  std::string money;                  // money file (TOML, config/money_file.h); empty: none
   std::vector<std::string> policies;  // "queue[/placement]"; empty: the pool file's policy
   std::string out = "sim-out";
   int64_t jobs = -1;  // first N by arrival

@@ -227,22 +227,15 @@ void ControlPlane::RefreshFunds(int64_t now_ms) {
   }
   // What running jobs of limited tenants have cost since their booked pieces, and are estimated
   // to cost until their expected end (at least until now).
-  const int64_t month_start = core::MonthOf(now_ms).StartMs();
   for (const sched::RunningJob* r : host_.state().Running()) {
     const JobRecord* j = jobs_.Find(r->spec->id.value());
     if (j == nullptr || j->runs.empty()) continue;
     core::TenantFunds& f = tenants[j->spec().tenant.value()];
     const store::RunRow& run = j->runs.back();
     if (f.unlimited() || run.end_ms || !run.price_micro) continue;
-    const int64_t started = run.started_ms.value_or(now_ms);
-    const auto expected = j->spec().ExpectedRuntime();
-    const int64_t end =
-        std::max(now_ms, started + (expected ? expected->value() : int64_t{3600}) * 1000);
-    const int64_t from = std::max(started, month_start);
-    if (end > from) {
-      f.committed +=
-          core::RateRun(MicroYuan(*run.price_micro), MilliDevices(run.devices_milli), end - from);
-    }
+    f.committed +=
+        sched::CommittedCost(MicroYuan(*run.price_micro), MilliDevices(run.devices_milli),
+                             j->spec().ExpectedRuntime(), run.started_ms.value_or(now_ms), now_ms);
   }
   sched::FundsInput in;
   in.tenants = std::move(tenants);

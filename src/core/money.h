@@ -101,6 +101,23 @@ struct TenantFunds {
 std::optional<MicroYuan> Payable(const TenantFunds& funds, MicroYuan amount, int64_t at_ms,
                                  ProviderId provider, DeviceTypeId type);
 
+// Where tenants' money starts, for a replay (the simulator's --money file): accounts and
+// vouchers by tenant id. Tenants without an account are unlimited.
+struct OpeningFunds {
+  struct Account {
+    TenantId tenant;
+    MicroYuan balance = MicroYuan(0);         // prepaid
+    std::optional<MicroYuan> credit_limit;    // nullopt: no limit
+    std::optional<MicroYuan> monthly_budget;  // nullopt: none
+  };
+  struct Voucher {
+    TenantId tenant;
+    VoucherTerms terms;  // the amount in `remaining`
+  };
+  std::vector<Account> accounts;
+  std::vector<Voucher> vouchers;
+};
+
 // ---- Calendar months, UTC ----
 struct Month {
   int year = 1970;

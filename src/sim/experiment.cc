@@ -80,7 +80,15 @@ StatusOr<PreparedExperiment> PrepareExperiment(const ExperimentSpec& spec,
   report.labels = Labels(*pool, workload->jobs);
   for (const core::DeviceType& t : pool->catalog().types()) report.type_names.push_back(t.name);
   for (const core::Provider& p : pool->providers()) report.provider_names.push_back(p.name);
-  return PreparedExperiment{std::move(*pool), std::move(workload->jobs), std::move(report)};
+  for (const core::Tenant& t : pool->tenants()) report.tenant_names.push_back(t.name);
+  std::optional<core::OpeningFunds> funds;
+  if (spec.funds) {
+    auto f = spec.funds(*pool);
+    if (!f.ok()) return f.status().WithPrefix("--money");
+    funds = std::move(*f);
+  }
+  return PreparedExperiment{std::move(*pool), std::move(workload->jobs), std::move(report),
+                            std::move(funds)};
 }
 
 Status RunPolicies(const ExperimentSpec& spec, PreparedExperiment& prepared,
@@ -100,6 +108,7 @@ Status RunPolicies(const ExperimentSpec& spec, PreparedExperiment& prepared,
     config.seed = spec.seed;
     config.until = spec.until;
     config.model = spec.model;
+    config.funds = prepared.funds;
     const std::string label = config.policy.queue + "/" + config.policy.placement;
     Progress progress;
     if (hooks.progress) progress = [&](double f) { hooks.progress(label, f); };

@@ -47,6 +47,9 @@ struct ExperimentSpec {
   uint64_t seed = 1;
   std::optional<Time> until;
   RuntimeModel model;
+  // Money (a --money file): where tenants' money starts, resolved against the pool once it is
+  // built (the reader names file:line on an unknown tenant, type or provider). Unset: no money.
+  std::function<StatusOr<core::OpeningFunds>(const core::Pool&)> funds;
 };
 
 struct ExperimentHooks {
@@ -60,6 +63,7 @@ struct PreparedExperiment {
   core::Pool pool;
   std::vector<SimJob> jobs;
   ReportInput report;  // everything but the runs
+  std::optional<core::OpeningFunds> funds;
 };
 
 // Reads the trace, builds the pool and the jobs.

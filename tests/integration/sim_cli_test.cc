@@ -212,3 +212,65 @@ TEST_F(SimCli, BadRowsAreSkippedAndCountedOrFatalWithStrict) {
 }
 
 }  // namespace
+
+// --money: the replay rates every run at the pool's prices (the trace's pool: 1.00 yuan per
+// device-hour) and draws vouchers, then the balance, then credit; a tenant that cannot pay
+// leaves jobs waiting for funds.
+TEST_F(SimCli, MoneyFileChargesTenantsAndHoldsJobsTheyCannotPay) {
+  std::filesystem::create_directories(dir_);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  };
+  auto run = [&](const std::string& money, const std::string& out) {
+    SimRun r = Suanpan(std::string("sim --trace tiresias:") + kTrace +
+                       " --cluster 1x4x4 --policy fifo/first_fit --money " + money + " --out " +
+                       (dir_ / out).string());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return std::make_pair(r.out, nlohmann::json::parse(Slurp(dir_ / out / "report.json")));
+  };
+  // Unlimited (no credit limit): every job runs (7.35 yuan in all); a voucher pays the first
+  // 5.00.
+  const auto [out, doc] = run(write("open.toml", R"([[vouchers]]
+id = "gov-1"
+tenant = "default"
+amount = 5
+)"),
+                              "open");
+  EXPECT_THAT(out, HasSubstr("What tenants paid (yuan):"));
+  const nlohmann::json& p = doc["policies"][0];
+  EXPECT_EQ(p["finished"], 60);
+  const nlohmann::json& t = p["tenants"][0];
+  const int64_t charged = t["charged_micro"];
+  EXPECT_GT(charged, 5'000'000);
+  EXPECT_EQ(t["voucher_paid_micro"], 5'000'000);
+  EXPECT_EQ(int64_t{t["voucher_paid_micro"]} + int64_t{t["balance_paid_micro"]} +
+                int64_t{t["credit_micro"]},
+            charged);
+  EXPECT_EQ(p["vouchers"][0]["left_micro"], 0);
+  // The charges are the costs rounded to the fen per run: within half a fen per run.
+  const double cost = t["cost_yuan"];
+  EXPECT_NEAR(static_cast<double>(charged) / 1e6, cost, 0.005 * 60 + 0.01);
+  EXPECT_THAT(Slurp(dir_ / "open" / "report.md"),
+              HasSubstr("| gov-1 | default | 5.00 | 5.00 | 0.00 |"));
+
+  // A credit limit of 0 and 2.00 on the balance: some jobs can never be paid and never run.
+  const auto [out2, doc2] = run(write("tight.toml", R"([[accounts]]
+tenant = "default"
+balance = 2
+credit_limit = 0
+)"),
+                                "tight");
+  const nlohmann::json& p2 = doc2["policies"][0];
+  EXPECT_LT(p2["finished"], 60);
+  EXPECT_GT(p2["finished"], 0);
+  EXPECT_GT(p2["unfinished"], 0);
+
+  // A bad money file is one clear line naming file:line and the field, before any replay.
+  SimRun bad = Suanpan(std::string("sim --trace tiresias:") + kTrace + " --cluster 1x4x4 --money " +
+                       write("bad.toml", "[[accounts]]\ntenant = \"nobody\"\n") + " --out " +
+                       (dir_ / "bad").string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.out, HasSubstr("bad.toml:2: accounts[0].tenant: unknown tenant 'nobody' (the "
+                                 "pool has: default)"));
+}

@@ -2,11 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace suanpan::sched {
 
 MicroYuan EstimatedCost(const core::JobSpec& job, int64_t price_per_device_hour) {
   const int64_t secs = job.ExpectedRuntime() ? job.ExpectedRuntime()->value() : 3600;
   return core::RateRun(MicroYuan(price_per_device_hour), job.TotalShare(), secs * 1000);
+}
+
+MicroYuan CommittedCost(MicroYuan price, MilliDevices share, std::optional<Seconds> expected,
+                        int64_t started_ms, int64_t now_ms) {
+  const int64_t end = std::max(now_ms, started_ms + (expected ? expected->value() : 3600) * 1000);
+  const int64_t from = std::max(started_ms, core::MonthOf(now_ms).StartMs());
+  return end > from ? core::RateRun(price, share, end - from) : MicroYuan(0);
 }
 
 int64_t FundsPrice(const FundsInput& funds, const Candidate& c) {

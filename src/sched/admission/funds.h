@@ -15,6 +15,7 @@
 // A job no segment's estimate is payable on waits (Unschedulable: a top-up, a voucher or a job's
 // end changes it); none is ever rejected for money.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ struct FundsVerdict {
   std::vector<Candidate> affordable;  // in the order given
   std::string reason;                 // when none is
 };
+
+// What a running job is estimated to cost this month and is not booked yet: its share at its
+// frozen price from max(start, the month's start) to its expected end (start + expected runtime,
+// else 1 h; at least now), rated by the one rule. The live server and the simulator take it off
+// what a tenant can pay (core::TenantFunds::committed).
+MicroYuan CommittedCost(MicroYuan price, MilliDevices share, std::optional<Seconds> expected,
+                        int64_t started_ms, int64_t now_ms);
 
 // O(candidates x vouchers).
 FundsVerdict CheckFunds(const ClusterState& state, const core::JobSpec& job,

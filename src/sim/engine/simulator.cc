@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "sched/admission/funds.h"
 #include "sched/host/host.h"
 
 namespace suanpan::sim {
@@ -68,6 +69,10 @@ class Engine {
     external_ = config.events;
     std::stable_sort(external_.begin(), external_.end(),
                      [](const ExternalEvent& a, const ExternalEvent& b) { return a.t < b.t; });
+    if (config.funds) {
+      result_.with_funds = true;
+      SetUpMoney(*config.funds);
+    }
   }
 
   SimResult Run() {
@@ -84,6 +89,9 @@ class Engine {
       }
       const std::optional<Time> due = host_.NextDue();
       if (due) t = std::min(t, due->value());
+      const int64_t other = t;
+      const std::optional<int64_t> wake = NextWake();
+      if (wake) t = std::min(t, *wake);
       if (t == std::numeric_limits<int64_t>::max()) break;
       if (config_.until && t > config_.until->value()) {
         stop = *config_.until;
@@ -91,6 +99,11 @@ class Engine {
       }
       now_ = Time(t);
       bool changed = due && *due <= now_;
+      // A voucher that starts or a month that starts (a budget renews) may make a waiting job
+      // payable.
+      const bool woken = wake && *wake == t;
+      while (next_wake_ < wakes_.size() && wakes_[next_wake_] <= t) ++next_wake_;
+      changed |= woken;
       // Everything due at this instant: finishes and failures first, then arrivals.
       while (!events_.empty() && events_.top().t == t) {
         Event e = events_.top();
@@ -108,7 +121,14 @@ class Engine {
         ++result_.events;
         changed = true;
       }
-      if (changed) ScheduleRound();
+      if (changed) {
+        const int64_t bound = binds_;
+        ScheduleRound();
+        // Only a month's start with nothing else to come, and nothing could start: every later
+        // month would be the same, the waiting jobs wait for good.
+        stalled_ = woken && other == std::numeric_limits<int64_t>::max() && binds_ == bound &&
+                   next_wake_ == wakes_.size();
+      }
       Record();
       if (done_ == jobs_.size()) break;
     }
@@ -119,10 +139,135 @@ class Engine {
         result_.jobs[i].queued_seconds += (stop.value_or(now_) - runs_[i].queued_since).value();
       }
     }
+    for (const TenantMoney& m : money_) {
+      for (size_t k = 0; k < m.vouchers.size(); ++k) {
+        VoucherOutcome& v = result_.vouchers[m.voucher_index[k]];
+        v.left = m.vouchers[k].valid_to_ms > now_.value() * 1000 ? m.vouchers[k].remaining
+                                                                 : MicroYuan(0);
+        v.drawn = v.granted - m.vouchers[k].remaining;
+      }
+    }
     return std::move(result_);
   }
 
  private:
+  // A tenant's money during a simulation with funds.
+  struct TenantMoney {
+    std::vector<core::VoucherTerms> vouchers;
+    std::vector<size_t> voucher_index;  // into result_.vouchers
+    MicroYuan balance = MicroYuan(0);
+    MicroYuan owed = MicroYuan(0);
+    std::optional<MicroYuan> credit_limit;
+    std::optional<MicroYuan> budget;
+    core::Month month;               // of `spent`
+    MicroYuan spent = MicroYuan(0);  // charged in `month`
+  };
+
+  void SetUpMoney(const core::OpeningFunds& funds) {
+    money_.resize(pool_.tenants().size());
+    for (const core::OpeningFunds::Account& a : funds.accounts) {
+      TenantMoney& m = money_[a.tenant.value()];
+      m.balance = a.balance;
+      m.credit_limit = a.credit_limit;
+      m.budget = a.monthly_budget;
+      budgets_ = budgets_ || a.monthly_budget.has_value();
+    }
+    for (const core::OpeningFunds::Voucher& v : funds.vouchers) {
+      TenantMoney& m = money_[v.tenant.value()];
+      m.vouchers.push_back(v.terms);
+      m.voucher_index.push_back(result_.vouchers.size());
+      VoucherOutcome out;
+      out.tenant = v.tenant;
+      out.id = v.terms.id;
+      out.granted = v.terms.remaining;
+      out.left = v.terms.remaining;
+      out.valid_to_ms = v.terms.valid_to_ms;
+      result_.vouchers.push_back(out);
+      wakes_.push_back((v.terms.valid_from_ms + 999) / 1000);
+    }
+    std::sort(wakes_.begin(), wakes_.end());
+  }
+
+  std::optional<int64_t> NextWake() const {
+    std::optional<int64_t> w;
+    if (next_wake_ < wakes_.size()) w = wakes_[next_wake_];
+    if (budgets_ && !stalled_ && host_.queued_count() > 0) {
+      const int64_t m = core::MonthOf(now_.value() * 1000).Next().StartMs() / 1000;
+      w = w ? std::min(*w, m) : m;
+    }
+    return w;
+  }
+
+  // Device time, cost and (with funds) the charges of a run that ended.
+  void Meter(uint32_t i, const sched::RunRecord& run) {
+    JobOutcome& out = result_.jobs[i];
+    const int64_t ran = (run.end - run.start).value();
+    out.device_seconds += ran * run.share.value() / kMilliPerDevice;
+    if (!run.price_per_device_hour) return;
+    out.cost += CostOf(*run.price_per_device_hour, run.share, Seconds(ran));
+    if (money_.empty()) return;
+    TenantMoney& m = money_[run.tenant.value()];
+    const int64_t start = run.start.value() * 1000, end = run.end.value() * 1000;
+    const core::Month current = core::MonthOf(now_.value() * 1000);
+    if (m.month != current) {
+      m.month = current;
+      m.spent = MicroYuan(0);
+    }
+    // One charge per calendar month it ran in, as the live billing books it.
+    for (core::Month mo = core::MonthOf(start); mo.StartMs() < end; mo = mo.Next()) {
+      const int64_t from = std::max(start, mo.StartMs()), to = std::min(end, mo.EndMs());
+      if (to <= from) continue;
+      const MicroYuan amount = core::RateRun(*run.price_per_device_hour, run.share, to - from);
+      const core::Draw d =
+          core::DrawCharge(amount, to - 1, run.provider, run.type, m.vouchers, m.balance);
+      for (const auto& [k, pay] : d.vouchers) {
+        m.vouchers[k].remaining -= pay;
+        out.voucher_paid += pay;
+      }
+      m.balance -= d.balance;
+      m.owed += d.credit;
+      out.balance_paid += d.balance;
+      out.credit_paid += d.credit;
+      out.charged += amount;
+      if (mo == current) m.spent += amount;
+    }
+  }
+
+  // What each tenant can pay now (admission/funds), as the control plane's RefreshFunds.
+  void RefreshFunds() {
+    const int64_t now_ms = now_.value() * 1000;
+    const core::Month month = core::MonthOf(now_ms);
+    sched::FundsInput in;
+    in.now_ms = now_ms;
+    in.tenants.resize(money_.size());
+    bool any = false;
+    for (size_t t = 0; t < money_.size(); ++t) {
+      const TenantMoney& m = money_[t];
+      core::TenantFunds& f = in.tenants[t];
+      for (const core::VoucherTerms& v : m.vouchers) {
+        if (v.remaining.value() > 0) f.vouchers.push_back(v);
+      }
+      f.balance = m.balance;
+      if (m.credit_limit) f.credit_room = *m.credit_limit - m.owed;
+      if (m.budget) f.budget_left = *m.budget - (m.month == month ? m.spent : MicroYuan(0));
+      any = any || !f.unlimited();
+    }
+    if (!any) {
+      host_.SetFunds(std::nullopt);
+      return;
+    }
+    for (const sched::RunningJob* r : host_.state().Running()) {
+      core::TenantFunds& f = in.tenants[r->spec->tenant.value()];
+      if (f.unlimited()) continue;
+      const sched::Segment& seg = host_.state().segment(r->allocation.segment);
+      const auto& price = pool_.provider(seg.provider).price_per_device_hour[seg.type.value()];
+      if (!price) continue;
+      f.committed += sched::CommittedCost(*price, r->spec->TotalShare(), r->spec->ExpectedRuntime(),
+                                          r->start.value() * 1000, now_ms);
+    }
+    host_.SetFunds(std::move(in));
+  }
+
   static uint32_t Index(core::JobId id) { return static_cast<uint32_t>(id.value() - 1); }
 
   bool Handle(const Event& e) {
@@ -176,12 +321,7 @@ class Engine {
         out.queued_seconds += (now_ - r.queued_since).value();
         break;
       case Phase::kRunning: {
-        const sched::RunRecord run = host_.EndRun(id, now_, /*requeue=*/false);
-        const int64_t ran = (run.end - run.start).value();
-        out.device_seconds += ran * run.share.value() / kMilliPerDevice;
-        if (run.price_per_device_hour) {
-          out.cost += CostOf(*run.price_per_device_hour, run.share, Seconds(ran));
-        }
+        Meter(i, host_.EndRun(id, now_, /*requeue=*/false));
         ++r.attempt;  // its finish event is stale now
         break;
       }
@@ -209,10 +349,7 @@ class Engine {
     const core::JobSpec& spec = jobs_[i].spec;
     const int64_t ran = (run.end - run.start).value();
     JobOutcome& out = result_.jobs[i];
-    out.device_seconds += ran * run.share.value() / kMilliPerDevice;
-    if (run.price_per_device_hour) {
-      out.cost += CostOf(*run.price_per_device_hour, run.share, Seconds(ran));
-    }
+    Meter(i, run);
     ++r.attempt;
     if (finished) {
       r.phase = Phase::kDone;
@@ -276,6 +413,7 @@ class Engine {
   }
 
   void ScheduleRound() {
+    if (!money_.empty()) RefreshFunds();
     sched::Host::RoundResult round = host_.Round(now_);
     if (!round.ran) return;
     ++result_.rounds;
@@ -286,6 +424,7 @@ class Engine {
     }
     for (const sched::Decision& x : round.decisions.items) {
       if (x.kind == sched::DecisionKind::kBind) {
+        ++binds_;
         Started(Index(x.job), *x.allocation);
       } else if (x.kind == sched::DecisionKind::kReject) {
         runs_[Index(x.job)].phase = Phase::kDone;
@@ -371,6 +510,13 @@ class Engine {
   size_t done_ = 0;
   std::mt19937_64 rng_;
   SimResult result_;
+  // Money (config.funds): by tenant id; empty without funds.
+  std::vector<TenantMoney> money_;
+  bool budgets_ = false;        // some tenant has a monthly budget: months wake the scheduler
+  std::vector<int64_t> wakes_;  // vouchers' starts, seconds, sorted
+  size_t next_wake_ = 0;
+  bool stalled_ = false;
+  int64_t binds_ = 0;
 };
 
 }  // namespace

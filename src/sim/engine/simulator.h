@@ -11,6 +11,14 @@
 // config give the same result, bit for bit.
 //
 // Cost: O(E log E) for E events, plus one scheduling round per distinct event time.
+//
+// Money (SimConfig::funds): each run is rated when it ends, by the live billing's rule (its share
+// at the provider's price, per calendar month of the simulated clock, time 0 being 1970-01-01
+// UTC, rounded to the fen) and drawn from the tenant's vouchers, then its balance, then credit
+// (core::DrawCharge); before each round the host gets what each tenant can still pay, so a job
+// whose estimate cannot be paid waits for funds (sched/admission/funds) as it would live. A
+// voucher's start and, for tenants with a budget, each month's start wake the scheduler.
+// Running jobs of a tenant that runs out finish (the live "let finish" policy).
 
 #include <cstdint>
 #include <functional>
@@ -19,6 +27,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/money.h"
 #include "core/pool.h"
 #include "sched/decision.h"
 #include "sched/policy.h"
@@ -53,6 +62,8 @@ struct SimConfig {
   // Called after every round with its time and decisions (the equivalence test compares them
   // with the control plane's).
   std::function<void(Time, const sched::Decisions&)> on_round;
+  std::optional<core::OpeningFunds>
+      funds;  // nullopt: no money (costs at the providers' prices only)
 };
 
 struct JobOutcome {
@@ -66,7 +77,13 @@ struct JobOutcome {
   int failures = 0;
   int64_t device_seconds = 0;     // devices held x seconds, over every attempt
   MicroYuan cost = MicroYuan(0);  // at the providers' prices
-  int64_t queued_seconds = 0;     // time spent waiting, over every attempt
+  // With funds: what its runs were charged (rated to the fen, per month piece) and how that was
+  // paid: by vouchers, from the balance, on credit.
+  MicroYuan charged = MicroYuan(0);
+  MicroYuan voucher_paid = MicroYuan(0);
+  MicroYuan balance_paid = MicroYuan(0);
+  MicroYuan credit_paid = MicroYuan(0);
+  int64_t queued_seconds = 0;  // time spent waiting, over every attempt
   // Where its last run was (unset if it never ran).
   std::optional<core::DeviceTypeId> type;
   std::optional<core::ProviderId> provider;
@@ -81,9 +98,21 @@ struct TimePoint {
   double fragmentation = 0.0;
 };
 
+// A voucher at the end of a simulation with money.
+struct VoucherOutcome {
+  core::TenantId tenant;
+  std::string id;
+  MicroYuan granted = MicroYuan(0);
+  MicroYuan drawn = MicroYuan(0);
+  MicroYuan left = MicroYuan(0);  // void if the voucher has expired by then
+  int64_t valid_to_ms = 0;
+};
+
 struct SimResult {
-  std::vector<JobOutcome> jobs;     // by job position
-  std::vector<TimePoint> timeline;  // one point per instant with events
+  std::vector<JobOutcome> jobs;          // by job position
+  bool with_funds = false;               // SimConfig::funds was given
+  std::vector<VoucherOutcome> vouchers;  // with funds: as given
+  std::vector<TimePoint> timeline;       // one point per instant with events
   int64_t rounds = 0;
   int64_t events = 0;
   int64_t preemptions = 0;

@@ -31,6 +31,7 @@ Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs, const
   s.failures = result.failures;
   s.rounds = result.rounds;
   s.events = result.events;
+  s.with_funds = result.with_funds;
   std::vector<int64_t> jct, queueing;
   std::map<uint32_t, TenantSummary> tenants;
   std::map<uint32_t, std::pair<double, double>> sums;  // tenant -> (jct, slowdown) sums
@@ -42,6 +43,10 @@ Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs, const
     ++t.jobs;
     t.device_seconds += o.device_seconds;
     t.cost += o.cost;
+    t.charged += o.charged;
+    t.voucher_paid += o.voucher_paid;
+    t.balance_paid += o.balance_paid;
+    t.credit_paid += o.credit_paid;
     if (!o.finished) continue;
     ++s.finished;
     ++t.finished;

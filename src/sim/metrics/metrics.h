@@ -24,6 +24,10 @@ struct TenantSummary {
   int64_t jobs = 0, finished = 0;
   int64_t device_seconds = 0;
   MicroYuan cost = MicroYuan(0);
+  // With funds (SimResult::with_funds): charged to the fen, and paid by vouchers, from the
+  // balance, on credit (charged = the three).
+  MicroYuan charged = MicroYuan(0), voucher_paid = MicroYuan(0), balance_paid = MicroYuan(0),
+            credit_paid = MicroYuan(0);
   double mean_jct = 0;
   double mean_slowdown = 0;  // JCT / run time alone
 };
@@ -39,6 +43,7 @@ struct Summary {
   double mean_slowdown = 0, max_slowdown = 0;  // finish-time fairness: JCT / run time alone
   double jain_index = 0;  // Jain's fairness index over tenants' mean slowdown (1 = equal)
   std::vector<TenantSummary> tenants;  // tenants with jobs, by name
+  bool with_funds = false;
 };
 
 Summary Summarize(const core::Pool& pool, const std::vector<SimJob>& jobs, const SimResult& result,

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/money.h"
 #include "sim/report/svg_plot.h"
 
 namespace suanpan::sim {
@@ -48,6 +49,42 @@ Status WriteFile(const std::filesystem::path& path, const std::string& text) {
   return OkStatus();
 }
 
+std::string TenantName(const ReportInput& input, core::TenantId id) {
+  return id.value() < input.tenant_names.size() ? input.tenant_names[id.value()] : "";
+}
+
+// What each tenant was charged and how it paid, per policy (runs with funds only).
+std::string MoneyMarkdown(const ReportInput& input) {
+  std::string md;
+  for (const PolicyRun& run : input.runs) {
+    const Summary& s = run.summary;
+    if (!s.with_funds) continue;
+    if (md.empty()) {
+      md = "\n## Money\n\nCharged at the pool's prices, rated per run and month to the fen; paid "
+           "by vouchers (earliest expiry first), then the balance, then credit. Yuan.\n";
+    }
+    md += fmt::format(
+        "\n**{}**\n\n| tenant | jobs finished | device-hours | charged | vouchers | balance | "
+        "credit |\n|---|---|---|---|---|---|---|\n",
+        s.policy);
+    for (const TenantSummary& t : s.tenants) {
+      md += fmt::format("| {} | {} / {} | {:.2f} | {} | {} | {} | {} |\n", t.name, t.finished,
+                        t.jobs, static_cast<double>(t.device_seconds) / 3600,
+                        core::FormatYuan(t.charged), core::FormatYuan(t.voucher_paid),
+                        core::FormatYuan(t.balance_paid), core::FormatYuan(t.credit_paid));
+    }
+    if (!run.result.vouchers.empty()) {
+      md += "\n| voucher | tenant | granted | drawn | left |\n|---|---|---|---|---|\n";
+      for (const VoucherOutcome& v : run.result.vouchers) {
+        md += fmt::format("| {} | {} | {} | {} | {} |\n", v.id, TenantName(input, v.tenant),
+                          core::FormatYuan(v.granted), core::FormatYuan(v.drawn),
+                          core::FormatYuan(v.left));
+      }
+    }
+  }
+  return md;
+}
+
 }  // namespace
 
 std::string ReportJson(const ReportInput& input) {
@@ -64,13 +101,20 @@ std::string ReportJson(const ReportInput& input) {
     const Summary& s = run.summary;
     ordered_json tenants = ordered_json::array();
     for (const TenantSummary& t : s.tenants) {
-      tenants.push_back({{"name", t.name},
-                         {"jobs", t.jobs},
-                         {"finished", t.finished},
-                         {"device_hours", Round(static_cast<double>(t.device_seconds) / 3600, 2)},
-                         {"cost_yuan", Round(static_cast<double>(t.cost.value()) / 1e6, 2)},
-                         {"mean_jct", Round(t.mean_jct, 2)},
-                         {"mean_slowdown", Round(t.mean_slowdown)}});
+      ordered_json e = {{"name", t.name},
+                        {"jobs", t.jobs},
+                        {"finished", t.finished},
+                        {"device_hours", Round(static_cast<double>(t.device_seconds) / 3600, 2)},
+                        {"cost_yuan", Round(static_cast<double>(t.cost.value()) / 1e6, 2)},
+                        {"mean_jct", Round(t.mean_jct, 2)},
+                        {"mean_slowdown", Round(t.mean_slowdown)}};
+      if (s.with_funds) {
+        e["charged_micro"] = t.charged.value();
+        e["voucher_paid_micro"] = t.voucher_paid.value();
+        e["balance_paid_micro"] = t.balance_paid.value();
+        e["credit_micro"] = t.credit_paid.value();
+      }
+      tenants.push_back(std::move(e));
     }
     policies.push_back({{"policy", s.policy},
                         {"jobs", s.jobs},
@@ -89,6 +133,17 @@ std::string ReportJson(const ReportInput& input) {
                         {"scheduling_rounds", s.rounds},
                         {"events", s.events},
                         {"tenants", tenants}});
+    if (s.with_funds) {
+      ordered_json vouchers = ordered_json::array();
+      for (const VoucherOutcome& v : run.result.vouchers) {
+        vouchers.push_back({{"id", v.id},
+                            {"tenant", TenantName(input, v.tenant)},
+                            {"granted_micro", v.granted.value()},
+                            {"drawn_micro", v.drawn.value()},
+                            {"left_micro", v.left.value()}});
+      }
+      policies.back()["vouchers"] = vouchers;
+    }
   }
   doc["policies"] = policies;
   return doc.dump(2) + "\n";
@@ -196,6 +251,7 @@ Status WriteReport(const ReportInput& input, const std::string& dir) {
         s.policy, s.finished, s.jobs, s.jct.mean, s.jct.median, s.jct.p95, s.jct.p99,
         s.queueing.mean, s.makespan, s.utilization * 100, s.preemptions, s.jain_index);
   }
+  md += MoneyMarkdown(input);
   md += "\n![JCT CDF](jct_cdf.svg)\n\n![Utilization](utilization.svg)\n\n![Queue](queue.svg)\n";
   md +=
       "\nPercentiles: pXX = sorted[floor(XX/100 x n)]; median = mean of the two middle "

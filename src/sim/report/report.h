@@ -42,7 +42,7 @@ struct ReportInput {
   std::vector<PolicyRun> runs;
   // For jobs.csv: by job position, and the pool's type and provider names by id.
   std::vector<JobLabel> labels;
-  std::vector<std::string> type_names, provider_names;
+  std::vector<std::string> type_names, provider_names, tenant_names;
 };
 
 // Writes the files; creates `dir` if needed. Internal / NotFound name the path on failure.
