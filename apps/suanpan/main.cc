@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
   suanpan::cli::MoneyOptions money;
   auto money_flags = [&](CLI::App* c) {
     c->add_option("--tenant", money.tenant, "The tenant (a tenant token: its own)");
-    c->add_option("--month", money.month, "Month, YYYY-MM (UTC)");
+    c->add_option("--month", money.month, "Month, YYYY-MM (UTC; show, export: default this month)");
   };
   CLI::App* prices_cmd = client("prices", "Price lists per provider and type; set a price");
   prices_cmd->add_option("action", money.action, "list | set")
@@ -286,14 +286,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"list", "show", "issue", "export", "credit"}));
   invoices_cmd->add_option("number", money.id, "An issued invoice (INV-...) or credit note");
   money_flags(invoices_cmd);
-  invoices_cmd->add_option("--format", money.format, "export: json, csv or html")
-      ->check(CLI::IsMember({"json", "csv", "html"}));
+  invoices_cmd
+      ->add_option("--format", money.format,
+                   "export: json, csv, html or pdf (pdf: through headless Chromium)")
+      ->check(CLI::IsMember({"json", "csv", "html", "pdf"}));
   invoices_cmd->add_option("--file,-f", money.file, "export: write here (default stdout)");
   invoices_cmd->add_option("--amount", money.amount, "credit: yuan to refund");
   invoices_cmd->add_option("--reason", money.memo, "credit: what it corrects");
 
   CLI::App* statements_cmd = client("statements", "What each partner's hardware earned (admin)");
-  statements_cmd->add_option("--month", money.month, "Month, YYYY-MM")->required();
+  statements_cmd->add_option("--month", money.month, "Month, YYYY-MM (UTC; default this month)");
   statements_cmd->add_option("--provider", money.provider, "Only this provider");
 
   CLI::App* ledger_cmd = client("ledger", "The ledger's lines (double entry)");

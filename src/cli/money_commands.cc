@@ -5,7 +5,7 @@
 //                   [--on-exhausted finish|stop]
 //   suanpan topup --tenant T --amount X [--memo M]
 //   suanpan invoices list|show|issue|export|credit
-//   suanpan statements --month YYYY-MM [--provider P]
+//   suanpan statements [--month YYYY-MM] [--provider P]
 //   suanpan ledger [--tenant T] [--month YYYY-MM]
 //   suanpan audit [--limit N]
 // Amounts print in yuan to the fen ("1,820.00"); -o json prints what the API answers.
@@ -13,15 +13,79 @@
 #include "cli/money_commands.h"
 
 #include <fmt/format.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cli/client_output.h"
 #include "cli/table.h"
 #include "core/money.h"
+#include "os/process.h"
 
 namespace suanpan::cli {
 namespace {
+
+// The printable invoice (HTML) as PDF, through headless Chromium (the `chromium` package; or
+// SUANPAN_CHROMIUM names the browser). A temporary directory holds the page, the browser's
+// profile and the PDF; it is removed after.
+StatusOr<std::string> HtmlToPdf(const std::string& html) {
+  std::string browser;
+  if (const char* e = std::getenv("SUANPAN_CHROMIUM"); e != nullptr && *e != '\0') {
+    browser = e;
+  } else if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::stringstream dirs(path);
+    std::string dir;
+    while (browser.empty() && std::getline(dirs, dir, ':')) {
+      for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+        const std::string candidate = dir + "/" + name;
+        if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) {
+          browser = candidate;
+          break;
+        }
+      }
+    }
+  }
+  if (browser.empty()) {
+    return FailedPreconditionError(
+        "--format pdf: needs Chromium to print the invoice (apt-get install chromium, or set "
+        "SUANPAN_CHROMIUM to the browser); --format html gives the printable page");
+  }
+  std::string tmpl = (std::filesystem::temp_directory_path() / "suanpan-pdf-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return UnavailableError(fmt::format("{}: cannot create a temporary directory", tmpl));
+  }
+  const std::filesystem::path dir(tmpl);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  std::ofstream(dir / "invoice.html", std::ios::binary) << html;
+  auto ran =
+      os::RunCommand({browser, "--headless", "--no-sandbox", "--disable-gpu",
+                      "--no-pdf-header-footer", "--user-data-dir=" + (dir / "profile").string(),
+                      "--print-to-pdf=" + (dir / "invoice.pdf").string(),
+                      "file://" + (dir / "invoice.html").string()},
+                     "", {{"HOME", dir.string()}}, 120);
+  if (!ran.ok()) return ran.status();
+  std::ifstream in(dir / "invoice.pdf", std::ios::binary);
+  std::ostringstream pdf;
+  pdf << in.rdbuf();
+  if (ran->timed_out || pdf.str().rfind("%PDF", 0) != 0) {
+    std::string last = ran->err;
+    while (!last.empty() && last.back() == '\n') last.pop_back();
+    last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+    return UnavailableError(fmt::format("{} did not print the invoice{}: {}", browser,
+                                        ran->timed_out ? " within 120 s" : "", last));
+  }
+  return pdf.str();
+}
 
 using client::UrlEncode;
 using Json = nlohmann::json;
@@ -30,6 +94,13 @@ std::string Yuan(const Json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return "-";
   return core::FormatYuan(MicroYuan(it->get<int64_t>()));
+}
+
+// A deduction: "-150.00", and "0.00" (not "-0.00") when there is none.
+std::string Less(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "-";
+  return core::FormatYuan(MicroYuan(-it->get<int64_t>()));
 }
 
 std::string Query(std::initializer_list<std::pair<const char*, std::string>> kv) {
@@ -89,10 +160,9 @@ void PrintInvoice(std::FILE* out, const Json& d) {
   for (const Json& v : d["vouchers"]) {
     const std::string label = "voucher " + Str(v, "voucher") +
                               (Str(v, "programme") == "" ? "" : " (" + Str(v, "programme") + ")");
-    std::fprintf(out, "%-40s %14s\n", label.c_str(), ("-" + Yuan(v, "amount_micro")).c_str());
+    std::fprintf(out, "%-40s %14s\n", label.c_str(), Less(v, "amount_micro").c_str());
   }
-  std::fprintf(out, "%-40s %14s\n", "prepaid balance",
-               ("-" + Yuan(d, "balance_used_micro")).c_str());
+  std::fprintf(out, "%-40s %14s\n", "prepaid balance", Less(d, "balance_used_micro").c_str());
   std::fprintf(out, "%-40s %14s\n", "total due (on credit)", Yuan(d, "total_due_micro").c_str());
 }
 
@@ -189,7 +259,7 @@ int RunBalance(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, 
   std::fprintf(out, "  owed (credit)     %14s yuan   credit limit %s\n",
                Yuan(b, "owed_micro").c_str(),
                b["credit_limit_micro"].is_null() ? "none" : Yuan(b, "credit_limit_micro").c_str());
-  std::fprintf(out, "  %s spent         %14s yuan   + %s accruing on running jobs\n",
+  std::fprintf(out, "  spent in %s  %14s yuan   + %s accruing on running jobs\n",
                Str(b, "month").c_str(), Yuan(b, "spent_micro").c_str(),
                Yuan(b, "accrued_micro").c_str());
   std::fprintf(
@@ -220,6 +290,14 @@ int RunTopUp(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, st
                Yuan(*r, "amount_micro").c_str(), o.tenant.c_str(), Yuan(*r, "repaid_micro").c_str(),
                Yuan(*r, "balance_micro").c_str());
   return 0;
+}
+
+// --month, or this month (UTC).
+std::string MonthOrNow(const MoneyOptions& o) {
+  if (!o.month.empty()) return o.month;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return core::MonthOf(now.count()).ToString();
 }
 
 int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err) {
@@ -261,13 +339,13 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
     } else {
       auto tenant = TenantOrOwn(**c, o.tenant);
       if (!tenant.ok()) return Error(err, tenant.status());
-      if (o.month.empty()) {
-        return Error(err, InvalidArgumentError("--month: which month (YYYY-MM), or a number"));
-      }
-      path = "/v1/accounts/" + UrlEncode(*tenant) + "/invoice?month=" + UrlEncode(o.month);
+      // A draft of this month (so far) unless a month is named.
+      path = "/v1/accounts/" + UrlEncode(*tenant) + "/invoice?month=" + UrlEncode(MonthOrNow(o));
     }
     const std::string format = o.action == "export" ? o.format : "json";
-    if (format != "json")
+    const bool pdf = format == "pdf";
+    if (pdf) path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("format=html");
+    if (format != "json" && !pdf)
       path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("format=") +
               UrlEncode(format);
     auto res = (*c)->Send("GET", path);
@@ -287,9 +365,14 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
       }
       return 0;
     }
-    const std::string text = format == "json" ? res->body.dump(2) + "\n" : res->raw;
+    std::string text = format == "json" ? res->body.dump(2) + "\n" : res->raw;
+    if (pdf) {
+      auto printed = HtmlToPdf(res->raw);
+      if (!printed.ok()) return Error(err, printed.status());
+      text = std::move(*printed);
+    }
     if (o.file.empty() || o.file == "-") {
-      std::fputs(text.c_str(), out);
+      std::fwrite(text.data(), 1, text.size(), out);
     } else {
       std::ofstream f(o.file, std::ios::binary);
       f << text;
@@ -309,7 +392,7 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
   for (const Json& d : *r) {
     const bool cn = Str(d, "kind") == "credit_note";
     t.Add({Str(d, "number"), Str(d, "kind"), Str(d, "tenant"), Str(d, "month"), Str(d, "issued"),
-           cn ? "-" + Yuan(d, "amount_micro") : Yuan(d, "subtotal_micro"),
+           cn ? Less(d, "amount_micro") : Yuan(d, "subtotal_micro"),
            cn ? "-" : Yuan(d, "total_due_micro"),
            Str(d, "corrects") == "" ? "-" : Str(d, "corrects")});
   }
@@ -320,15 +403,15 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
 int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err) {
   auto c = Client(flags);
   if (!c.ok()) return Error(err, c.status());
-  if (o.month.empty()) return Error(err, InvalidArgumentError("--month: which month (YYYY-MM)"));
+  const std::string month = MonthOrNow(o);
   auto r =
-      (*c)->Call("GET", "/v1/statements" + Query({{"month", o.month}, {"provider", o.provider}}));
+      (*c)->Call("GET", "/v1/statements" + Query({{"month", month}, {"provider", o.provider}}));
   if (!r.ok()) return Error(err, r.status());
   if (flags.output == "json") {
     PrintJson(out, *r);
     return 0;
   }
-  std::fprintf(out, "partner statements for %s\n", o.month.c_str());
+  std::fprintf(out, "partner statements for %s\n", month.c_str());
   Table t({"PROVIDER", "DEVICE-HOURS", "GROSS", "VOUCHER-PAID", "TENANT-PAID", "MARGIN",
            "DUE TO PARTNER"},
           {false, true, true, true, true, true, true});

@@ -933,6 +933,7 @@ json Billing::AuditLog(size_t limit) const {
 
 std::string Billing::InvoiceCsv(const json& doc) {
   auto yuan = [](const json& v) { return FormatYuan(MicroYuan(v.get<int64_t>())); };
+  auto less = [](const json& v) { return FormatYuan(MicroYuan(-v.get<int64_t>())); };
   std::string out = "section,provider,device_type,device_hours,unit_price_yuan,amount_yuan\n";
   for (const json& l : doc.value("lines", json::array())) {
     out += fmt::format("line,{},{},{},{},{}\n", CsvField(l["provider"].get<std::string>()),
@@ -943,15 +944,16 @@ std::string Billing::InvoiceCsv(const json& doc) {
   out += fmt::format("subtotal,,,,,{}\n", CsvField(yuan(doc["subtotal_micro"])));
   for (const json& v : doc.value("vouchers", json::array())) {
     out += fmt::format("voucher,{},,,,{}\n", CsvField(v["voucher"].get<std::string>()),
-                       CsvField("-" + yuan(v["amount_micro"])));
+                       CsvField(less(v["amount_micro"])));
   }
-  out += fmt::format("prepaid_balance,,,,,{}\n", CsvField("-" + yuan(doc["balance_used_micro"])));
+  out += fmt::format("prepaid_balance,,,,,{}\n", CsvField(less(doc["balance_used_micro"])));
   out += fmt::format("total_due,,,,,{}\n", CsvField(yuan(doc["total_due_micro"])));
   return out;
 }
 
 std::string Billing::InvoiceHtml(const json& doc) {
   auto yuan = [](const json& v) { return FormatYuan(MicroYuan(v.get<int64_t>())); };
+  auto less = [](const json& v) { return FormatYuan(MicroYuan(-v.get<int64_t>())); };
   const std::string number =
       doc["number"].is_string() ? doc["number"].get<std::string>() : std::string("DRAFT");
   std::string rows;
@@ -965,9 +967,9 @@ std::string Billing::InvoiceHtml(const json& doc) {
   }
   std::string deductions;
   for (const json& v : doc.value("vouchers", json::array())) {
-    deductions += fmt::format("<tr><td colspan=4>Voucher {} {}</td><td class=n>-{}</td></tr>\n",
+    deductions += fmt::format("<tr><td colspan=4>Voucher {} {}</td><td class=n>{}</td></tr>\n",
                               HtmlEscape(v["voucher"].get<std::string>()),
-                              HtmlEscape(v.value("programme", "")), yuan(v["amount_micro"]));
+                              HtmlEscape(v.value("programme", "")), less(v["amount_micro"]));
   }
   return fmt::format(
       R"(<!doctype html>
@@ -986,7 +988,7 @@ tfoot td {{ font-weight: bold; }}
 <thead><tr><th>Provider</th><th>Device type</th><th class=n>Device-hours</th><th class=n>Unit price (yuan/h)</th><th class=n>Amount (yuan)</th></tr></thead>
 <tbody>
 {5}<tr><td colspan=4>Subtotal</td><td class=n>{6}</td></tr>
-{7}<tr><td colspan=4>Prepaid balance used</td><td class=n>-{8}</td></tr>
+{7}<tr><td colspan=4>Prepaid balance used</td><td class=n>{8}</td></tr>
 </tbody>
 <tfoot><tr><td colspan=4>Total due</td><td class=n>{9}</td></tr></tfoot>
 </table>
@@ -994,7 +996,7 @@ tfoot td {{ font-weight: bold; }}
 )",
       HtmlEscape(number), HtmlEscape(doc.value("tenant", "")), doc.value("period_from", ""),
       doc.value("period_to", ""), HtmlEscape(doc.value("status", "")), rows,
-      yuan(doc["subtotal_micro"]), deductions, yuan(doc["balance_used_micro"]),
+      yuan(doc["subtotal_micro"]), deductions, less(doc["balance_used_micro"]),
       yuan(doc["total_due_micro"]));
 }
 

@@ -152,8 +152,11 @@ StatusOr<nlohmann::json> ControlPlane::IssueInvoices(const Caller& caller,
     out.push_back(std::move(doc));
     return out;
   }
-  // Every tenant that has one not yet issued.
+  // Every tenant that used something that month and has no invoice for it yet (a tenant named
+  // alone gets one even if it is empty).
   for (const core::Tenant& t : pool_->tenants()) {
+    auto draft = billing_.Draft(t.name, m);
+    if (draft.ok() && (*draft)["lines"].empty()) continue;
     auto doc = billing_.Issue(t.name, m, caller.token_name, now, batch_);
     if (doc.ok()) {
       out.push_back(std::move(*doc));

@@ -131,6 +131,18 @@ TEST(MoneyTest, AJobWaitsForFundsAndRunsAfterATopUp) {
   EXPECT_EQ(r.out.rfind("section,provider,device_type,device_hours,unit_price_yuan,amount_yuan", 0),
             0u)
       << r.out;
+  // The printable invoice as PDF, through headless Chromium (make deps installs it).
+  const std::string pdf = (server.dir() / "invoice.pdf").string();
+  r = Cli(url, t1, "invoices export --format pdf --month " + charge_month + " -f " + pdf);
+  ASSERT_EQ(r.status, 0) << r.out;
+  {
+    std::ifstream in(pdf, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.rfind("%PDF-", 0), 0u);
+    EXPECT_NE(bytes.find("/Title (Invoice DRAFT)"), std::string::npos);
+    EXPECT_NE(bytes.find("/Type /Page"), std::string::npos);
+  }
+  std::filesystem::remove(pdf);
   // The month is not over: issuing is refused, saying why.
   r = Cli(url, root, "invoices issue --month " + charge_month);
   EXPECT_EQ(r.status, 1) << r.out;
