@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -156,14 +157,20 @@ void PrintInvoice(std::FILE* out, const Json& d) {
            Yuan(l, "unit_price_micro"), Str(l, "runs"), Yuan(l, "amount_micro")});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
-  std::fprintf(out, "%-40s %14s\n", "subtotal", Yuan(d, "subtotal_micro").c_str());
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"subtotal", Yuan(d, "subtotal_micro")}};
   for (const Json& v : d["vouchers"]) {
-    const std::string label = "voucher " + Str(v, "voucher") +
-                              (Str(v, "programme") == "" ? "" : " (" + Str(v, "programme") + ")");
-    std::fprintf(out, "%-40s %14s\n", label.c_str(), Less(v, "amount_micro").c_str());
+    rows.emplace_back("voucher " + Str(v, "voucher") +
+                          (Str(v, "programme") == "" ? "" : " (" + Str(v, "programme") + ")"),
+                      Less(v, "amount_micro"));
   }
-  std::fprintf(out, "%-40s %14s\n", "prepaid balance", Less(d, "balance_used_micro").c_str());
-  std::fprintf(out, "%-40s %14s\n", "total due (on credit)", Yuan(d, "total_due_micro").c_str());
+  rows.emplace_back("prepaid balance", Less(d, "balance_used_micro"));
+  rows.emplace_back("total due (on credit)", Yuan(d, "total_due_micro"));
+  size_t width = 24;
+  for (const auto& [label, amount] : rows) width = std::max(width, label.size());
+  for (const auto& [label, amount] : rows) {
+    std::fprintf(out, "%-*s %14s\n", static_cast<int>(width), label.c_str(), amount.c_str());
+  }
 }
 
 }  // namespace

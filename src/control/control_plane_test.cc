@@ -285,7 +285,7 @@ TEST_F(ControlPlaneTest, AFractionalJobsServiceAndCostAreExact) {
   auto usage = p->Run([&](ControlPlane& cp) { return cp.Usage(Admin(), UsageQuery{}); });
   ASSERT_TRUE(usage.ok());
   ASSERT_EQ(usage->items.size(), 1u);
-  EXPECT_EQ(usage->items[0].cost_micro, 1'666'666);
+  EXPECT_EQ(usage->items[0].cost_micro, 1'670'000);  // 1.6666... rated to the fen
   EXPECT_DOUBLE_EQ(usage->items[0].device_hours, 0.167);
 }
 

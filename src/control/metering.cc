@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "control/control_plane.h"
+#include "core/money.h"
 
 namespace suanpan::control {
 
@@ -66,7 +67,8 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
         }
       }
       if (price) {
-        s.cost += CostOfMs(MicroYuan(*price), MilliDevices(r.devices_milli), end - start).value();
+        // The one rating rule, to the fen per run piece: a month's usage is its invoice's.
+        s.cost += core::RateRun(MicroYuan(*price), MilliDevices(r.devices_milli), end - start).value();
       }
     }
   }
