@@ -15,7 +15,7 @@
 //   refund    provider:P -x, tenant:T:balance +x          (a credit note's correction)
 //   adjustment tenant:T:balance +/-x, external:adjustment -/+x
 // Load() replays it and checks that every transaction sums to zero and no voucher or balance is
-// negative; Verify() does the same on the live state (tests, `suanpan balance --verify`).
+// negative; Verify() does the same on the live state (the tests call it after every step).
 //
 // Rating. A run is metered from its start of work (started_ms) to its end, split at calendar
 // month boundaries (UTC); each piece is one charge with ref charge:JOB:ATTEMPT:YYYY-MM, booked
