@@ -23,7 +23,7 @@ PACKAGES=(
   munge slurm-wlm slurm-client slurmrestd    # delegated providers: a real Slurm in the tests
   slurm-wlm-jwt-plugin                       # slurmrestd JWT auth (auth/jwt)
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
-  chromium                                   # invoices as PDF (headless print); browser tests
+  chromium                                   # invoices as PDF (headless Chromium prints the HTML)
 )
 
 missing=()

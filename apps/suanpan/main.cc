@@ -240,7 +240,8 @@ int main(int argc, char** argv) {
   suanpan::cli::MoneyOptions money;
   auto money_flags = [&](CLI::App* c) {
     c->add_option("--tenant", money.tenant, "The tenant (a tenant token: its own)");
-    c->add_option("--month", money.month, "Month, YYYY-MM (UTC; show, export: default this month)");
+    c->add_option("--month", money.month,
+                  "Month, YYYY-MM (UTC; invoices show/export, statements: default this month)");
   };
   CLI::App* prices_cmd = client("prices", "Price lists per provider and type; set a price");
   prices_cmd->add_option("action", money.action, "list | set")

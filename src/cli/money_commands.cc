@@ -14,10 +14,13 @@
 
 #include <fmt/format.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -68,13 +71,31 @@ StatusOr<std::string> HtmlToPdf(const std::string& html) {
     }
   } cleanup{dir};
   std::ofstream(dir / "invoice.html", std::ios::binary) << html;
-  auto ran =
-      os::RunCommand({browser, "--headless", "--no-sandbox", "--disable-gpu",
-                      "--no-pdf-header-footer", "--user-data-dir=" + (dir / "profile").string(),
-                      "--print-to-pdf=" + (dir / "invoice.pdf").string(),
-                      "file://" + (dir / "invoice.html").string()},
-                     "", {{"HOME", dir.string()}}, 120);
-  if (!ran.ok()) return ran.status();
+  // The page is the server's answer (its fields HTML-escaped, no scripts): Chromium's sandbox
+  // stays on unless we are root (it refuses to run as root with it). (--blink-settings=
+  // scriptEnabled=false would be safer still, but with it Debian 12's Chromium 156 prints nothing.)
+  std::string url = "file://";
+  for (char ch : (dir / "invoice.html").string()) {
+    if (std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-", ch) != nullptr) {
+      url += ch;
+    } else {
+      url += fmt::format("%{:02X}", static_cast<unsigned char>(ch));
+    }
+  }
+  std::vector<std::string> argv = {browser,
+                                   "--headless",
+                                   "--disable-gpu",
+                                   "--no-pdf-header-footer",
+                                   "--user-data-dir=" + (dir / "profile").string(),
+                                   "--print-to-pdf=" + (dir / "invoice.pdf").string()};
+  if (::geteuid() == 0) argv.push_back("--no-sandbox");
+  argv.push_back(url);
+  auto ran = os::RunCommand(argv, "", {{"HOME", dir.string()}}, 120);
+  if (!ran.ok()) {
+    return ran.status().WithPrefix(std::getenv("SUANPAN_CHROMIUM") != nullptr
+                                       ? "--format pdf (SUANPAN_CHROMIUM)"
+                                       : "--format pdf");
+  }
   std::ifstream in(dir / "invoice.pdf", std::ios::binary);
   std::ostringstream pdf;
   pdf << in.rdbuf();
@@ -82,8 +103,12 @@ StatusOr<std::string> HtmlToPdf(const std::string& html) {
     std::string last = ran->err;
     while (!last.empty() && last.back() == '\n') last.pop_back();
     last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
-    return UnavailableError(fmt::format("{} did not print the invoice{}: {}", browser,
-                                        ran->timed_out ? " within 120 s" : "", last));
+    const std::string why = ran->timed_out ? "it did not finish within 120 s"
+                            : WIFEXITED(ran->status)
+                                ? fmt::format("it exited {}", WEXITSTATUS(ran->status))
+                                : fmt::format("it was killed by signal {}", WTERMSIG(ran->status));
+    return UnavailableError(fmt::format("--format pdf: {} did not print the invoice: {}{}", browser,
+                                        why, last.empty() ? "" : " (" + last + ")"));
   }
   return pdf.str();
 }
@@ -157,8 +182,7 @@ void PrintInvoice(std::FILE* out, const Json& d) {
            Yuan(l, "unit_price_micro"), Str(l, "runs"), Yuan(l, "amount_micro")});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
-  std::vector<std::pair<std::string, std::string>> rows = {
-      {"subtotal", Yuan(d, "subtotal_micro")}};
+  std::vector<std::pair<std::string, std::string>> rows = {{"subtotal", Yuan(d, "subtotal_micro")}};
   for (const Json& v : d["vouchers"]) {
     rows.emplace_back("voucher " + Str(v, "voucher") +
                           (Str(v, "programme") == "" ? "" : " (" + Str(v, "programme") + ")"),

@@ -48,7 +48,9 @@ cap_percent = 50
   EXPECT_EQ(v.valid_to_ms, 720LL * 3'600'000);
   EXPECT_EQ(v.cap_permille, 500);
   ASSERT_EQ(v.types.size(), 1u);
+  EXPECT_EQ(v.types[0], *pool.catalog().Find("A100"));
   ASSERT_EQ(v.providers.size(), 1u);
+  EXPECT_EQ(v.providers[0], *pool.FindProvider("p"));
 }
 
 TEST(MoneyFile, ErrorsNameTheLineTheFieldAndTheValue) {
@@ -59,7 +61,8 @@ TEST(MoneyFile, ErrorsNameTheLineTheFieldAndTheValue) {
   };
   const Case cases[] = {
       {"[[accounts]]\ntenant = \"lab-a\"\nbalance = \"12.345\"\n",
-       "money.toml:3: accounts[0].balance: "},
+       "money.toml:3: accounts[0].balance: '12.345' is not an amount in yuan: at most two decimals "
+       "(fen)"},
       {"[[accounts]]\ntenant = \"lab-a\"\nbalnce = 5\n",
        "money.toml:3: accounts[0].balnce: unknown field"},
       {"[[vouchers]]\ntenant = \"lab-a\"\namount = 5\ncap_percent = 150\n",
@@ -70,7 +73,8 @@ TEST(MoneyFile, ErrorsNameTheLineTheFieldAndTheValue) {
        "money.toml:5: vouchers[0].to_hour: must be after from_hour"},
       {"[[accounts]]\ntenant = \"lab-a\"\n[[accounts]]\ntenant = \"lab-a\"\n",
        "money.toml:4: accounts[1].tenant: tenant 'lab-a' already has an account (line 2)"},
-      {"[[accounts]]\ntenant = \"lab-a\"\nbalance = -5\n", "money.toml:3: accounts[0].balance: "},
+      {"[[accounts]]\ntenant = \"lab-a\"\nbalance = -5\n",
+       "money.toml:3: accounts[0].balance: '-5' is not an amount in yuan: it must not be negative"},
       {"[[accounts]\n", "money.toml:1: TOML syntax: "},
   };
   for (const Case& c : cases) {

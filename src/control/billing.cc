@@ -758,16 +758,19 @@ StatusOr<json> Billing::Draft(const std::string& tenant, Month month) const {
   return doc;
 }
 
+Status Billing::MonthOver(Month month, int64_t now_ms) {
+  if (now_ms >= month.EndMs()) return OkStatus();
+  return FailedPreconditionError(
+             fmt::format("month {} is not over (it ends {}): `suanpan invoices show` gives the "
+                         "draft so far",
+                         month.ToString(), FormatTimeMs(month.EndMs())))
+      .WithField("month");
+}
+
 StatusOr<json> Billing::Issue(const std::string& tenant, Month month, const std::string& actor,
                               int64_t now_ms, store::WriteBatch& batch) {
   SP_RETURN_IF_ERROR(FindTenant(tenant).status());
-  if (now_ms < month.EndMs()) {
-    return FailedPreconditionError(
-               fmt::format("month {} is not over (it ends {}): `suanpan invoices show` gives the "
-                           "draft so far",
-                           month.ToString(), FormatTimeMs(month.EndMs())))
-        .WithField("month");
-  }
+  SP_RETURN_IF_ERROR(MonthOver(month, now_ms));
   int count = 0;
   for (const store::InvoiceRow& r : invoices_) {
     if (r.month != month.ToString() || r.kind != "invoice") continue;

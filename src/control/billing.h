@@ -12,10 +12,10 @@
 //   charge    provider:P +A (gross, with the price and milli-device-ms rated), and the payers:
 //             voucher:ID -v ..., tenant:T:balance -b, tenant:T:credit -c (what the tenant owes)
 //   expiry    voucher:ID -rest, external:void +rest      (revoke: the same, kind revoke)
-//   refund    provider:P -x, tenant:T:balance +x          (a credit note's correction)
+//   refund    hub:refunds -x, tenant:T:balance +x         (a credit note: the hub bears it)
 //   adjustment tenant:T:balance +/-x, external:adjustment -/+x
 // Load() replays it and checks that every transaction sums to zero and no voucher or balance is
-// negative; Verify() does the same on the live state (the tests call it after every step).
+// negative; Verify() does the same on the live state (the billing tests call it).
 //
 // Rating. A run is metered from its start of work (started_ms) to its end, split at calendar
 // month boundaries (UTC); each piece is one charge with ref charge:JOB:ATTEMPT:YYYY-MM, booked
@@ -127,6 +127,8 @@ class Billing {
   // The invoice of a tenant's month as it stands (a draft: not numbered).
   StatusOr<nlohmann::json> Draft(const std::string& tenant, core::Month month) const;
   // Issues it (the month must be over, and not issued yet: AlreadyExists names the number).
+  // FailedPrecondition (field month) until `month` is over: only a finished month is issued.
+  static Status MonthOver(core::Month month, int64_t now_ms);
   StatusOr<nlohmann::json> Issue(const std::string& tenant, core::Month month,
                                  const std::string& actor, int64_t now_ms,
                                  store::WriteBatch& batch);

@@ -249,6 +249,15 @@ TEST_F(BillingTest, AWorkedMonthAddsUpToTheFen) {
   // Issued once; immutable; the same after a restart, which books nothing new.
   auto again = p->Run([&](ControlPlane& cp) { return cp.IssueInvoices(Admin(), "a", "2026-12"); });
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  auto all = p->Run([&](ControlPlane& cp) { return cp.IssueInvoices(Admin(), "", "2026-12"); });
+  EXPECT_EQ(all.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(all.status().message().find("INV-2026-12-0001"), std::string::npos)
+      << all.status().message();
+  // A month that is not over is refused, even when nobody used anything in it yet.
+  auto not_over =
+      p->Run([&](ControlPlane& cp) { return cp.IssueInvoices(Admin(), "", "2027-01"); });
+  EXPECT_EQ(not_over.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(not_over.status().message().find("is not over"), std::string::npos);
   const size_t lines = ledger->size();
   p.reset();
   p = Open();

@@ -1,8 +1,8 @@
 // Usage and cost: device time per tenant, provider and type over a period (from when each run's
 // workers or engine job started to its end), rated at the price
 // frozen in each run when it started (control_plane.cc, Bind), by the one rating rule
-// (base/quantity.h, CostOfMs). Runs stored before prices were frozen are rated at the provider's
-// current price.
+// (core::RateRun, to the fen per run piece, as the invoice rates it). Runs stored before prices
+// were frozen are rated at the provider's pool-file price.
 
 #include <fmt/format.h>
 
@@ -68,7 +68,8 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
       }
       if (price) {
         // The one rating rule, to the fen per run piece: a month's usage is its invoice's.
-        s.cost += core::RateRun(MicroYuan(*price), MilliDevices(r.devices_milli), end - start).value();
+        s.cost +=
+            core::RateRun(MicroYuan(*price), MilliDevices(r.devices_milli), end - start).value();
       }
     }
   }

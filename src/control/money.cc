@@ -154,15 +154,24 @@ StatusOr<nlohmann::json> ControlPlane::IssueInvoices(const Caller& caller,
   }
   // Every tenant that used something that month and has no invoice for it yet (a tenant named
   // alone gets one even if it is empty).
+  SP_RETURN_IF_ERROR(billing_.MonthOver(m, now));
+  std::vector<std::string> already;
   for (const core::Tenant& t : pool_->tenants()) {
     auto draft = billing_.Draft(t.name, m);
     if (draft.ok() && (*draft)["lines"].empty()) continue;
     auto doc = billing_.Issue(t.name, m, caller.token_name, now, batch_);
     if (doc.ok()) {
       out.push_back(std::move(*doc));
-    } else if (doc.status().code() != StatusCode::kAlreadyExists) {
+    } else if (doc.status().code() == StatusCode::kAlreadyExists) {
+      already.push_back(doc.status().message());
+    } else {
       return doc.status();
     }
+  }
+  if (out.empty() && !already.empty()) {
+    return AlreadyExistsError(
+        fmt::format("every invoice for {} is issued already ({}{})", month, already.front(),
+                    already.size() > 1 ? fmt::format(", and {} more", already.size() - 1) : ""));
   }
   return out;
 }

@@ -245,7 +245,7 @@ amount = 5
   EXPECT_GT(charged, 5'000'000);
   EXPECT_EQ(t["voucher_paid_micro"], 5'000'000);
   EXPECT_EQ(int64_t{t["voucher_paid_micro"]} + int64_t{t["balance_paid_micro"]} +
-                int64_t{t["credit_micro"]},
+                int64_t{t["credit_paid_micro"]},
             charged);
   EXPECT_EQ(p["vouchers"][0]["left_micro"], 0);
   // The charges are the costs rounded to the fen per run: within half a fen per run.
@@ -264,7 +264,14 @@ credit_limit = 0
   const nlohmann::json& p2 = doc2["policies"][0];
   EXPECT_LT(p2["finished"], 60);
   EXPECT_GT(p2["finished"], 0);
-  EXPECT_GT(p2["unfinished"], 0);
+  EXPECT_EQ(int64_t{p2["finished"]} + int64_t{p2["unfinished"]}, 60);
+  // Admission keeps the tenant within what it has: the balance, never credit (the trace's
+  // estimates are its run times, so no run overruns what was admitted).
+  const nlohmann::json& t2 = p2["tenants"][0];
+  EXPECT_LE(t2["balance_paid_micro"], 2'000'000);
+  EXPECT_GT(t2["balance_paid_micro"], 1'500'000);
+  EXPECT_EQ(t2["credit_paid_micro"], 0);
+  EXPECT_EQ(t2["charged_micro"], t2["balance_paid_micro"]);
 
   // A bad money file is one clear line naming file:line and the field, before any replay.
   SimRun bad = Suanpan(std::string("sim --trace tiresias:") + kTrace + " --cluster 1x4x4 --money " +

@@ -3,10 +3,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,8 +15,6 @@
 #include <sstream>
 
 #include "os/process.h"
-
-extern char** environ;
 
 namespace suanpan::backends::slurm {
 namespace {

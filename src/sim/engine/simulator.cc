@@ -43,6 +43,7 @@ struct JobRun {
   Time queued_since = Time(0);
   int64_t restore = 0;    // seconds this attempt spends restoring before it works
   int64_t work_time = 0;  // seconds of work this attempt needs after restoring
+  int64_t booked_ms = 0;  // with funds: this run is charged up to here (months that ended)
 };
 
 class Engine {
@@ -79,6 +80,10 @@ class Engine {
     size_t next_arrival = 0;
     std::optional<Time> stop;  // --until cut the run
     while (true) {
+      if (Stuck(next_arrival)) {
+        stop = Time(last_activity_);
+        break;
+      }
       int64_t t = std::numeric_limits<int64_t>::max();
       if (!events_.empty()) t = events_.top().t;
       if (next_arrival < order_.size()) {
@@ -89,7 +94,6 @@ class Engine {
       }
       const std::optional<Time> due = host_.NextDue();
       if (due) t = std::min(t, due->value());
-      const int64_t other = t;
       const std::optional<int64_t> wake = NextWake();
       if (wake) t = std::min(t, *wake);
       if (t == std::numeric_limits<int64_t>::max()) break;
@@ -98,12 +102,17 @@ class Engine {
         break;
       }
       now_ = Time(t);
+      if (!money_.empty() && core::MonthOf(t * 1000) != month_) {
+        // A month ended: the pieces of the runs that go on are charged in the month they ran,
+        // as the live billing books them (before the month's vouchers expire).
+        month_ = core::MonthOf(t * 1000);
+        BookOpenRuns(month_.StartMs());
+      }
       bool changed = due && *due <= now_;
       // A voucher that starts or a month that starts (a budget renews) may make a waiting job
       // payable.
       const bool woken = wake && *wake == t;
       while (next_wake_ < wakes_.size() && wakes_[next_wake_] <= t) ++next_wake_;
-      changed |= woken;
       // Everything due at this instant: finishes and failures first, then arrivals.
       while (!events_.empty() && events_.top().t == t) {
         Event e = events_.top();
@@ -121,18 +130,21 @@ class Engine {
         ++result_.events;
         changed = true;
       }
-      if (changed) {
+      if (changed) last_activity_ = t;
+      if (changed || woken) {
         const int64_t bound = binds_;
         ScheduleRound();
-        // Only a month's start with nothing else to come, and nothing could start: every later
-        // month would be the same, the waiting jobs wait for good.
-        stalled_ = woken && other == std::numeric_limits<int64_t>::max() && binds_ == bound &&
+        if (binds_ != bound) last_activity_ = t;
+        // A month's start at which nothing could start, with nothing running and nothing else
+        // to come: every later month would be the same, the waiting jobs wait for good.
+        stalled_ = woken && !changed && binds_ == bound && host_.state().running_count() == 0 &&
+                   next_arrival == order_.size() && next_external_ == external_.size() &&
                    next_wake_ == wakes_.size();
       }
       Record();
       if (done_ == jobs_.size()) break;
     }
-    result_.end = now_;
+    result_.end = stuck_ ? *stop : now_;
     // Jobs still waiting waited until the clock stopped.
     for (size_t i = 0; i < runs_.size(); ++i) {
       if (runs_[i].phase == Phase::kQueued) {
@@ -142,8 +154,9 @@ class Engine {
     for (const TenantMoney& m : money_) {
       for (size_t k = 0; k < m.vouchers.size(); ++k) {
         VoucherOutcome& v = result_.vouchers[m.voucher_index[k]];
-        v.left = m.vouchers[k].valid_to_ms > now_.value() * 1000 ? m.vouchers[k].remaining
-                                                                 : MicroYuan(0);
+        v.left = m.vouchers[k].valid_to_ms > stop.value_or(now_).value() * 1000
+                     ? m.vouchers[k].remaining
+                     : MicroYuan(0);
         v.drawn = v.granted - m.vouchers[k].remaining;
       }
     }
@@ -183,9 +196,23 @@ class Engine {
       out.left = v.terms.remaining;
       out.valid_to_ms = v.terms.valid_to_ms;
       result_.vouchers.push_back(out);
-      wakes_.push_back((v.terms.valid_from_ms + 999) / 1000);
+      // Its start matters to admission only for a tenant whose funds are limited.
+      if (m.credit_limit || m.budget) wakes_.push_back((v.terms.valid_from_ms + 999) / 1000);
     }
     std::sort(wakes_.begin(), wakes_.end());
+  }
+
+  // With funds, jobs may wait for money that never comes: once nothing runs and nothing is left
+  // to come but device failures (which change nothing then) and month starts that could not
+  // help, the replay ends at the last instant anything happened.
+  bool Stuck(size_t next_arrival) {
+    if (money_.empty() || host_.state().running_count() > 0 || next_arrival < order_.size() ||
+        next_external_ < external_.size() || next_wake_ < wakes_.size() || host_.NextDue() ||
+        (budgets_ && !stalled_ && host_.queued_count() > 0)) {
+      return false;
+    }
+    stuck_ = true;
+    return true;
   }
 
   std::optional<int64_t> NextWake() const {
@@ -206,20 +233,42 @@ class Engine {
     if (!run.price_per_device_hour) return;
     out.cost += CostOf(*run.price_per_device_hour, run.share, Seconds(ran));
     if (money_.empty()) return;
-    TenantMoney& m = money_[run.tenant.value()];
-    const int64_t start = run.start.value() * 1000, end = run.end.value() * 1000;
+    // What months that ended while it ran have not booked already.
+    Charge(i, run.tenant, *run.price_per_device_hour, run.share, run.provider, run.type,
+           std::max(run.start.value() * 1000, runs_[i].booked_ms), run.end.value() * 1000);
+    runs_[i].booked_ms = 0;
+  }
+
+  // A month ended at `month_start_ms`: the runs that go on are charged up to it.
+  void BookOpenRuns(int64_t month_start_ms) {
+    for (const sched::RunningJob* r : host_.state().Running()) {
+      const uint32_t i = Index(r->spec->id);
+      const sched::Segment& seg = host_.state().segment(r->allocation.segment);
+      const auto& price = pool_.provider(seg.provider).price_per_device_hour[seg.type.value()];
+      const int64_t from = std::max(r->start.value() * 1000, runs_[i].booked_ms);
+      if (!price || month_start_ms <= from) continue;
+      Charge(i, r->spec->tenant, *price, r->spec->TotalShare(), seg.provider, seg.type, from,
+             month_start_ms);
+      runs_[i].booked_ms = month_start_ms;
+    }
+  }
+
+  // Charges [from_ms, to_ms) of a run of job i: one charge per calendar month, rated by the one
+  // rule and drawn by the one draw rule, as the live billing books it.
+  void Charge(uint32_t i, core::TenantId tenant, MicroYuan price, MilliDevices share,
+              core::ProviderId provider, core::DeviceTypeId type, int64_t from_ms, int64_t to_ms) {
+    JobOutcome& out = result_.jobs[i];
+    TenantMoney& m = money_[tenant.value()];
     const core::Month current = core::MonthOf(now_.value() * 1000);
     if (m.month != current) {
       m.month = current;
       m.spent = MicroYuan(0);
     }
-    // One charge per calendar month it ran in, as the live billing books it.
-    for (core::Month mo = core::MonthOf(start); mo.StartMs() < end; mo = mo.Next()) {
-      const int64_t from = std::max(start, mo.StartMs()), to = std::min(end, mo.EndMs());
+    for (core::Month mo = core::MonthOf(from_ms); mo.StartMs() < to_ms; mo = mo.Next()) {
+      const int64_t from = std::max(from_ms, mo.StartMs()), to = std::min(to_ms, mo.EndMs());
       if (to <= from) continue;
-      const MicroYuan amount = core::RateRun(*run.price_per_device_hour, run.share, to - from);
-      const core::Draw d =
-          core::DrawCharge(amount, to - 1, run.provider, run.type, m.vouchers, m.balance);
+      const MicroYuan amount = core::RateRun(price, share, to - from);
+      const core::Draw d = core::DrawCharge(amount, to - 1, provider, type, m.vouchers, m.balance);
       for (const auto& [k, pay] : d.vouchers) {
         m.vouchers[k].remaining -= pay;
         out.voucher_paid += pay;
@@ -516,6 +565,9 @@ class Engine {
   std::vector<int64_t> wakes_;  // vouchers' starts, seconds, sorted
   size_t next_wake_ = 0;
   bool stalled_ = false;
+  bool stuck_ = false;         // the replay ended because nothing could change any more
+  int64_t last_activity_ = 0;  // the last instant with an event or a start
+  core::Month month_;          // of the clock, for booking runs at month ends
   int64_t binds_ = 0;
 };
 
@@ -549,6 +601,23 @@ StatusOr<SimResult> Simulate(const core::Pool& pool, const std::vector<SimJob>& 
     if (e.kind != ExternalEvent::Kind::kCancel && e.node.value() >= pool.nodes().size()) {
       return InvalidArgumentError(fmt::format("events[{}]: node {} is not one of the {} nodes", i,
                                               e.node.value(), pool.nodes().size()));
+    }
+  }
+  if (config.funds) {
+    const size_t n = pool.tenants().size();
+    for (size_t i = 0; i < config.funds->accounts.size(); ++i) {
+      if (config.funds->accounts[i].tenant.value() >= n) {
+        return InvalidArgumentError(
+            fmt::format("funds.accounts[{}]: tenant {} is not one of the {} tenants", i,
+                        config.funds->accounts[i].tenant.value(), n));
+      }
+    }
+    for (size_t i = 0; i < config.funds->vouchers.size(); ++i) {
+      if (config.funds->vouchers[i].tenant.value() >= n) {
+        return InvalidArgumentError(
+            fmt::format("funds.vouchers[{}]: tenant {} is not one of the {} tenants", i,
+                        config.funds->vouchers[i].tenant.value(), n));
+      }
     }
   }
   return Engine(pool, jobs, config, std::move(scheduler), progress).Run();

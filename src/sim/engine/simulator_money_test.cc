@@ -112,13 +112,81 @@ TEST(SimulatorMoney, AMonthlyBudgetHoldsJobsToTheNextMonthAndAnUnpayableJobNever
   EXPECT_EQ(r->jobs[1].credit_paid.value(), 10 * kYuan);  // no balance: on credit
 }
 
-TEST(SimulatorMoney, WithoutFundsNothingIsChargedAndNothingWaits) {
+TEST(SimulatorMoney, EmptyFundsScheduleExactlyAsNoFunds) {
   const core::Pool pool = Pool();
-  auto r = Simulate(pool, {Job(pool, 1, "a", 8, 0, 3600)}, SimConfig{});
+  // Unlimited tenants are not checked: the same starts and ends as without money, and charges
+  // that are the costs rounded to the fen.
+  std::vector<SimJob> jobs;
+  for (uint64_t id = 1; id <= 12; ++id) {
+    jobs.push_back(Job(pool, id, id % 2 ? "a" : "b", 1 + static_cast<int>(id % 4),
+                       static_cast<int64_t>(id * 97), 600 + static_cast<int64_t>(id * 311)));
+  }
+  auto plain = Simulate(pool, jobs, SimConfig{});
+  SimConfig config;
+  config.funds.emplace();
+  auto with = Simulate(pool, jobs, config);
+  ASSERT_TRUE(plain.ok() && with.ok());
+  EXPECT_FALSE(plain->with_funds);
+  EXPECT_TRUE(with->with_funds);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ASSERT_TRUE(plain->jobs[i].finished && with->jobs[i].finished) << i;
+    EXPECT_EQ(plain->jobs[i].first_start, with->jobs[i].first_start) << i;
+    EXPECT_EQ(plain->jobs[i].end, with->jobs[i].end) << i;
+    EXPECT_EQ(plain->jobs[i].charged.value(), 0) << i;
+    EXPECT_EQ(with->jobs[i].charged, core::RoundToFen(with->jobs[i].cost)) << i;
+    EXPECT_EQ(with->jobs[i].credit_paid, with->jobs[i].charged) << i;  // no balance: owed
+  }
+  EXPECT_EQ(plain->rounds, with->rounds);
+}
+
+TEST(SimulatorMoney, AMonthsEndBooksRunningJobsAsTheServerDoes) {
+  const core::Pool pool = Pool();
+  // Tenant a: 30.00 on the balance, credit limit 0. Job 1 (1 H100 x 2 h = 20.00) runs from
+  // Jan 31 23:00 to Feb 1 01:00. At Feb 1 00:00 its January hour is charged (10.00: balance
+  // 20.00) and its February hour is committed (10.00): 10.00 is left, so job 2 (1 H100 x 1.5 h =
+  // 15.00), submitted at 00:30, waits; after job 1 ends 10.00 is left, and job 2 never runs.
+  // (Charged only at its end, job 1 would leave 20.00 at 00:30 and job 2 would start.)
+  constexpr int64_t kJan31At23 = 30 * 86'400 + 23 * 3600;
+  SimConfig config;
+  config.funds.emplace();
+  config.funds->accounts.push_back(
+      {*pool.FindTenant("a"), MicroYuan(30 * kYuan), MicroYuan(0), {}});
+  auto r = Simulate(
+      pool, {Job(pool, 1, "a", 1, kJan31At23, 7200), Job(pool, 2, "a", 1, kJan31At23 + 5400, 5400)},
+      config);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_FALSE(r->with_funds);
-  EXPECT_EQ(r->jobs[0].charged.value(), 0);
-  EXPECT_EQ(r->jobs[0].cost.value(), 80 * kYuan);
+  ASSERT_TRUE(r->jobs[0].finished);
+  EXPECT_EQ(r->jobs[0].charged.value(), 20 * kYuan);
+  EXPECT_EQ(r->jobs[0].balance_paid.value(), 20 * kYuan);
+  EXPECT_FALSE(r->jobs[1].first_start.has_value());
+  // The replay ends at the last instant anything happened (job 1's end), and job 2 waited
+  // until then.
+  EXPECT_EQ(r->end, Time(kJan31At23 + 7200));
+  EXPECT_EQ(r->jobs[1].queued_seconds, 1800);
+}
+
+TEST(SimulatorMoney, AnUnpayableJobEndsTheReplayEvenWithDeviceFailures) {
+  const core::Pool pool = Pool();
+  // Device failures keep coming for ever; a job that can never be paid must not keep the
+  // replay going.
+  SimConfig config;
+  config.model.device_mtbf = Seconds(86'400);
+  config.funds.emplace();
+  config.funds->accounts.push_back({*pool.FindTenant("a"), MicroYuan(0), MicroYuan(0), {}});
+  auto r = Simulate(pool, {Job(pool, 1, "b", 1, 0, 600), Job(pool, 2, "a", 1, 0, 600)}, config);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->jobs[0].finished);
+  EXPECT_FALSE(r->jobs[1].first_start.has_value());
+  EXPECT_LT(r->end.value(), 86'400 * 30);
+}
+
+TEST(SimulatorMoney, FundsForAnUnknownTenantAreRefused) {
+  const core::Pool pool = Pool();
+  SimConfig config;
+  config.funds.emplace();
+  config.funds->accounts.push_back({core::TenantId(7), MicroYuan(0), {}, {}});
+  EXPECT_EQ(Simulate(pool, {Job(pool, 1, "a", 1, 0, 60)}, config).status().message(),
+            "funds.accounts[0]: tenant 7 is not one of the 2 tenants");
 }
 
 }  // namespace

@@ -112,7 +112,7 @@ std::string ReportJson(const ReportInput& input) {
         e["charged_micro"] = t.charged.value();
         e["voucher_paid_micro"] = t.voucher_paid.value();
         e["balance_paid_micro"] = t.balance_paid.value();
-        e["credit_micro"] = t.credit_paid.value();
+        e["credit_paid_micro"] = t.credit_paid.value();
       }
       tenants.push_back(std::move(e));
     }
