@@ -280,6 +280,13 @@ int main(int argc, char** argv) {
   topup_cmd->add_option("--tenant", money.tenant, "The tenant")->required();
   topup_cmd->add_option("--amount", money.amount, "Yuan")->required();
   topup_cmd->add_option("--memo", money.memo, "What it is (a payment reference)");
+  CLI::App* adjust_cmd =
+      client("adjust", "Correct a tenant's prepaid balance up or down, saying why (admin)");
+  adjust_cmd->add_option("--tenant", money.tenant, "The tenant")->required();
+  adjust_cmd->add_option("--amount", money.amount, "Yuan, signed (-12.50 takes money off)")
+      ->required();
+  adjust_cmd->add_option("--memo", money.memo, "Why (kept in the ledger and the audit log)")
+      ->required();
 
   CLI::App* invoices_cmd =
       client("invoices", "Invoices: list, show (draft or issued), issue, export, credit");
@@ -423,6 +430,7 @@ int main(int argc, char** argv) {
   if (vouchers_cmd->parsed()) return suanpan::cli::RunVouchers(flags, money, stdout, stderr);
   if (balance_cmd->parsed()) return suanpan::cli::RunBalance(flags, money, stdout, stderr);
   if (topup_cmd->parsed()) return suanpan::cli::RunTopUp(flags, money, stdout, stderr);
+  if (adjust_cmd->parsed()) return suanpan::cli::RunAdjust(flags, money, stdout, stderr);
   if (invoices_cmd->parsed()) return suanpan::cli::RunInvoices(flags, money, stdout, stderr);
   if (statements_cmd->parsed()) return suanpan::cli::RunStatements(flags, money, stdout, stderr);
   if (ledger_cmd->parsed()) return suanpan::cli::RunLedger(flags, money, stdout, stderr);

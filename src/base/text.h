@@ -26,6 +26,15 @@ bool IsSafeToken(std::string_view s, size_t max_len);
 // (ESC, CR, BEL, DEL, C1 in UTF-8, invalid UTF-8) as a visible escape (\x1b, \r, \u009b).
 std::string EscapeForTerminal(std::string_view s);
 
+// For XML and HTML text and attribute values: & < > " ' as entities; control characters other
+// than tab, newline and carriage return (which XML 1.0 forbids) dropped.
+void AppendXmlEscaped(std::string& out, std::string_view text);
+std::string XmlEscaped(std::string_view text);
+
+// One CSV field (RFC 4180): as is, or quoted (quotes doubled) when it holds a comma, a quote or
+// a line break.
+std::string CsvField(std::string_view v);
+
 // The deepest nesting of arrays and objects in a JSON text, counting no further than `limit`+1
 // (it stops at the first byte past the limit). Strings are skipped (brackets inside them do not
 // count). Linear, no recursion: safe on any input.

@@ -71,5 +71,17 @@ TEST(TextTest, JsonDepthIsLinearAndSkipsStrings) {
   EXPECT_EQ(JsonDepth(deep, 64), 65);  // stops past the limit
 }
 
+TEST(TextTest, XmlAndCsvEscaping) {
+  EXPECT_EQ(XmlEscaped("a<b>&\"c\" 'd'"), "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;");
+  EXPECT_EQ(XmlEscaped("tab\tnl\nbell\x07"
+                       "esc\x1b"),
+            "tab\tnl\nbellesc");
+  EXPECT_EQ(XmlEscaped("算力券"), "算力券");
+  EXPECT_EQ(CsvField("plain"), "plain");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("line\r\nbreak"), "\"line\r\nbreak\"");
+}
+
 }  // namespace
 }  // namespace suanpan

@@ -4,6 +4,7 @@
 //   suanpan balance [--tenant T] [--budget X|none] [--credit-limit X|none] [--hard-limit X|none]
 //                   [--on-exhausted finish|stop]
 //   suanpan topup --tenant T --amount X [--memo M]
+//   suanpan adjust --tenant T --amount [-]X --memo WHY
 //   suanpan invoices list|show|issue|export|credit
 //   suanpan statements [--month YYYY-MM] [--provider P]
 //   suanpan ledger [--tenant T] [--month YYYY-MM]
@@ -319,6 +320,22 @@ int RunTopUp(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, st
   }
   std::fprintf(out, "topped up %s yuan for %s (%s paid what was owed); balance %s yuan\n",
                Yuan(*r, "amount_micro").c_str(), o.tenant.c_str(), Yuan(*r, "repaid_micro").c_str(),
+               Yuan(*r, "balance_micro").c_str());
+  return 0;
+}
+
+int RunAdjust(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err) {
+  auto c = Client(flags);
+  if (!c.ok()) return Error(err, c.status());
+  Json body{{"amount", o.amount}, {"memo", o.memo}};
+  auto r = (*c)->Call("POST", "/v1/accounts/" + UrlEncode(o.tenant) + "/adjustments", body);
+  if (!r.ok()) return Error(err, r.status());
+  if (flags.output == "json") {
+    PrintJson(out, *r);
+    return 0;
+  }
+  std::fprintf(out, "adjusted the balance of %s by %s yuan (transaction %s); balance %s yuan\n",
+               o.tenant.c_str(), o.amount.c_str(), Str(*r, "txn").c_str(),
                Yuan(*r, "balance_micro").c_str());
   return 0;
 }

@@ -29,6 +29,8 @@ int RunPrices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, s
 int RunVouchers(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunBalance(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunTopUp(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
+// A signed correction of a tenant's prepaid balance (admin), with the reason.
+int RunAdjust(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunLedger(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);

@@ -46,39 +46,6 @@ std::string DeviceHours(int64_t milli_ms) {
   return fmt::format("{}.{:03}", milli_hours / 1000, milli_hours % 1000);
 }
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -964,15 +931,15 @@ std::string Billing::InvoiceHtml(const json& doc) {
     rows += fmt::format(
         "<tr><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
         "</tr>\n",
-        HtmlEscape(l["provider"].get<std::string>()),
-        HtmlEscape(l["device_type"].get<std::string>()), l["device_hours"].get<std::string>(),
+        XmlEscaped(l["provider"].get<std::string>()),
+        XmlEscaped(l["device_type"].get<std::string>()), l["device_hours"].get<std::string>(),
         yuan(l["unit_price_micro"]), yuan(l["amount_micro"]));
   }
   std::string deductions;
   for (const json& v : doc.value("vouchers", json::array())) {
     deductions += fmt::format("<tr><td colspan=4>Voucher {} {}</td><td class=n>{}</td></tr>\n",
-                              HtmlEscape(v["voucher"].get<std::string>()),
-                              HtmlEscape(v.value("programme", "")), less(v["amount_micro"]));
+                              XmlEscaped(v["voucher"].get<std::string>()),
+                              XmlEscaped(v.value("programme", "")), less(v["amount_micro"]));
   }
   return fmt::format(
       R"(<!doctype html>
@@ -997,8 +964,8 @@ tfoot td {{ font-weight: bold; }}
 </table>
 </body></html>
 )",
-      HtmlEscape(number), HtmlEscape(doc.value("tenant", "")), doc.value("period_from", ""),
-      doc.value("period_to", ""), HtmlEscape(doc.value("status", "")), rows,
+      XmlEscaped(number), XmlEscaped(doc.value("tenant", "")), doc.value("period_from", ""),
+      doc.value("period_to", ""), XmlEscaped(doc.value("status", "")), rows,
       yuan(doc["subtotal_micro"]), deductions, less(doc["balance_used_micro"]),
       yuan(doc["total_due_micro"]));
 }

@@ -59,6 +59,20 @@ TEST(MoneyTest, AJobWaitsForFundsAndRunsAfterATopUp) {
   r = Cli(url, root, std::string("topup --tenant ") + kT1 + " --amount 100 --memo wire-1");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("balance 100.00 yuan"), std::string::npos) << r.out;
+  // A correction up and back down, each with its reason; a tenant may not adjust, and the
+  // balance never goes below zero.
+  r = Cli(url, root, std::string("adjust --tenant ") + kT1 + " --amount 5 --memo 'SLA credit'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("balance 105.00 yuan"), std::string::npos) << r.out;
+  r = Cli(url, root,
+          std::string("adjust --tenant ") + kT1 + " --amount -5 --memo 'SLA credit undone'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("balance 100.00 yuan"), std::string::npos) << r.out;
+  r = Cli(url, root, std::string("adjust --tenant ") + kT1 + " --amount -500 --memo 'too much'");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot go below 0"), std::string::npos) << r.out;
+  r = Cli(url, t1, std::string("adjust --tenant ") + kT1 + " --amount 50 --memo 'gift to myself'");
+  EXPECT_EQ(r.status, 1) << r.out;
   r = Cli(url, root,
           std::string("vouchers grant --tenant ") + kT1 +
               " --amount 1000 --to 2099-01-01 --type H100 --cap 50 --programme pilot");

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "core/money.h"
 #include "sim/report/svg_plot.h"
 
@@ -28,17 +29,6 @@ ordered_json DistributionJson(const Distribution& d) {
           {"p95", d.p95},
           {"p99", d.p99},
           {"max", d.max}};
-}
-
-// RFC 4180: quoted when it holds a comma, quote or line break.
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
 }
 
 Status WriteFile(const std::filesystem::path& path, const std::string& text) {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "base/text.h"
+
 namespace suanpan::sim {
 namespace {
 
@@ -46,32 +48,6 @@ std::string TrimZeros(std::string s) {
   while (s.back() == '0') s.pop_back();
   if (s.back() == '.') s.pop_back();
   return s;
-}
-
-void AppendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids control characters other than tab, newline and carriage return.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-        out += c;
-    }
-  }
 }
 
 bool Drawable(double x, double y, bool log_x) {
@@ -228,7 +204,7 @@ std::string RenderLineChart(const Chart& chart, int width, int height) {
 
   std::string out;
   auto it = std::back_inserter(out);
-  auto text = [&out](std::string_view s) { AppendEscaped(out, s); };
+  auto text = [&out](std::string_view s) { AppendXmlEscaped(out, s); };
 
   fmt::format_to(
       it,
