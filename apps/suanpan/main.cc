@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "cli/admin_commands.h"
 #include "cli/client_commands.h"
 #include "cli/money_commands.h"
 #include "cli/node_commands.h"
@@ -209,7 +210,20 @@ int main(int argc, char** argv) {
   nodes_cmd->add_option("--limit", node_limit, "Rows (default 50)");
 
   CLI::App* providers_cmd = client("providers", "Providers: devices, free devices, prices");
-  CLI::App* tenants_cmd = client("tenants", "Tenants: weights, quotas and use");
+  suanpan::cli::TenantOptions tenant_admin;
+  CLI::App* tenants_cmd =
+      client("tenants", "Tenants: list; create, set, retire, unretire (admin, live: no restart)");
+  tenants_cmd->add_option("action", tenant_admin.action, "list | create | set | retire | unretire")
+      ->check(CLI::IsMember({"list", "create", "set", "retire", "unretire"}));
+  tenants_cmd->add_option("name", tenant_admin.name, "The tenant");
+  tenants_cmd->add_option("--weight", tenant_admin.weight, "Fair-share weight (1..1000000)");
+  tenants_cmd->add_option("--quota", tenant_admin.quota,
+                          "TYPE=GUARANTEED[:MAX], e.g. A100=8:16, A100=:16 (only max), A100=8:- "
+                          "(no max), A100=none; repeatable");
+  tenants_cmd
+      ->add_option("--priority-classes", tenant_admin.priority_classes,
+                   "The classes it may use, comma-separated (set: replaces the list)")
+      ->delimiter(',');
 
   suanpan::cli::UsageOptions usage;
   CLI::App* usage_cmd = client("usage", "Device-hours and cost per tenant, provider and type");
@@ -227,14 +241,19 @@ int main(int argc, char** argv) {
   history_cmd->add_option("--to", history.to, "Submitted before");
 
   suanpan::cli::TokenOptions token;
-  CLI::App* token_cmd = client("token", "API tokens (admin): create, list, revoke");
+  CLI::App* token_cmd =
+      client("token", "API tokens: create, list, revoke (admin; a tenant admin: its tenant's)");
   token_cmd->add_option("action", token.action, "create | list | revoke")
       ->required()
       ->check(CLI::IsMember({"create", "list", "revoke"}));
   token_cmd->add_option("name", token.name, "Token name");
-  token_cmd->add_option("--role", token.role, "admin, tenant or agent");
+  token_cmd->add_option("--role", token.role,
+                        "admin, tenant-admin, member (or tenant), viewer, or agent");
   token_cmd->add_option("--tenant", token.tenant, "Tenant of a tenant token");
   token_cmd->add_option("--node", token.node, "Node of an agent token");
+  token_cmd->add_option("--expires", token.expires,
+                        "When it stops working: a duration from now (30d, 12h) or a date "
+                        "(2027-01-01, RFC 3339); default never");
 
   // ---- money (docs/money.md) ----
   suanpan::cli::MoneyOptions money;
@@ -424,7 +443,9 @@ int main(int argc, char** argv) {
     return suanpan::cli::RunNodes(flags, node_filter, node_limit, stdout, stderr);
   }
   if (providers_cmd->parsed()) return suanpan::cli::RunProviders(flags, stdout, stderr);
-  if (tenants_cmd->parsed()) return suanpan::cli::RunTenants(flags, stdout, stderr);
+  if (tenants_cmd->parsed()) {
+    return suanpan::cli::RunTenantAdmin(flags, tenant_admin, stdout, stderr);
+  }
   if (usage_cmd->parsed()) return suanpan::cli::RunUsage(flags, usage, stdout, stderr);
   if (prices_cmd->parsed()) return suanpan::cli::RunPrices(flags, money, stdout, stderr);
   if (vouchers_cmd->parsed()) return suanpan::cli::RunVouchers(flags, money, stdout, stderr);

@@ -367,7 +367,12 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
           if (std::find(route->roles.begin(), route->roles.end(), caller.role) ==
               route->roles.end()) {
             return fail(PermissionDeniedError(fmt::format("role {} may not {} {}",
-                                                          control::RoleName(caller.role),
+                                                          control::CallerRoleName(caller),
+                                                          route->method, route->pattern)));
+          }
+          // A viewer reads: every route that changes something is closed to it.
+          if (caller.viewer() && route->method != "GET") {
+            return fail(PermissionDeniedError(fmt::format("role viewer may only read, not {} {}",
                                                           route->method, route->pattern)));
           }
           if (require_agent_certificates_ && caller.role == control::Role::kAgent &&

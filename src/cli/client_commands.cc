@@ -710,6 +710,20 @@ int RunToken(const ClientFlags& flags, const TokenOptions& o, std::FILE* out, st
     Json body{{"name", o.name}, {"role", o.role}};
     if (!o.tenant.empty()) body["tenant"] = o.tenant;
     if (!o.node.empty()) body["node"] = o.node;
+    if (!o.expires.empty()) {
+      // A duration from now (30d, 12h), or a date or time (with '-') the server reads.
+      StatusOr<int64_t> secs = InvalidArgumentError("a time");
+      if (o.expires.find('-') == std::string::npos) {
+        secs = ParseSeconds("--expires", o.expires);
+        if (!secs.ok()) return Error(err, secs.status());
+      }
+      body["expires"] =
+          secs.ok() ? control::FormatTimeMs(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count() +
+                                            *secs * 1000)
+                    : o.expires;
+    }
     auto r = (*client)->Call("POST", "/v1/tokens", body);
     if (!r.ok()) return Error(err, r.status());
     if (flags.output == "json") {
@@ -734,9 +748,13 @@ int RunToken(const ClientFlags& flags, const TokenOptions& o, std::FILE* out, st
     PrintJson(out, *r);
     return 0;
   }
-  Table t({"NAME", "ROLE", "SCOPE", "CREATED", "REVOKED"});
+  Table t({"NAME", "ROLE", "SCOPE", "CREATED", "EXPIRES", "STATE"});
   for (const Json& k : (*r)["items"]) {
-    t.Add({Str(k, "name"), Str(k, "role"), Str(k, "scope"), Str(k, "created"), Str(k, "revoked")});
+    const std::string state = k.value("revoked", false)   ? "revoked"
+                              : k.value("expired", false) ? "expired"
+                                                          : "active";
+    t.Add({Str(k, "name"), Str(k, "role"), Str(k, "scope"), Str(k, "created"),
+           k["expires"].is_null() ? "never" : Str(k, "expires"), state});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
   return 0;

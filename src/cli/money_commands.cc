@@ -148,7 +148,8 @@ std::string Join(const Json& list) {
 StatusOr<std::string> TenantOrOwn(client::ApiClient& c, const std::string& tenant) {
   if (!tenant.empty()) return tenant;
   SP_ASSIGN_OR_RETURN(Json who, c.Call("GET", "/v1/whoami"));
-  if (who.value("role", "") == "tenant") return who.value("scope", "");
+  const std::string role = who.value("role", "");
+  if (role != "admin" && role != "agent") return who.value("scope", "");  // a tenant role
   return InvalidArgumentError("--tenant: name the tenant");
 }
 

@@ -82,7 +82,7 @@ ControlPlane::ControlPlane(std::unique_ptr<core::Pool> pool, std::unique_ptr<sto
       options_(std::move(options)),
       clock_(clock),
       metrics_(metrics),
-      host_(*pool_, std::move(scheduler)),
+      host_(std::make_unique<sched::Host>(*pool_, std::move(scheduler))),
       jobs_(*pool_, clock_, batch_),
       leases_(pool_->nodes().size()),
       logs_(options_.log_dir, options_.tenant_log_cap_bytes),
@@ -101,6 +101,7 @@ StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(core::Pool pool,
   options.policy.estimate_depth = 0;
   SP_ASSIGN_OR_RETURN(sched::Scheduler scheduler, sched::Scheduler::Create(options.policy));
   SP_ASSIGN_OR_RETURN(store::Snapshot snapshot, store->Load());
+  SP_RETURN_IF_ERROR(ApplyLiveConfig(pool, snapshot.config));
   auto plane = std::unique_ptr<ControlPlane>(
       new ControlPlane(std::make_unique<core::Pool>(std::move(pool)), std::move(store),
                        std::move(options), std::move(scheduler), clock, metrics));
@@ -156,9 +157,9 @@ void ControlPlane::HoldUnattended() {
     const core::NodeId id(static_cast<uint32_t>(n));
     Backend* b = BackendOfNode(n);
     if (b != nullptr && !b->NeedsAgents()) continue;  // its engine keeps its capacity
-    if (leases_.at(n).lease_until_ms != 0 || leases_.at(n).lost || host_.Cordoned(id)) continue;
-    if (!host_.JobsOn(id).empty()) continue;  // its jobs' lease decides (recovery granted one)
-    host_.Cordon(id, Now());
+    if (leases_.at(n).lease_until_ms != 0 || leases_.at(n).lost || host_->Cordoned(id)) continue;
+    if (!host_->JobsOn(id).empty()) continue;  // its jobs' lease decides (recovery granted one)
+    host_->Cordon(id, Now());
     unattended_.insert(n);
     ++held;
   }
@@ -284,7 +285,7 @@ void ControlPlane::Turn() {
 }
 
 std::optional<int64_t> ControlPlane::NextDueMs() {
-  auto due = host_.NextDue();
+  auto due = host_->NextDue();
   if (!due) return std::nullopt;
   return due->value() * 1000;
 }
@@ -312,7 +313,7 @@ void ControlPlane::CommitOrDie(std::vector<Done>* dones) {
 }
 
 void ControlPlane::PersistUsageMemory() {
-  for (const sched::UsageMemory::Row& r : host_.usage_memory().TakeChanged()) {
+  for (const sched::UsageMemory::Row& r : host_->usage_memory().TakeChanged()) {
     if (r.tenant >= pool_->tenants().size() || r.type >= pool_->catalog().size()) continue;
     batch_.usage.push_back({pool_->tenants()[r.tenant].name,
                             pool_->catalog().Get(core::DeviceTypeId(r.type)).name, r.period,
@@ -326,7 +327,7 @@ void ControlPlane::PersistUsageMemory() {
 void ControlPlane::Enqueue(JobRecord& job) {
   const sched::JobHistory history = AttainedService(job);
   job.decoded.spec.submit_time = Time(job.submit_ms / 1000);
-  host_.Submit(job.decoded.spec, Now(), history);
+  host_->Submit(job.decoded.spec, Now(), history);
   undecided_.emplace_back(job.id(), clock_.NowMs());
   dirty_ = true;
 }
@@ -337,7 +338,7 @@ void ControlPlane::ChangeState(JobRecord& job, JobState to, std::string reason) 
 }
 
 void ControlPlane::Bind(JobRecord& job, const sched::Allocation& allocation, int64_t now_ms) {
-  const sched::Segment& seg = host_.state().segment(allocation.segment);
+  const sched::Segment& seg = host_->state().segment(allocation.segment);
   store::RunRow run;
   run.job_id = job.id();
   run.attempt = ++job.attempts;
@@ -409,8 +410,8 @@ void ControlPlane::Release(JobRecord& job, int64_t now_ms, bool requeue, bool en
   job.holds_devices = false;
   if (ended_by_host) {
     if (requeue) undecided_.emplace_back(job.id(), now_ms);
-  } else if (host_.Running(job.decoded.spec.id)) {
-    host_.EndRun(job.decoded.spec.id, Time(now_ms / 1000), requeue);
+  } else if (host_->Running(job.decoded.spec.id)) {
+    host_->EndRun(job.decoded.spec.id, Time(now_ms / 1000), requeue);
     if (requeue) undecided_.emplace_back(job.id(), now_ms);
   } else if (requeue) {
     Enqueue(job);
@@ -460,12 +461,27 @@ std::optional<size_t> ControlPlane::WorkerNode(const JobRecord& job, int attempt
 // ---------------------------------------------------------------------------------------------
 // Tokens.
 
-StatusOr<CreatedToken> ControlPlane::CreateToken(const TokenRequest& request) {
-  return tokens_.Create(request, clock_.NowMs(), pool_->FindTenant(request.tenant).has_value(),
-                        pool_->FindNode(request.node).has_value(), batch_);
+StatusOr<CreatedToken> ControlPlane::CreateToken(const Caller& caller,
+                                                 const TokenRequest& request) {
+  SP_ASSIGN_OR_RETURN(
+      CreatedToken made,
+      tokens_.Create(caller, request, clock_.NowMs(), pool_->FindTenant(request.tenant).has_value(),
+                     pool_->FindNode(request.node).has_value(), batch_));
+  billing_.Audit(caller.token_name, "token.create",
+                 {{"token", made.name},
+                  {"role", made.role},
+                  {"scope", made.scope},
+                  {"expires", request.expires_ms ? nlohmann::json(FormatTimeMs(*request.expires_ms))
+                                                 : nlohmann::json(nullptr)}},
+                 clock_.NowMs(), batch_);
+  return made;
 }
 
-Status ControlPlane::RevokeToken(const std::string& name) { return tokens_.Revoke(name, batch_); }
+Status ControlPlane::RevokeToken(const Caller& caller, const std::string& name) {
+  SP_RETURN_IF_ERROR(tokens_.Revoke(caller, name, batch_));
+  billing_.Audit(caller.token_name, "token.revoke", {{"token", name}}, clock_.NowMs(), batch_);
+  return OkStatus();
+}
 
 StatusOr<std::optional<std::string>> ControlPlane::EnsureAdminToken(bool replace) {
   return tokens_.EnsureAdmin(replace, clock_.NowMs(), batch_);

@@ -145,15 +145,18 @@ class ControlPlane {
   // ---- Everything below runs on the control thread only (inside an Op). ----
 
   StatusOr<Caller> Authenticate(std::string_view token) const {
-    return tokens_.Authenticate(token);
+    return tokens_.Authenticate(token, clock_.NowMs());
   }
-  StatusOr<CreatedToken> CreateToken(const TokenRequest& request);
-  std::vector<TokenView> ListTokens() const { return tokens_.List(); }
-  Status RevokeToken(const std::string& name);
+  // The admin manages every token; a tenant admin its own tenant's (tokens.h).
+  StatusOr<CreatedToken> CreateToken(const Caller& caller, const TokenRequest& request);
+  StatusOr<std::vector<TokenView>> ListTokens(const Caller& caller) const {
+    return tokens_.List(caller, clock_.NowMs());
+  }
+  Status RevokeToken(const Caller& caller, const std::string& name);
   // Makes sure an admin token exists; returns its secret if one was created now.
   StatusOr<std::optional<std::string>> EnsureAdminToken(bool replace);
   WhoamiView Whoami(const Caller& caller) const {
-    return {caller.token_name, std::string(RoleName(caller.role)), caller.scope};
+    return {caller.token_name, std::string(CallerRoleName(caller)), caller.scope};
   }
 
   // With an idempotency key seen before for the same tenant, returns that job (created=false).
@@ -219,6 +222,14 @@ class ControlPlane {
   StatusOr<nlohmann::json> AuditLog(const Caller& caller, size_t limit) const;
   const Billing& billing() const { return billing_; }
 
+  // ---- Live administration (tenants.cc) ----
+  // The admin makes a tenant (create; body: weight, priority_classes, quota) or changes one (the
+  // fields given; "retired": true retires it, false brings it back). Committed with its audit
+  // record (before -> after) and applied to the scheduler at once. Returns {"tenant", "config":
+  // the tenant as stored, "notes": what the change does to running and queued work}.
+  StatusOr<nlohmann::json> PutTenant(const Caller& caller, const std::string& name,
+                                     const nlohmann::json& body, bool create);
+
   std::vector<ProviderView> Providers() const;
   std::vector<ClusterView> Clusters() const;
   StatusOr<NodePage> Nodes(const Caller& caller, const std::map<std::string, std::string>& filter,
@@ -274,7 +285,7 @@ class ControlPlane {
   const ControlOptions& options() const { return options_; }
   const JobTable& jobs() const { return jobs_; }
   const NodeLeases& leases() const { return leases_; }
-  const sched::Host& host() const { return host_; }
+  const sched::Host& host() const { return *host_; }
   int64_t NowMs() const { return clock_.NowMs(); }
   Time Now() const { return Time(clock_.NowMs() / 1000); }
 
@@ -298,6 +309,10 @@ class ControlPlane {
   void MarkStarted(JobRecord& job, int64_t at_ms);
   void RunRound();
   void PersistUsageMemory();
+  // Live administration (tenants.cc): the host again on the changed pool, from the live state.
+  void RebuildHost();
+  std::vector<std::string> TenantChangeNotes(const core::Tenant* before,
+                                             const core::Tenant& after) const;
   // Money (money.cc).
   StatusOr<std::string> MoneyScope(const Caller& caller, const std::string& tenant,
                                    bool all_allowed) const;
@@ -337,7 +352,7 @@ class ControlPlane {
   ControlOptions options_;
   const Clock& clock_;
   Metrics* metrics_;
-  sched::Host host_;
+  std::unique_ptr<sched::Host> host_;  // rebuilt when tenants change (RebuildHost)
   store::WriteBatch batch_;
   JobTable jobs_;
   Tokens tokens_;
@@ -356,6 +371,9 @@ class ControlPlane {
 
   bool dirty_ = true;
   int64_t last_round_ms_ = 0;
+  // live_config: the seq of each object made or changed live (by name), the next one's.
+  std::map<std::string, int64_t> config_seq_;
+  int64_t next_config_seq_ = 1;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -372,6 +390,17 @@ class ControlPlane {
   ExplainCache explain_cache_;
   std::thread thread_;
 };
+
+// Live administration (tenants.cc). A tenant as live_config stores it and the audit shows it:
+// {"name", "weight", "priority_classes", "quota": {TYPE: {"guaranteed": "8", "max": "16"|null}},
+// "retired"}.
+nlohmann::json TenantConfigJson(const core::Pool& pool, const core::Tenant& tenant);
+// `tenant` with the fields of an API body applied (weight, priority_classes, quota by type
+// (null: back to the default), retired); field errors name the field ("quota.A100.max").
+StatusOr<core::Tenant> ApplyTenantBody(const core::Pool& pool, core::Tenant tenant,
+                                       const nlohmann::json& body);
+// Applies the stored live objects over the pool file's (at start-up, before the host is built).
+Status ApplyLiveConfig(core::Pool& pool, const std::vector<store::ConfigRow>& rows);
 
 // RFC 3339 UTC with milliseconds: 2026-11-26T06:30:00.123Z.
 std::string FormatTimeMs(int64_t ms);

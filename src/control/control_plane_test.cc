@@ -294,7 +294,7 @@ TEST_F(ControlPlaneTest, TokensAreStoredHashedAndSurviveRestart) {
   {
     auto p = Open(Pool());
     auto t = p->Run([](ControlPlane& cp) {
-      return cp.CreateToken(TokenRequest{"ta", "tenant", "a", ""});
+      return cp.CreateToken(Admin(), TokenRequest{"ta", "tenant", "a", "", std::nullopt});
     });
     ASSERT_TRUE(t.ok());
     secret = t->secret;
@@ -347,6 +347,152 @@ TEST(TimeTest, ParsesAndFormatsRfc3339) {
   EXPECT_FALSE(ParseTimeMs("yesterday").ok());
   EXPECT_FALSE(ParseTimeMs("2027-13-01").ok());
   EXPECT_FALSE(ParseTimeMs("2027-01-15T08:00:00").ok());  // no zone: refused, not guessed
+}
+
+// Live administration (tenants.cc): a tenant made on the running plane rebuilds the host from
+// the live state. The next round decides exactly as after a restart that read the same change
+// from the store: same queue order, same bindings, same placements.
+TEST_F(ControlPlaneTest, ALiveTenantChangeDecidesAsARestartWould) {
+  {
+    auto p = Open(Pool());
+    Submit(*p, Job("r1", "b", 2));
+    Round(*p);
+    clock_.now_ms += 3'600'000;  // an hour of b's use in the fair-share memory
+    for (int i = 0; i < 3; ++i) {
+      Submit(*p, Job("qa" + std::to_string(i), "a", 1 + i % 2));
+      Submit(*p, Job("qb" + std::to_string(i), "b", 1));
+    }
+    Round(*p);
+  }
+  std::filesystem::copy_file(dir_ / "s.db", dir_ / "r.db");
+  const Json change = {{"weight", 3}, {"quota", {{"H100", {{"guaranteed", 8}, {"max", 24}}}}}};
+  auto outcome = [&](ControlPlane& p) {
+    EXPECT_NE(Submit(p, Job("qc", "c", 1)), 0u);
+    Round(p);
+    std::vector<std::string> out;
+    auto q = p.Run([](ControlPlane& cp) { return cp.Queue(Admin(), 100); });
+    EXPECT_TRUE(q.ok());
+    for (const QueueEntryView& e : q->items) out.push_back("queued " + e.name);
+    for (uint64_t id = 1; id <= 8; ++id) {
+      JobView j = Get(p, id);
+      std::string where;
+      if (j.placement) {
+        for (const auto& w : j.placement->workers) where += " " + w.node;
+      }
+      out.push_back(j.name + " " + std::string(core::JobStateName(j.state)) + where);
+    }
+    return out;
+  };
+  // Live: the change on the running plane.
+  std::vector<std::string> live;
+  {
+    auto p = Open(Pool());
+    auto r = p->Run([&](ControlPlane& cp) { return cp.PutTenant(Admin(), "c", change, true); });
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    live = outcome(*p);
+  }
+  // Restart: the same change, then a restart that reads it from the store.
+  std::vector<std::string> restarted;
+  {
+    {
+      auto p = Open(Pool(), {}, "r.db");
+      ASSERT_TRUE(
+          p->Run([&](ControlPlane& cp) { return cp.PutTenant(Admin(), "c", change, true); }).ok());
+    }
+    auto p = Open(Pool(), {}, "r.db");
+    auto t = p->Run([](ControlPlane& cp) { return cp.Tenant(Admin(), "c"); });
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(t->weight, 3);
+    restarted = outcome(*p);
+  }
+  EXPECT_EQ(live, restarted);
+  // Something happened: c's new guarantee took qa0's borrowed devices back for qc, and the
+  // earlier queue waits still.
+  EXPECT_NE(std::find(live.begin(), live.end(), "qc admitted c2/g-0000"), live.end())
+      << ::testing::PrintToString(live);
+  EXPECT_NE(std::find(live.begin(), live.end(), "qa0 pending c2/g-0000"), live.end())
+      << ::testing::PrintToString(live);
+}
+
+TEST_F(ControlPlaneTest, ATenantChangeIsCheckedAndNamesTheField) {
+  auto p = Open(Pool());
+  auto put = [&](const std::string& name, const Json& body, bool create) {
+    return p->Run([&](ControlPlane& cp) { return cp.PutTenant(Admin(), name, body, create); });
+  };
+  auto r = put("c", {{"quota", {{"H100", {{"guaranteed", 40}}}}}}, true);  // the pool has 32
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "quota.H100.guaranteed");
+  EXPECT_NE(r.status().message().find("would add up to 40 devices, more than the pool's 32"),
+            std::string::npos)
+      << r.status().message();
+  r = put("a", {{"quota", {{"H100", {{"max", "0.5"}}}}}}, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["config"]["quota"]["H100"]["max"], "0.500");
+  r = put("a", {{"quota", {{"H100", nullptr}}}}, false);  // back to no quota
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["config"]["quota"], Json::object());
+  r = put("a", Json::object(), false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["notes"], Json({"nothing changed"}));
+  Caller tenant{Role::kTenant, "a", "a-token"};
+  auto denied = p->Run([&](ControlPlane& cp) {
+    return cp.PutTenant(tenant, "a", {{"weight", 9}}, false);
+  });
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire) {
+  auto p = Open(Pool());
+  auto make = [&](const Caller& by, TokenRequest r) {
+    return p->Run([&](ControlPlane& cp) { return cp.CreateToken(by, r); });
+  };
+  auto who = [&](const std::string& secret) {
+    return p->Run([&](ControlPlane& cp) { return cp.Authenticate(secret); });
+  };
+  auto boss = make(Admin(), {"a-boss", "tenant-admin", "a", "", std::nullopt});
+  ASSERT_TRUE(boss.ok()) << boss.status().ToString();
+  ASSERT_TRUE(make(Admin(), {"b-dev", "member", "b", "", std::nullopt}).ok());
+  auto boss_caller = who(boss->secret);
+  ASSERT_TRUE(boss_caller.ok());
+  EXPECT_TRUE(boss_caller->tenant_admin());
+  EXPECT_EQ(CallerRoleName(*boss_caller), "tenant-admin");
+  // Its own tenant's member, expiring in an hour; the tenant is implied.
+  TokenRequest dev{"a-dev", "member", "", "", std::nullopt};
+  dev.expires_ms = clock_.now_ms + 3'600'000;
+  auto made = make(*boss_caller, dev);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(made->scope, "a");
+  // Not another tenant's, not an admin or an agent, and not in the past.
+  auto r = make(*boss_caller, {"x1", "member", "b", "", std::nullopt});
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().field(), "tenant");
+  r = make(*boss_caller, {"x2", "admin", "", "", std::nullopt});
+  EXPECT_EQ(r.status().field(), "role");
+  TokenRequest past{"x3", "viewer", "", "", std::nullopt};
+  past.expires_ms = clock_.now_ms - 1;
+  EXPECT_EQ(make(*boss_caller, past).status().field(), "expires");
+  // A member manages no tokens.
+  auto dev_caller = who(made->secret);
+  ASSERT_TRUE(dev_caller.ok());
+  EXPECT_EQ(make(*dev_caller, {"x4", "member", "", "", std::nullopt}).status().code(),
+            StatusCode::kPermissionDenied);
+  // The tenant admin sees and revokes its tenant's tokens only.
+  auto listed = p->Run([&](ControlPlane& cp) { return cp.ListTokens(*boss_caller); });
+  ASSERT_TRUE(listed.ok());
+  std::vector<std::string> names;
+  for (const TokenView& t : *listed) names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a-boss", "a-dev"}));
+  auto revoke = [&](const Caller& by, const std::string& name) {
+    return p->Run([&](ControlPlane& cp) { return cp.RevokeToken(by, name); });
+  };
+  EXPECT_EQ(revoke(*boss_caller, "b-dev").code(), StatusCode::kNotFound);
+  // An hour later the member's token has expired.
+  clock_.now_ms += 3'600'000;
+  auto late = who(made->secret);
+  EXPECT_EQ(late.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(late.status().message().find("token 'a-dev' expired at"), std::string::npos)
+      << late.status().message();
+  EXPECT_TRUE(revoke(*boss_caller, "a-dev").ok());
 }
 
 }  // namespace

@@ -94,9 +94,9 @@ Status ControlPlane::EngineReport(const EngineEvent& e) {
 }
 
 void ControlPlane::SetEngineHold(core::NodeId node, int held) {
-  const int before = host_.ExternallyHeld(node);
+  const int before = host_->ExternallyHeld(node);
   if (before == held) return;
-  if (host_.HoldExternal(node, held, Now()) != before) dirty_ = true;
+  if (host_->HoldExternal(node, held, Now()) != before) dirty_ = true;
 }
 
 }  // namespace suanpan::control

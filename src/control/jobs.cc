@@ -65,6 +65,11 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
     }
   }
   SP_ASSIGN_OR_RETURN(DecodedJob decoded, DecodeJob(body, *pool_));
+  if (pool_->tenant(decoded.spec.tenant).retired) {
+    return FailedPreconditionError(fmt::format("tenant: '{}' is retired and takes no new jobs",
+                                               pool_->tenant(decoded.spec.tenant).name))
+        .WithField("tenant");
+  }
   SP_RETURN_IF_ERROR(WithinQuotaMax(decoded.spec));
   if (decoded.launch.command.empty() && decoded.launch.image.empty()) {
     return FieldError("command",
@@ -143,8 +148,8 @@ StatusOr<JobView> ControlPlane::CancelJob(const Caller& caller, uint64_t id) {
   }
   if (j.holds_devices) {
     Release(j, clock_.NowMs(), /*requeue=*/false);
-  } else if (host_.Queued(j.decoded.spec.id)) {
-    host_.Withdraw(j.decoded.spec.id);
+  } else if (host_->Queued(j.decoded.spec.id)) {
+    host_->Withdraw(j.decoded.spec.id);
   }
   ChangeState(j, JobState::kCancelled, fmt::format("cancelled by token '{}'", caller.token_name));
   jobs_.AddEvent(j, "cancelled", j.reason);

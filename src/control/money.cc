@@ -106,7 +106,7 @@ StatusOr<nlohmann::json> ControlPlane::SetAccount(const Caller& caller, const st
 
 MicroYuan ControlPlane::AccruedOf(const std::string& tenant, int64_t now_ms) const {
   MicroYuan accrued(0);
-  for (const sched::RunningJob* r : host_.state().Running()) {
+  for (const sched::RunningJob* r : host_->state().Running()) {
     const JobRecord* j = jobs_.Find(r->spec->id.value());
     if (j == nullptr || j->runs.empty() || pool_->tenant(j->spec().tenant).name != tenant) {
       continue;
@@ -219,7 +219,7 @@ StatusOr<nlohmann::json> ControlPlane::AuditLog(const Caller& caller, size_t lim
 // Rating, funds and the billing tick.
 
 void ControlPlane::RateOpenRuns(int64_t now_ms) {
-  for (const sched::RunningJob* r : host_.state().Running()) {
+  for (const sched::RunningJob* r : host_->state().Running()) {
     JobRecord* j = jobs_.Find(r->spec->id.value());
     if (j == nullptr || j->runs.empty()) continue;
     billing_.RateRun(pool_->tenant(j->spec().tenant).name, j->runs.back(), now_ms, batch_);
@@ -234,12 +234,12 @@ void ControlPlane::RefreshFunds(int64_t now_ms) {
     any = any || !tenants[t].unlimited();
   }
   if (!any) {
-    host_.SetFunds(std::nullopt);
+    host_->SetFunds(std::nullopt);
     return;
   }
   // What running jobs of limited tenants have cost since their booked pieces, and are estimated
   // to cost until their expected end (at least until now).
-  for (const sched::RunningJob* r : host_.state().Running()) {
+  for (const sched::RunningJob* r : host_->state().Running()) {
     const JobRecord* j = jobs_.Find(r->spec->id.value());
     if (j == nullptr || j->runs.empty()) continue;
     core::TenantFunds& f = tenants[j->spec().tenant.value()];
@@ -252,14 +252,14 @@ void ControlPlane::RefreshFunds(int64_t now_ms) {
   sched::FundsInput in;
   in.tenants = std::move(tenants);
   in.now_ms = now_ms;
-  const auto& segments = host_.state().segments();
+  const auto& segments = host_->state().segments();
   in.segment_price.assign(segments.size(), -1);
   for (size_t s = 0; s < segments.size(); ++s) {
     if (auto p = billing_.PriceAt(segments[s].provider, segments[s].type, now_ms)) {
       in.segment_price[s] = p->value();
     }
   }
-  host_.SetFunds(std::move(in));
+  host_->SetFunds(std::move(in));
 }
 
 void ControlPlane::BillingTick(int64_t now_ms) {
@@ -294,7 +294,7 @@ void ControlPlane::BillingTick(int64_t now_ms) {
     const MicroYuan accrued = AccruedOf(name, now_ms);
     if (accrued.value() == 0 || accrued < left) continue;
     std::vector<JobRecord*> stop;
-    for (const sched::RunningJob* r : host_.state().Running()) {
+    for (const sched::RunningJob* r : host_->state().Running()) {
       JobRecord* j = jobs_.Find(r->spec->id.value());
       if (j != nullptr && j->spec().tenant.value() == t) stop.push_back(j);
     }

@@ -10,7 +10,7 @@ namespace suanpan::control {
 std::vector<ProviderView> ControlPlane::Providers() const {
   std::vector<ProviderView> out;
   const core::DeviceCatalog& cat = pool_->catalog();
-  const sched::ClusterState& state = host_.state();
+  const sched::ClusterState& state = host_->state();
   for (size_t p = 0; p < pool_->providers().size(); ++p) {
     const core::Provider& prov = pool_->providers()[p];
     ProviderView v;
@@ -47,7 +47,7 @@ std::vector<ClusterView> ControlPlane::Clusters() const {
     v.nodes = cl.nodes.size();
     v.leaf_switches = cl.switches.size();
     v.blocks = cl.blocks.size();
-    for (const sched::Segment& seg : host_.state().segments()) {
+    for (const sched::Segment& seg : host_->state().segments()) {
       if (seg.cluster.value() != c) continue;
       v.devices[cat.Get(seg.type).name] = {seg.total_devices, seg.free_whole};
     }
@@ -117,7 +117,7 @@ StatusOr<NodePage> ControlPlane::Nodes(const Caller& caller,
     if (page.total++ < offset) continue;
     if (page.items.size() < limit) {
       page.items.push_back(
-          ViewOf(*pool_, host_.state(), leases_, core::NodeId(static_cast<uint32_t>(i))));
+          ViewOf(*pool_, host_->state(), leases_, core::NodeId(static_cast<uint32_t>(i))));
     }
   }
   return page;
@@ -128,7 +128,7 @@ StatusOr<NodeView> ControlPlane::Node(const Caller& caller, const std::string& n
   if (!id || (caller.role == Role::kAgent && caller.scope != name)) {
     return NotFoundError(fmt::format("node '{}' not found", name));
   }
-  NodeView v = ViewOf(*pool_, host_.state(), leases_, *id);
+  NodeView v = ViewOf(*pool_, host_->state(), leases_, *id);
   v.agent_address = leases_.at(id->value()).address;
   return v;
 }
@@ -155,9 +155,10 @@ StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::strin
   v.name = t.name;
   v.weight = t.weight;
   v.priority_classes = t.priority_classes;
+  v.retired = t.retired;
   for (size_t ty = 0; ty < t.quota.size(); ++ty) {
     const core::Quota& q = t.quota[ty];
-    const MilliDevices used = host_.state().TenantUsage(*id, core::DeviceTypeId(ty));
+    const MilliDevices used = host_->state().TenantUsage(*id, core::DeviceTypeId(ty));
     if (q.guaranteed.value() == 0 && q.max == MilliDevices::Max() && used.value() == 0) continue;
     QuotaView e;
     e.device_type = pool_->catalog().Get(core::DeviceTypeId(ty)).name;
@@ -191,7 +192,7 @@ void ControlPlane::RefreshGauges() {
         .Set(static_cast<double>(per_tenant[t]));
   }
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> devices;
-  for (const sched::Segment& seg : host_.state().segments()) {
+  for (const sched::Segment& seg : host_->state().segments()) {
     auto& d = devices[{pool_->provider(seg.provider).name, pool_->catalog().Get(seg.type).name}];
     d.first += static_cast<double>(seg.total_devices - seg.free_whole);
     d.second += static_cast<double>(seg.free_whole);

@@ -17,6 +17,10 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
   tokens_.Load(std::move(snapshot.tokens));
   SP_RETURN_IF_ERROR(billing_.Load(snapshot).WithPrefix("store"));
   rated_month_ = core::MonthOf(now);
+  for (const store::ConfigRow& c : snapshot.config) {
+    if (c.kind == "tenant") config_seq_[c.name] = c.seq;
+    next_config_seq_ = std::max(next_config_seq_, c.seq + 1);
+  }
   std::map<uint64_t, JobRecord*> by_id;
   for (store::JobRow& row : snapshot.jobs) {
     auto job = std::make_unique<JobRecord>();
@@ -66,7 +70,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     if (!tenant || !type) continue;
     memory.push_back({tenant->value(), type->value(), u.period, u.value});
   }
-  host_.usage_memory().Load(memory);
+  host_->usage_memory().Load(memory);
 
   // Nodes out of service stay out until they are back (their agent heartbeats again, their
   // backend reports them up). First, so that no job is resumed on one.
@@ -75,7 +79,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     auto node = pool_->FindNode(n.node);
     if (!node || n.in_service) continue;
     leases_.MarkLost(node->value());
-    host_.Cordon(*node, Time(n.since_ms / 1000));
+    host_->Cordon(*node, Time(n.since_ms / 1000));
     ++out_of_service;
   }
 
@@ -87,7 +91,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     if (holds) {
       std::optional<sched::Allocation> alloc;
       if (!j.runs.empty() && !j.runs.back().end_ms) {
-        alloc = ParsePlacement(*pool_, host_.state(), j.runs.back());
+        alloc = ParsePlacement(*pool_, host_->state(), j.runs.back());
       }
       // Its devices must be free (two stored runs never share one, unless the pool changed).
       bool free = alloc.has_value();
@@ -98,10 +102,10 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
           if (!(p.devices & (uint64_t{1} << d))) continue;
           int64_t& t = taking[{p.node.value(), d}];
           t += p.per_device.value();
-          free = free && host_.state().FreeShare(p.node, d).value() >= t;
+          free = free && host_->state().FreeShare(p.node, d).value() >= t;
         }
-        free = free && host_.state().FreeCpu(p.node) >= p.cpu &&
-               host_.state().FreeMemory(p.node) >= p.memory;
+        free = free && host_->state().FreeCpu(p.node) >= p.cpu &&
+               host_->state().FreeMemory(p.node) >= p.memory;
       }
       if (alloc && free) {
         for (const sched::WorkerPlacement& w : alloc->workers) {
@@ -130,7 +134,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
             j.workers[rank].exit_code = 0;
           }
         }
-        host_.Resume(j.decoded.spec, *alloc, Time(j.runs.back().start_ms / 1000), history);
+        host_->Resume(j.decoded.spec, *alloc, Time(j.runs.back().start_ms / 1000), history);
         j.holds_devices = true;
         // After a restart its agent (or engine) gets time to report what started meanwhile.
         WatchStart(j, now + 2 * int64_t{options_.lease_seconds} * 1000);
@@ -166,7 +170,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
   spdlog::info(
       "recovered jobs={} queued={} holding_devices={} requeued={} tokens={} "
       "nodes_out_of_service={}",
-      jobs_.size(), host_.queued_count(), retaken, requeued, tokens_.size(), out_of_service);
+      jobs_.size(), host_->queued_count(), retaken, requeued, tokens_.size(), out_of_service);
   return OkStatus();
 }
 

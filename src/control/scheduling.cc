@@ -19,7 +19,7 @@ void ControlPlane::RunRound() {
   dirty_ = false;
   RefreshFunds(now);
   const auto t0 = std::chrono::steady_clock::now();
-  sched::Host::RoundResult round = host_.Round(Time(now / 1000));
+  sched::Host::RoundResult round = host_->Round(Time(now / 1000));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (metrics_ && round.ran) metrics_->round_seconds.Observe(secs);
   const sched::Decisions& decisions = round.decisions;
@@ -35,7 +35,7 @@ void ControlPlane::RunRound() {
       const core::Quota& q = tenant.quota[t.value()];
       if (q.max < spec.TotalShare()) continue;
       held += fmt::format("{}{} of its max {} {}", held.empty() ? "" : ", ",
-                          core::FormatDevices(host_.state().TenantUsage(spec.tenant, t)),
+                          core::FormatDevices(host_->state().TenantUsage(spec.tenant, t)),
                           core::FormatDevices(q.max), pool_->catalog().Get(t).name);
     }
     j->reason = fmt::format(
@@ -138,7 +138,7 @@ StatusOr<ExplainView> ControlPlane::ExplainJob(const Caller& caller, uint64_t id
   ExplainCache& cache = explain_cache_;
   if (cache.computed_ms < 0 || now_ms - cache.computed_ms >= options_.explain_cache_ms ||
       now_ms < cache.computed_ms || j->queued_ms > cache.computed_ms) {
-    cache.decisions = host_.WhatIf(Now(), 100'000);
+    cache.decisions = host_->WhatIf(Now(), 100'000);
     cache.computed_ms = now_ms;
     cache.index.clear();
     int position = 0;
@@ -169,9 +169,9 @@ StatusOr<ExplainView> ControlPlane::ExplainJob(const Caller& caller, uint64_t id
 
 StatusOr<QueueView> ControlPlane::Queue(const Caller& caller, size_t limit) {
   if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read the queue");
-  const std::vector<sched::QueuedJob> order = host_.Ordered(Now());
+  const std::vector<sched::QueuedJob> order = host_->Ordered(Now());
   QueueView out;
-  out.policy = std::string(host_.scheduler().queue_policy().name());
+  out.policy = std::string(host_->scheduler().queue_policy().name());
   out.length = order.size();
   size_t position = 0;
   for (const sched::QueuedJob& q : order) {

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "control/control_plane.h"  // FormatTimeMs
+
 namespace suanpan::control {
 namespace {
 
@@ -61,7 +63,40 @@ void Tokens::Load(std::vector<store::TokenRow> rows) {
   }
 }
 
-StatusOr<Caller> Tokens::Authenticate(std::string_view secret) const {
+namespace {
+
+bool TenantScoped(std::string_view role) {
+  return role == "tenant" || role == "member" || role == "tenant-admin" || role == "viewer";
+}
+
+// A tenant admin manages its own tenant's tenant-scoped tokens; the admin every token.
+bool Manages(const Caller& by, const store::TokenRow& t) {
+  if (by.role == Role::kAdmin) return true;
+  return by.tenant_admin() && TenantScoped(t.role) && t.scope == by.scope;
+}
+
+Status MayManageTokens(const Caller& by) {
+  if (by.role == Role::kAdmin || by.tenant_admin()) return OkStatus();
+  return PermissionDeniedError(fmt::format(
+      "role {} may not manage tokens (an admin or a tenant admin may)", CallerRoleName(by)));
+}
+
+}  // namespace
+
+std::string_view CallerRoleName(const Caller& caller) {
+  if (caller.role != Role::kTenant) return RoleName(caller.role);
+  switch (caller.grant) {
+    case Grant::kTenantAdmin:
+      return "tenant-admin";
+    case Grant::kViewer:
+      return "viewer";
+    case Grant::kMember:
+      break;
+  }
+  return "member";
+}
+
+StatusOr<Caller> Tokens::Authenticate(std::string_view secret, int64_t now_ms) const {
   if (secret.empty()) {
     return UnauthenticatedError("missing bearer token (Authorization: Bearer ...)");
   }
@@ -69,72 +104,111 @@ StatusOr<Caller> Tokens::Authenticate(std::string_view secret) const {
   if (it == by_hash_.end() || it->second.revoked) {
     return UnauthenticatedError("unknown or revoked token");
   }
+  const store::TokenRow& t = it->second;
+  if (t.expires_ms && now_ms >= *t.expires_ms) {
+    return UnauthenticatedError(fmt::format("token '{}' expired at {}: ask for a new one", t.name,
+                                            FormatTimeMs(*t.expires_ms)));
+  }
   Caller c;
-  c.token_name = it->second.name;
-  c.scope = it->second.scope;
-  if (it->second.role == "admin") {
+  c.token_name = t.name;
+  c.scope = t.scope;
+  if (t.role == "admin") {
     c.role = Role::kAdmin;
-  } else if (it->second.role == "tenant") {
+  } else if (TenantScoped(t.role)) {
     c.role = Role::kTenant;
+    c.grant = t.role == "tenant-admin" ? Grant::kTenantAdmin
+              : t.role == "viewer"     ? Grant::kViewer
+                                       : Grant::kMember;
   } else {
     c.role = Role::kAgent;
   }
   return c;
 }
 
-StatusOr<CreatedToken> Tokens::Create(const TokenRequest& r, int64_t now_ms, bool known_tenant,
-                                      bool known_node, store::WriteBatch& batch) {
-  if (!ValidName(r.name)) {
-    return FieldError(
-        "name", fmt::format("must be 1-64 letters, digits, '-', '_' or '.', got '{}'", r.name));
+StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, int64_t now_ms,
+                                      bool known_tenant, bool known_node,
+                                      store::WriteBatch& batch) {
+  SP_RETURN_IF_ERROR(MayManageTokens(by));
+  TokenRequest req = r;
+  if (by.role != Role::kAdmin) {
+    if (!TenantScoped(req.role)) {
+      return PermissionDeniedError(
+                 fmt::format("role: a tenant admin makes tenant-admin, member or viewer tokens, "
+                             "not '{}'",
+                             req.role))
+          .WithField("role");
+    }
+    if (req.tenant.empty()) req.tenant = by.scope, known_tenant = true;
+    if (req.tenant != by.scope) {
+      return PermissionDeniedError(
+                 fmt::format("tenant: this token manages tenant '{}' only", by.scope))
+          .WithField("tenant");
+    }
   }
-  if (hash_by_name_.count(r.name)) {
-    return AlreadyExistsError(fmt::format("name: a token named '{}' exists", r.name))
+  if (!ValidName(req.name)) {
+    return FieldError(
+        "name", fmt::format("must be 1-64 letters, digits, '-', '_' or '.', got '{}'", req.name));
+  }
+  if (hash_by_name_.count(req.name)) {
+    return AlreadyExistsError(fmt::format("name: a token named '{}' exists", req.name))
         .WithField("name");
   }
+  if (req.expires_ms && *req.expires_ms <= now_ms) {
+    return FieldError("expires",
+                      fmt::format("{} is not in the future", FormatTimeMs(*req.expires_ms)));
+  }
   std::string scope;
-  if (r.role == "tenant") {
-    if (r.tenant.empty()) return FieldError("tenant", "a tenant token needs its tenant");
-    if (!known_tenant) return FieldError("tenant", fmt::format("unknown tenant '{}'", r.tenant));
-    if (!r.node.empty()) return FieldError("node", "only for role agent");
-    scope = r.tenant;
-  } else if (r.role == "agent") {
-    if (r.node.empty()) return FieldError("node", "an agent token needs its node");
-    if (!known_node) return FieldError("node", fmt::format("unknown node '{}'", r.node));
-    if (!r.tenant.empty()) return FieldError("tenant", "only for role tenant");
-    scope = r.node;
-  } else if (r.role == "admin") {
-    if (!r.tenant.empty() || !r.node.empty()) {
+  if (TenantScoped(req.role)) {
+    if (req.tenant.empty()) return FieldError("tenant", "a tenant token needs its tenant");
+    if (!known_tenant) return FieldError("tenant", fmt::format("unknown tenant '{}'", req.tenant));
+    if (!req.node.empty()) return FieldError("node", "only for role agent");
+    scope = req.tenant;
+  } else if (req.role == "agent") {
+    if (req.node.empty()) return FieldError("node", "an agent token needs its node");
+    if (!known_node) return FieldError("node", fmt::format("unknown node '{}'", req.node));
+    if (!req.tenant.empty()) return FieldError("tenant", "only for tenant roles");
+    scope = req.node;
+  } else if (req.role == "admin") {
+    if (!req.tenant.empty() || !req.node.empty()) {
       return FieldError("role", "an admin token has no tenant or node");
     }
   } else {
-    return FieldError("role", fmt::format("must be admin, tenant or agent, got '{}'", r.role));
+    return FieldError(
+        "role",
+        fmt::format("must be admin, tenant-admin, member, viewer or agent, got '{}'", req.role));
   }
   SP_ASSIGN_OR_RETURN(std::string secret, NewSecret());
   store::TokenRow row;
-  row.name = r.name;
+  row.name = req.name;
   row.hash = Sha256Hex(secret);
-  row.role = r.role;
+  row.role = req.role;
   row.scope = scope;
   row.created_ms = now_ms;
+  row.expires_ms = req.expires_ms;
   batch.tokens.push_back(row);
-  hash_by_name_[r.name] = row.hash;
+  hash_by_name_[req.name] = row.hash;
   by_hash_[row.hash] = row;
-  return CreatedToken{r.name, r.role, scope, secret};
+  return CreatedToken{req.name, req.role, scope, secret};
 }
 
-std::vector<TokenView> Tokens::List() const {
+StatusOr<std::vector<TokenView>> Tokens::List(const Caller& by, int64_t now_ms) const {
+  SP_RETURN_IF_ERROR(MayManageTokens(by));
   std::vector<TokenView> out;
   for (const auto& [name, hash] : hash_by_name_) {
     const store::TokenRow& t = by_hash_.at(hash);
-    out.push_back({t.name, t.role, t.scope, t.created_ms, t.revoked});
+    if (!Manages(by, t)) continue;
+    out.push_back({t.name, t.role, t.scope, t.created_ms, t.revoked, t.expires_ms,
+                   t.expires_ms && now_ms >= *t.expires_ms});
   }
   return out;
 }
 
-Status Tokens::Revoke(const std::string& name, store::WriteBatch& batch) {
+Status Tokens::Revoke(const Caller& by, const std::string& name, store::WriteBatch& batch) {
+  SP_RETURN_IF_ERROR(MayManageTokens(by));
   auto it = hash_by_name_.find(name);
-  if (it == hash_by_name_.end()) return NotFoundError(fmt::format("token '{}' not found", name));
+  if (it == hash_by_name_.end() || !Manages(by, by_hash_.at(it->second))) {
+    return NotFoundError(fmt::format("token '{}' not found", name));
+  }
   store::TokenRow& t = by_hash_.at(it->second);
   if (t.role == "admin" && !t.revoked) {
     size_t admins = 0;
@@ -167,7 +241,8 @@ StatusOr<std::optional<std::string>> Tokens::EnsureAdmin(bool replace, int64_t n
   std::string name = "admin";
   for (int i = 2; hash_by_name_.count(name); ++i) name = fmt::format("admin-{}", i);
   SP_ASSIGN_OR_RETURN(CreatedToken created,
-                      Create(TokenRequest{name, "admin", "", ""}, now_ms, false, false, batch));
+                      Create(Caller{}, TokenRequest{name, "admin", "", "", std::nullopt}, now_ms,
+                             false, false, batch));
   return std::optional<std::string>(created.secret);
 }
 

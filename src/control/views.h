@@ -141,12 +141,15 @@ struct TenantView {
   std::vector<std::string> priority_classes;
   std::vector<QuotaView> quotas;
   int64_t queued_jobs = 0, jobs_holding_devices = 0;
+  bool retired = false;
 };
 
 struct TokenView {
   std::string name, role, scope;
   int64_t created_ms = 0;
   bool revoked = false;
+  std::optional<int64_t> expires_ms;
+  bool expired = false;
 };
 
 struct CreatedToken {

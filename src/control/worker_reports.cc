@@ -55,7 +55,7 @@ StatusOr<protocol::HeartbeatReply> ControlPlane::Heartbeat(const Caller& caller,
       break;
     case NodeLeases::Renewal::kFirst:
       spdlog::info("node={} registered: {} address={}", node, found, leases_.at(n).address);
-      if (unattended_.erase(n) > 0) host_.Uncordon(*id);
+      if (unattended_.erase(n) > 0) host_->Uncordon(*id);
       dirty_ = true;
       break;
     case NodeLeases::Renewal::kRenewed:
@@ -75,8 +75,8 @@ void ControlPlane::CheckLeases(int64_t now_ms) {
 void ControlPlane::NodeLost(core::NodeId node, const std::string& why) {
   const std::string& name = pool_->node(node).name;
   leases_.MarkLost(node.value());
-  if (host_.Cordoned(node)) return;  // lost already
-  const std::vector<core::JobId> jobs = host_.JobsOn(node);
+  if (host_->Cordoned(node)) return;  // lost already
+  const std::vector<core::JobId> jobs = host_->JobsOn(node);
   spdlog::warn("node={} lost: {}; {} job(s) there end their attempt", name, why, jobs.size());
   for (core::JobId id : jobs) {
     if (JobRecord* j = jobs_.Find(id.value())) {
@@ -85,7 +85,7 @@ void ControlPlane::NodeLost(core::NodeId node, const std::string& why) {
     }
   }
   // Hold the whole node (now free) so that nothing lands on it until it is back, across restarts.
-  host_.Cordon(node, Now());
+  host_->Cordon(node, Now());
   batch_.nodes.push_back({name, /*in_service=*/false, why, clock_.NowMs()});
   for (auto& b : backends_) b->NodeChanged(node.value());
   dirty_ = true;
@@ -93,8 +93,8 @@ void ControlPlane::NodeLost(core::NodeId node, const std::string& why) {
 
 void ControlPlane::NodeBack(core::NodeId node, const std::string& why) {
   leases_.MarkBack(node.value());
-  if (!host_.Cordoned(node)) return;
-  host_.Uncordon(node);
+  if (!host_->Cordoned(node)) return;
+  host_->Uncordon(node);
   batch_.nodes.push_back({pool_->node(node).name, /*in_service=*/true, why, clock_.NowMs()});
   for (auto& b : backends_) b->NodeChanged(node.value());
   dirty_ = true;

@@ -397,4 +397,64 @@ StatusOr<Pool> PoolBuilder::Build() && {
   return std::move(pool_);
 }
 
+StatusOr<TenantId> Pool::PutTenant(Tenant t, bool check_guarantees) {
+  if (Status s = CheckName("name", t.name); !s.ok()) return s.WithField("name");
+  if (t.weight < 1 || t.weight > 1'000'000) {
+    return FieldError("weight", fmt::format("must be in 1..1000000, got {}", t.weight));
+  }
+  for (const std::string& pc : t.priority_classes) {
+    if (!FindPriorityClass(pc)) {
+      return FieldError("priority_classes", fmt::format("unknown class '{}'", pc));
+    }
+  }
+  if (t.quota.size() != catalog_.size()) t.quota.resize(catalog_.size(), Quota{});
+  constexpr int64_t kMaxQuota = int64_t{1'000'000'000} * kMilliPerDevice;
+  for (size_t type = 0; type < t.quota.size(); ++type) {
+    const Quota& q = t.quota[type];
+    const std::string& name = catalog_.Get(DeviceTypeId(static_cast<uint16_t>(type))).name;
+    if (q.guaranteed.value() < 0 || q.guaranteed.value() > kMaxQuota) {
+      return FieldError(
+          fmt::format("quota.{}.guaranteed", name),
+          fmt::format("must be in 0..1e9 devices, got {}", FormatDevices(q.guaranteed)));
+    }
+    if (q.max < q.guaranteed) {
+      return FieldError(fmt::format("quota.{}.max", name),
+                        fmt::format("{} is below guaranteed {}", FormatDevices(q.max),
+                                    FormatDevices(q.guaranteed)));
+    }
+  }
+  auto existing = FindTenant(t.name);
+  if (check_guarantees) {
+    const PoolTotals totals = Totals();
+    for (size_t type = 0; type < catalog_.size(); ++type) {
+      int64_t sum = t.quota[type].guaranteed.value();
+      for (size_t i = 0; i < tenants_.size(); ++i) {
+        if (existing && existing->value() == i) continue;
+        sum += tenants_[i].quota[type].guaranteed.value();
+      }
+      // A change that does not raise this tenant's guarantee always applies (the pool may
+      // have shrunk under guarantees made before).
+      const int64_t before =
+          existing ? tenants_[existing->value()].quota[type].guaranteed.value() : 0;
+      if (sum > totals.devices_by_type[type] * kMilliPerDevice &&
+          t.quota[type].guaranteed.value() > before) {
+        return FieldError(
+            fmt::format("quota.{}.guaranteed",
+                        catalog_.Get(DeviceTypeId(static_cast<uint16_t>(type))).name),
+            fmt::format("the tenants' guarantees would add up to {} devices, more than the "
+                        "pool's {}",
+                        FormatDevices(MilliDevices(sum)), totals.devices_by_type[type]));
+      }
+    }
+  }
+  if (existing) {
+    tenants_[existing->value()] = std::move(t);
+    return *existing;
+  }
+  TenantId id(static_cast<uint32_t>(tenants_.size()));
+  tenant_by_name_.emplace(t.name, id);
+  tenants_.push_back(std::move(t));
+  return id;
+}
+
 }  // namespace suanpan::core

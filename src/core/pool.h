@@ -133,6 +133,9 @@ struct Tenant {
   int64_t weight = 1;
   std::vector<Quota> quota;                   // by device type id
   std::vector<std::string> priority_classes;  // allowed; empty = every class
+  // Retired through the API: it takes no new work; what it queued and runs goes on to its end,
+  // and its tokens still read its jobs and bills.
+  bool retired = false;
 };
 
 struct PriorityClass {
@@ -186,6 +189,13 @@ class Pool {
     return shapes_by_type_[type.value()];
   }
   PoolTotals Totals() const;
+
+  // Live administration (control/tenants.cc): adds the tenant `t.name` (appended, so every other
+  // tenant keeps its id) or replaces the one of that name. Checked as the pool file is: the
+  // name, weight 1..1000000, classes that exist, quotas per type of the catalog with max >=
+  // guaranteed, and (with `check_guarantees`) the guarantees of all tenants together within the
+  // pool's devices. Errors name the field ("quota.A100.max: ..."). Nothing changes on an error.
+  StatusOr<TenantId> PutTenant(Tenant t, bool check_guarantees = true);
 
  private:
   friend class PoolBuilder;

@@ -151,9 +151,10 @@ class SqliteStore final : public Store {
         n.since_ms = nodes.getColumn(3).getInt64();
         s.nodes.push_back(std::move(n));
       }
-      SQLite::Statement tokens(db_,
-                               "SELECT name, hash, role, scope, created_ms, revoked FROM tokens "
-                               "ORDER BY name");
+      SQLite::Statement tokens(
+          db_,
+          "SELECT name, hash, role, scope, created_ms, revoked, expires_ms FROM tokens "
+          "ORDER BY name");
       while (tokens.executeStep()) {
         TokenRow t;
         t.name = tokens.getColumn(0).getString();
@@ -162,6 +163,7 @@ class SqliteStore final : public Store {
         t.scope = tokens.getColumn(3).getString();
         t.created_ms = tokens.getColumn(4).getInt64();
         t.revoked = tokens.getColumn(5).getInt() != 0;
+        if (!tokens.getColumn(6).isNull()) t.expires_ms = tokens.getColumn(6).getInt64();
         s.tokens.push_back(std::move(t));
       }
       SQLite::Statement prices(db_,
@@ -248,6 +250,17 @@ class SqliteStore final : public Store {
         r.corrects = invoices.getColumn(5).getString();
         r.body = invoices.getColumn(6).getString();
         s.invoices.push_back(std::move(r));
+      }
+      SQLite::Statement config(
+          db_, "SELECT kind, name, seq, body, updated_ms FROM live_config ORDER BY seq");
+      while (config.executeStep()) {
+        ConfigRow r;
+        r.kind = config.getColumn(0).getString();
+        r.name = config.getColumn(1).getString();
+        r.seq = config.getColumn(2).getInt64();
+        r.body = config.getColumn(3).getString();
+        r.updated_ms = config.getColumn(4).getInt64();
+        s.config.push_back(std::move(r));
       }
       SQLite::Statement audit(db_,
                               "SELECT seq, time_ms, actor, action, detail FROM audit ORDER BY seq");
@@ -340,6 +353,7 @@ class SqliteStore final : public Store {
         st.bind(4, t.scope);
         st.bind(5, t.created_ms);
         st.bind(6, t.revoked ? 1 : 0);
+        BindOptional(st, 7, t.expires_ms);
         st.exec();
       }
       for (const PriceRow& r : batch.prices) {
@@ -367,6 +381,16 @@ class SqliteStore final : public Store {
         st.bind(9, r.programme);
         st.bind(10, r.granted_ms);
         BindOptional(st, 11, r.revoked_ms);
+        st.exec();
+      }
+      for (const ConfigRow& r : batch.config) {
+        SQLite::Statement& st = *upsert_config_;
+        st.reset();
+        st.bind(1, r.kind);
+        st.bind(2, r.name);
+        st.bind(3, r.seq);
+        st.bind(4, r.body);
+        st.bind(5, r.updated_ms);
         st.exec();
       }
       for (const AccountRow& r : batch.accounts) {
@@ -465,8 +489,8 @@ class SqliteStore final : public Store {
         "reason = excluded.reason, since_ms = excluded.since_ms");
     upsert_token_ = std::make_unique<SQLite::Statement>(
         db_,
-        "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked");
+        "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked, expires_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked");
     upsert_price_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO prices (provider, device_type, effective_ms, price_micro, set_ms, set_by) "
@@ -495,6 +519,11 @@ class SqliteStore final : public Store {
         db_,
         "INSERT INTO invoices (number, kind, tenant, month, issued_ms, corrects, body) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    upsert_config_ = std::make_unique<SQLite::Statement>(
+        db_,
+        "INSERT INTO live_config (kind, name, seq, body, updated_ms) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body, "
+        "updated_ms = excluded.updated_ms");
     insert_audit_ = std::make_unique<SQLite::Statement>(
         db_, "INSERT INTO audit (seq, time_ms, actor, action, detail) VALUES (?, ?, ?, ?, ?)");
   }
@@ -513,6 +542,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SQLite::Statement> insert_ledger_;
   std::unique_ptr<SQLite::Statement> insert_invoice_;
   std::unique_ptr<SQLite::Statement> insert_audit_;
+  std::unique_ptr<SQLite::Statement> upsert_config_;
 };
 
 }  // namespace

@@ -75,7 +75,9 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
                       15800000,
                       {},
                       {}});
-    b.tokens.push_back({"admin", "abc123", "admin", "", 5, false});
+    b.tokens.push_back({"admin", "abc123", "admin", "", 5, false, int64_t{86'400'000}});
+    // Live administration: an object, then its change (an upsert by kind and name).
+    b.config.push_back({"tenant", "acme", 1, R"({"weight":1})", 10});
     ASSERT_TRUE((*store)->Commit(b).ok());
     // An update: the job finishes, its run closes, the token is revoked.
     WriteBatch u;
@@ -85,7 +87,9 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     u.jobs.push_back(done);
     u.runs.push_back(
         {1, 1, "p", "c", "H100", 8000, "[]", 2000, 9000, 15800000, 2500, std::string("4711")});
-    u.tokens.push_back({"admin", "abc123", "admin", "", 5, true});
+    u.tokens.push_back({"admin", "abc123", "admin", "", 5, true, int64_t{86'400'000}});
+    u.config.push_back({"tenant", "acme", 1, R"({"weight":2})", 20});
+    u.config.push_back({"tenant", "beta", 2, R"({"weight":3})", 20});
     ASSERT_TRUE((*store)->Commit(u).ok());
   }
   auto store = OpenSqliteStore(path_);
@@ -109,6 +113,12 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
   EXPECT_EQ(snap->runs[0].engine_ref, "4711");
   ASSERT_EQ(snap->tokens.size(), 1u);
   EXPECT_TRUE(snap->tokens[0].revoked);
+  EXPECT_EQ(snap->tokens[0].expires_ms, 86'400'000);
+  ASSERT_EQ(snap->config.size(), 2u);
+  EXPECT_EQ(snap->config[0].name, "acme");
+  EXPECT_EQ(snap->config[0].body, R"({"weight":2})");
+  EXPECT_EQ(snap->config[0].updated_ms, 20);
+  EXPECT_EQ(snap->config[1].name, "beta");
 }
 
 TEST_F(SqliteStoreTest, FairShareMemoryRoundTripsBitForBit) {

@@ -86,11 +86,13 @@ struct NodeStateRow {
 // An API token. Only the SHA-256 of the secret is stored.
 struct TokenRow {
   std::string name;
-  std::string hash;   // hex SHA-256 of the secret
-  std::string role;   // admin | tenant | agent
-  std::string scope;  // tenant name (tenant), node name (agent), empty (admin)
+  std::string hash;  // hex SHA-256 of the secret
+  // admin | tenant-admin | member | viewer | agent ("tenant", before schema 5: a member)
+  std::string role;
+  std::string scope;  // tenant name (tenant roles), node name (agent), empty (admin)
   int64_t created_ms = 0;
   bool revoked = false;
+  std::optional<int64_t> expires_ms;  // unset: never
 };
 
 // ---- Money (schema 4, control/billing.h). Amounts are micro-yuan. ----
@@ -168,6 +170,17 @@ struct AuditRow {
   std::string detail;
 };
 
+// An object an admin made or changed through the API (issue 15): a tenant, ... Its whole current
+// state as JSON; it overrides the pool file's object of the same kind and name. Upserts by
+// (kind, name); `seq` orders objects as first made.
+struct ConfigRow {
+  std::string kind;
+  std::string name;
+  int64_t seq = 0;
+  std::string body;
+  int64_t updated_ms = 0;
+};
+
 // One atomic write. Rows are upserts keyed by their primary key (job id; job id + seq; job id
 // + attempt; token name).
 struct WriteBatch {
@@ -183,11 +196,12 @@ struct WriteBatch {
   std::vector<LedgerRow> ledger;     // inserts
   std::vector<InvoiceRow> invoices;  // inserts
   std::vector<AuditRow> audit;       // inserts
+  std::vector<ConfigRow> config;     // upserts by (kind, name)
   bool empty() const { return size() == 0; }
   size_t size() const {
     return jobs.size() + events.size() + runs.size() + tokens.size() + usage.size() + nodes.size() +
            prices.size() + vouchers.size() + accounts.size() + ledger.size() + invoices.size() +
-           audit.size();
+           audit.size() + config.size();
   }
 };
 
@@ -204,6 +218,7 @@ struct Snapshot {
   std::vector<LedgerRow> ledger;     // by txn, line
   std::vector<InvoiceRow> invoices;  // by issued_ms, number
   std::vector<AuditRow> audit;       // by seq
+  std::vector<ConfigRow> config;     // by seq
 };
 
 class Store {

@@ -148,7 +148,8 @@ TEST_F(ClientCliTest, ErrorsAreOneLineAndANonZeroStatus) {
   const std::vector<Case> cases = {
       {"submit -J x -N 0 -G 8 --type H100", 2, "error: workers: must be in 1..100000, got 0\n"},
       {"job 99", 1, "error: job 99 not found\n"},
-      {"token list", 1, "error: role tenant may not GET /v1/tokens\n"},
+      {"token list", 1,
+       "error: role member may not manage tokens (an admin or a tenant admin may)\n"},
       {"submit -J x -G 8 --type H100 -t -5 -- true", 2,
        "error: runtime_limit: must be in 1..315360000, got -5\n"},
       {"submit -J x -G 8 --type H100 --max-retries -1 -- true", 2,

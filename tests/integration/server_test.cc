@@ -221,10 +221,21 @@ TEST(ServerTest, EveryAcknowledgedSubmitSurvivesKillNine) {
 // ---------------------------------------------------------------------------------------------
 // Authorization: every route, every kind of caller.
 
-enum Who { kNone, kBadToken, kAdmin, kTenantOwn, kTenantOther, kAgentOwn, kAgentOther, kWhoCount };
-const char* kWhoNames[] = {"no token",          "bad token",      "admin",
-                           "tenant (own)",      "tenant (other)", "agent (own node)",
-                           "agent (other node)"};
+enum Who {
+  kNone,
+  kBadToken,
+  kAdmin,
+  kTenantOwn,
+  kTenantOther,
+  kAgentOwn,
+  kAgentOther,
+  kTenantAdminOwn,
+  kViewerOwn,
+  kWhoCount
+};
+const char* kWhoNames[] = {"no token",           "bad token",          "admin",
+                           "member (own)",       "member (other)",     "agent (own node)",
+                           "agent (other node)", "tenant admin (own)", "viewer (own)"};
 
 struct Fixture {
   std::string node_x;           // where job a runs
@@ -252,6 +263,8 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   tokens[kAdmin] = server.admin_token();
   tokens[kTenantOwn] = CreateToken(admin, "t1", "tenant", "tenant", kT1);
   tokens[kTenantOther] = CreateToken(admin, "t2", "tenant", "tenant", kT2);
+  tokens[kTenantAdminOwn] = CreateToken(admin, "t1-boss", "tenant-admin", "tenant", kT1);
+  tokens[kViewerOwn] = CreateToken(admin, "t1-viewer", "viewer", "tenant", kT1);
 
   Fixture fx;
   client::ApiClient t1 = server.Client(tokens[kTenantOwn]);
@@ -322,7 +335,25 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
        "/v1/tenants/{name}",
        fixed(std::string("/v1/tenants/") + kT1),
        {U, U, K, K, N, F, F}},
-      {"GET", "/v1/tokens", fixed("/v1/tokens"), {U, U, K, F, F, F, F}},
+      // Live administration (issue 15): the admin's alone.
+      {"POST",
+       "/v1/tenants",
+       [](Fixture&, int attempt) {
+         return std::make_pair(
+             std::string("/v1/tenants"),
+             std::optional<Json>(Json{{"name", "onboard" + std::to_string(attempt)}}));
+       },
+       {U, U, C, F, F, F, F}},
+      {"PATCH",
+       "/v1/tenants/{name}",
+       [](Fixture&, int attempt) {
+         return std::make_pair(std::string("/v1/tenants/") + kT2,
+                               std::optional<Json>(Json{{"weight", 1 + attempt}}));
+       },
+       {U, U, K, F, F, F, F}},
+      // Tokens: the admin's, and a tenant admin's for its own tenant (the victims are admin
+      // tokens: not its to see).
+      {"GET", "/v1/tokens", fixed("/v1/tokens"), {U, U, K, F, F, F, F, K, F}},
       {"POST",
        "/v1/tokens",
        [](Fixture&, int attempt) {
@@ -331,14 +362,14 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
              std::optional<Json>(Json{
                  {"name", "new" + std::to_string(attempt)}, {"role", "tenant"}, {"tenant", kT1}}));
        },
-       {U, U, C, F, F, F, F}},
+       {U, U, C, F, F, F, F, C, F}},
       {"DELETE",
        "/v1/tokens/{name}",
        [](Fixture&, int attempt) {
          return std::make_pair("/v1/tokens/victim" + std::to_string(attempt),
                                std::optional<Json>());
        },
-       {U, U, K, F, F, F, F}},
+       {U, U, K, F, F, F, F, N, F}},
       {"POST",
        "/v1/jobs",
        [](Fixture&, int attempt) {
@@ -447,6 +478,14 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       {"GET", "/v1/statements", fixed("/v1/statements?month=2026-01"), {U, U, K, F, F, F, F}},
       {"GET", "/v1/audit", fixed("/v1/audit"), {U, U, K, F, F, F, F}},
   };
+
+  // Tenant admins and viewers of t01 (the last two columns, where a row does not say): a tenant
+  // admin may do what a member may; a viewer may read what a member may, and change nothing.
+  for (MatrixRow& r : rows) {
+    if (r.expect[kTenantAdminOwn] == 0) r.expect[kTenantAdminOwn] = r.expect[kTenantOwn];
+    if (r.expect[kViewerOwn] == 0)
+      r.expect[kViewerOwn] = r.method == "GET" ? r.expect[kTenantOwn] : F;
+  }
 
   // The matrix covers every route the OpenAPI document lists, and nothing else.
   auto doc = admin.Call("GET", "/v1/openapi.json");
@@ -709,13 +748,48 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
        R"({"attempt": 4294967297, "state": "running"})", 400, "attempt"},
       {"heartbeat devices a string", "POST", "/v1/nodes/" + node0 + "/heartbeat",
        R"({"devices": "all"})", 400, "devices"},
+      // Live administration of tenants (issue 15).
+      {"tenant without a name", "POST", "/v1/tenants", R"({"weight": 2})", 400, "name"},
+      {"tenant name not a string", "POST", "/v1/tenants", R"({"name": 5})", 400, "name"},
+      {"tenant name with a space", "POST", "/v1/tenants", R"({"name": "a b"})", 400, "name"},
+      {"tenant exists", "POST", "/v1/tenants", R"({"name": "t02-haiyan-bio"})", 409, "name"},
+      {"tenant body a list", "POST", "/v1/tenants", "[1]", 400, "body"},
+      {"tenant unknown field", "POST", "/v1/tenants", R"({"name": "n1", "colour": "red"})", 400,
+       "colour"},
+      {"tenant weight zero", "POST", "/v1/tenants", R"({"name": "n1", "weight": 0})", 400,
+       "weight"},
+      {"tenant weight a string", "POST", "/v1/tenants", R"({"name": "n1", "weight": "2"})", 400,
+       "weight"},
+      {"tenant unknown class", "POST", "/v1/tenants",
+       R"({"name": "n1", "priority_classes": ["urgent"]})", 400, "priority_classes[0]"},
+      {"tenant classes a string", "POST", "/v1/tenants",
+       R"({"name": "n1", "priority_classes": "low"})", 400, "priority_classes"},
+      {"quota unknown type", "POST", "/v1/tenants",
+       R"({"name": "n1", "quota": {"B200": {"max": 8}}})", 400, "quota.B200"},
+      {"quota max below guaranteed", "POST", "/v1/tenants",
+       R"({"name": "n1", "quota": {"H100": {"guaranteed": 8, "max": 4}}})", 400, "quota.H100.max"},
+      {"quota negative", "POST", "/v1/tenants",
+       R"({"name": "n1", "quota": {"H100": {"guaranteed": -1}}})", 400, "quota.H100.guaranteed"},
+      {"quota a word", "POST", "/v1/tenants",
+       R"({"name": "n1", "quota": {"H100": {"max": "lots"}}})", 400, "quota.H100.max"},
+      {"quota unknown field", "POST", "/v1/tenants",
+       R"({"name": "n1", "quota": {"H100": {"min": 1}}})", 400, "quota.H100.min"},
+      {"guarantees beyond the pool", "POST", "/v1/tenants",
+       R"({"name": "n1", "quota": {"H100": {"guaranteed": 100000}}})", 400,
+       "quota.H100.guaranteed"},
+      {"change an unknown tenant", "PATCH", "/v1/tenants/nope", R"({"weight": 2})", 404, ""},
+      {"rename a tenant", "PATCH", "/v1/tenants/t02-haiyan-bio", R"({"name": "other"})", 400,
+       "name"},
+      {"retired not a boolean", "PATCH", "/v1/tenants/t02-haiyan-bio", R"({"retired": "yes"})", 400,
+       "retired"},
   };
   for (const BadCase& c : admin_cases) {
     auto r = admin.SendRaw(c.method, c.path, c.body, c.headers);
     ASSERT_TRUE(r.ok()) << c.what;
     EXPECT_EQ(r->status, c.status) << c.what << ": " << r->raw;
     if (r->body.is_object() && r->body.contains("error")) {
-      EXPECT_EQ(r->body["error"]["field"], c.field) << c.what << ": " << r->raw;
+      EXPECT_EQ(r->body["error"]["field"], c.field.empty() ? Json(nullptr) : Json(c.field))
+          << c.what << ": " << r->raw;
     } else {
       ADD_FAILURE() << c.what << ": " << r->raw;
     }

@@ -35,6 +35,24 @@ void AddPoolRoutes(Router& r, const RouteContext&) {
         [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
           return Answer(p.Tenants(c));
         });
+  // Live administration (admin; control/tenants.cc).
+  r.Add("POST", "/v1/tenants", {kAdmin}, Body(201),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          const nlohmann::json& body = call.body;
+          if (!body.is_object()) return FieldError("body", "must be a JSON object");
+          if (!body.contains("name") || !body["name"].is_string()) {
+            return FieldError("name", "is required (the tenant's name, a string)");
+          }
+          SP_ASSIGN_OR_RETURN(nlohmann::json r,
+                              p.PutTenant(c, body["name"].get<std::string>(), body, true));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
+  r.Add("PATCH", "/v1/tenants/{name}", {kAdmin}, Body(),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          SP_ASSIGN_OR_RETURN(nlohmann::json r,
+                              p.PutTenant(c, call.params.at("name"), call.body, false));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
   r.Add("GET", "/v1/tenants/{name}", kPeople, {},
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           return Answer(p.Tenant(c, call.params.at("name")));

@@ -11,18 +11,20 @@ using control::ControlPlane;
 using Json = nlohmann::json;
 
 void AddTokenRoutes(Router& r, const RouteContext&) {
-  r.Add("GET", "/v1/tokens", {kAdmin}, {},
-        [](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
-          return Answer(StatusOr<std::vector<control::TokenView>>(p.ListTokens()));
+  // Tenant tokens reach these routes; the control plane lets tenant admins through, for their
+  // own tenant's tokens (tokens.h).
+  r.Add("GET", "/v1/tokens", kPeople, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          return Answer(p.ListTokens(c));
         });
-  r.Add("POST", "/v1/tokens", {kAdmin}, Body(201),
-        [](ControlPlane& p, const Caller&, Call& call) -> StatusOr<std::optional<Reply>> {
+  r.Add("POST", "/v1/tokens", kPeople, Body(201),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           const Json& body = call.body;
           if (!body.is_object()) return FieldError("body", "must be a JSON object");
           control::TokenRequest req;
           for (const auto& [k, v] : body.items()) {
-            if (k != "name" && k != "role" && k != "tenant" && k != "node") {
-              return FieldError(k, "unknown field (known: name, role, tenant, node)");
+            if (k != "name" && k != "role" && k != "tenant" && k != "node" && k != "expires") {
+              return FieldError(k, "unknown field (known: name, role, tenant, node, expires)");
             }
             if (!v.is_string()) return FieldError(k, "must be a string");
           }
@@ -30,12 +32,17 @@ void AddTokenRoutes(Router& r, const RouteContext&) {
           req.role = body.value("role", "");
           req.tenant = body.value("tenant", "");
           req.node = body.value("node", "");
-          return Answer(p.CreateToken(req));
+          if (body.contains("expires")) {
+            auto at = control::ParseTimeMs(body["expires"].get<std::string>());
+            if (!at.ok()) return FieldError("expires", at.status().message());
+            req.expires_ms = *at;
+          }
+          return Answer(p.CreateToken(c, req));
         });
-  r.Add("DELETE", "/v1/tokens/{name}", {kAdmin}, {},
-        [](ControlPlane& p, const Caller&, Call& call) -> StatusOr<std::optional<Reply>> {
+  r.Add("DELETE", "/v1/tokens/{name}", kPeople, {},
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           const std::string name = call.params.at("name");
-          SP_RETURN_IF_ERROR(p.RevokeToken(name));
+          SP_RETURN_IF_ERROR(p.RevokeToken(c, name));
           return std::optional<Reply>(JsonReply(Json{{"name", name}, {"revoked", true}}));
         });
 }

@@ -87,7 +87,8 @@ Json ToJson(const control::TenantView& t) {
               {"priority_classes", t.priority_classes},
               {"quotas", quotas},
               {"queued_jobs", t.queued_jobs},
-              {"jobs_holding_devices", t.jobs_holding_devices}};
+              {"jobs_holding_devices", t.jobs_holding_devices},
+              {"retired", t.retired}};
 }
 
 Json ToJson(const std::vector<control::TenantView>& tenants) {
@@ -114,11 +115,14 @@ Json ToJson(const control::UsageView& u) {
 Json ToJson(const std::vector<control::TokenView>& tokens) {
   Json items = Json::array();
   for (const control::TokenView& t : tokens) {
-    items.push_back({{"name", t.name},
-                     {"role", t.role},
-                     {"scope", t.scope},
-                     {"created", control::FormatTimeMs(t.created_ms)},
-                     {"revoked", t.revoked}});
+    items.push_back(
+        {{"name", t.name},
+         {"role", t.role},
+         {"scope", t.scope},
+         {"created", control::FormatTimeMs(t.created_ms)},
+         {"revoked", t.revoked},
+         {"expires", t.expires_ms ? Json(control::FormatTimeMs(*t.expires_ms)) : Json(nullptr)},
+         {"expired", t.expired}});
   }
   return Json{{"items", items}};
 }

@@ -17,6 +17,14 @@ UsageMemory::UsageMemory(size_t tenants, size_t types, Seconds half_life)
   stored_.assign(tenants * types, 0.0);
 }
 
+void UsageMemory::Adopt(const UsageMemory& old) {
+  period_ = old.period_;
+  for (size_t i = 0; i < stored_.size() && i < old.stored_.size(); ++i) stored_[i] = old.stored_[i];
+  for (size_t i : old.changed_) {
+    if (i < stored_.size()) changed_.insert(i);
+  }
+}
+
 void UsageMemory::Advance(Time now) {
   const int64_t k = PeriodOf(now, half_life_);
   if (k <= period_) return;

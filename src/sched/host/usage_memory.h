@@ -48,6 +48,9 @@ class UsageMemory {
   std::vector<Row> TakeChanged();
   // Rows as stored (each as of its own period); rows for unknown tenants or types are skipped.
   void Load(const std::vector<Row>& rows);
+  // Takes over `old`'s values for the tenants both know (tenants were added: a host rebuilt for
+  // a changed pool keeps the memory exactly). Same types and half-life.
+  void Adopt(const UsageMemory& old);
   int64_t period() const { return period_; }
   Seconds half_life() const { return half_life_; }
 

@@ -1,0 +1,109 @@
+#include "cli/admin_commands.h"
+
+#include <fmt/format.h>
+
+#include "cli/client_output.h"
+#include "client/http_client.h"
+
+namespace suanpan::cli {
+
+using Json = nlohmann::json;
+using client::UrlEncode;
+
+StatusOr<Json> QuotaFlags(const std::vector<std::string>& flags) {
+  Json quota = Json::object();
+  for (const std::string& f : flags) {
+    auto bad = [&](const std::string& why) {
+      return InvalidArgumentError(fmt::format(
+          "--quota '{}': {} (write TYPE=GUARANTEED[:MAX], e.g. A100=8:16, A100=:16, A100=8:-, "
+          "A100=none)",
+          f, why));
+    };
+    const size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) return bad("no TYPE=");
+    const std::string type = f.substr(0, eq), value = f.substr(eq + 1);
+    if (value.empty()) return bad("nothing after '='");
+    if (value == "none") {
+      quota[type] = nullptr;
+      continue;
+    }
+    Json q = Json::object();
+    const size_t colon = value.find(':');
+    const std::string g = value.substr(0, colon);
+    if (!g.empty()) q["guaranteed"] = g;
+    if (colon != std::string::npos) {
+      const std::string m = value.substr(colon + 1);
+      if (m.empty()) return bad("nothing after ':'");
+      q["max"] = m == "-" ? Json(nullptr) : Json(m);
+    }
+    quota[type] = q;
+  }
+  return quota;
+}
+
+namespace {
+
+void PrintChange(std::FILE* out, const Json& r, const std::string& what) {
+  std::fprintf(out, "tenant %s %s\n", Str(r, "tenant").c_str(), what.c_str());
+  const Json& c = r["config"];
+  std::string quotas;
+  for (const auto& [type, q] : c["quota"].items()) {
+    quotas += fmt::format("{}{} {}/{}", quotas.empty() ? "" : ", ", type, Str(q, "guaranteed"),
+                          q["max"].is_null() ? "-" : Str(q, "max"));
+  }
+  std::string classes;
+  for (const Json& pc : c["priority_classes"]) {
+    classes += fmt::format("{}{}", classes.empty() ? "" : ",", pc.get<std::string>());
+  }
+  std::fprintf(out, "  weight %s; quota (guaranteed/max) %s; priority classes %s%s\n",
+               Str(c, "weight").c_str(), quotas.empty() ? "none" : quotas.c_str(),
+               classes.empty() ? "all" : classes.c_str(),
+               c["retired"].get<bool>() ? "; retired" : "");
+  for (const Json& n : r["notes"]) std::fprintf(out, "  - %s\n", n.get<std::string>().c_str());
+}
+
+}  // namespace
+
+int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* out,
+                   std::FILE* err) {
+  if (o.action.empty() || o.action == "list") return RunTenants(flags, out, err);
+  if (o.name.empty()) {
+    return Error(err,
+                 InvalidArgumentError(fmt::format(
+                     "tenants {}: name the tenant (suanpan tenants {} NAME)", o.action, o.action)));
+  }
+  auto client = Client(flags);
+  if (!client.ok()) return Error(err, client.status());
+  Json body = Json::object();
+  if (o.action == "retire" || o.action == "unretire") {
+    body["retired"] = o.action == "retire";
+  } else {
+    if (o.weight) body["weight"] = *o.weight;
+    if (!o.quota.empty()) {
+      auto quota = QuotaFlags(o.quota);
+      if (!quota.ok()) return Error(err, quota.status());
+      body["quota"] = *quota;
+    }
+    if (o.priority_classes) body["priority_classes"] = *o.priority_classes;
+  }
+  StatusOr<Json> r = Json();
+  if (o.action == "create") {
+    body["name"] = o.name;
+    r = (*client)->Call("POST", "/v1/tenants", body);
+  } else {
+    r = (*client)->Call("PATCH", "/v1/tenants/" + UrlEncode(o.name), body);
+  }
+  if (!r.ok()) return Error(err, r.status());
+  if (flags.output == "json") {
+    PrintJson(out, *r);
+    return 0;
+  }
+  const std::string what = o.action == "create"     ? "created"
+                           : o.action == "retire"   ? "retired"
+                           : o.action == "unretire" ? "back in service"
+                                                    : "changed";
+  PrintChange(out, *r, what);
+  return 0;
+}
+
+}  // namespace suanpan::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Live administration from the CLI (admin_commands.cc; docs/admin.md): tenants made, changed and
+// retired on a running server, no restart.
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "cli/client_commands.h"
+
+namespace suanpan::cli {
+
+struct TenantOptions {
+  std::string action;  // list | create | set | retire | unretire
+  std::string name;
+  std::optional<int64_t> weight;
+  // TYPE=GUARANTEED[:MAX]: "A100=8:16", "A100=8" (create: no max; set: max unchanged),
+  // "A100=:16" (only the max), "A100=8:-" (no max), "A100=none" (nothing guaranteed, no max).
+  std::vector<std::string> quota;
+  std::optional<std::vector<std::string>> priority_classes;  // set: replaces the list
+};
+
+// The quota flags as an API body's "quota" object; InvalidArgument naming the flag's text.
+StatusOr<nlohmann::json> QuotaFlags(const std::vector<std::string>& flags);
+
+int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* out,
+                   std::FILE* err);
+
+}  // namespace suanpan::cli

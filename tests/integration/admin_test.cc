@@ -1,0 +1,210 @@
+// Live administration end to end (issue 15): the real server and CLI, no restart anywhere in
+// the story. A company is onboarded, given a quota and a tenant admin who makes its engineers'
+// tokens (a member's expiring, a viewer's read-only), submits, has its quota cut while
+// its jobs run (they keep running, new work waits), and is retired (new submits refused); every
+// step is in the audit log with before -> after, and a kill -9 right after an acknowledged change
+// loses none of it.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "server_process.h"
+
+namespace suanpan {
+namespace {
+
+using Json = nlohmann::json;
+using testing::Cli;
+using testing::CliRun;
+
+Json StateOf(client::ApiClient& c, uint64_t id) {
+  auto j = c.Call("GET", "/v1/jobs/" + std::to_string(id));
+  return j.ok() ? *j : Json();
+}
+
+// Polls until `pred` holds for the job (10 s at most).
+template <typename P>
+bool WaitJob(client::ApiClient& c, uint64_t id, P pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred(StateOf(c, id))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+uint64_t Submitted(const CliRun& r) {
+  // "submitted job 12 (...)" or the like: the first number in the output.
+  const size_t i = r.out.find_first_of("0123456789");
+  return i == std::string::npos ? 0 : std::stoull(r.out.substr(i));
+}
+
+Json TenantRow(client::ApiClient& c, const std::string& name) {
+  auto t = c.Call("GET", "/v1/tenants/" + name);
+  return t.ok() ? *t : Json();
+}
+
+TEST(AdminTest, OnboardQuotaCutAndRetireWithoutARestart) {
+  testing::ServerProcess server("admin_live");
+  server.Agentless();
+  ASSERT_TRUE(server.Start()) << server.Log();
+  const std::string url = server.url(), root = server.admin_token();
+  client::ApiClient admin = server.Client(root);
+
+  // Onboard: the tenant, its quota, a token for its engineers.
+  CliRun r = Cli(url, root, "tenants create acme --weight 2 --quota H100=8:16");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("tenant acme created"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("quota (guaranteed/max) H100 8/16"), std::string::npos) << r.out;
+  r = Cli(url, root, "tenants create acme");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("tenant 'acme' exists"), std::string::npos) << r.out;
+  // The hub admin makes the company's tenant admin; it makes its engineers' tokens itself.
+  auto secret_of = [](const CliRun& run) {
+    const size_t at = run.out.find("sp_");
+    return at == std::string::npos ? std::string()
+                                   : run.out.substr(at, run.out.find_first_of(" \n", at) - at);
+  };
+  r = Cli(url, root, "token create acme-boss --role tenant-admin --tenant acme");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string boss = secret_of(r);
+  ASSERT_FALSE(boss.empty()) << r.out;
+  r = Cli(url, boss, "token create acme-ci --role member --expires 30d");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string acme = secret_of(r);
+  ASSERT_FALSE(acme.empty()) << r.out;
+  r = Cli(url, boss, "token create acme-audit --role viewer");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string viewer = secret_of(r);
+  r = Cli(url, boss, "token create sneaky --role member --tenant t02-haiyan-bio");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("this token manages tenant 'acme' only"), std::string::npos) << r.out;
+  r = Cli(url, boss, "token create root2 --role admin");
+  EXPECT_EQ(r.status, 1) << r.out;
+  r = Cli(url, boss, "token list");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("acme-ci"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\nadmin "), std::string::npos) << r.out;  // the hub's token is not its
+  // A member does not manage tokens; a viewer reads and submits nothing.
+  r = Cli(url, acme, "token create x --role member");
+  EXPECT_EQ(r.status, 1) << r.out;
+  r = Cli(url, viewer, "submit --name v --devices 1 --type H100 -- train");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("role viewer may only read"), std::string::npos) << r.out;
+  r = Cli(url, viewer, "jobs");
+  EXPECT_EQ(r.status, 0) << r.out;
+  client::ApiClient acme_api = server.Client(acme);
+  // Its token does not administer.
+  r = Cli(url, acme, "tenants create mallory");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("role member may not POST /v1/tenants"), std::string::npos) << r.out;
+  r = Cli(url, acme, "tenants set acme --quota H100=64:64");
+  EXPECT_EQ(r.status, 1) << r.out;
+
+  // Submit as the new tenant: two 8-device jobs fill its max of 16.
+  r = Cli(url, acme, "submit --name a --devices 8 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const uint64_t a = Submitted(r);
+  r = Cli(url, acme, "submit --name b --devices 8 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const uint64_t b = Submitted(r);
+  auto admitted = [](const Json& j) { return j.value("state", "") == "admitted"; };
+  ASSERT_TRUE(WaitJob(acme_api, a, admitted)) << StateOf(acme_api, a).dump();
+  ASSERT_TRUE(WaitJob(acme_api, b, admitted)) << StateOf(acme_api, b).dump();
+  EXPECT_EQ(TenantRow(admin, "acme")["quotas"][0]["used"], "16");
+
+  // Cut the quota below what it holds: the running jobs keep their devices, the answer says so,
+  // and new work waits for the quota.
+  r = Cli(url, root, "tenants set acme --quota H100=4:4");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("H100 in use: 16, above the new max 4: its running jobs keep running"),
+            std::string::npos)
+      << r.out;
+  r = Cli(url, acme, "submit --name c --devices 4 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const uint64_t c = Submitted(r);
+  ASSERT_TRUE(WaitJob(acme_api, c, [](const Json& j) {
+    return j.value("reason", "").find("quota") != std::string::npos;
+  })) << StateOf(acme_api, c).dump();
+  EXPECT_EQ(StateOf(acme_api, c)["state"], "pending");
+  EXPECT_EQ(StateOf(acme_api, a)["state"], "admitted");
+  EXPECT_EQ(StateOf(acme_api, b)["state"], "admitted");
+  // Larger than the new max: refused at submit, naming the quota.
+  r = Cli(url, acme, "submit --name d --devices 8 --type H100 -- train");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("may hold at most 4 H100"), std::string::npos) << r.out;
+
+  // Its jobs end: the waiting one fits under the new quota and is admitted.
+  for (uint64_t id : {a, b}) {
+    ASSERT_TRUE(admin
+                    .Call("POST", "/v1/jobs/" + std::to_string(id) + "/status",
+                          Json{{"state", "succeeded"}, {"exit_code", 0}})
+                    .ok());
+  }
+  ASSERT_TRUE(WaitJob(acme_api, c, admitted)) << StateOf(acme_api, c).dump();
+
+  // The weight went into the fair share without a restart; the others are as they were.
+  EXPECT_EQ(TenantRow(admin, "acme")["weight"], 2);
+  EXPECT_EQ(TenantRow(admin, "t02-haiyan-bio")["weight"], 1);
+
+  // Retire: new submits are refused, the admitted job goes on.
+  r = Cli(url, root, "tenants retire acme");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("retired: new submits are refused; its 0 queued and 1 running job(s) go "
+                       "on to their end"),
+            std::string::npos)
+      << r.out;
+  r = Cli(url, acme, "submit --name e --devices 1 --type H100 -- train");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("'acme' is retired"), std::string::npos) << r.out;
+  EXPECT_EQ(StateOf(acme_api, c)["state"], "admitted");
+  // It still reads its jobs.
+  r = Cli(url, acme, "jobs --all");
+  EXPECT_EQ(r.status, 0) << r.out;
+
+  // The audit has each change with before -> after.
+  auto audit = admin.Call("GET", "/v1/audit");
+  ASSERT_TRUE(audit.ok());
+  std::vector<Json> changes;
+  for (const Json& e : *audit) {
+    if (e["action"].get<std::string>().starts_with("tenant.")) changes.push_back(e);
+  }
+  ASSERT_EQ(changes.size(), 3u) << audit->dump(1);
+  EXPECT_EQ(changes[0]["action"], "tenant.create");
+  EXPECT_TRUE(changes[0]["detail"]["before"].is_null());
+  EXPECT_EQ(changes[0]["detail"]["after"]["quota"]["H100"]["max"], "16");
+  EXPECT_EQ(changes[1]["detail"]["before"]["quota"]["H100"]["max"], "16");
+  EXPECT_EQ(changes[1]["detail"]["after"]["quota"]["H100"]["max"], "4");
+  EXPECT_EQ(changes[2]["detail"]["after"]["retired"], true);
+  EXPECT_EQ(changes[2]["actor"], "admin");
+
+  // kill -9 right after an acknowledged change: it is there after the restart, and so is the
+  // tenant made live, its job and its token.
+  r = Cli(url, root, "tenants create beta --quota H100=:8 --priority-classes low,normal");
+  ASSERT_EQ(r.status, 0) << r.out;
+  server.Kill(SIGKILL);
+  ASSERT_TRUE(server.Restart()) << server.Log();
+  client::ApiClient admin2 = server.Client(root);
+  Json acme_row = TenantRow(admin2, "acme");
+  EXPECT_EQ(acme_row["retired"], true) << acme_row.dump();
+  EXPECT_EQ(acme_row["weight"], 2);
+  EXPECT_EQ(acme_row["quotas"][0]["max"], "4") << acme_row.dump();
+  EXPECT_EQ(acme_row["quotas"][0]["used"], "4") << acme_row.dump();
+  Json beta_row = TenantRow(admin2, "beta");
+  EXPECT_EQ(beta_row["priority_classes"], Json({"low", "normal"})) << beta_row.dump();
+  EXPECT_EQ(beta_row["quotas"][0]["max"], "8") << beta_row.dump();
+  client::ApiClient acme2 = server.Client(acme);
+  EXPECT_EQ(StateOf(acme2, c)["state"], "admitted");
+  r = Cli(url, boss, "token list");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("acme-audit"), std::string::npos) << r.out;
+  r = Cli(url, root, "tenants unretire acme");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = Cli(url, acme, "submit --name f --devices 1 --type RTX4090 -- train");
+  EXPECT_EQ(r.status, 0) << r.out;
+  r = Cli(url, root, "tenants");
+  EXPECT_NE(r.out.find("beta"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace suanpan
