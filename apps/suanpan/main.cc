@@ -143,8 +143,8 @@ int main(int argc, char** argv) {
     c->add_option("--token", flags.token, "API token (env SUANPAN_TOKEN)");
     c->add_option("--ca-file", flags.ca_file,
                   "CA of the server's TLS certificate (env SUANPAN_CA_FILE; default: system CAs)");
-    c->add_option("-o,--output", flags.output, "table or json")
-        ->check(CLI::IsMember({"table", "json"}));
+    c->add_option("-o,--output", flags.output, "table or json (audit: also jsonl)")
+        ->check(CLI::IsMember({"table", "json", "jsonl"}));
     return c;
   };
   suanpan::cli::SubmitOptions submit;
@@ -329,7 +329,8 @@ int main(int argc, char** argv) {
   money_flags(ledger_cmd);
 
   int audit_limit = 50;
-  CLI::App* audit_cmd = client("audit", "Admin actions: who did what, when (admin)");
+  CLI::App* audit_cmd = client(
+      "audit", "Admin actions: who did what, when, before -> after (admin; -o jsonl to export)");
   audit_cmd->add_option("--limit", audit_limit, "Rows (default 50)");
 
   // `suanpan submit [flags] [file] -- command args...`: what follows `--` is the job's command,
@@ -431,6 +432,10 @@ int main(int argc, char** argv) {
   if (plan_cmd->parsed()) return suanpan::cli::RunPlan(plan, stdout, stderr);
   if (sim_cmd->parsed()) return suanpan::cli::RunSim(sim, stdout, stderr);
   if (server_cmd->parsed()) return suanpan::cli::RunServer(server);
+  if (flags.output == "jsonl" && !audit_cmd->parsed()) {
+    std::fprintf(stderr, "error: --output jsonl is for suanpan audit; use table or json\n");
+    return 2;
+  }
   if (submit_cmd->parsed()) return suanpan::cli::RunSubmit(flags, submit, stdout, stderr);
   if (jobs_cmd->parsed()) return suanpan::cli::RunJobs(flags, jobs, stdout, stderr);
   if (job_cmd->parsed()) return suanpan::cli::RunJob(flags, job_id, stdout, stderr);
@@ -456,6 +461,7 @@ int main(int argc, char** argv) {
   if (statements_cmd->parsed()) return suanpan::cli::RunStatements(flags, money, stdout, stderr);
   if (ledger_cmd->parsed()) return suanpan::cli::RunLedger(flags, money, stdout, stderr);
   if (audit_cmd->parsed()) return suanpan::cli::RunAudit(flags, audit_limit, stdout, stderr);
+
   if (history_cmd->parsed()) return suanpan::cli::RunHistory(flags, history, stdout, stderr);
   if (token_cmd->parsed()) {
     if (token.action != "list" && token.name.empty()) {

@@ -622,8 +622,8 @@ int RunTenants(const ClientFlags& flags, std::FILE* out, std::FILE* err) {
     PrintJson(out, *r);
     return 0;
   }
-  Table t({"TENANT", "WEIGHT", "QUEUED", "HOLDING", "QUOTAS (type used/guaranteed/max)"},
-          {false, true, true, true, false});
+  Table t({"TENANT", "STATE", "WEIGHT", "QUEUED", "HOLDING", "QUOTAS (type used/guaranteed/max)"},
+          {false, false, true, true, true, false});
   for (const Json& tn : (*r)["items"]) {
     std::string quotas;
     for (const Json& q : tn["quotas"]) {
@@ -631,8 +631,8 @@ int RunTenants(const ClientFlags& flags, std::FILE* out, std::FILE* err) {
                             Str(q, "used"), Str(q, "guaranteed"),
                             q["max"].is_null() ? "-" : Str(q, "max"));
     }
-    t.Add({Str(tn, "name"), Str(tn, "weight"), Str(tn, "queued_jobs"),
-           Str(tn, "jobs_holding_devices"), quotas.empty() ? "-" : quotas});
+    t.Add({Str(tn, "name"), tn.value("retired", false) ? "retired" : "active", Str(tn, "weight"),
+           Str(tn, "queued_jobs"), Str(tn, "jobs_holding_devices"), quotas.empty() ? "-" : quotas});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
   return 0;

@@ -24,6 +24,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "cli/client_output.h"
@@ -493,6 +495,42 @@ int RunLedger(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, s
   return 0;
 }
 
+namespace {
+
+// Leaves of a JSON document by path: {"quota": {"H100": {"max": "16"}}} -> quota.H100.max = "16".
+void Flatten(const Json& j, const std::string& path, std::map<std::string, std::string>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items()) Flatten(v, path.empty() ? k : path + "." + k, out);
+    return;
+  }
+  out[path] = j.is_string() ? j.get<std::string>() : j.dump();
+}
+
+}  // namespace
+
+std::string AuditDetail(const Json& detail) {
+  if (!detail.is_object() || !detail.contains("after")) return detail.dump();
+  // A change: what it is about, then each field that changed, before -> after.
+  std::map<std::string, std::string> before, after;
+  if (detail["before"].is_object()) Flatten(detail["before"], "", before);
+  Flatten(detail["after"], "", after);
+  std::string out;
+  for (const auto& [k, v] : detail.items()) {
+    if (k != "before" && k != "after")
+      out += fmt::format("{}{}", out.empty() ? "" : " ", Str(detail, k.c_str()));
+  }
+  if (detail["before"].is_null()) return out + " made: " + detail["after"].dump();
+  std::set<std::string> keys;
+  for (const auto& [k, v] : before) keys.insert(k);
+  for (const auto& [k, v] : after) keys.insert(k);
+  std::string changes;
+  for (const std::string& k : keys) {
+    const std::string b = before.count(k) ? before[k] : "-", a = after.count(k) ? after[k] : "-";
+    if (a != b) changes += fmt::format("{}{} {} -> {}", changes.empty() ? "" : ", ", k, b, a);
+  }
+  return out + ": " + (changes.empty() ? "no change" : changes);
+}
+
 int RunAudit(const ClientFlags& flags, int limit, std::FILE* out, std::FILE* err) {
   auto c = Client(flags);
   if (!c.ok()) return Error(err, c.status());
@@ -502,9 +540,14 @@ int RunAudit(const ClientFlags& flags, int limit, std::FILE* out, std::FILE* err
     PrintJson(out, *r);
     return 0;
   }
+  if (flags.output == "jsonl") {  // one record a line, for an archive or a SIEM
+    for (const Json& a : *r) std::fprintf(out, "%s\n", a.dump().c_str());
+    return 0;
+  }
   Table t({"SEQ", "TIME", "ACTOR", "ACTION", "DETAIL"}, {true, false, false, false, false});
   for (const Json& a : *r) {
-    t.Add({Str(a, "seq"), Str(a, "time"), Str(a, "actor"), Str(a, "action"), a["detail"].dump()});
+    t.Add({Str(a, "seq"), Str(a, "time"), Str(a, "actor"), Str(a, "action"),
+           AuditDetail(a["detail"])});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);
   return 0;

@@ -2,6 +2,7 @@
 // The money subcommands (money_commands.cc; docs/money.md).
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,5 +36,8 @@ int RunInvoices(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out,
 int RunStatements(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunLedger(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, std::FILE* err);
 int RunAudit(const ClientFlags& flags, int limit, std::FILE* out, std::FILE* err);
+// An audit record's detail in a line; a change {"before", "after", ...} as the fields that
+// changed: "acme: quota.H100.max 16 -> 4, weight 1 -> 2".
+std::string AuditDetail(const nlohmann::json& detail);
 
 }  // namespace suanpan::cli

@@ -240,7 +240,7 @@ std::vector<std::string> ControlPlane::TenantChangeNotes(const core::Tenant* bef
     if (q.max < old.max && used > q.max) {
       notes.push_back(fmt::format(
           "{} in use: {}, above the new max {}: its running jobs keep running; new {} work waits "
-          "until its use is below {}",
+          "until it fits under {} again",
           name, core::FormatDevices(used), core::FormatDevices(q.max), name,
           core::FormatDevices(q.max)));
     }

@@ -177,6 +177,20 @@ TEST(AdminTest, OnboardQuotaCutAndRetireWithoutARestart) {
   EXPECT_EQ(changes[1]["detail"]["after"]["quota"]["H100"]["max"], "4");
   EXPECT_EQ(changes[2]["detail"]["after"]["retired"], true);
   EXPECT_EQ(changes[2]["actor"], "admin");
+  // The CLI shows a change as the fields that changed, and exports the log as JSONL.
+  r = Cli(url, root, "audit");
+  EXPECT_NE(r.out.find("acme: quota.H100.guaranteed 8 -> 4, quota.H100.max 16 -> 4"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("acme: retired false -> true"), std::string::npos) << r.out;
+  r = Cli(url, root, "audit -o jsonl");
+  ASSERT_EQ(r.status, 0) << r.out;
+  size_t lines = 0;
+  for (size_t i = 0; i < r.out.size(); i = r.out.find('\n', i) + 1) {
+    const std::string line = r.out.substr(i, r.out.find('\n', i) - i);
+    EXPECT_EQ(Json::parse(line)["seq"], ++lines) << line;
+  }
+  EXPECT_EQ(lines, audit->size());
 
   // kill -9 right after an acknowledged change: it is there after the restart, and so is the
   // tenant made live, its job and its token.
