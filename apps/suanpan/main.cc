@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
   usage_cmd->add_option("--tenant", usage.tenant, "Only this tenant (admin)");
   usage_cmd->add_option("--from", usage.from, "Start: YYYY-MM-DD, RFC 3339 or unix seconds");
   usage_cmd->add_option("--to", usage.to, "End (default now)");
-  usage_cmd->add_option("--by", usage.by, "Group by: tenant,provider,type (any of them)");
+  usage_cmd->add_option("--by", usage.by, "Group by: tenant,user,provider,type (any of them)");
 
   suanpan::cli::HistoryOptions history;
   CLI::App* history_cmd =

@@ -441,8 +441,9 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
   std::fprintf(out, "  shape:      %s x %s devices of %s (%s devices in all)\n",
                Str(spec, "workers").c_str(), Str(spec, "devices_per_worker").c_str(), types.c_str(),
                Str(*job, "devices").c_str());
-  std::fprintf(out, "  submitted:  %s   attempts: %s   exit code: %s\n",
-               Str(*job, "submitted").c_str(), Str(*job, "attempts").c_str(),
+  const std::string user = Str(*job, "user").empty() ? "-" : Str(*job, "user");
+  std::fprintf(out, "  submitted:  %s by %s   attempts: %s   exit code: %s\n",
+               Str(*job, "submitted").c_str(), user.c_str(), Str(*job, "attempts").c_str(),
                Str(*job, "exit_code").c_str());
   // The job's options beyond the shape, when set.
   std::string asked;
@@ -650,9 +651,9 @@ int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, st
       if (j == std::string::npos) j = by.size();
       const std::string k = by.substr(i, j - i);
       const std::string key = k == "type" ? "device_type" : k;
-      if (key != "tenant" && key != "provider" && key != "device_type") {
+      if (key != "tenant" && key != "user" && key != "provider" && key != "device_type") {
         return Error(err, InvalidArgumentError(fmt::format(
-                              "--by: must list tenant, provider or type, got '{}'", k)));
+                              "--by: must list tenant, user, provider or type, got '{}'", k)));
       }
       keys.push_back(key);
       i = j + 1;
@@ -671,7 +672,7 @@ int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, st
     PrintJson(out, *r);
     return 0;
   }
-  // Group the server's rows (tenant x provider x type) by the requested keys.
+  // Group the server's rows (tenant x user x provider x type) by the requested keys.
   std::map<std::vector<std::string>, std::pair<double, double>> groups;
   for (const Json& e : (*r)["items"]) {
     std::vector<std::string> g;
@@ -683,7 +684,10 @@ int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, st
   std::vector<std::string> header;
   std::vector<bool> right;
   for (const std::string& k : keys) {
-    header.push_back(k == "device_type" ? "TYPE" : k == "tenant" ? "TENANT" : "PROVIDER");
+    header.push_back(k == "device_type" ? "TYPE"
+                     : k == "tenant"    ? "TENANT"
+                     : k == "user"      ? "USER"
+                                        : "PROVIDER");
     right.push_back(false);
   }
   header.push_back("DEVICE-HOURS");

@@ -59,6 +59,7 @@ void JobTable::Save(const JobRecord& job) {
   r.reason = job.reason;
   r.request_id = job.request_id;
   r.exit_code = job.exit_code;
+  r.submitted_by = job.submitted_by;
   batch_.jobs.push_back(std::move(r));
 }
 
@@ -117,6 +118,7 @@ JobView JobTable::View(const JobRecord& j) const {
   v.id = s.id.value();
   v.name = s.name;
   v.tenant = pool_.tenant(s.tenant).name;
+  v.user = j.submitted_by;
   v.state = j.state;
   v.reason = j.reason;
   v.submit_ms = j.submit_ms;

@@ -41,6 +41,7 @@ struct JobRecord {
   std::vector<Worker> workers;  // of the current attempt
   std::string reason;
   std::optional<std::string> request_id;
+  std::string submitted_by;  // the submitting token's name: the user
   std::optional<int> exit_code;
   std::vector<store::EventRow> events;
   std::vector<store::RunRow> runs;

@@ -90,6 +90,7 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
   record->queued_ms = now;
   record->reason = "queued: waiting for the next scheduling round";
   record->request_id = key;
+  record->submitted_by = caller.token_name;
   const std::string tenant = pool_->tenant(record->spec().tenant).name;
   if (key) jobs_.RememberRequest(tenant, *key, id);
   JobRecord& j = jobs_.Add(std::move(record));

@@ -1,8 +1,8 @@
-// Usage and cost: device time per tenant, provider and type over a period (from when each run's
-// workers or engine job started to its end), rated at the price
-// frozen in each run when it started (control_plane.cc, Bind), by the one rating rule
-// (core::RateRun, to the fen per run piece, as the invoice rates it). Runs stored before prices
-// were frozen are rated at the provider's pool-file price.
+// Usage and cost: device time per tenant, user (who submitted), provider and type over a period
+// (from when each run's workers or engine job started to its end), rated at the price frozen in
+// each run when it started (control_plane.cc, Bind), by the one rating rule (core::RateRun, to the
+// fen per run piece, as the invoice rates it). Runs stored before prices were frozen are rated at
+// the provider's pool-file price.
 
 #include <fmt/format.h>
 
@@ -45,7 +45,7 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
     __int128 milli_ms = 0;
     int64_t cost = 0;
   };
-  std::map<std::tuple<std::string, std::string, std::string>, Sum> sums;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, Sum> sums;
   for (const auto& [id, job] : jobs_.all()) {
     if (tenant && job->spec().tenant != *tenant) continue;
     for (const store::RunRow& r : job->runs) {
@@ -54,7 +54,8 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
       const int64_t start = std::max(*r.started_ms, *q.from_ms);
       const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
       if (end <= start) continue;
-      Sum& s = sums[{pool_->tenant(job->spec().tenant).name, r.provider, r.device_type}];
+      Sum& s = sums[{pool_->tenant(job->spec().tenant).name, job->submitted_by, r.provider,
+                     r.device_type}];
       s.milli_ms += static_cast<__int128>(r.devices_milli) * (end - start);
       std::optional<int64_t> price = r.price_micro;
       if (!price) {
@@ -77,9 +78,10 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
   out.from_ms = *q.from_ms;
   out.to_ms = *q.to_ms;
   for (const auto& [key, s] : sums) {
-    const auto& [t, provider, type] = key;
+    const auto& [t, user, provider, type] = key;
     UsageLine line;
     line.tenant = t;
+    line.user = user;
     line.provider = provider;
     line.device_type = type;
     // device-hours = milli-device-ms / (1000 * 3,600,000)

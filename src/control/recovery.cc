@@ -32,6 +32,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
     job->attempts = row.attempts;
     job->reason = row.reason;
     job->request_id = row.request_id;
+    job->submitted_by = row.submitted_by;
     job->exit_code = row.exit_code;
     Json spec = Json::parse(row.spec, nullptr, /*allow_exceptions=*/false);
     auto decoded = DecodeJob(spec, *pool_);

@@ -33,6 +33,7 @@ struct RunView {
 struct JobView {
   uint64_t id = 0;
   std::string name, tenant;
+  std::string user;  // who submitted it (the token's name)
   core::JobState state = core::JobState::kPending;
   std::string reason;
   int64_t submit_ms = 0, updated_ms = 0;
@@ -87,7 +88,7 @@ struct QueueView {
 };
 
 struct UsageLine {
-  std::string tenant, provider, device_type;
+  std::string tenant, user, provider, device_type;
   double device_hours = 0;
   int64_t cost_micro = 0;
 };

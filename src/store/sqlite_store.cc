@@ -81,9 +81,10 @@ class SqliteStore final : public Store {
   StatusOr<Snapshot> Load() override {
     try {
       Snapshot s;
-      SQLite::Statement jobs(db_,
-                             "SELECT id, tenant, name, state, spec, submit_ms, updated_ms, "
-                             "attempts, reason, request_id, exit_code FROM jobs ORDER BY id");
+      SQLite::Statement jobs(
+          db_,
+          "SELECT id, tenant, name, state, spec, submit_ms, updated_ms, "
+          "attempts, reason, request_id, exit_code, submitted_by FROM jobs ORDER BY id");
       while (jobs.executeStep()) {
         JobRow r;
         r.id = static_cast<uint64_t>(jobs.getColumn(0).getInt64());
@@ -97,6 +98,7 @@ class SqliteStore final : public Store {
         r.reason = jobs.getColumn(8).getString();
         if (!jobs.getColumn(9).isNull()) r.request_id = jobs.getColumn(9).getString();
         if (!jobs.getColumn(10).isNull()) r.exit_code = jobs.getColumn(10).getInt();
+        r.submitted_by = jobs.getColumn(11).getString();
         s.jobs.push_back(std::move(r));
       }
       SQLite::Statement events(
@@ -297,6 +299,7 @@ class SqliteStore final : public Store {
         st.bind(9, r.reason);
         BindOptional(st, 10, r.request_id);
         BindOptional(st, 11, r.exit_code);
+        st.bind(12, r.submitted_by);
         st.exec();
       }
       for (const EventRow& e : batch.events) {
@@ -463,7 +466,7 @@ class SqliteStore final : public Store {
     upsert_job_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO jobs (id, tenant, name, state, spec, submit_ms, updated_ms, attempts, "
-        "reason, request_id, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "reason, request_id, exit_code, submitted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms, "
         "attempts = excluded.attempts, reason = excluded.reason, exit_code = excluded.exit_code");
     insert_event_ = std::make_unique<SQLite::Statement>(

@@ -60,7 +60,9 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
     auto store = OpenSqliteStore(path_);
     ASSERT_TRUE(store.ok());
     WriteBatch b;
-    b.jobs.push_back(Job(1, "t1", "key-1"));
+    JobRow first = Job(1, "t1", "key-1");
+    first.submitted_by = "yunfan-li";  // written once, at submit
+    b.jobs.push_back(first);
     b.jobs.push_back(Job(2, "t2"));
     b.events.push_back({1, 1, 1001, "submitted", "by token 'a'"});
     b.runs.push_back({1,
@@ -101,6 +103,8 @@ TEST_F(SqliteStoreTest, CommittedRowsSurviveReopen) {
   EXPECT_EQ(snap->jobs[0].exit_code, 0);
   EXPECT_EQ(snap->jobs[0].request_id, "key-1");
   EXPECT_EQ(snap->jobs[1].request_id, std::nullopt);
+  EXPECT_EQ(snap->jobs[0].submitted_by, "yunfan-li");
+  EXPECT_EQ(snap->jobs[1].submitted_by, "");
   ASSERT_EQ(snap->events.size(), 1u);
   EXPECT_EQ(snap->events[0].message, "by token 'a'");
   ASSERT_EQ(snap->runs.size(), 1u);

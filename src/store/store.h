@@ -34,6 +34,7 @@ struct JobRow {
   std::string reason;                     // why it is in its state (last decision)
   std::optional<std::string> request_id;  // Idempotency-Key of the submit, unique per tenant
   std::optional<int> exit_code;
+  std::string submitted_by;  // the token's name (schema 5; empty before)
 };
 
 // Something that happened to a job, in order. seq is 1, 2, ... per job.

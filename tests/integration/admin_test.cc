@@ -134,6 +134,12 @@ TEST(AdminTest, OnboardQuotaCutAndRetireWithoutARestart) {
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("may hold at most 4 H100"), std::string::npos) << r.out;
 
+  // Jobs record who submitted them; usage is cut by user.
+  EXPECT_EQ(StateOf(acme_api, a)["user"], "acme-ci");
+  ASSERT_TRUE(
+      admin.Call("POST", "/v1/jobs/" + std::to_string(a) + "/status", Json{{"state", "running"}})
+          .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // Its jobs end: the waiting one fits under the new quota and is admitted.
   for (uint64_t id : {a, b}) {
     ASSERT_TRUE(admin
@@ -142,6 +148,10 @@ TEST(AdminTest, OnboardQuotaCutAndRetireWithoutARestart) {
                     .ok());
   }
   ASSERT_TRUE(WaitJob(acme_api, c, admitted)) << StateOf(acme_api, c).dump();
+  r = Cli(url, boss, "usage --by user,type");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("USER     TYPE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("acme-ci  H100"), std::string::npos) << r.out;
 
   // The weight went into the fair share without a restart; the others are as they were.
   EXPECT_EQ(TenantRow(admin, "acme")["weight"], 2);

@@ -40,6 +40,7 @@ Json ToJson(const control::JobView& j) {
   Json v{{"id", j.id},
          {"name", j.name},
          {"tenant", j.tenant},
+         {"user", j.user},
          {"state", std::string(core::JobStateName(j.state))},
          {"reason", j.reason},
          {"submitted", control::FormatTimeMs(j.submit_ms)},

@@ -101,6 +101,7 @@ Json ToJson(const control::UsageView& u) {
   Json items = Json::array();
   for (const control::UsageLine& l : u.items) {
     items.push_back({{"tenant", l.tenant},
+                     {"user", l.user},
                      {"provider", l.provider},
                      {"device_type", l.device_type},
                      {"device_hours", l.device_hours},

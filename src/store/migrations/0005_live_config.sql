@@ -12,3 +12,6 @@ CREATE TABLE live_config (
 
 -- Tokens may expire (unset: never); tenant admins and viewers are roles of tenant tokens.
 ALTER TABLE tokens ADD COLUMN expires_ms BIGINT;
+
+-- Who submitted each job (the token's name: a person's or a pipeline's), for usage by user.
+ALTER TABLE jobs ADD COLUMN submitted_by TEXT NOT NULL DEFAULT '';
