@@ -248,9 +248,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"create", "list", "revoke"}));
   token_cmd->add_option("name", token.name, "Token name");
   token_cmd->add_option("--role", token.role,
-                        "admin, tenant-admin, member (or tenant), viewer, or agent");
+                        "admin, tenant-admin, member (or tenant), viewer, agent or partner");
   token_cmd->add_option("--tenant", token.tenant, "Tenant of a tenant token");
   token_cmd->add_option("--node", token.node, "Node of an agent token");
+  token_cmd->add_option("--provider", token.provider,
+                        "Provider of a partner token (reads its nodes, jobs there, statements)");
   token_cmd->add_option("--expires", token.expires,
                         "When it stops working: a duration from now (30d, 12h) or a date "
                         "(2027-01-01, RFC 3339); default never");

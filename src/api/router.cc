@@ -382,7 +382,7 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
                 "signed by its client CA (--client-cert, --client-key)",
                 caller.scope, caller.scope)));
           }
-          if (caller.role == control::Role::kTenant) {
+          if (caller.role == control::Role::kTenant || caller.role == control::Role::kPartner) {
             const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now().time_since_epoch())
                                        .count();

@@ -714,6 +714,7 @@ int RunToken(const ClientFlags& flags, const TokenOptions& o, std::FILE* out, st
     Json body{{"name", o.name}, {"role", o.role}};
     if (!o.tenant.empty()) body["tenant"] = o.tenant;
     if (!o.node.empty()) body["node"] = o.node;
+    if (!o.provider.empty()) body["provider"] = o.provider;
     if (!o.expires.empty()) {
       // A duration from now (30d, 12h), or a date or time (with '-') the server reads.
       StatusOr<int64_t> secs = InvalidArgumentError("a time");

@@ -84,7 +84,8 @@ struct TokenOptions {
   std::string role;
   std::string tenant;
   std::string node;
-  std::string expires;  // a time (YYYY-MM-DD, RFC 3339) or a duration from now (30d, 12h)
+  std::string provider;  // role partner
+  std::string expires;   // a time (YYYY-MM-DD, RFC 3339) or a duration from now (30d, 12h)
 };
 
 // "3600", "90s", "30m", "2h", "1d", "1h30m" -> seconds; InvalidArgument names `flag` and the text.

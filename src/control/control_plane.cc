@@ -445,6 +445,12 @@ const JobRecord* ControlPlane::Visible(const Caller& caller, uint64_t id) const 
       }
       return nullptr;
     }
+    case Role::kPartner:
+      // A partner sees the jobs that ran (or run) on its hardware.
+      for (const store::RunRow& r : j->runs) {
+        if (r.provider == caller.scope) return j;
+      }
+      return nullptr;
   }
   return nullptr;
 }
@@ -466,7 +472,8 @@ StatusOr<CreatedToken> ControlPlane::CreateToken(const Caller& caller,
   SP_ASSIGN_OR_RETURN(
       CreatedToken made,
       tokens_.Create(caller, request, clock_.NowMs(), pool_->FindTenant(request.tenant).has_value(),
-                     pool_->FindNode(request.node).has_value(), batch_));
+                     pool_->FindNode(request.node).has_value(),
+                     pool_->FindProvider(request.provider).has_value(), batch_));
   billing_.Audit(caller.token_name, "token.create",
                  {{"token", made.name},
                   {"role", made.role},

@@ -343,6 +343,7 @@ class ControlPlane {
   Backend* BackendOfNode(size_t node) const;
   Status WithinQuotaMax(const core::JobSpec& spec) const;
   const JobRecord* Visible(const Caller& caller, uint64_t id) const;
+  JobView ViewFor(const Caller& caller, const JobRecord& job) const;
   // The node a rank of an attempt ran on, from the run's placement.
   std::optional<size_t> WorkerNode(const JobRecord& job, int attempt, int rank) const;
   Backend* BackendOf(const JobRecord& job);

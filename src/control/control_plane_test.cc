@@ -294,7 +294,7 @@ TEST_F(ControlPlaneTest, TokensAreStoredHashedAndSurviveRestart) {
   {
     auto p = Open(Pool());
     auto t = p->Run([](ControlPlane& cp) {
-      return cp.CreateToken(Admin(), TokenRequest{"ta", "tenant", "a", "", std::nullopt});
+      return cp.CreateToken(Admin(), TokenRequest{"ta", "tenant", "a", "", std::nullopt, ""});
     });
     ASSERT_TRUE(t.ok());
     secret = t->secret;
@@ -449,32 +449,32 @@ TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire)
   auto who = [&](const std::string& secret) {
     return p->Run([&](ControlPlane& cp) { return cp.Authenticate(secret); });
   };
-  auto boss = make(Admin(), {"a-boss", "tenant-admin", "a", "", std::nullopt});
+  auto boss = make(Admin(), {"a-boss", "tenant-admin", "a", "", std::nullopt, ""});
   ASSERT_TRUE(boss.ok()) << boss.status().ToString();
-  ASSERT_TRUE(make(Admin(), {"b-dev", "member", "b", "", std::nullopt}).ok());
+  ASSERT_TRUE(make(Admin(), {"b-dev", "member", "b", "", std::nullopt, ""}).ok());
   auto boss_caller = who(boss->secret);
   ASSERT_TRUE(boss_caller.ok());
   EXPECT_TRUE(boss_caller->tenant_admin());
   EXPECT_EQ(CallerRoleName(*boss_caller), "tenant-admin");
   // Its own tenant's member, expiring in an hour; the tenant is implied.
-  TokenRequest dev{"a-dev", "member", "", "", std::nullopt};
+  TokenRequest dev{"a-dev", "member", "", "", std::nullopt, ""};
   dev.expires_ms = clock_.now_ms + 3'600'000;
   auto made = make(*boss_caller, dev);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   EXPECT_EQ(made->scope, "a");
   // Not another tenant's, not an admin or an agent, and not in the past.
-  auto r = make(*boss_caller, {"x1", "member", "b", "", std::nullopt});
+  auto r = make(*boss_caller, {"x1", "member", "b", "", std::nullopt, ""});
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().field(), "tenant");
-  r = make(*boss_caller, {"x2", "admin", "", "", std::nullopt});
+  r = make(*boss_caller, {"x2", "admin", "", "", std::nullopt, ""});
   EXPECT_EQ(r.status().field(), "role");
-  TokenRequest past{"x3", "viewer", "", "", std::nullopt};
+  TokenRequest past{"x3", "viewer", "", "", std::nullopt, ""};
   past.expires_ms = clock_.now_ms - 1;
   EXPECT_EQ(make(*boss_caller, past).status().field(), "expires");
   // A member manages no tokens.
   auto dev_caller = who(made->secret);
   ASSERT_TRUE(dev_caller.ok());
-  EXPECT_EQ(make(*dev_caller, {"x4", "member", "", "", std::nullopt}).status().code(),
+  EXPECT_EQ(make(*dev_caller, {"x4", "member", "", "", std::nullopt, ""}).status().code(),
             StatusCode::kPermissionDenied);
   // The tenant admin sees and revokes its tenant's tokens only.
   auto listed = p->Run([&](ControlPlane& cp) { return cp.ListTokens(*boss_caller); });

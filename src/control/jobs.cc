@@ -30,7 +30,10 @@ Status ControlPlane::WithinQuotaMax(const core::JobSpec& spec) const {
 
 StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
                                                const std::optional<std::string>& key) {
-  if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not submit jobs");
+  if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not submit jobs", CallerRoleName(caller)));
+  }
   if (!body.is_object()) return FieldError("body", "must be a JSON object");
   SP_RETURN_IF_ERROR(disk_.Check());
   if (caller.role == Role::kTenant) {
@@ -103,11 +106,20 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
 StatusOr<JobView> ControlPlane::GetJob(const Caller& caller, uint64_t id) const {
   const JobRecord* j = Visible(caller, id);
   if (j == nullptr) return NotFoundError(fmt::format("job {} not found", id));
-  return jobs_.View(*j);
+  return ViewFor(caller, *j);
+}
+
+// A partner reads where and when a job ran on its hardware, not what it runs: its command,
+// environment and image (a tenant's secrets) stay out.
+JobView ControlPlane::ViewFor(const Caller& caller, const JobRecord& j) const {
+  JobView v = jobs_.View(j);
+  if (caller.role == Role::kPartner) v.spec = nlohmann::json::object();
+  return v;
 }
 
 StatusOr<JobPage> ControlPlane::ListJobs(const Caller& caller, JobFilter filter) const {
   if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not list jobs");
+  const bool partner = caller.role == Role::kPartner;
   if (caller.role == Role::kTenant) {
     if (filter.tenant && *filter.tenant != caller.scope) {
       return PermissionDeniedError(
@@ -129,18 +141,22 @@ StatusOr<JobPage> ControlPlane::ListJobs(const Caller& caller, JobFilter filter)
     if (tenant && j.spec().tenant != *tenant) continue;
     if (!filter.states.empty() && !filter.states.count(j.state)) continue;
     if (filter.name && j.spec().name != *filter.name) continue;
+    if (partner && Visible(caller, j.id()) == nullptr) continue;
     if (page.items.size() == filter.limit) {
       page.next_after = last;
       break;
     }
-    page.items.push_back(jobs_.View(j));
+    page.items.push_back(ViewFor(caller, j));
     last = it->first;
   }
   return page;
 }
 
 StatusOr<JobView> ControlPlane::CancelJob(const Caller& caller, uint64_t id) {
-  if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not cancel jobs");
+  if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not cancel jobs", CallerRoleName(caller)));
+  }
   if (Visible(caller, id) == nullptr) return NotFoundError(fmt::format("job {} not found", id));
   JobRecord& j = *jobs_.Find(id);
   if (core::IsTerminal(j.state)) {

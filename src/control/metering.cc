@@ -51,6 +51,7 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
     for (const store::RunRow& r : job->runs) {
       // Billed from the start of work (not the bind): a run that never started costs nothing.
       if (!r.started_ms) continue;
+      if (caller.role == Role::kPartner && r.provider != caller.scope) continue;  // its own
       const int64_t start = std::max(*r.started_ms, *q.from_ms);
       const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
       if (end <= start) continue;

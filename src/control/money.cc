@@ -30,7 +30,10 @@ Status AdminOnly(const Caller& caller, std::string_view what) {
 // A tenant reads its own; an admin names any (empty: all, where allowed).
 StatusOr<std::string> ControlPlane::MoneyScope(const Caller& caller, const std::string& tenant,
                                                bool all_allowed) const {
-  if (caller.role == Role::kAgent) return PermissionDeniedError("agents have no money");
+  if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not read tenants' money", CallerRoleName(caller)));
+  }
   if (caller.role == Role::kTenant) {
     if (!tenant.empty() && tenant != caller.scope) {
       return PermissionDeniedError(
@@ -201,13 +204,23 @@ StatusOr<nlohmann::json> ControlPlane::InvoiceDocument(const Caller& caller,
 
 StatusOr<nlohmann::json> ControlPlane::Statements(const Caller& caller, const std::string& month,
                                                   const std::string& provider) {
-  SP_RETURN_IF_ERROR(AdminOnly(caller, "read partner statements"));
+  std::string of = provider;
+  if (caller.role == Role::kPartner) {  // a partner reads its own statement
+    if (!of.empty() && of != caller.scope) {
+      return PermissionDeniedError(
+                 fmt::format("provider: this token may only read provider '{}'", caller.scope))
+          .WithField("provider");
+    }
+    of = caller.scope;
+  } else {
+    SP_RETURN_IF_ERROR(AdminOnly(caller, "read partner statements"));
+  }
   SP_ASSIGN_OR_RETURN(core::Month m, core::ParseMonth(month));
-  if (!provider.empty() && !pool_->FindProvider(provider)) {
-    return FieldError("provider", fmt::format("unknown provider '{}'", provider));
+  if (!of.empty() && !pool_->FindProvider(of)) {
+    return FieldError("provider", fmt::format("unknown provider '{}'", of));
   }
   RateOpenRuns(clock_.NowMs());
-  return billing_.Statements(m, provider);
+  return billing_.Statements(m, of);
 }
 
 StatusOr<nlohmann::json> ControlPlane::AuditLog(const Caller& caller, size_t limit) const {

@@ -84,21 +84,32 @@ StatusOr<NodePage> ControlPlane::Nodes(const Caller& caller,
   if (caller.role == Role::kAgent) {
     return PermissionDeniedError("agents may only read their own node");
   }
-  for (const auto& [k, v] : filter) {
+  std::map<std::string, std::string> own;
+  if (caller.role == Role::kPartner) {  // a partner's own provider's nodes only
+    if (auto it = filter.find("provider"); it != filter.end() && it->second != caller.scope) {
+      return PermissionDeniedError(
+                 fmt::format("provider: this token may only read provider '{}'", caller.scope))
+          .WithField("provider");
+    }
+    own = filter;
+    own["provider"] = caller.scope;
+  }
+  const std::map<std::string, std::string>& wanted = caller.role == Role::kPartner ? own : filter;
+  for (const auto& [k, v] : wanted) {
     (void)v;
     if (k != "provider" && k != "cluster" && k != "device_type") {
       return FieldError(k, "unknown filter");
     }
   }
   // A filter naming nothing in the pool is a typo, not an empty answer.
-  if (auto it = filter.find("device_type");
-      it != filter.end() && !pool_->catalog().Find(it->second)) {
+  if (auto it = wanted.find("device_type");
+      it != wanted.end() && !pool_->catalog().Find(it->second)) {
     return FieldError("device_type", fmt::format("unknown device type '{}'", it->second));
   }
-  if (auto it = filter.find("provider"); it != filter.end() && !pool_->FindProvider(it->second)) {
+  if (auto it = wanted.find("provider"); it != wanted.end() && !pool_->FindProvider(it->second)) {
     return FieldError("provider", fmt::format("unknown provider '{}'", it->second));
   }
-  if (auto it = filter.find("cluster"); it != filter.end() && !pool_->FindCluster(it->second)) {
+  if (auto it = wanted.find("cluster"); it != wanted.end() && !pool_->FindCluster(it->second)) {
     return FieldError("cluster", fmt::format("unknown cluster '{}'", it->second));
   }
   NodePage page;
@@ -106,8 +117,8 @@ StatusOr<NodePage> ControlPlane::Nodes(const Caller& caller,
   for (size_t i = 0; i < pool_->nodes().size(); ++i) {
     const core::Node& n = pool_->nodes()[i];
     auto want = [&](const char* k, const std::string& v) {
-      auto it = filter.find(k);
-      return it == filter.end() || it->second == v;
+      auto it = wanted.find(k);
+      return it == wanted.end() || it->second == v;
     };
     if (!want("provider", pool_->provider(n.provider).name) ||
         !want("cluster", pool_->cluster(n.cluster).name) ||
@@ -125,7 +136,9 @@ StatusOr<NodePage> ControlPlane::Nodes(const Caller& caller,
 
 StatusOr<NodeView> ControlPlane::Node(const Caller& caller, const std::string& name) const {
   auto id = pool_->FindNode(name);
-  if (!id || (caller.role == Role::kAgent && caller.scope != name)) {
+  if (!id || (caller.role == Role::kAgent && caller.scope != name) ||
+      (caller.role == Role::kPartner &&
+       pool_->provider(pool_->node(*id).provider).name != caller.scope)) {
     return NotFoundError(fmt::format("node '{}' not found", name));
   }
   NodeView v = ViewOf(*pool_, host_->state(), leases_, *id);
@@ -134,7 +147,10 @@ StatusOr<NodeView> ControlPlane::Node(const Caller& caller, const std::string& n
 }
 
 StatusOr<std::vector<TenantView>> ControlPlane::Tenants(const Caller& caller) const {
-  if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read tenants");
+  if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not read tenants", CallerRoleName(caller)));
+  }
   std::vector<TenantView> out;
   for (const core::Tenant& t : pool_->tenants()) {
     if (caller.role == Role::kTenant && t.name != caller.scope) continue;
@@ -145,7 +161,10 @@ StatusOr<std::vector<TenantView>> ControlPlane::Tenants(const Caller& caller) co
 }
 
 StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::string& name) const {
-  if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read tenants");
+  if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not read tenants", CallerRoleName(caller)));
+  }
   auto id = pool_->FindTenant(name);
   if (!id || (caller.role == Role::kTenant && caller.scope != name)) {
     return NotFoundError(fmt::format("tenant '{}' not found", name));

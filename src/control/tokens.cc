@@ -42,6 +42,8 @@ std::string_view RoleName(Role role) {
       return "tenant";
     case Role::kAgent:
       return "agent";
+    case Role::kPartner:
+      return "partner";
   }
   return "unknown";
 }
@@ -119,6 +121,8 @@ StatusOr<Caller> Tokens::Authenticate(std::string_view secret, int64_t now_ms) c
     c.grant = t.role == "tenant-admin" ? Grant::kTenantAdmin
               : t.role == "viewer"     ? Grant::kViewer
                                        : Grant::kMember;
+  } else if (t.role == "partner") {
+    c.role = Role::kPartner;
   } else {
     c.role = Role::kAgent;
   }
@@ -126,7 +130,7 @@ StatusOr<Caller> Tokens::Authenticate(std::string_view secret, int64_t now_ms) c
 }
 
 StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, int64_t now_ms,
-                                      bool known_tenant, bool known_node,
+                                      bool known_tenant, bool known_node, bool known_provider,
                                       store::WriteBatch& batch) {
   SP_RETURN_IF_ERROR(MayManageTokens(by));
   TokenRequest req = r;
@@ -158,11 +162,23 @@ StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, i
                       fmt::format("{} is not in the future", FormatTimeMs(*req.expires_ms)));
   }
   std::string scope;
+  if (!req.provider.empty() && req.role != "partner") {
+    return FieldError("provider", "only for role partner");
+  }
   if (TenantScoped(req.role)) {
     if (req.tenant.empty()) return FieldError("tenant", "a tenant token needs its tenant");
     if (!known_tenant) return FieldError("tenant", fmt::format("unknown tenant '{}'", req.tenant));
     if (!req.node.empty()) return FieldError("node", "only for role agent");
     scope = req.tenant;
+  } else if (req.role == "partner") {
+    if (req.provider.empty()) return FieldError("provider", "a partner token needs its provider");
+    if (!known_provider) {
+      return FieldError("provider", fmt::format("unknown provider '{}'", req.provider));
+    }
+    if (!req.tenant.empty() || !req.node.empty()) {
+      return FieldError(req.tenant.empty() ? "node" : "tenant", "not for role partner");
+    }
+    scope = req.provider;
   } else if (req.role == "agent") {
     if (req.node.empty()) return FieldError("node", "an agent token needs its node");
     if (!known_node) return FieldError("node", fmt::format("unknown node '{}'", req.node));
@@ -175,7 +191,8 @@ StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, i
   } else {
     return FieldError(
         "role",
-        fmt::format("must be admin, tenant-admin, member, viewer or agent, got '{}'", req.role));
+        fmt::format("must be admin, tenant-admin, member, viewer, agent or partner, got '{}'",
+                    req.role));
   }
   SP_ASSIGN_OR_RETURN(std::string secret, NewSecret());
   store::TokenRow row;
@@ -241,8 +258,8 @@ StatusOr<std::optional<std::string>> Tokens::EnsureAdmin(bool replace, int64_t n
   std::string name = "admin";
   for (int i = 2; hash_by_name_.count(name); ++i) name = fmt::format("admin-{}", i);
   SP_ASSIGN_OR_RETURN(CreatedToken created,
-                      Create(Caller{}, TokenRequest{name, "admin", "", "", std::nullopt}, now_ms,
-                             false, false, batch));
+                      Create(Caller{}, TokenRequest{name, "admin", "", "", std::nullopt, ""},
+                             now_ms, false, false, false, batch));
   return std::optional<std::string>(created.secret);
 }
 

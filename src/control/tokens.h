@@ -2,7 +2,8 @@
 // API tokens and the callers they make. A token has a role: admin (the hub's: everything), one of
 // the tenant roles (one tenant's jobs and views): tenant-admin (also makes and revokes its
 // tenant's tokens), member (submits and reads; "tenant" is the older name of this role), viewer
-// (reads only), or agent (one node: its heartbeat, assignments, reports and logs). A token may
+// (reads only), agent (one node: its heartbeat, assignments, reports and logs), or partner (one
+// provider: its nodes, the jobs on them, its statements). A token may
 // expire. Only the SHA-256 of a secret is kept; the secret is shown once, when it is made.
 
 #include <map>
@@ -17,7 +18,9 @@
 
 namespace suanpan::control {
 
-enum class Role { kAdmin, kTenant, kAgent };
+// kPartner: a compute partner (one provider): its own nodes, the jobs that ran there (without
+// their commands and environment) and its earnings.
+enum class Role { kAdmin, kTenant, kAgent, kPartner };
 std::string_view RoleName(Role role);
 // Within its tenant, what a tenant-scoped caller (Role::kTenant) may do.
 enum class Grant { kMember, kTenantAdmin, kViewer };
@@ -25,7 +28,7 @@ enum class Grant { kMember, kTenantAdmin, kViewer };
 // Who is calling, from the bearer token.
 struct Caller {
   Role role = Role::kAdmin;
-  std::string scope;  // tenant name (kTenant), node name (kAgent)
+  std::string scope;  // tenant name (kTenant), node name (kAgent), provider name (kPartner)
   std::string token_name;
   Grant grant = Grant::kMember;  // kTenant only
   bool tenant_admin() const { return role == Role::kTenant && grant == Grant::kTenantAdmin; }
@@ -40,6 +43,7 @@ struct TokenRequest {
   std::string tenant;
   std::string node;
   std::optional<int64_t> expires_ms;  // unset: never
+  std::string provider;               // role partner
 };
 
 class Tokens {
@@ -53,7 +57,8 @@ class Tokens {
   // `known_node`, expiry after now), makes the secret and appends the row to `batch`.
   // AlreadyExists for a name in use.
   StatusOr<CreatedToken> Create(const Caller& by, const TokenRequest& request, int64_t now_ms,
-                                bool known_tenant, bool known_node, store::WriteBatch& batch);
+                                bool known_tenant, bool known_node, bool known_provider,
+                                store::WriteBatch& batch);
   // The admin sees every token; a tenant admin its tenant's.
   StatusOr<std::vector<TokenView>> List(const Caller& by, int64_t now_ms) const;
   // FailedPrecondition for the last admin token; NotFound for a token `by` may not see.

@@ -231,11 +231,21 @@ enum Who {
   kAgentOther,
   kTenantAdminOwn,
   kViewerOwn,
+  kPartnerOwn,
+  kPartnerOther,
   kWhoCount
 };
-const char* kWhoNames[] = {"no token",           "bad token",          "admin",
-                           "member (own)",       "member (other)",     "agent (own node)",
-                           "agent (other node)", "tenant admin (own)", "viewer (own)"};
+const char* kWhoNames[] = {"no token",
+                           "bad token",
+                           "admin",
+                           "member (own)",
+                           "member (other)",
+                           "agent (own node)",
+                           "agent (other node)",
+                           "tenant admin (own)",
+                           "viewer (own)",
+                           "partner (job a's provider)",
+                           "partner (another provider)"};
 
 struct Fixture {
   std::string node_x;           // where job a runs
@@ -265,6 +275,8 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   tokens[kTenantOther] = CreateToken(admin, "t2", "tenant", "tenant", kT2);
   tokens[kTenantAdminOwn] = CreateToken(admin, "t1-boss", "tenant-admin", "tenant", kT1);
   tokens[kViewerOwn] = CreateToken(admin, "t1-viewer", "viewer", "tenant", kT1);
+  tokens[kPartnerOwn] = CreateToken(admin, "p-pudong", "partner", "provider", "pudong-dc");
+  tokens[kPartnerOther] = CreateToken(admin, "p-binhai", "partner", "provider", "binhai-xinchuang");
 
   Fixture fx;
   client::ApiClient t1 = server.Client(tokens[kTenantOwn]);
@@ -487,6 +499,22 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       r.expect[kViewerOwn] = r.method == "GET" ? r.expect[kTenantOwn] : F;
   }
 
+  // Partners (the last two columns): public routes, and the reads of their own provider's part;
+  // nothing else. Job a runs on pudong-dc's node x.
+  const std::map<std::pair<std::string, std::string>, std::pair<int, int>> partner = {
+      {{"GET", "/v1/whoami"}, {K, K}},       {{"GET", "/v1/providers"}, {K, K}},
+      {{"GET", "/v1/clusters"}, {K, K}},     {{"GET", "/v1/nodes"}, {K, K}},
+      {{"GET", "/v1/nodes/{name}"}, {K, N}}, {{"GET", "/v1/jobs"}, {K, K}},
+      {{"GET", "/v1/jobs/{id}"}, {K, N}},    {{"GET", "/v1/usage"}, {K, K}},
+      {{"GET", "/v1/statements"}, {K, K}},
+  };
+  for (MatrixRow& r : rows) {
+    auto it = partner.find({r.method, r.pattern});
+    const bool open = r.expect[kNone] == K;  // no token needed
+    r.expect[kPartnerOwn] = it != partner.end() ? it->second.first : open ? K : F;
+    r.expect[kPartnerOther] = it != partner.end() ? it->second.second : open ? K : F;
+  }
+
   // The matrix covers every route the OpenAPI document lists, and nothing else.
   auto doc = admin.Call("GET", "/v1/openapi.json");
   ASSERT_TRUE(doc.ok());
@@ -515,6 +543,28 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       }
     }
   }
+
+  // Beyond status codes: a partner sees its own provider's part, and no job's command.
+  client::ApiClient p1 = server.Client(tokens[kPartnerOwn]);
+  auto p1_providers = p1.Call("GET", "/v1/providers");
+  ASSERT_TRUE(p1_providers.ok());
+  ASSERT_EQ((*p1_providers)["items"].size(), 1u);
+  EXPECT_EQ((*p1_providers)["items"][0]["name"], "pudong-dc");
+  auto p1_nodes = p1.Call("GET", "/v1/nodes?limit=1000");
+  ASSERT_TRUE(p1_nodes.ok());
+  for (const Json& n : (*p1_nodes)["items"]) EXPECT_EQ(n["provider"], "pudong-dc") << n.dump();
+  EXPECT_EQ(p1.Send("GET", "/v1/nodes?provider=binhai-xinchuang")->status, 403);
+  auto p1_job = p1.Call("GET", "/v1/jobs/" + std::to_string(fx.a));
+  ASSERT_TRUE(p1_job.ok());
+  EXPECT_EQ((*p1_job)["spec"], Json::object()) << p1_job->dump();
+  EXPECT_EQ((*p1_job)["placement"]["provider"], "pudong-dc");
+  client::ApiClient p2 = server.Client(tokens[kPartnerOther]);
+  auto p2_jobs = p2.Call("GET", "/v1/jobs");
+  ASSERT_TRUE(p2_jobs.ok());
+  EXPECT_TRUE((*p2_jobs)["items"].empty()) << p2_jobs->dump();
+  auto p2_statements = p2.Call("GET", "/v1/statements?month=2026-01");
+  ASSERT_TRUE(p2_statements.ok());
+  EXPECT_EQ(p2.Send("GET", "/v1/statements?month=2026-01&provider=pudong-dc")->status, 403);
 
   // Beyond status codes: what a tenant sees is its own.
   client::ApiClient t2 = server.Client(tokens[kTenantOther]);
@@ -748,6 +798,19 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
        R"({"attempt": 4294967297, "state": "running"})", 400, "attempt"},
       {"heartbeat devices a string", "POST", "/v1/nodes/" + node0 + "/heartbeat",
        R"({"devices": "all"})", 400, "devices"},
+      {"partner without provider", "POST", "/v1/tokens", R"({"name": "pp", "role": "partner"})",
+       400, "provider"},
+      {"partner of an unknown provider", "POST", "/v1/tokens",
+       R"({"name": "pp", "role": "partner", "provider": "nope"})", 400, "provider"},
+      {"provider on a member token", "POST", "/v1/tokens",
+       R"({"name": "pp", "role": "member", "tenant": "t02-haiyan-bio", "provider": "pudong-dc"})",
+       400, "provider"},
+      {"expiry in the past", "POST", "/v1/tokens",
+       R"({"name": "pp", "role": "member", "tenant": "t02-haiyan-bio", "expires": "2020-01-01"})",
+       400, "expires"},
+      {"expiry not a time", "POST", "/v1/tokens",
+       R"({"name": "pp", "role": "member", "tenant": "t02-haiyan-bio", "expires": "soon"})", 400,
+       "expires"},
       // Live administration of tenants (issue 15).
       {"tenant without a name", "POST", "/v1/tenants", R"({"weight": 2})", 400, "name"},
       {"tenant name not a string", "POST", "/v1/tenants", R"({"name": 5})", 400, "name"},

@@ -18,7 +18,7 @@ void AddJobRoutes(Router& r, const RouteContext&) {
           // A retry with the same Idempotency-Key answers 200 with the job it made.
           return std::optional<Reply>(JsonReply(ToJson(res.job), res.created ? 0 : 200));
         });
-  r.Add("GET", "/v1/jobs", kPeople, Query({"tenant", "state", "name", "after", "limit"}),
+  r.Add("GET", "/v1/jobs", kPeopleAndPartners, Query({"tenant", "state", "name", "after", "limit"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           control::JobFilter f;
           f.tenant = call.Query("tenant");
@@ -44,7 +44,7 @@ void AddJobRoutes(Router& r, const RouteContext&) {
           }
           return Answer(p.ListJobs(c, std::move(f)));
         });
-  r.Add("GET", "/v1/jobs/{id}", kEveryone, {},
+  r.Add("GET", "/v1/jobs/{id}", {kAdmin, kTenant, kAgent, kPartner}, {},
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           SP_ASSIGN_OR_RETURN(uint64_t id, call.Id("id"));
           return Answer(p.GetJob(c, id));

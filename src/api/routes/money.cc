@@ -256,7 +256,7 @@ void AddMoneyRoutes(Router& r, const RouteContext&) {
           return Reply200(p.CreditNote(c, call.params.at("number"), amount, reason), 201);
         });
 
-  r.Add("GET", "/v1/statements", {kAdmin}, Query({"month", "provider"}),
+  r.Add("GET", "/v1/statements", {kAdmin, kPartner}, Query({"month", "provider"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> Result {
           const auto month = call.Query("month");
           if (!month) return FieldError("month", "is required (YYYY-MM)");

@@ -8,15 +8,25 @@ using control::Caller;
 using control::ControlPlane;
 
 void AddPoolRoutes(Router& r, const RouteContext&) {
-  r.Add("GET", "/v1/providers", kPeople, {},
-        [](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
-          return Answer(StatusOr<std::vector<control::ProviderView>>(p.Providers()));
+  // A partner sees its own provider and clusters only.
+  r.Add("GET", "/v1/providers", kPeopleAndPartners, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          std::vector<control::ProviderView> all = p.Providers();
+          if (c.role == kPartner) {
+            std::erase_if(all, [&](const control::ProviderView& v) { return v.name != c.scope; });
+          }
+          return Answer(StatusOr<std::vector<control::ProviderView>>(std::move(all)));
         });
-  r.Add("GET", "/v1/clusters", kPeople, {},
-        [](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
-          return Answer(StatusOr<std::vector<control::ClusterView>>(p.Clusters()));
+  r.Add("GET", "/v1/clusters", kPeopleAndPartners, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          std::vector<control::ClusterView> all = p.Clusters();
+          if (c.role == kPartner) {
+            std::erase_if(all,
+                          [&](const control::ClusterView& v) { return v.provider != c.scope; });
+          }
+          return Answer(StatusOr<std::vector<control::ClusterView>>(std::move(all)));
         });
-  r.Add("GET", "/v1/nodes", kPeople,
+  r.Add("GET", "/v1/nodes", kPeopleAndPartners,
         Query({"provider", "cluster", "device_type", "offset", "limit"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           SP_ASSIGN_OR_RETURN(size_t offset, call.Size("offset", 0, 100'000'000));
@@ -27,7 +37,7 @@ void AddPoolRoutes(Router& r, const RouteContext&) {
           }
           return Answer(p.Nodes(c, filter, offset, limit));
         });
-  r.Add("GET", "/v1/nodes/{name}", kEveryone, {},
+  r.Add("GET", "/v1/nodes/{name}", {kAdmin, kTenant, kAgent, kPartner}, {},
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           return Answer(p.Node(c, call.params.at("name")));
         });

@@ -23,7 +23,10 @@ inline constexpr control::Role kAdmin = control::Role::kAdmin;
 inline constexpr control::Role kTenant = control::Role::kTenant;
 inline constexpr control::Role kAgent = control::Role::kAgent;
 inline const std::vector<control::Role> kEveryone = {kAdmin, kTenant, kAgent};
+inline constexpr control::Role kPartner = control::Role::kPartner;
 inline const std::vector<control::Role> kPeople = {kAdmin, kTenant};
+// Routes a compute partner also reads (its own provider's part: control says which).
+inline const std::vector<control::Role> kPeopleAndPartners = {kAdmin, kTenant, kPartner};
 
 // A route's typed result as its reply.
 template <typename T>

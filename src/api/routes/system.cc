@@ -32,7 +32,7 @@ void AddSystemRoutes(Router& r, const RouteContext& ctx) {
           static const Json doc = Json::parse(OpenApiDocument());
           return std::optional<Reply>(JsonReply(doc));
         });
-  r.Add("GET", "/v1/whoami", kEveryone, {},
+  r.Add("GET", "/v1/whoami", {kAdmin, kTenant, kAgent, kPartner}, {},
         [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
           return Answer(StatusOr<control::WhoamiView>(p.Whoami(c)));
         });

@@ -23,8 +23,10 @@ void AddTokenRoutes(Router& r, const RouteContext&) {
           if (!body.is_object()) return FieldError("body", "must be a JSON object");
           control::TokenRequest req;
           for (const auto& [k, v] : body.items()) {
-            if (k != "name" && k != "role" && k != "tenant" && k != "node" && k != "expires") {
-              return FieldError(k, "unknown field (known: name, role, tenant, node, expires)");
+            if (k != "name" && k != "role" && k != "tenant" && k != "node" && k != "provider" &&
+                k != "expires") {
+              return FieldError(
+                  k, "unknown field (known: name, role, tenant, node, provider, expires)");
             }
             if (!v.is_string()) return FieldError(k, "must be a string");
           }
@@ -32,6 +34,7 @@ void AddTokenRoutes(Router& r, const RouteContext&) {
           req.role = body.value("role", "");
           req.tenant = body.value("tenant", "");
           req.node = body.value("node", "");
+          req.provider = body.value("provider", "");
           if (body.contains("expires")) {
             auto at = control::ParseTimeMs(body["expires"].get<std::string>());
             if (!at.ok()) return FieldError("expires", at.status().message());

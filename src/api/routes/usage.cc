@@ -13,7 +13,7 @@ void AddUsageRoutes(Router& r, const RouteContext&) {
           SP_ASSIGN_OR_RETURN(size_t limit, call.Size("limit", 100, 100'000, 1));
           return Answer(p.Queue(c, limit));
         });
-  r.Add("GET", "/v1/usage", kPeople, Query({"tenant", "from", "to"}),
+  r.Add("GET", "/v1/usage", kPeopleAndPartners, Query({"tenant", "from", "to"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           control::UsageQuery q;
           q.tenant = call.Query("tenant");
