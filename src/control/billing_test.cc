@@ -34,6 +34,7 @@ class FakeClock final : public Clock {
 Caller Admin() { return Caller{Role::kAdmin, "", "admin"}; }
 Caller TenantA() { return Caller{Role::kTenant, "a", "token-a"}; }
 Caller TenantB() { return Caller{Role::kTenant, "b", "token-b"}; }
+Caller TenantAdminA() { return Caller{Role::kTenant, "a", "boss-a", Grant::kTenantAdmin}; }
 
 class BillingTest : public ::testing::Test {
  protected:
@@ -398,13 +399,14 @@ TEST_F(BillingTest, AJobThatCannotBePaidWaitsAndRunsAfterATopUp) {
   Round(*p);
   EXPECT_EQ(StateOf(*p, id), "pending");
   EXPECT_EQ(ReasonOf(*p, id), "waiting for funds: needs ~800.00 yuan, 312.50 left");
-  // A tenant sets a budget: not more than the admin's terms.
+  // A tenant's admin sets a budget: not more than the admin's terms; a member sets nothing.
   AccountTerms tenant_terms;
   tenant_terms.credit_limit = MicroYuan(Yuan(1e6));
-  EXPECT_EQ(p->Run([&](ControlPlane& cp) { return cp.SetAccount(TenantA(), "a", tenant_terms); })
-                .status()
-                .code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      p->Run([&](ControlPlane& cp) { return cp.SetAccount(TenantAdminA(), "a", tenant_terms); })
+          .status()
+          .code(),
+      StatusCode::kPermissionDenied);
   (void)Ok(*p,
            [&](ControlPlane& cp) { return cp.TopUp(Admin(), "a", MicroYuan(Yuan(487.5)), ""); });
   Round(*p);
@@ -412,7 +414,11 @@ TEST_F(BillingTest, AJobThatCannotBePaidWaitsAndRunsAfterATopUp) {
   // Its monthly budget of 100 holds the next one back even with money on the balance.
   AccountTerms budget;
   budget.monthly_budget = MicroYuan(Yuan(100));
-  (void)Ok(*p, [&](ControlPlane& cp) { return cp.SetAccount(TenantA(), "a", budget); });
+  EXPECT_EQ(p->Run([&](ControlPlane& cp) { return cp.SetAccount(TenantA(), "a", budget); })
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  (void)Ok(*p, [&](ControlPlane& cp) { return cp.SetAccount(TenantAdminA(), "a", budget); });
   Status(*p, id, "running");
   const uint64_t small = Submit(*p, Job("small", "A100", 1));
   Round(*p);

@@ -485,7 +485,7 @@ StatusOr<CreatedToken> ControlPlane::CreateToken(const Caller& caller,
 }
 
 Status ControlPlane::RevokeToken(const Caller& caller, const std::string& name) {
-  SP_RETURN_IF_ERROR(tokens_.Revoke(caller, name, batch_));
+  SP_RETURN_IF_ERROR(tokens_.Revoke(caller, name, clock_.NowMs(), batch_));
   billing_.Audit(caller.token_name, "token.revoke", {{"token", name}}, clock_.NowMs(), batch_);
   return OkStatus();
 }

@@ -439,6 +439,17 @@ TEST_F(ControlPlaneTest, ATenantChangeIsCheckedAndNamesTheField) {
     return cp.PutTenant(tenant, "a", {{"weight", 9}}, false);
   });
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  // A quota put back to the default stays so after a restart (the pool file gave a max of 16).
+  p.reset();
+  p = Open(Pool());
+  auto a = p->Run([](ControlPlane& cp) { return cp.Tenant(Admin(), "a"); });
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->quotas.empty()) << a->quotas[0].device_type;
+  // A retired tenant's guarantee is the pool's again: its 32 H100 can go to another tenant.
+  ASSERT_TRUE(put("a", {{"quota", {{"H100", {{"guaranteed", 32}}}}}}, false).ok());
+  EXPECT_FALSE(put("c", {{"quota", {{"H100", {{"guaranteed", 8}}}}}}, true).ok());
+  ASSERT_TRUE(put("a", {{"retired", true}}, false).ok());
+  EXPECT_TRUE(put("c", {{"quota", {{"H100", {{"guaranteed", 8}}}}}}, true).ok());
 }
 
 TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire) {
@@ -493,6 +504,33 @@ TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire)
   EXPECT_NE(late.status().message().find("token 'a-dev' expired at"), std::string::npos)
       << late.status().message();
   EXPECT_TRUE(revoke(*boss_caller, "a-dev").ok());
+
+  // An expiring tenant admin mints no token that outlives it (unset: its own expiry).
+  TokenRequest brief{"a-brief", "tenant-admin", "a", "", clock_.now_ms + 60'000, ""};
+  auto brief_made = make(Admin(), brief);
+  ASSERT_TRUE(brief_made.ok());
+  auto brief_caller = who(brief_made->secret);
+  ASSERT_TRUE(brief_caller.ok());
+  TokenRequest longer{"a-long", "member", "", "", clock_.now_ms + 3'600'000, ""};
+  EXPECT_EQ(make(*brief_caller, longer).status().field(), "expires");
+  ASSERT_TRUE(make(*brief_caller, {"a-inherit", "member", "", "", std::nullopt, ""}).ok());
+  auto all = p->Run([&](ControlPlane& cp) { return cp.ListTokens(Admin()); });
+  ASSERT_TRUE(all.ok());
+  bool seen = false;
+  for (const TokenView& t : *all) {
+    if (t.name != "a-inherit") continue;
+    seen = true;
+    EXPECT_EQ(t.expires_ms, clock_.now_ms + 60'000);
+  }
+  EXPECT_TRUE(seen);
+  // An expired admin token is no second admin: the last working one cannot be revoked.
+  ASSERT_TRUE(make(Admin(), {"root", "admin", "", "", std::nullopt, ""}).ok());
+  ASSERT_TRUE(make(Admin(), {"old-root", "admin", "", "", clock_.now_ms + 1000, ""}).ok());
+  clock_.now_ms += 2000;
+  EXPECT_EQ(revoke(Admin(), "root").code(), StatusCode::kFailedPrecondition);
+  auto made_admin = p->Run([](ControlPlane& cp) { return cp.EnsureAdminToken(false); });
+  ASSERT_TRUE(made_admin.ok());
+  EXPECT_FALSE(made_admin->has_value());  // root still works
 }
 
 }  // namespace

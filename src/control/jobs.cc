@@ -110,10 +110,16 @@ StatusOr<JobView> ControlPlane::GetJob(const Caller& caller, uint64_t id) const 
 }
 
 // A partner reads where and when a job ran on its hardware, not what it runs: its command,
-// environment and image (a tenant's secrets) stay out.
+// environment and image (a tenant's secrets), who submitted it, the scheduler's reason and a
+// later run elsewhere stay out.
 JobView ControlPlane::ViewFor(const Caller& caller, const JobRecord& j) const {
   JobView v = jobs_.View(j);
-  if (caller.role == Role::kPartner) v.spec = nlohmann::json::object();
+  if (caller.role == Role::kPartner) {
+    v.spec = nlohmann::json::object();
+    v.user.clear();
+    v.reason.clear();
+    if (v.placement && v.placement->provider != caller.scope) v.placement.reset();
+  }
   return v;
 }
 

@@ -24,6 +24,12 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
     }
     q.tenant = caller.scope;
   }
+  // A partner reads what ran on its hardware, by type: not which tenants or users ran it.
+  const bool partner = caller.role == Role::kPartner;
+  if (partner && q.tenant) {
+    return PermissionDeniedError("tenant: a partner token reads usage by provider and type only")
+        .WithField("tenant");
+  }
   const int64_t now = clock_.NowMs();
   if (!q.to_ms) q.to_ms = now;
   if (!q.from_ms) {
@@ -55,8 +61,8 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
       const int64_t start = std::max(*r.started_ms, *q.from_ms);
       const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
       if (end <= start) continue;
-      Sum& s = sums[{pool_->tenant(job->spec().tenant).name, job->submitted_by, r.provider,
-                     r.device_type}];
+      Sum& s = sums[{partner ? "" : pool_->tenant(job->spec().tenant).name,
+                     partner ? "" : job->submitted_by, r.provider, r.device_type}];
       s.milli_ms += static_cast<__int128>(r.devices_milli) * (end - start);
       std::optional<int64_t> price = r.price_micro;
       if (!price) {

@@ -101,6 +101,11 @@ StatusOr<nlohmann::json> ControlPlane::Adjust(const Caller& caller, const std::s
 StatusOr<nlohmann::json> ControlPlane::SetAccount(const Caller& caller, const std::string& tenant,
                                                   const AccountTerms& terms) {
   SP_ASSIGN_OR_RETURN(std::string t, MoneyScope(caller, tenant, /*all_allowed=*/false));
+  if (caller.role == Role::kTenant && !caller.tenant_admin()) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not set the account's terms (its tenant admin sets the budget)",
+                    CallerRoleName(caller)));
+  }
   SP_RETURN_IF_ERROR(billing_.SetAccount(t, terms, caller.role == Role::kAdmin, caller.token_name,
                                          clock_.NowMs(), batch_));
   dirty_ = true;

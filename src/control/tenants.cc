@@ -160,9 +160,10 @@ Status ApplyLiveConfig(core::Pool& pool, const std::vector<store::ConfigRow>& ro
       return InvalidArgumentError(
           fmt::format("store: live_config tenant '{}': the body is not a JSON object", row.name));
     }
+    // The stored body is the tenant's whole state (TenantConfigJson): nothing of the file's entry
+    // of that name is kept, so a quota put back to the default stays so.
     core::Tenant base;
     base.name = row.name;
-    if (auto id = pool.FindTenant(row.name)) base = pool.tenant(*id);
     body.erase("name");
     // What the pool no longer has (a device type or class dropped from the file) is left out,
     // with a warning, so that the tenant and its jobs stay.
@@ -186,6 +187,13 @@ Status ApplyLiveConfig(core::Pool& pool, const std::vector<store::ConfigRow>& ro
           continue;
         }
         kept.push_back(pc);
+      }
+      if (kept.empty() && !body["priority_classes"].empty()) {
+        // Dropping them all would widen the tenant to every class.
+        return InvalidArgumentError(fmt::format(
+            "store: live_config tenant '{}': none of its priority classes {} is in the pool file "
+            "any more; add one back to the file",
+            row.name, body["priority_classes"].dump()));
       }
       body["priority_classes"] = kept;
     }

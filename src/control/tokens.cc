@@ -114,6 +114,7 @@ StatusOr<Caller> Tokens::Authenticate(std::string_view secret, int64_t now_ms) c
   Caller c;
   c.token_name = t.name;
   c.scope = t.scope;
+  c.expires_ms = t.expires_ms;
   if (t.role == "admin") {
     c.role = Role::kAdmin;
   } else if (TenantScoped(t.role)) {
@@ -156,6 +157,15 @@ StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, i
   if (hash_by_name_.count(req.name)) {
     return AlreadyExistsError(fmt::format("name: a token named '{}' exists", req.name))
         .WithField("name");
+  }
+  // A tenant admin's tokens live no longer than its own (an expiring token cannot mint lasting
+  // ones): unset means its own expiry.
+  if (by.role != Role::kAdmin && by.expires_ms) {
+    if (!req.expires_ms) req.expires_ms = by.expires_ms;
+    if (*req.expires_ms > *by.expires_ms) {
+      return FieldError("expires", fmt::format("after {}, when this token itself expires",
+                                               FormatTimeMs(*by.expires_ms)));
+    }
   }
   if (req.expires_ms && *req.expires_ms <= now_ms) {
     return FieldError("expires",
@@ -220,16 +230,20 @@ StatusOr<std::vector<TokenView>> Tokens::List(const Caller& by, int64_t now_ms) 
   return out;
 }
 
-Status Tokens::Revoke(const Caller& by, const std::string& name, store::WriteBatch& batch) {
+Status Tokens::Revoke(const Caller& by, const std::string& name, int64_t now_ms,
+                      store::WriteBatch& batch) {
   SP_RETURN_IF_ERROR(MayManageTokens(by));
   auto it = hash_by_name_.find(name);
   if (it == hash_by_name_.end() || !Manages(by, by_hash_.at(it->second))) {
     return NotFoundError(fmt::format("token '{}' not found", name));
   }
   store::TokenRow& t = by_hash_.at(it->second);
-  if (t.role == "admin" && !t.revoked) {
+  auto live_admin = [&](const store::TokenRow& r) {
+    return r.role == "admin" && !r.revoked && !(r.expires_ms && now_ms >= *r.expires_ms);
+  };
+  if (live_admin(t)) {
     size_t admins = 0;
-    for (const auto& [hash, other] : by_hash_) admins += other.role == "admin" && !other.revoked;
+    for (const auto& [hash, other] : by_hash_) admins += live_admin(other);
     if (admins == 1) {
       return FailedPreconditionError(fmt::format(
           "token '{}' is the last admin token: create another admin token first (or restart the "
@@ -247,6 +261,8 @@ StatusOr<std::optional<std::string>> Tokens::EnsureAdmin(bool replace, int64_t n
   bool have = false;
   for (auto& [hash, t] : by_hash_) {
     if (t.role != "admin" || t.revoked) continue;
+    // An expired admin token opens nothing: a server with only expired ones makes a new one.
+    if (t.expires_ms && now_ms >= *t.expires_ms && !replace) continue;
     if (replace) {
       t.revoked = true;
       batch.tokens.push_back(t);

@@ -30,7 +30,8 @@ struct Caller {
   Role role = Role::kAdmin;
   std::string scope;  // tenant name (kTenant), node name (kAgent), provider name (kPartner)
   std::string token_name;
-  Grant grant = Grant::kMember;  // kTenant only
+  Grant grant = Grant::kMember;                      // kTenant only
+  std::optional<int64_t> expires_ms = std::nullopt;  // the token's
   bool tenant_admin() const { return role == Role::kTenant && grant == Grant::kTenantAdmin; }
   bool viewer() const { return role == Role::kTenant && grant == Grant::kViewer; }
 };
@@ -62,7 +63,9 @@ class Tokens {
   // The admin sees every token; a tenant admin its tenant's.
   StatusOr<std::vector<TokenView>> List(const Caller& by, int64_t now_ms) const;
   // FailedPrecondition for the last admin token; NotFound for a token `by` may not see.
-  Status Revoke(const Caller& by, const std::string& name, store::WriteBatch& batch);
+  // An expired admin token does not count as the other admin.
+  Status Revoke(const Caller& by, const std::string& name, int64_t now_ms,
+                store::WriteBatch& batch);
   // Makes sure an admin token exists (with `replace`, revokes the others and makes a new one);
   // returns the new secret, if one was made.
   StatusOr<std::optional<std::string>> EnsureAdmin(bool replace, int64_t now_ms,

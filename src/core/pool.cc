@@ -427,9 +427,10 @@ StatusOr<TenantId> Pool::PutTenant(Tenant t, bool check_guarantees) {
   if (check_guarantees) {
     const PoolTotals totals = Totals();
     for (size_t type = 0; type < catalog_.size(); ++type) {
-      int64_t sum = t.quota[type].guaranteed.value();
+      int64_t sum = t.retired ? 0 : t.quota[type].guaranteed.value();
       for (size_t i = 0; i < tenants_.size(); ++i) {
         if (existing && existing->value() == i) continue;
+        if (tenants_[i].retired) continue;  // a retired tenant's guarantee is the pool's again
         sum += tenants_[i].quota[type].guaranteed.value();
       }
       // A change that does not raise this tenant's guarantee always applies (the pool may

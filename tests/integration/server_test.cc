@@ -458,7 +458,8 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       {"PATCH",
        "/v1/accounts/{tenant}",
        with_body(std::string("/v1/accounts/") + kT1, {{"monthly_budget", "1000000"}}),
-       {U, U, K, K, F, F, F}},
+       // the budget is its tenant admin's
+       {U, U, K, F, F, F, F, K, F}},
       {"POST",
        "/v1/accounts/{tenant}/topups",
        with_body(std::string("/v1/accounts/") + kT1 + "/topups", {{"amount", "1"}}),
@@ -565,6 +566,16 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   auto p2_statements = p2.Call("GET", "/v1/statements?month=2026-01");
   ASSERT_TRUE(p2_statements.ok());
   EXPECT_EQ(p2.Send("GET", "/v1/statements?month=2026-01&provider=pudong-dc")->status, 403);
+  // Usage on its hardware by type, not by tenant or user.
+  EXPECT_EQ(p1.Send("GET", std::string("/v1/usage?tenant=") + kT1)->status, 403);
+  auto p1_usage = p1.Call("GET", "/v1/usage");
+  ASSERT_TRUE(p1_usage.ok());
+  for (const Json& l : (*p1_usage)["items"]) {
+    EXPECT_EQ(l["tenant"], "") << l.dump();
+    EXPECT_EQ(l["user"], "") << l.dump();
+    EXPECT_EQ(l["provider"], "pudong-dc") << l.dump();
+  }
+  EXPECT_EQ((*p1_job)["user"], "");
 
   // Beyond status codes: what a tenant sees is its own.
   client::ApiClient t2 = server.Client(tokens[kTenantOther]);
