@@ -14,6 +14,7 @@
 
 #include "config/pool_file.h"
 #include "control/control_plane.h"
+#include "control/json_fields.h"
 
 namespace suanpan::control {
 namespace {
@@ -43,27 +44,6 @@ StatusOr<MilliDevices> DevicesOf(const Json& v, const std::string& field) {
   if (!m.ok()) return FieldError(field, m.status().message());
   if (*m < 0) return FieldError(field, fmt::format("must be >= 0, got {}", text));
   return MilliDevices(*m);
-}
-
-Status KnownFields(const Json& body, std::initializer_list<std::string_view> known,
-                   const std::string& prefix = "") {
-  if (!body.is_object()) {
-    return FieldError(prefix.empty() ? "body" : prefix, "must be a JSON object");
-  }
-  for (const auto& [k, v] : body.items()) {
-    (void)v;
-    bool ok = false;
-    std::string list;
-    for (std::string_view f : known) {
-      ok = ok || k == f;
-      list += fmt::format("{}{}", list.empty() ? "" : ", ", f);
-    }
-    if (!ok) {
-      return FieldError(prefix.empty() ? k : prefix + "." + k,
-                        fmt::format("unknown field (known: {})", list));
-    }
-  }
-  return OkStatus();
 }
 
 }  // namespace

@@ -7,11 +7,13 @@
 #include <fmt/format.h>
 
 #include "api/routes/routes.h"
+#include "control/json_fields.h"
 
 namespace suanpan::api {
 
 using control::Caller;
 using control::ControlPlane;
+using control::KnownFields;
 using Json = nlohmann::json;
 
 namespace {
@@ -21,21 +23,6 @@ using Result = StatusOr<std::optional<Reply>>;
 Result Reply200(StatusOr<Json> r, int status = 0) {
   if (!r.ok()) return r.status();
   return std::optional<Reply>(JsonReply(std::move(*r), status));
-}
-
-Status KnownFields(const Json& body, std::initializer_list<std::string_view> known) {
-  if (!body.is_object()) return FieldError("body", "must be a JSON object");
-  for (const auto& [k, v] : body.items()) {
-    (void)v;
-    bool ok = false;
-    std::string list;
-    for (std::string_view f : known) {
-      ok = ok || k == f;
-      list += fmt::format("{}{}", list.empty() ? "" : ", ", f);
-    }
-    if (!ok) return FieldError(k, fmt::format("unknown field (known: {})", list));
-  }
-  return OkStatus();
 }
 
 StatusOr<std::string> Text(const Json& body, const std::string& field, bool required) {
