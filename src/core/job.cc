@@ -71,6 +71,10 @@ Status ValidateJob(const JobSpec& job, const Pool& pool) {
   if (!job.tenant.valid() || job.tenant.value() >= pool.tenants().size()) {
     return FieldError("tenant", fmt::format("unknown tenant id {}", job.tenant.value()));
   }
+  if (job.project && job.project->value() >= pool.tenant(job.tenant).projects.size()) {
+    return FieldError("project", fmt::format("unknown project id {} of tenant '{}'",
+                                             job.project->value(), pool.tenant(job.tenant).name));
+  }
   if (job.workers < 1 || job.workers > kMaxWorkers) {
     return FieldError("workers", fmt::format("must be in 1..{}, got {}", kMaxWorkers, job.workers));
   }

@@ -49,6 +49,7 @@ struct JobSpec {
   JobId id;
   std::string name;
   TenantId tenant;
+  std::optional<ProjectId> project = std::nullopt;  // none: the tenant's own queue
   JobKind kind = JobKind::kBatch;
   int workers = 1;
   WorkerShape worker;
@@ -68,6 +69,11 @@ struct JobSpec {
     return runtime_estimate ? runtime_estimate : runtime_limit;
   }
 };
+
+// The queue the job waits in and its devices count on (its project's, else its tenant's).
+inline QueueId QueueOfJob(const Pool& pool, const JobSpec& job) {
+  return pool.QueueOf(job.tenant, job.project);
+}
 
 // Checks a spec against the pool: known tenant, known and acceptable types, positive and bounded
 // sizes, a fraction only for one single-device worker, a gang that fits the largest cluster of

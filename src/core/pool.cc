@@ -23,6 +23,48 @@ std::optional<TenantId> Pool::FindTenant(std::string_view name) const {
   return it->second;
 }
 
+std::optional<ProjectId> Pool::FindProject(TenantId tenant, std::string_view name) const {
+  const std::vector<Project>& projects = tenants_[tenant.value()].projects;
+  for (size_t i = 0; i < projects.size(); ++i) {
+    if (projects[i].name == name) return ProjectId(static_cast<uint32_t>(i));
+  }
+  return std::nullopt;
+}
+
+void Pool::IndexProjects() {
+  project_base_.assign(tenants_.size(), 0);
+  uint32_t next = 0;
+  for (size_t t = 0; t < tenants_.size(); ++t) {
+    project_base_[t] = next;
+    next += static_cast<uint32_t>(tenants_[t].projects.size());
+  }
+  project_queues_ = next;
+}
+
+TenantId Pool::TenantOfQueue(QueueId queue) const {
+  if (queue.value() <= tenants_.size()) return queue;  // a tenant's own, or the system tenant
+  const uint32_t offset = queue.value() - static_cast<uint32_t>(tenants_.size()) - 1;
+  // The last tenant whose first project is at or before `offset` (tenants without projects
+  // share their base with the next one, so take the last such that still has projects).
+  auto it = std::upper_bound(project_base_.begin(), project_base_.end(), offset);
+  size_t t = static_cast<size_t>(it - project_base_.begin()) - 1;
+  while (offset - project_base_[t] >= tenants_[t].projects.size()) --t;
+  return TenantId(static_cast<uint32_t>(t));
+}
+
+std::optional<ProjectId> Pool::ProjectOfQueue(QueueId queue) const {
+  if (queue.value() <= tenants_.size()) return std::nullopt;
+  const TenantId t = TenantOfQueue(queue);
+  return ProjectId(queue.value() - static_cast<uint32_t>(tenants_.size()) - 1 -
+                   project_base_[t.value()]);
+}
+
+const Project* Pool::ProjectOf(QueueId queue) const {
+  auto p = ProjectOfQueue(queue);
+  if (!p) return nullptr;
+  return &tenants_[TenantOfQueue(queue).value()].projects[p->value()];
+}
+
 std::optional<NodeId> Pool::FindNode(std::string_view name) const {
   auto it = node_by_name_.find(name);
   if (it == node_by_name_.end()) return std::nullopt;
@@ -328,6 +370,71 @@ Status PoolBuilder::SetQuota(TenantId tenant, std::string_view type, Quota quota
   return OkStatus();
 }
 
+namespace {
+
+// A tenant's projects against the tenant: names, weights, quotas per type (max >= guaranteed),
+// the guarantees of its projects (retired ones aside) within its own; with `before`, none of its
+// projects removed or moved. Errors name the field from the tenant down.
+Status CheckProjects(Tenant& t, const Tenant* before, const DeviceCatalog& catalog) {
+  std::vector<int64_t> sum(catalog.size(), 0);
+  for (size_t i = 0; i < t.projects.size(); ++i) {
+    Project& p = t.projects[i];
+    const std::string field = fmt::format("projects.{}", p.name);
+    if (Status s = CheckName("name", p.name); !s.ok()) {
+      return s.WithField(fmt::format("projects[{}].name", i));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (t.projects[j].name == p.name) {
+        return FieldError(field, "appears twice");
+      }
+    }
+    if (p.weight < 1 || p.weight > 1'000'000) {
+      return FieldError(field + ".weight", fmt::format("must be in 1..1000000, got {}", p.weight));
+    }
+    if (p.quota.size() != catalog.size()) p.quota.resize(catalog.size(), Quota{});
+    for (size_t type = 0; type < catalog.size(); ++type) {
+      const Quota& q = p.quota[type];
+      const std::string& name = catalog.Get(DeviceTypeId(static_cast<uint16_t>(type))).name;
+      if (q.guaranteed.value() < 0) {
+        return FieldError(fmt::format("{}.quota.{}.guaranteed", field, name),
+                          fmt::format("must be >= 0, got {}", FormatDevices(q.guaranteed)));
+      }
+      if (q.max < q.guaranteed) {
+        return FieldError(fmt::format("{}.quota.{}.max", field, name),
+                          fmt::format("{} is below guaranteed {}", FormatDevices(q.max),
+                                      FormatDevices(q.guaranteed)));
+      }
+      if (!p.retired) sum[type] += q.guaranteed.value();
+    }
+  }
+  for (size_t type = 0; type < catalog.size(); ++type) {
+    if (sum[type] > t.quota[type].guaranteed.value()) {
+      const std::string& name = catalog.Get(DeviceTypeId(static_cast<uint16_t>(type))).name;
+      return FieldError(fmt::format("quota.{}.guaranteed", name),
+                        fmt::format("the projects' guarantees add up to {}, more than the "
+                                    "tenant's {}",
+                                    FormatDevices(MilliDevices(sum[type])),
+                                    FormatDevices(t.quota[type].guaranteed)));
+    }
+  }
+  if (before != nullptr) {
+    for (size_t i = 0; i < before->projects.size(); ++i) {
+      if (i >= t.projects.size() || t.projects[i].name != before->projects[i].name) {
+        return FieldError(fmt::format("projects.{}", before->projects[i].name),
+                          "a project cannot be removed or reordered; retire it instead");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status PoolBuilder::AddProject(TenantId tenant, Project project) {
+  pool_.tenants_[tenant.value()].projects.push_back(std::move(project));
+  return OkStatus();
+}
+
 StatusOr<Pool> PoolBuilder::Build() && {
   if (pool_.nodes_.empty()) return InvalidArgumentError("providers: the pool has no nodes");
   for (size_t i = 0; i < pool_.nodes_.size(); ++i) {
@@ -336,7 +443,10 @@ StatusOr<Pool> PoolBuilder::Build() && {
   for (size_t i = 0; i < pool_.clusters_.size(); ++i) {
     pool_.cluster_by_name_.emplace(pool_.clusters_[i].name, ClusterId(static_cast<uint32_t>(i)));
   }
-  for (const Tenant& t : pool_.tenants_) {
+  for (Tenant& t : pool_.tenants_) {
+    if (Status s = CheckProjects(t, nullptr, pool_.catalog_); !s.ok()) {
+      return InvalidArgumentError(fmt::format("tenants '{}': {}", t.name, s.message()));
+    }
     for (const std::string& pc : t.priority_classes) {
       if (!pool_.FindPriorityClass(pc)) {
         return InvalidArgumentError(
@@ -394,6 +504,7 @@ StatusOr<Pool> PoolBuilder::Build() && {
     }
   }
   pool_.totals_ = pool_.Totals();
+  pool_.IndexProjects();
   return std::move(pool_);
 }
 
@@ -424,6 +535,10 @@ StatusOr<TenantId> Pool::PutTenant(Tenant t, bool check_guarantees) {
     }
   }
   auto existing = FindTenant(t.name);
+  if (Status s = CheckProjects(t, existing ? &tenants_[existing->value()] : nullptr, catalog_);
+      !s.ok()) {
+    return s;
+  }
   if (check_guarantees) {
     const PoolTotals totals = Totals();
     for (size_t type = 0; type < catalog_.size(); ++type) {
@@ -450,11 +565,13 @@ StatusOr<TenantId> Pool::PutTenant(Tenant t, bool check_guarantees) {
   }
   if (existing) {
     tenants_[existing->value()] = std::move(t);
+    IndexProjects();
     return *existing;
   }
   TenantId id(static_cast<uint32_t>(tenants_.size()));
   tenant_by_name_.emplace(t.name, id);
   tenants_.push_back(std::move(t));
+  IndexProjects();
   return id;
 }
 

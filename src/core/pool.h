@@ -35,6 +35,11 @@ using SwitchId = Id<struct SwitchTag>;
 using DomainId = Id<struct DomainTag>;
 using NodeId = Id<struct NodeTag>;
 using TenantId = Id<struct TenantTag>;
+using ProjectId = Id<struct ProjectTag>;  // a project's position among its tenant's projects
+// The queue a job waits in and the account its devices are counted on: its tenant's own (the
+// tenant's id), or one of its projects' (Pool::QueueOf). With no projects anywhere the queues
+// are the tenants, so a pool without projects schedules exactly as a flat one.
+using QueueId = TenantId;
 
 // managed: suanpan places down to the device through its agent.
 // delegated: suanpan picks the provider; the partner's engine (Slurm) places inside it.
@@ -128,10 +133,24 @@ struct Quota {
   MilliDevices max = MilliDevices::Max();
 };
 
+// A team inside a tenant. Its quota nests in its tenant's: the guarantees of a tenant's projects
+// add up to at most the tenant's guarantee, a project's max is at most its tenant's, and a
+// project's job also counts on its tenant's quota. A project under its guarantee reclaims what
+// a sibling project borrows beyond its own before the tenant reclaims from other tenants
+// (preemption/gang), and fair share inside the tenant is over its projects (queue/fair_share).
+// Projects are appended and retired, never removed (running jobs refer to them by position).
+struct Project {
+  std::string name;
+  int64_t weight = 1;
+  std::vector<Quota> quota;  // by device type id; default: the tenant's max, no guarantee
+  bool retired = false;
+};
+
 struct Tenant {
   std::string name;
   int64_t weight = 1;
-  std::vector<Quota> quota;                   // by device type id
+  std::vector<Quota> quota;  // by device type id
+  std::vector<Project> projects;
   std::vector<std::string> priority_classes;  // allowed; empty = every class
   // Retired through the API: it takes no new work; what it queued and runs goes on to its end,
   // and its tokens still read its jobs and bills.
@@ -171,6 +190,28 @@ class Pool {
   const Tenant& tenant(TenantId id) const { return tenants_[id.value()]; }
 
   std::optional<TenantId> FindTenant(std::string_view name) const;
+  std::optional<ProjectId> FindProject(TenantId tenant, std::string_view name) const;
+  // Queues: [0, tenants) the tenants' own, tenants() (the system tenant), then every tenant's
+  // projects in order. O(1).
+  size_t QueueCount() const { return tenants_.size() + 1 + project_queues_; }
+  QueueId QueueOf(TenantId tenant, std::optional<ProjectId> project) const {
+    if (!project) return tenant;
+    return QueueId(static_cast<uint32_t>(tenants_.size() + 1 + project_base_[tenant.value()] +
+                                         project->value()));
+  }
+  // A tenant's queues: its own, then its projects'. O(projects).
+  std::vector<QueueId> QueuesOf(TenantId tenant) const {
+    std::vector<QueueId> out{tenant};
+    if (tenant.value() >= tenants_.size()) return out;
+    for (size_t p = 0; p < tenants_[tenant.value()].projects.size(); ++p) {
+      out.push_back(QueueOf(tenant, ProjectId(static_cast<uint32_t>(p))));
+    }
+    return out;
+  }
+  // The tenant a queue belongs to, and its project (none for a tenant's own queue). O(log T).
+  TenantId TenantOfQueue(QueueId queue) const;
+  std::optional<ProjectId> ProjectOfQueue(QueueId queue) const;
+  const Project* ProjectOf(QueueId queue) const;
   std::optional<ProviderId> FindProvider(std::string_view name) const;
   std::optional<NodeId> FindNode(std::string_view name) const;
   std::optional<ClusterId> FindCluster(std::string_view name) const;
@@ -194,7 +235,9 @@ class Pool {
   // tenant keeps its id) or replaces the one of that name. Checked as the pool file is: the
   // name, weight 1..1000000, classes that exist, quotas per type of the catalog with max >=
   // guaranteed, and (with `check_guarantees`) the guarantees of all tenants together within the
-  // pool's devices. Errors name the field ("quota.A100.max: ..."). Nothing changes on an error.
+  // pool's devices; projects nested as `Project` says, none removed or renamed. Errors name the
+  // field ("quota.A100.max: ...", "projects.vision.quota.H100.guaranteed: ..."). Nothing changes
+  // on an error.
   StatusOr<TenantId> PutTenant(Tenant t, bool check_guarantees = true);
 
  private:
@@ -212,6 +255,9 @@ class Pool {
   std::optional<PoolTotals> totals_;  // computed by Build()
   std::vector<std::vector<ShapeCount>> shapes_by_type_;
   std::map<std::string, TenantId, std::less<>> tenant_by_name_;
+  void IndexProjects();
+  std::vector<uint32_t> project_base_;  // [tenant] -> its first project's offset among projects
+  size_t project_queues_ = 0;
   std::map<std::string, ProviderId, std::less<>> provider_by_name_;
   std::map<std::string, NodeId, std::less<>> node_by_name_;        // made by Build()
   std::map<std::string, ClusterId, std::less<>> cluster_by_name_;  // made by Build()
@@ -241,6 +287,8 @@ class PoolBuilder {
   StatusOr<TenantId> AddTenant(std::string name, int64_t weight,
                                std::vector<std::string> priority_classes);
   Status SetQuota(TenantId tenant, std::string_view type, Quota quota);
+  // A project of `tenant`, checked as Pool::PutTenant checks it.
+  Status AddProject(TenantId tenant, Project project);
 
   const Pool& pool() const { return pool_; }
   // Final checks (at least one node; every tenant's priority classes exist) and hand-over.

@@ -249,7 +249,7 @@ void Round::Preempt(const RunningJob& victim, JobId for_job, std::string reason)
   decisions_.items.push_back(std::move(d));
   ++decisions_.preemptions;
   preempted_.insert(victim.spec->id.value());
-  state_.GiveBorrowed(victim.spec->tenant, victim.allocation);
+  state_.GiveBorrowed(core::QueueOfJob(state_.pool(), *victim.spec), victim.allocation);
   ForgetFailures(victim.allocation.segment);
   cursor_.Released(victim.allocation.segment);
   cursor_.TenantReleased(victim.spec->tenant);

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "sched/host/host.h"
+#include "sched/queue/cursor.h"
 #include "testing/builders.h"
 
 namespace suanpan::sched {
@@ -197,6 +198,139 @@ TEST(SchedulerTest, NoReclaimBeyondTheGuarantee) {
   ASSERT_EQ(h.Round(0).binds, 1);
   h.Add(MakeJob(2).Tenant(h.pool(), "a").Gang(2, 8).Submit(5));
   EXPECT_EQ(h.Round(5).preemptions, 0);
+}
+
+// Projects (core::Project) nest in their tenant's quota. Worked example: tenant acme may hold 32
+// H100 (guaranteed 16); its project vision at most 12. vision's first 8 start; its second 8
+// would make 16 > 12 and waits although acme holds only 8 of 32 and 24 H100 are idle; a 16-GPU
+// job of vision can never run (16 > 12). llm (no max of its own) takes the idle 16 up to acme's.
+TEST(SchedulerTest, AProjectMaxHoldsItsJobBackInsideItsTenant) {
+  Harness h(TestPool()
+                .Cluster("c", "H100", 4, 8)
+                .Tenant("acme")
+                .Quota("acme", "H100", 16, 32)
+                .Project("acme", "vision", 1, "H100", 8, 12)
+                .Project("acme", "llm", 1, "H100", 8, -1)
+                .Build(),
+            Config());
+  const core::Pool& pool = h.pool();
+  h.Add(MakeJob(1).Tenant(pool, "acme").Project(pool, "vision").Devices(8));
+  h.Add(MakeJob(2).Tenant(pool, "acme").Project(pool, "vision").Devices(8));
+  h.Add(MakeJob(3).Tenant(pool, "acme").Project(pool, "vision").Gang(2, 8));
+  h.Add(MakeJob(4).Tenant(pool, "acme").Project(pool, "llm").Gang(2, 8));
+  Decisions d = h.Round();
+  EXPECT_EQ(h.Find(d, 1)->kind, DecisionKind::kBind);
+  EXPECT_EQ(h.Find(d, 2)->kind, DecisionKind::kWait);
+  EXPECT_THAT(h.Find(d, 2)->reason,
+              HasSubstr("project 'acme/vision' holds 8 of its max 12 H100 and the job needs 8"));
+  EXPECT_EQ(h.Find(d, 3)->kind, DecisionKind::kReject);
+  EXPECT_THAT(h.Find(d, 3)->reason,
+              HasSubstr("project 'acme/vision' may hold at most 12 H100 and the job needs 16"));
+  EXPECT_EQ(h.Find(d, 4)->kind, DecisionKind::kBind);
+  EXPECT_EQ(h.state().TenantUsage(pool.FindTenant("acme").value(), core::DeviceTypeId(0)),
+            MilliDevices(24000));
+}
+
+// Borrowing inside the tenant comes back first. 32 H100; acme guaranteed 16 = vision 8 + llm 8;
+// other guaranteed 0. llm runs 16 (8 of them vision's unused guarantee, so acme is within its
+// 16), other runs 16 borrowed from the pool. vision asks for its 8: acme as a whole is not
+// within its guarantee (16 + 8 > 16), so it reclaims nothing from other; vision is (0 + 8 <= 8),
+// so it reclaims from llm, which holds 16 > its 8: llm's newest job is the victim, not other's.
+TEST(SchedulerTest, AProjectReclaimsFromASiblingBeforeItsTenantReclaimsFromOthers) {
+  Harness h(TestPool()
+                .Cluster("c", "H100", 4, 8)
+                .Tenant("acme")
+                .Tenant("other")
+                .Quota("acme", "H100", 16, 32)
+                .Quota("other", "H100", 0, 32)
+                .Project("acme", "vision", 1, "H100", 8, -1)
+                .Project("acme", "llm", 1, "H100", 8, -1)
+                .Build(),
+            Config());
+  const core::Pool& pool = h.pool();
+  h.Add(MakeJob(1).Tenant(pool, "acme").Project(pool, "llm").Devices(8));
+  h.Add(MakeJob(2).Tenant(pool, "acme").Project(pool, "llm").Devices(8).Submit(1));
+  h.Add(MakeJob(3).Tenant(pool, "other").Devices(8).Submit(2));
+  h.Add(MakeJob(4).Tenant(pool, "other").Devices(8).Submit(3));
+  ASSERT_EQ(h.Round(5).binds, 4);
+  h.Add(MakeJob(5).Tenant(pool, "acme").Project(pool, "vision").Devices(8).Submit(10));
+  Decisions d = h.Round(10);
+  ASSERT_EQ(d.preemptions, 1);
+  const Decision* victim = nullptr;
+  for (const Decision& x : d.items) {
+    if (x.kind == DecisionKind::kPreempt) victim = &x;
+  }
+  ASSERT_NE(victim, nullptr);
+  EXPECT_TRUE(victim->job == core::JobId(1) || victim->job == core::JobId(2))
+      << "victim " << victim->job.value();
+  EXPECT_THAT(victim->reason, HasSubstr("'llm' borrows beyond its guaranteed H100 inside tenant "
+                                        "'acme' and project 'vision' claims its guarantee"));
+  EXPECT_EQ(h.Find(d, 5)->kind, DecisionKind::kBind);
+}
+
+// A project beyond its own guarantee reclaims nothing from its siblings (vision asks for 16,
+// its guarantee is 8), and a tenant's jobs outside projects are guaranteed what the projects
+// leave of the tenant's guarantee (16 - 8 - 8 = 0): they never reclaim from llm.
+TEST(SchedulerTest, NoReclaimInsideATenantBeyondTheProjectGuarantee) {
+  Harness h(TestPool()
+                .Cluster("c", "H100", 4, 8)
+                .Tenant("acme")
+                .Quota("acme", "H100", 16, 32)
+                .Project("acme", "vision", 1, "H100", 8, -1)
+                .Project("acme", "llm", 1, "H100", 8, -1)
+                .Build(),
+            Config());
+  const core::Pool& pool = h.pool();
+  h.Add(MakeJob(1).Tenant(pool, "acme").Project(pool, "llm").Gang(4, 8));
+  ASSERT_EQ(h.Round(0).binds, 1);
+  h.Add(MakeJob(2).Tenant(pool, "acme").Project(pool, "vision").Gang(2, 8).Submit(5));
+  h.Add(MakeJob(3).Tenant(pool, "acme").Devices(8).Submit(6));
+  EXPECT_EQ(h.Round(10).preemptions, 0);
+}
+
+// Fair share is hierarchical. 100 H100 (25 nodes x 4); tenants acme and beta (weight 1 each)
+// hold nothing. Inside acme: vision (weight 1) and llm (weight 3). Every job takes 4 GPUs
+// (a share of 0.04). Queued: vision 1, vision 2, llm 3, llm 4, beta 5, llm 6.
+//   1st: acme 0 = beta 0, tie by tenant id: acme; inside, vision 0 = llm 0 / 3, tie by queue:
+//        vision (job 1). acme 0.04, vision 0.04.
+//   2nd: beta 0 < acme 0.04: beta (job 5). beta 0.04, and beta has no more jobs.
+//   3rd: acme; vision 0.04 / 1 > llm 0 / 3: llm (job 3). llm 0.04 / 3 = 0.013.
+//   4th: vision 0.04 > llm 0.013: llm (job 4). llm 0.08 / 3 = 0.027.
+//   5th: vision 0.04 > llm 0.027: llm (job 6). llm 0.12 / 3 = 0.04.
+//   6th: vision 0.04 = llm 0.04, tie by queue: vision (job 2).
+// With llm's weight 1 the order would be 1, 5, 3, 2, 4, 6.
+TEST(SchedulerTest, FairShareIsHierarchicalOverProjects) {
+  for (int64_t llm_weight : {3, 1}) {
+    const core::Pool pool = TestPool()
+                                .Cluster("c", "H100", 25, 4)
+                                .Tenant("acme")
+                                .Tenant("beta")
+                                .Project("acme", "vision", 1)
+                                .Project("acme", "llm", llm_weight)
+                                .Build();
+    auto job = [&](uint64_t id, const char* tenant, const char* project) {
+      MakeJob j(id);
+      j.Tenant(pool, tenant).Gang(1, 4).Submit(static_cast<int64_t>(id));
+      if (project != nullptr) j.Project(pool, project);
+      return j.spec();
+    };
+    const std::vector<core::JobSpec> specs = {job(1, "acme", "vision"), job(2, "acme", "vision"),
+                                              job(3, "acme", "llm"),    job(4, "acme", "llm"),
+                                              job(5, "beta", nullptr),  job(6, "acme", "llm")};
+    std::vector<QueuedJob> queue;
+    for (const core::JobSpec& s : specs) queue.push_back(QueuedJob{&s, 0, Seconds(0)});
+    ClusterState state(pool);
+    PolicyConfig config = Config("fair_share");
+    QueueContext context{state, nullptr, config, Time(10)};
+    std::vector<uint64_t> ids;
+    for (size_t i : QueueOrder(FairShareQueue(), queue, context))
+      ids.push_back(specs[i].id.value());
+    if (llm_weight == 3) {
+      EXPECT_EQ(ids, (std::vector<uint64_t>{1, 5, 3, 4, 6, 2}));
+    } else {
+      EXPECT_EQ(ids, (std::vector<uint64_t>{1, 5, 3, 2, 4, 6}));
+    }
+  }
 }
 
 TEST(SchedulerTest, BackfillReservesForTheBlockedHead) {

@@ -51,6 +51,25 @@ TestPool& TestPool::Quota(const std::string& tenant, const std::string& type, do
   return *this;
 }
 
+TestPool& TestPool::Project(const std::string& tenant, const std::string& name, int64_t weight,
+                            const std::string& type, double guaranteed, double max) {
+  auto id = builder_.pool().FindTenant(tenant);
+  SP_CHECK(id.has_value());
+  core::Project p;
+  p.name = name;
+  p.weight = weight;
+  p.quota.assign(builder_.pool().catalog().size(), core::Quota{});
+  if (!type.empty()) {
+    auto t = builder_.pool().catalog().Find(type);
+    SP_CHECK(t.has_value()) << type;
+    p.quota[t->value()] =
+        core::Quota{MilliDevices(std::llround(guaranteed * 1000)),
+                    max < 0 ? MilliDevices::Max() : MilliDevices(std::llround(max * 1000))};
+  }
+  SP_CHECK(builder_.AddProject(*id, std::move(p)).ok());
+  return *this;
+}
+
 core::Pool TestPool::Build() {
   auto pool = std::move(builder_).Build();
   SP_CHECK(pool.ok()) << pool.status().ToString();
@@ -69,6 +88,13 @@ MakeJob& MakeJob::Tenant(const core::Pool& pool, const std::string& name) {
   auto id = pool.FindTenant(name);
   SP_CHECK(id.has_value()) << name;
   spec_.tenant = *id;
+  return *this;
+}
+
+MakeJob& MakeJob::Project(const core::Pool& pool, const std::string& name) {
+  auto id = pool.FindProject(spec_.tenant, name);
+  SP_CHECK(id.has_value()) << name;
+  spec_.project = *id;
   return *this;
 }
 

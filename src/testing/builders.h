@@ -26,6 +26,9 @@ class TestPool {
   TestPool& Tenant(const std::string& name, int64_t weight = 1);
   TestPool& Quota(const std::string& tenant, const std::string& type, double guaranteed,
                   double max);
+  // A project of `tenant` with guaranteed/max per type (max < 0: unbounded, the tenant's max).
+  TestPool& Project(const std::string& tenant, const std::string& name, int64_t weight = 1,
+                    const std::string& type = "", double guaranteed = 0, double max = -1);
   core::Pool Build();
 
  private:
@@ -37,6 +40,7 @@ class MakeJob {
  public:
   explicit MakeJob(uint64_t id);
   MakeJob& Tenant(const core::Pool& pool, const std::string& name);
+  MakeJob& Project(const core::Pool& pool, const std::string& name);  // after Tenant()
   MakeJob& Gang(int workers, int devices);
   MakeJob& Devices(int devices) { return Gang(1, devices); }
   MakeJob& Fraction(int64_t milli);

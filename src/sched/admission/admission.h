@@ -3,7 +3,8 @@
 //   admission/quota: a tenant's use of a device type plus the job must stay within its quota max
 //   for that type. Use beyond `guaranteed` is borrowing: allowed while capacity is idle, taken
 //   back by preemption when an owner needs its guarantee (preemption/gang). A job larger than
-//   the max of every acceptable type can never run (Infeasible).
+//   the max of every acceptable type can never run (Infeasible). A project's job must also stay
+//   within its project's max (core::Project): both bounds apply, the tighter one binds.
 
 #include <string>
 #include <string_view>

@@ -31,7 +31,27 @@ class Quota final : public AdmissionPolicy {
         }
         continue;
       }
+      const core::Project* project = job.project ? &tenant.projects[job.project->value()] : nullptr;
+      if (project != nullptr && project->quota[type.value()].max < job.TotalShare()) {
+        if (out.reason.empty()) {
+          out.reason =
+              fmt::format("project '{}/{}' may hold at most {} {} and the job needs {}",
+                          tenant.name, project->name, Devices(project->quota[type.value()].max),
+                          pool.catalog().Get(type).name, Devices(job.TotalShare()));
+        }
+        continue;
+      }
       any_type_possible = true;
+      if (project != nullptr) {
+        const core::Quota& pq = project->quota[type.value()];
+        const MilliDevices in_project = state.QueueUsage(core::QueueOfJob(pool, job), type);
+        if (in_project + job.TotalShare() > pq.max) {
+          out.reason = fmt::format("project '{}/{}' holds {} of its max {} {} and the job needs {}",
+                                   tenant.name, project->name, Devices(in_project), Devices(pq.max),
+                                   pool.catalog().Get(type).name, Devices(job.TotalShare()));
+          continue;
+        }
+      }
       const MilliDevices used = state.TenantUsage(job.tenant, type);
       if (used + job.TotalShare() > q.max) {
         out.reason = fmt::format("tenant '{}' holds {} of its max {} {} and the job needs {}",
@@ -53,11 +73,18 @@ class Quota final : public AdmissionPolicy {
 
   bool BlockedUntilRelease(const ClusterState& state, const core::JobSpec& job) const override {
     const core::Tenant& tenant = state.pool().tenant(job.tenant);
+    const core::Project* project = job.project ? &tenant.projects[job.project->value()] : nullptr;
     bool possible = false;
     for (DeviceTypeId type : job.worker.types) {
       const core::Quota& q = tenant.quota[type.value()];
       if (q.max < job.TotalShare()) continue;
+      if (project != nullptr && project->quota[type.value()].max < job.TotalShare()) continue;
       possible = true;
+      if (project != nullptr &&
+          state.QueueUsage(core::QueueOfJob(state.pool(), job), type) + job.TotalShare() >
+              project->quota[type.value()].max) {
+        continue;
+      }
       if (state.TenantUsage(job.tenant, type) + job.TotalShare() <= q.max) return false;
     }
     return possible;

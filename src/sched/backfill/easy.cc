@@ -72,7 +72,8 @@ std::optional<std::pair<Time, Allocation>> SegmentEarliestStart(Round& round,
       break;
     }
     if (from_round) {
-      state.GiveBorrowed(bound[ri].second->spec->tenant, bound[ri].second->allocation);
+      state.GiveBorrowed(core::QueueOfJob(state.pool(), *bound[ri].second->spec),
+                         bound[ri].second->allocation);
       ++ri;
     } else {
       const uint64_t id = it->second;
@@ -81,7 +82,7 @@ std::optional<std::pair<Time, Allocation>> SegmentEarliestStart(Round& round,
       // release, but the trial at this end must still happen.
       if (!round.Preempted(JobId(id))) {
         const RunningJob* r = state.FindRunning(JobId(id));
-        state.GiveBorrowed(r->spec->tenant, r->allocation);
+        state.GiveBorrowed(core::QueueOfJob(state.pool(), *r->spec), r->allocation);
       }
     }
     const bool more_at_same_end = (it != ending.end() && std::max(it->first, now) == end) ||

@@ -23,14 +23,16 @@ void ApplyDecisions(ClusterState& state, const Decisions& decisions, Time now) {
 }
 
 void Host::ActiveJobs::Add(Job& job) {
-  by_tenant_[job.spec->tenant.value()].emplace(job.parked.position, &job);
-  hint_[job.spec->tenant.value()].reset();
+  const uint32_t q = core::QueueOfJob(*pool_, *job.spec).value();
+  by_tenant_[q].emplace(job.parked.position, &job);
+  hint_[q].reset();
   ++size_;
 }
 
 void Host::ActiveJobs::Remove(Job& job) {
-  size_ -= by_tenant_[job.spec->tenant.value()].erase(job.parked.position);
-  hint_[job.spec->tenant.value()].reset();
+  const uint32_t q = core::QueueOfJob(*pool_, *job.spec).value();
+  size_ -= by_tenant_[q].erase(job.parked.position);
+  hint_[q].reset();
 }
 
 std::vector<core::TenantId> Host::ActiveJobs::Tenants() const {
@@ -69,7 +71,7 @@ Host::Host(const core::Pool& pool, Scheduler scheduler, Options options)
       memory_(pool.tenants().size(), pool.catalog().size(),
               scheduler_.config().fair_share_half_life),
       parked_(state_),
-      active_(pool.tenants().size() + 1) {
+      active_(pool) {
   // Parking is exact only when nothing reads a waiting job's turn: not under head-of-line
   // blocking (a blocked job holds everything behind it) nor when waiting jobs get estimates.
   const PolicyConfig& c = scheduler_.config();
@@ -235,7 +237,7 @@ RunRecord Host::Stop(Job& job, Time now) {
 
 void Host::TenantReleased(core::TenantId tenant, core::DeviceTypeId type) {
   if (tenant.value() < pool_.tenants().size()) {
-    for (ParkedJobs::Entry* e : parked_.ForQuota(tenant)) Wake(e);
+    for (ParkedJobs::Entry* e : parked_.ForQuota(tenant)) Wake(e);  // all its queues'
   }
   if (!options_.park_capacity) return;
   for (ParkedJobs::Entry* e : parked_.TenantReleased(tenant, type)) Wake(e);

@@ -171,7 +171,9 @@ class Host {
   // The active jobs, per tenant in queue-key order: rounds read them in place, no copy or sort.
   class ActiveJobs final : public ActiveQueue {
    public:
-    explicit ActiveJobs(size_t tenants) : by_tenant_(tenants), hint_(tenants) {}
+    // Indexed by queue (core::QueueId): a tenant's own jobs, or one of its projects'.
+    explicit ActiveJobs(const core::Pool& pool)
+        : pool_(&pool), by_tenant_(pool.QueueCount()), hint_(pool.QueueCount()) {}
     void Add(Job& job);
     void Remove(Job& job);
     std::vector<core::TenantId> Tenants() const override;
@@ -187,6 +189,7 @@ class Host {
     bool empty() const { return size_ == 0; }
 
    private:
+    const core::Pool* pool_;
     std::vector<std::map<QueuePosition, Job*>> by_tenant_;
     // [tenant]: the entry last returned, as a round walks each tenant's jobs in order (reset by
     // any change).

@@ -101,6 +101,11 @@ std::pair<int64_t, int64_t> DriveBoth(const core::Pool& pool, const std::string&
       MakeJob job(next_id++);
       const char* tenants[] = {"a", "b", "c"};
       job.Tenant(pool, tenants[rng() % 3]).Submit(now);
+      const auto& projects = pool.tenant(job.spec().tenant).projects;
+      if (!projects.empty()) {
+        const size_t pick = rng() % (projects.size() + 1);  // 0: the tenant's own queue
+        if (pick > 0) job.Project(pool, projects[pick - 1].name);
+      }
       const int shape = static_cast<int>(rng() % 10);
       if (shape == 0) {
         job.Fraction(rng() % 2 ? 250 : 500);
@@ -217,6 +222,109 @@ TEST(HostTest, ParkingChangesNoDecision) {
   }
   // Parking is only worth it if rounds look at fewer jobs.
   EXPECT_LT(parking, plain * 9 / 10) << parking << " vs " << plain;
+}
+
+// The same with projects nested in tenants (core::Project): a's two projects split its H100
+// guarantee of 8 (6 + 2) and cap one of them at 12; b's project has an A100 guarantee of 4 and
+// no H100 beyond 8. Parking by queue must still change no decision.
+TEST(HostTest, ParkingChangesNoDecisionWithProjects) {
+  const core::Pool pool = TestPool()
+                              .Cluster("c1", "H100", 4, 8, 2, 2, "p1", 10.0)
+                              .Cluster("c2", "H100", 3, 8, 2, 2, "p2", 12.0)
+                              .Cluster("c3", "A100", 4, 4, 2, 2, "p3", 6.0)
+                              .Tenant("a", 2)
+                              .Tenant("b", 1)
+                              .Tenant("c", 1)
+                              .Quota("a", "H100", 8, 24)
+                              .Quota("b", "A100", 4, 16)
+                              .Quota("b", "H100", 0, 16)
+                              .Project("a", "x", 1, "H100", 6, 12)
+                              .Project("a", "y", 2, "H100", 2, -1)
+                              .Project("b", "z", 1, "A100", 4, 8)
+                              .Build();
+  for (const char* queue : {"fifo", "fair_share", "las"}) {
+    for (const char* placement : {"best_fit", "topology_pack"}) {
+      DriveBoth(pool, queue, placement, true, true, 11, 250);
+    }
+  }
+}
+
+// Conformance: a tenant whose every job is in one project without a quota of its own schedules
+// exactly as the flat tenant (same binds, preemptions, reservations, reasons, devices), round
+// after round, under every queue policy.
+TEST(HostTest, OneUnboundedProjectPerTenantSchedulesAsFlat) {
+  const core::Pool flat = MixedPool();
+  const core::Pool nested = TestPool()
+                                .Cluster("c1", "H100", 4, 8, 2, 2, "p1", 10.0)
+                                .Cluster("c2", "H100", 3, 8, 2, 2, "p2", 12.0)
+                                .Cluster("c3", "A100", 4, 4, 2, 2, "p3", 6.0)
+                                .Tenant("a", 2)
+                                .Tenant("b", 1)
+                                .Tenant("c", 1)
+                                .Quota("a", "H100", 8, 24)
+                                .Quota("b", "A100", 4, 16)
+                                .Quota("b", "H100", 0, 16)
+                                .Project("a", "all")
+                                .Project("b", "all")
+                                .Project("c", "all")
+                                .Build();
+  for (const char* queue : {"fifo", "priority", "fair_share", "las", "srtf"}) {
+    Host a(flat, Make(queue, "topology_pack"));
+    Host b(nested, Make(queue, "topology_pack"));
+    std::mt19937_64 rng(7);
+    std::deque<core::JobSpec> flat_specs, nested_specs;
+    int64_t now = 0;
+    uint64_t next_id = 1;
+    size_t binds = 0;
+    for (int step = 0; step < 200; ++step) {
+      now += 1 + static_cast<int64_t>(rng() % 200);
+      const int arrivals = static_cast<int>(rng() % 5);
+      for (int k = 0; k < arrivals; ++k) {
+        const char* tenants[] = {"a", "b", "c"};
+        const int sizes[] = {1, 2, 4, 8};
+        MakeJob job(next_id++);
+        job.Tenant(flat, tenants[rng() % 3]).Submit(now).Runtime(100 + rng() % 1500);
+        if (rng() % 4 == 0) {
+          job.Gang(2, 8);
+        } else {
+          job.Devices(sizes[rng() % 4]);
+        }
+        job.Types(flat, rng() % 2 ? std::vector<std::string>{"H100"}
+                                  : std::vector<std::string>{"A100", "H100"});
+        if (rng() % 8 == 0) job.Priority(5);
+        flat_specs.push_back(job);
+        if (!core::ValidateJob(flat_specs.back(), flat).ok()) {
+          flat_specs.pop_back();
+          continue;
+        }
+        nested_specs.push_back(flat_specs.back());
+        nested_specs.back().project = core::ProjectId(0);
+        a.Submit(flat_specs.back(), Time(now));
+        b.Submit(nested_specs.back(), Time(now));
+      }
+      std::vector<core::JobId> live;
+      for (const RunningJob* r : a.state().Running()) live.push_back(r->spec->id);
+      for (core::JobId id : live) {
+        if (rng() % 100 < 20) {
+          a.EndRun(id, Time(now), false);
+          b.EndRun(id, Time(now), false);
+        }
+      }
+      Host::RoundResult x = a.Round(Time(now));
+      Host::RoundResult y = b.Round(Time(now));
+      binds += static_cast<size_t>(x.decisions.binds);
+      ASSERT_EQ(Outcomes(x.decisions), Outcomes(y.decisions)) << queue << " step " << step;
+      for (core::TenantId t : {core::TenantId(0), core::TenantId(1)}) {
+        for (core::DeviceTypeId type : {core::DeviceTypeId(0), core::DeviceTypeId(1)}) {
+          ASSERT_EQ(a.state().TenantUsage(t, type), b.state().TenantUsage(t, type));
+          // Everything the nested tenant holds is its project's.
+          ASSERT_EQ(b.state().QueueUsage(nested.QueueOf(t, core::ProjectId(0)), type),
+                    b.state().TenantUsage(t, type));
+        }
+      }
+    }
+    EXPECT_GT(binds, 100u) << queue;
+  }
 }
 
 TEST(HostTest, AParkedJobStartsWhenItsSegmentReleasesCapacity) {

@@ -6,7 +6,7 @@ namespace suanpan::sched {
 
 ParkedJobs::ParkedJobs(const ClusterState& state) : state_(state) {
   const size_t segments = state.segments().size();
-  const size_t tenants = state.pool().tenants().size() + 1;
+  const size_t tenants = state.pool().QueueCount();  // indexed by queue (core::QueueId)
   verified_.resize(segments);
   for (size_t s = 0; s < segments; ++s) {
     verified_[s] = state.ReleaseVersion(SegmentId(static_cast<uint32_t>(s)));
@@ -37,11 +37,24 @@ bool ParkedJobs::GuaranteeMatters(core::TenantId tenant, SegmentId s) const {
   return pool.tenant(tenant).quota[state_.segment(s).type.value()].guaranteed.value() > 0;
 }
 
+int64_t ParkedJobs::GuaranteeRoom(core::QueueId queue, core::DeviceTypeId type) const {
+  const core::Pool& pool = state_.pool();
+  const core::TenantId tenant = pool.TenantOfQueue(queue);
+  int64_t room = pool.tenant(tenant).quota[type.value()].guaranteed.value() -
+                 state_.TenantUsage(tenant, type).value();
+  // A project within its own guarantee may reclaim from its siblings (preemption/gang).
+  if (const core::Project* p = pool.ProjectOf(queue)) {
+    room = std::max(
+        room, p->quota[type.value()].guaranteed.value() - state_.QueueUsage(queue, type).value());
+  }
+  return room;
+}
+
 void ParkedJobs::Park(Entry* e) {
   SP_CHECK(!e->parked);
   e->queued.parked = e;
   const core::JobSpec& spec = *e->queued.spec;
-  const uint32_t t = spec.tenant.value();
+  const uint32_t t = core::QueueOfJob(state_.pool(), spec).value();
   const uint64_t id = spec.id.value();
   e->parked = true;
   by_id_[id] = e;
@@ -65,20 +78,22 @@ void ParkedJobs::ParkForQuota(Entry* e) {
   e->queued.parked = e;
   e->parked = true;
   e->for_quota = true;
-  for_quota_[e->queued.spec->tenant.value()][e->position] = e;
+  for_quota_[core::QueueOfJob(state_.pool(), *e->queued.spec).value()][e->position] = e;
   ++quota_count_;
 }
 
 std::vector<ParkedJobs::Entry*> ParkedJobs::ForQuota(core::TenantId tenant) const {
   std::vector<Entry*> out;
-  for (const auto& [pos, e] : for_quota_[tenant.value()]) out.push_back(e);
+  for (core::QueueId q : state_.pool().QueuesOf(tenant)) {
+    for (const auto& [pos, e] : for_quota_[q.value()]) out.push_back(e);
+  }
   return out;
 }
 
 void ParkedJobs::Unpark(Entry* e) {
   if (!e->parked) return;
   const core::JobSpec& spec = *e->queued.spec;
-  const uint32_t t = spec.tenant.value();
+  const uint32_t t = core::QueueOfJob(state_.pool(), spec).value();
   const uint64_t id = spec.id.value();
   e->parked = false;
   e->queued.parked = nullptr;
@@ -129,10 +144,8 @@ std::vector<ParkedJobs::Entry*> ParkedJobs::PossibleVictimStarted(
   }
   // Tenants within their guarantee may reclaim from any preemptible job.
   const core::DeviceTypeId type = state_.segment(s).type;
-  for (const auto& [tenant, jobs] : guarantee_[s.value()]) {
-    const core::TenantId id(tenant);
-    const int64_t room = state_.pool().tenant(id).quota[type.value()].guaranteed.value() -
-                         state_.TenantUsage(id, type).value();
+  for (const auto& [queue, jobs] : guarantee_[s.value()]) {
+    const int64_t room = GuaranteeRoom(core::QueueId(queue), type);
     for (auto it = jobs.begin(); it != jobs.end() && it->first.first <= room; ++it) {
       out.push_back(it->second);
     }
@@ -143,19 +156,24 @@ std::vector<ParkedJobs::Entry*> ParkedJobs::PossibleVictimStarted(
 std::vector<ParkedJobs::Entry*> ParkedJobs::TenantReleased(core::TenantId tenant,
                                                            core::DeviceTypeId type) const {
   std::vector<Entry*> out;
-  const uint32_t t = tenant.value();
-  if (t >= quota_limited_.size()) return out;
-  for (const auto& [id, e] : quota_limited_[t]) out.push_back(e);
   const core::Pool& pool = state_.pool();
-  if (t >= pool.tenants().size()) return out;
-  const int64_t room = pool.tenant(tenant).quota[type.value()].guaranteed.value() -
-                       state_.TenantUsage(tenant, type).value();
-  if (room <= 0) return out;
-  for (SegmentId s : state_.SegmentsOf(type)) {
-    auto g = guarantee_[s.value()].find(t);
-    if (g == guarantee_[s.value()].end()) continue;
-    for (auto it = g->second.begin(); it != g->second.end() && it->first.first <= room; ++it) {
-      out.push_back(it->second);
+  if (tenant.value() >= pool.tenants().size()) {
+    if (tenant.value() < quota_limited_.size()) {
+      for (const auto& [id, e] : quota_limited_[tenant.value()]) out.push_back(e);
+    }
+    return out;
+  }
+  for (core::QueueId q : pool.QueuesOf(tenant)) {
+    const uint32_t t = q.value();
+    for (const auto& [id, e] : quota_limited_[t]) out.push_back(e);
+    const int64_t room = GuaranteeRoom(q, type);
+    if (room <= 0) continue;
+    for (SegmentId s : state_.SegmentsOf(type)) {
+      auto g = guarantee_[s.value()].find(t);
+      if (g == guarantee_[s.value()].end()) continue;
+      for (auto it = g->second.begin(); it != g->second.end() && it->first.first <= room; ++it) {
+        out.push_back(it->second);
+      }
     }
   }
   return out;

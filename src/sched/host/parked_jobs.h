@@ -43,6 +43,8 @@ class ParkedJobs final : public ParkedQueue {
     SegmentId behind_segment;
   };
 
+  // Indexed by queue (core::QueueId: a tenant's own, or a project's); the ParkedQueue methods'
+  // "tenant" is such a queue.
   explicit ParkedJobs(const ClusterState& state);
 
   void Park(Entry* entry);
@@ -119,6 +121,9 @@ class ParkedJobs final : public ParkedQueue {
   std::vector<Open>& OpenFor(uint32_t tenant) const;
   void AddOpen(uint32_t tenant, SegmentId s) const;
   bool GuaranteeMatters(core::TenantId tenant, SegmentId s) const;
+  // Milli-devices of `type` the queue may still take within a guarantee (its tenant's, or its
+  // project's inside the tenant).
+  int64_t GuaranteeRoom(core::QueueId queue, core::DeviceTypeId type) const;
   // Whether `e` could fit segment `s` now by its size: enough room for a fraction, or enough
   // nodes with `devices` free for its workers (off the reserved nodes when it waits behind the
   // reservation there). A necessary condition only.

@@ -24,7 +24,7 @@ ClusterState::ClusterState(const core::Pool& pool) : pool_(pool), types_(pool.ca
   domain_count_.assign(pool.domains().size() * stride_, 0);
   switch_free_.assign(pool.switches().size(), 0);
   block_free_.assign(pool.blocks().size(), 0);
-  usage_.assign((pool.tenants().size() + 1) * types_, 0);  // + SystemTenant()
+  usage_.assign(pool.QueueCount() * types_, 0);  // tenants, SystemTenant(), projects
   usage_saved_.assign(usage_.size(), 0);
   usage_saved_epoch_.assign(usage_.size(), 0);
   allocated_by_type_.assign(types_, 0);
@@ -140,7 +140,7 @@ int ClusterState::SetDeviceFree(NodeId node, int device, int64_t new_free) {
 
 // The node's whole-free count moves once per worker (not per device): one bucket move and one
 // counter update per level, whatever the worker's size.
-void ClusterState::Apply(TenantId tenant, const Allocation& alloc, int sign) {
+void ClusterState::Apply(QueueId queue, const Allocation& alloc, int sign) {
   const DeviceTypeId type = segments_[alloc.segment.value()].type;
   int64_t milli = 0;
   for (const WorkerPlacement& w : alloc.workers) {
@@ -160,33 +160,37 @@ void ClusterState::Apply(TenantId tenant, const Allocation& alloc, int sign) {
     node_memory_[n] -= w.memory * sign;
     SP_CHECK(node_cpu_[n].value() >= 0 && node_memory_[n].value() >= 0) << "cpu/memory overdrawn";
   }
-  const size_t u = tenant.value() * types_ + type.value();
-  if (usage_saved_epoch_[u] != usage_epoch_) {
-    usage_saved_[u] = usage_[u];
-    usage_saved_epoch_[u] = usage_epoch_;
-  }
-  usage_[u] += sign * milli;
+  auto add = [&](size_t u) {
+    if (usage_saved_epoch_[u] != usage_epoch_) {
+      usage_saved_[u] = usage_[u];
+      usage_saved_epoch_[u] = usage_epoch_;
+    }
+    usage_[u] += sign * milli;
+  };
+  const TenantId tenant = pool_.TenantOfQueue(queue);
+  add(tenant.value() * types_ + type.value());
+  if (queue != tenant) add(queue.value() * types_ + type.value());
   allocated_by_type_[type.value()] += sign * milli;
 }
 
-void ClusterState::Take(TenantId tenant, const Allocation& alloc) {
-  Apply(tenant, alloc, +1);
-  undo_.push_back(UndoEntry{true, tenant, alloc, nullptr, alloc.segment,
+void ClusterState::Take(QueueId queue, const Allocation& alloc) {
+  Apply(queue, alloc, +1);
+  undo_.push_back(UndoEntry{true, queue, alloc, nullptr, alloc.segment,
                             SegmentVersion(alloc.segment), ReleaseVersion(alloc.segment)});
   Bump(alloc.segment);
 }
 
-void ClusterState::Give(TenantId tenant, const Allocation& alloc) {
-  Apply(tenant, alloc, -1);
-  undo_.push_back(UndoEntry{false, tenant, alloc, nullptr, alloc.segment,
+void ClusterState::Give(QueueId queue, const Allocation& alloc) {
+  Apply(queue, alloc, -1);
+  undo_.push_back(UndoEntry{false, queue, alloc, nullptr, alloc.segment,
                             SegmentVersion(alloc.segment), ReleaseVersion(alloc.segment)});
   Bump(alloc.segment);
   Released(alloc.segment);
 }
 
-void ClusterState::GiveBorrowed(TenantId tenant, const Allocation& alloc) {
-  Apply(tenant, alloc, -1);
-  undo_.push_back(UndoEntry{false, tenant, Allocation{}, &alloc, alloc.segment,
+void ClusterState::GiveBorrowed(QueueId queue, const Allocation& alloc) {
+  Apply(queue, alloc, -1);
+  undo_.push_back(UndoEntry{false, queue, Allocation{}, &alloc, alloc.segment,
                             SegmentVersion(alloc.segment), ReleaseVersion(alloc.segment)});
   Bump(alloc.segment);
   Released(alloc.segment);
@@ -197,7 +201,7 @@ void ClusterState::Rollback(size_t mark) {
   while (undo_.size() > mark) {
     UndoEntry e = std::move(undo_.back());
     undo_.pop_back();
-    Apply(e.tenant, e.borrowed != nullptr ? *e.borrowed : e.owned, e.take ? -1 : +1);
+    Apply(e.queue, e.borrowed != nullptr ? *e.borrowed : e.owned, e.take ? -1 : +1);
     segment_version_[e.segment.value()] = e.version;
     release_version_[e.segment.value()] = e.release;
   }
@@ -221,7 +225,7 @@ void ClusterState::Start(RunningJob job) {
   SP_CHECK(job.spec != nullptr);
   const uint64_t id = job.spec->id.value();
   SP_CHECK(running_index_.count(id) == 0) << "job " << id << " is already running";
-  Apply(job.spec->tenant, job.allocation, +1);
+  Apply(pool_.QueueOf(job.spec->tenant, job.spec->project), job.allocation, +1);
   const uint32_t seg = job.allocation.segment.value();
   if (job.spec->preemptible) preemptible_[seg].insert({job.spec->priority, id});
   if (job.expected_end != kNever) ending_[seg].insert({job.expected_end.value(), id});
@@ -234,7 +238,7 @@ void ClusterState::Finish(JobId job) {
   auto it = running_index_.find(job.value());
   SP_CHECK(it != running_index_.end()) << "job " << job.value() << " is not running";
   RunningJob& r = running_[it->second];
-  Apply(r.spec->tenant, r.allocation, -1);
+  Apply(pool_.QueueOf(r.spec->tenant, r.spec->project), r.allocation, -1);
   const uint32_t seg = r.allocation.segment.value();
   preemptible_[seg].erase({r.spec->priority, job.value()});
   ending_[seg].erase({r.expected_end.value(), job.value()});
@@ -271,6 +275,35 @@ std::vector<const RunningJob*> ClusterState::Running() const {
     if (j.spec != nullptr) out.push_back(&j);
   }
   return out;
+}
+
+int64_t ClusterState::QueueMilli(QueueId queue, DeviceTypeId type,
+                                 const std::vector<int64_t>& usage) const {
+  if (queue.value() > pool_.tenants().size()) return usage[queue.value() * types_ + type.value()];
+  int64_t own = usage[queue.value() * types_ + type.value()];
+  if (queue.value() == pool_.tenants().size()) return own;  // the system tenant
+  const size_t projects = pool_.tenant(queue).projects.size();
+  for (size_t p = 0; p < projects; ++p) {
+    const QueueId q = pool_.QueueOf(queue, core::ProjectId(static_cast<uint32_t>(p)));
+    own -= usage[q.value() * types_ + type.value()];
+  }
+  return own;
+}
+
+MilliDevices ClusterState::QueueUsageAtMark(QueueId queue, DeviceTypeId type) const {
+  auto at = [&](QueueId q) {
+    const size_t i = q.value() * types_ + type.value();
+    return usage_saved_epoch_[i] == usage_epoch_ ? usage_saved_[i] : usage_[i];
+  };
+  if (queue.value() > pool_.tenants().size()) return MilliDevices(at(queue));
+  int64_t own = at(queue);
+  if (queue.value() < pool_.tenants().size()) {
+    const size_t projects = pool_.tenant(queue).projects.size();
+    for (size_t p = 0; p < projects; ++p) {
+      own -= at(pool_.QueueOf(queue, core::ProjectId(static_cast<uint32_t>(p))));
+    }
+  }
+  return MilliDevices(own);
 }
 
 }  // namespace suanpan::sched

@@ -38,6 +38,7 @@ using core::DeviceTypeId;
 using core::DomainId;
 using core::JobId;
 using core::NodeId;
+using core::QueueId;
 using core::SwitchId;
 using core::TenantId;
 
@@ -129,6 +130,12 @@ class ClusterState {
     const size_t i = tenant.value() * types_ + type.value();
     return MilliDevices(usage_saved_epoch_[i] == usage_epoch_ ? usage_saved_[i] : usage_[i]);
   }
+  // Devices in use by one of a tenant's projects (a project's queue). For a tenant's own queue,
+  // what it holds outside its projects. O(projects of the tenant).
+  MilliDevices QueueUsage(QueueId queue, DeviceTypeId type) const {
+    return MilliDevices(QueueMilli(queue, type, usage_));
+  }
+  MilliDevices QueueUsageAtMark(QueueId queue, DeviceTypeId type) const;
   int64_t AllocatedMilli(DeviceTypeId type) const { return allocated_by_type_[type.value()]; }
   // Devices of each type in the pool (Pool::Totals, kept here to be read in O(1)).
   const std::vector<int64_t>& DevicesByType() const { return devices_by_type_; }
@@ -136,14 +143,15 @@ class ClusterState {
   // Whether a worker of this shape fits on `node` right now. O(devices on node).
   bool Fits(NodeId node, const core::WorkerShape& shape) const;
 
-  // Takes the devices, CPU and memory of `alloc` for `tenant`. The caller guarantees they are
-  // free (SP_CHECK). O(workers * log nodes).
-  void Take(TenantId tenant, const Allocation& alloc);
+  // Takes the devices, CPU and memory of `alloc` for `queue` (a tenant, or a tenant's project:
+  // its tenant's use grows too). The caller guarantees they are free (SP_CHECK).
+  // O(workers * log nodes).
+  void Take(QueueId queue, const Allocation& alloc);
   // Gives them back. O(workers * log nodes).
-  void Give(TenantId tenant, const Allocation& alloc);
+  void Give(QueueId queue, const Allocation& alloc);
   // Give() without copying `alloc` into the undo log: `alloc` must stay where it is until the
   // log is rolled back past this entry (a running job's allocation during one round).
-  void GiveBorrowed(TenantId tenant, const Allocation& alloc);
+  void GiveBorrowed(QueueId queue, const Allocation& alloc);
 
   // Running jobs. Start() records the job and takes its allocation; Finish() releases it.
   // Both O(workers * log nodes); Running() iterates in start order for determinism.
@@ -222,7 +230,7 @@ class ClusterState {
  private:
   struct UndoEntry {
     bool take;  // true: undo a Take by giving; false: undo a Give by taking
-    TenantId tenant;
+    QueueId queue;
     Allocation owned;
     const Allocation* borrowed = nullptr;  // when set, used instead of `owned`
     SegmentId segment;
@@ -237,7 +245,8 @@ class ClusterState {
   // Sets one device's free share and its partial index; returns the change (-1, 0, +1) in the
   // node's whole free devices, for the caller to apply once per worker.
   int SetDeviceFree(NodeId node, int device, int64_t new_free);
-  void Apply(TenantId tenant, const Allocation& alloc, int sign);
+  void Apply(QueueId queue, const Allocation& alloc, int sign);
+  int64_t QueueMilli(QueueId queue, DeviceTypeId type, const std::vector<int64_t>& usage) const;
 
   const core::Pool& pool_;
   size_t types_;

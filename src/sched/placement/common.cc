@@ -66,12 +66,12 @@ std::optional<WorkerPlacement> ChooseDevices(const ClusterState& state, NodeId n
   return w;
 }
 
-void TakeWorker(ClusterState& state, core::TenantId tenant, Allocation& alloc,
+void TakeWorker(ClusterState& state, core::QueueId queue, Allocation& alloc,
                 const WorkerPlacement& worker) {
   Allocation one;
   one.segment = alloc.segment;
   one.workers.push_back(worker);
-  state.Take(tenant, one);
+  state.Take(queue, one);
   alloc.workers.push_back(worker);
 }
 
@@ -136,7 +136,8 @@ std::optional<Allocation> PlaceInGroups(const core::JobSpec& job, SegmentId segm
       state.Rollback(mark);
       return std::nullopt;
     }
-    TakeWorker(state, job.tenant, alloc, *ChooseDevices(state, *node, job.worker));
+    TakeWorker(state, core::QueueOfJob(state.pool(), job), alloc,
+               *ChooseDevices(state, *node, job.worker));
   }
   return alloc;
 }
@@ -153,7 +154,8 @@ std::optional<Allocation> PlaceBestFit(const core::JobSpec& job, SegmentId segme
       state.Rollback(mark);
       return std::nullopt;
     }
-    TakeWorker(state, job.tenant, alloc, *ChooseDevices(state, *node, job.worker));
+    TakeWorker(state, core::QueueOfJob(state.pool(), job), alloc,
+               *ChooseDevices(state, *node, job.worker));
   }
   return alloc;
 }

@@ -32,7 +32,7 @@ class FirstFit final : public PlacementPolicy {
         for (SwitchId s : switches) {
           for (NodeId node : pool.switches()[s.value()].nodes) {
             if (placement::Excluded(context, node) || !state.Fits(node, job.worker)) continue;
-            placement::TakeWorker(state, job.tenant, alloc,
+            placement::TakeWorker(state, core::QueueOfJob(state.pool(), job), alloc,
                                   *placement::ChooseDevices(state, node, job.worker));
             placed = true;
             break;

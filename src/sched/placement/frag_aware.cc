@@ -93,7 +93,8 @@ class FragAware final : public PlacementPolicy {
     if (!best) return std::nullopt;
     Allocation alloc;
     alloc.segment = segment_id;
-    placement::TakeWorker(state, job.tenant, alloc, *placement::ChooseDevices(state, *best, shape));
+    placement::TakeWorker(state, core::QueueOfJob(state.pool(), job), alloc,
+                          *placement::ChooseDevices(state, *best, shape));
     return alloc;
   }
 };

@@ -33,7 +33,7 @@ std::optional<WorkerPlacement> ChooseDevices(const ClusterState& state, NodeId n
                                              const core::WorkerShape& shape);
 
 // Takes one worker's placement in `state` (undoable) and appends it to `alloc`.
-void TakeWorker(ClusterState& state, core::TenantId tenant, Allocation& alloc,
+void TakeWorker(ClusterState& state, core::QueueId queue, Allocation& alloc,
                 const WorkerPlacement& worker);
 
 // Best fit over the whole segment through its buckets: the node with the fewest whole free

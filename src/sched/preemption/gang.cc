@@ -40,6 +40,34 @@ int64_t MaxRank(const ClusterState& state, const Scheduler& scheduler, SegmentId
   return cache[s.value()];
 }
 
+// Inside a tenant: a job of a project within its project's guarantee may reclaim what a sibling
+// queue (another project, or the tenant's own jobs outside projects) holds beyond that queue's
+// guarantee; the tenant's own queue is guaranteed what its projects' guarantees leave of the
+// tenant's. core::Project.
+MilliDevices QueueGuarantee(const core::Pool& pool, core::QueueId queue, DeviceTypeId type) {
+  const core::TenantId t = pool.TenantOfQueue(queue);
+  if (t.value() >= pool.tenants().size()) return MilliDevices(0);
+  const core::Tenant& tenant = pool.tenant(t);
+  if (const core::Project* p = pool.ProjectOf(queue)) return p->quota[type.value()].guaranteed;
+  int64_t own = tenant.quota[type.value()].guaranteed.value();
+  for (const core::Project& p : tenant.projects) {
+    if (!p.retired) own -= p.quota[type.value()].guaranteed.value();
+  }
+  return MilliDevices(std::max<int64_t>(0, own));
+}
+
+bool WithinProjectGuarantee(const ClusterState& state, const core::JobSpec& job,
+                            DeviceTypeId type) {
+  if (!job.project) return false;
+  const core::QueueId q = core::QueueOfJob(state.pool(), job);
+  return state.QueueUsage(q, type) + job.TotalShare() <= QueueGuarantee(state.pool(), q, type);
+}
+
+bool QueueOverGuarantee(const ClusterState& state, const core::JobSpec& job, DeviceTypeId type) {
+  const core::QueueId q = core::QueueOfJob(state.pool(), job);
+  return state.QueueUsage(q, type) > QueueGuarantee(state.pool(), q, type);
+}
+
 class Gang final : public PreemptionPolicy {
  public:
   std::string_view name() const override { return "gang"; }
@@ -59,7 +87,8 @@ class Gang final : public PreemptionPolicy {
       if (victims.begin()->first < job.priority ||
           (my_rank && MaxRank(state, scheduler, c.segment, max_rank) > *my_rank) ||
           state.TenantUsage(job.tenant, type) + job.TotalShare() <=
-              pool.tenant(job.tenant).quota[type.value()].guaranteed) {
+              pool.tenant(job.tenant).quota[type.value()].guaranteed ||
+          WithinProjectGuarantee(state, job, type)) {
         return true;
       }
     }
@@ -85,10 +114,18 @@ class Gang final : public PreemptionPolicy {
       return state.TenantUsage(r.spec->tenant, type) >
              pool.tenant(r.spec->tenant).quota[type.value()].guaranteed;
     };
+    // A sibling queue of the job's tenant borrowing beyond its guarantee, while the job's
+    // project is within its own.
+    auto sibling_over = [&](const RunningJob& r, DeviceTypeId type) {
+      return r.spec->tenant == job.tenant &&
+             core::QueueOfJob(pool, *r.spec) != core::QueueOfJob(pool, job) &&
+             QueueOverGuarantee(state, *r.spec, type);
+    };
     std::unordered_map<uint32_t, std::vector<const RunningJob*>> victims_by_segment;
     for (const Candidate& c : cands) {
       const DeviceTypeId type = state.segment(c.segment).type;
-      const bool may_reclaim = within_guarantee(type);
+      const bool may_reclaim_in_tenant = WithinProjectGuarantee(state, job, type);
+      const bool may_reclaim = within_guarantee(type) || may_reclaim_in_tenant;
       // Lists are sorted by priority: unless a reclaim or a rank can make a victim of an equal
       // or higher class, the scan stops at the first job of the newcomer's class.
       for (const auto& [priority, id] : state.PreemptibleIn(c.segment)) {
@@ -100,7 +137,10 @@ class Gang final : public PreemptionPolicy {
         }
         if (round.Preempted(v.id)) continue;
         bool may = v.priority < job.priority;
-        if (!may && may_reclaim && v.tenant != job.tenant && over_guarantee(*r, type)) may = true;
+        if (!may && within_guarantee(type) && v.tenant != job.tenant && over_guarantee(*r, type)) {
+          may = true;
+        }
+        if (!may && may_reclaim_in_tenant && sibling_over(*r, type)) may = true;
         if (!may && my_rank && v.priority == job.priority) {
           const auto their = qp.PreemptionRank(v, r->attained_service, round.config());
           may = their && *their > *my_rank;
@@ -124,9 +164,9 @@ class Gang final : public PreemptionPolicy {
       const DeviceTypeId type = state.segment(c.segment).type;
       std::vector<std::tuple<int, int, int64_t, int64_t, uint64_t, const RunningJob*>> keyed;
       for (const RunningJob* r : victims) {
-        keyed.emplace_back(over_guarantee(*r, type) ? 0 : 1, r->spec->priority,
-                           PreemptionCost(*r, round.now()), -r->start.value(), r->spec->id.value(),
-                           r);
+        keyed.emplace_back(over_guarantee(*r, type) || sibling_over(*r, type) ? 0 : 1,
+                           r->spec->priority, PreemptionCost(*r, round.now()), -r->start.value(),
+                           r->spec->id.value(), r);
       }
       std::sort(keyed.begin(), keyed.end());
       const size_t mark = state.Mark();
@@ -134,7 +174,7 @@ class Gang final : public PreemptionPolicy {
       bool fits = false;
       for (const auto& k : keyed) {
         const RunningJob* r = std::get<5>(k);
-        state.GiveBorrowed(r->spec->tenant, r->allocation);
+        state.GiveBorrowed(core::QueueOfJob(state.pool(), *r->spec), r->allocation);
         chosen.push_back(r);
         if (!Round::MayFitNow(job, state.segment(c.segment))) continue;
         const size_t inner = state.Mark();
@@ -149,7 +189,8 @@ class Gang final : public PreemptionPolicy {
         for (size_t i = chosen.size(); i-- > 0;) {
           std::vector<const RunningJob*> without = chosen;
           without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
-          for (const RunningJob* r : without) state.GiveBorrowed(r->spec->tenant, r->allocation);
+          for (const RunningJob* r : without)
+            state.GiveBorrowed(core::QueueOfJob(state.pool(), *r->spec), r->allocation);
           const bool still = Round::MayFitNow(job, state.segment(c.segment)) &&
                              round.TryPlace(job, c.segment, keep_off).has_value();
           state.Rollback(mark);
@@ -171,6 +212,14 @@ class Gang final : public PreemptionPolicy {
       std::string why;
       if (v.priority < job.priority) {
         why = fmt::format("priority {} < {}", v.priority, job.priority);
+      } else if (v.tenant == job.tenant && sibling_over(*r, type)) {
+        why = fmt::format(
+            "'{}' borrows beyond its guaranteed {} inside tenant '{}' and project '{}' claims "
+            "its guarantee",
+            v.project ? pool.tenant(v.tenant).projects[v.project->value()].name
+                      : "the tenant's own jobs",
+            pool.catalog().Get(type).name, pool.tenant(job.tenant).name,
+            pool.tenant(job.tenant).projects[job.project->value()].name);
       } else if (v.tenant != job.tenant && over_guarantee(*r, type)) {
         why = fmt::format(
             "tenant '{}' borrows beyond its guaranteed {} and tenant '{}' claims its "

@@ -9,11 +9,12 @@ namespace {
 // A plain queue, indexed by tenant and key once.
 class VectorQueue final : public ActiveQueue {
  public:
+  // Indexed by queue (core::QueueId).
   VectorQueue(const QueuePolicy& policy, const PolicyConfig& config,
-              const std::vector<QueuedJob>& jobs, size_t tenants)
-      : by_tenant_(tenants), size_(jobs.size()) {
+              const std::vector<QueuedJob>& jobs, const core::Pool& pool)
+      : by_tenant_(pool.QueueCount()), size_(jobs.size()) {
     for (const QueuedJob& q : jobs) {
-      by_tenant_[q.spec->tenant.value()].push_back(
+      by_tenant_[core::QueueOfJob(pool, *q.spec).value()].push_back(
           {QueuePosition{policy.Key(q, config), q.spec->id.value()}, &q});
     }
     for (uint32_t t = 0; t < by_tenant_.size(); ++t) {
@@ -51,8 +52,7 @@ class VectorQueue final : public ActiveQueue {
 QueueCursor::QueueCursor(const QueuePolicy& policy, const QueueContext& context,
                          const std::vector<QueuedJob>& active)
     : policy_(policy), context_(context), parked_(nullptr) {
-  owned_ = std::make_unique<VectorQueue>(policy, context.config, active,
-                                         context.state.pool().tenants().size() + 1);
+  owned_ = std::make_unique<VectorQueue>(policy, context.config, active, context.state.pool());
   active_ = owned_.get();
   Init();
 }
@@ -66,7 +66,7 @@ QueueCursor::QueueCursor(const QueuePolicy& policy, const QueueContext& context,
 QueueCursor::~QueueCursor() = default;
 
 void QueueCursor::Init() {
-  const size_t tenants = context_.state.pool().tenants().size() + 1;  // + the system tenant
+  const size_t tenants = context_.state.pool().QueueCount();  // queues, indexed by QueueId
   last_.resize(tenants);
   stamp_.assign(tenants, 0);
   released_tenant_.assign(tenants, 0);
@@ -133,9 +133,20 @@ std::optional<QueueCursor::Head> QueueCursor::HeadOf(uint32_t tenant) const {
 
 QueueCursor::MergeKey QueueCursor::MergeOf(uint32_t tenant, const Head& head) const {
   if (shares_) {
-    return {head.position.key[0], shares_->Of(core::TenantId(tenant)), tenant, 0, 0};
+    // Hierarchical: the tenant with the smallest share, then inside it the queue (project, or
+    // the tenant's own jobs) with the smallest share. Without projects the second term is 0.
+    const core::Pool& pool = context_.state.pool();
+    const core::TenantId owner = pool.TenantOfQueue(core::QueueId(tenant));
+    return {head.position.key[0],
+            shares_->Of(owner),
+            owner.value(),
+            shares_->OfQueue(core::QueueId(tenant)),
+            tenant,
+            0,
+            0};
   }
-  return {head.position.key[0], 0.0, head.position.key[1], head.position.key[2], head.position.id};
+  return {head.position.key[0], 0.0, 0, 0.0, head.position.key[1], head.position.key[2],
+          head.position.id};
 }
 
 void QueueCursor::Push(uint32_t tenant) {
@@ -173,7 +184,13 @@ const QueuedJob* QueueCursor::Next(bool reservation_open) {
 }
 
 void QueueCursor::Bound(const QueuedJob& job, core::DeviceTypeId type) {
-  if (shares_) shares_->Add(job.spec->tenant, type, job.spec->TotalShare());
+  if (shares_) {
+    shares_->Add(job.spec->tenant, type, job.spec->TotalShare());
+    if (job.spec->project) {
+      shares_->AddQueue(core::QueueOfJob(context_.state.pool(), *job.spec), type,
+                        job.spec->TotalShare());
+    }
+  }
 }
 
 void QueueCursor::Released(SegmentId s) {
@@ -193,9 +210,11 @@ void QueueCursor::ReservationSettled(std::optional<uint64_t> signature) {
 
 void QueueCursor::TenantReleased(core::TenantId tenant) {
   if (parked_ == nullptr || tenant.value() >= released_tenant_.size()) return;
-  released_tenant_[tenant.value()] = 1;
-  parked_head_known_[tenant.value()] = 0;
-  Push(tenant.value());
+  for (core::QueueId q : context_.state.pool().QueuesOf(tenant)) {
+    released_tenant_[q.value()] = 1;
+    parked_head_known_[q.value()] = 0;
+    Push(q.value());
+  }
 }
 
 std::vector<size_t> QueueOrder(const QueuePolicy& policy, const std::vector<QueuedJob>& queue,

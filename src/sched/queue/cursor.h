@@ -118,7 +118,8 @@ class QueueCursor {
   const std::vector<const QueuedJob*>& emitted_parked() const { return emitted_parked_; }
 
  private:
-  using MergeKey = std::tuple<int64_t, double, int64_t, int64_t, uint64_t>;
+  // (priority, tenant share, tenant, queue share, then the key's order and the job id).
+  using MergeKey = std::tuple<int64_t, double, int64_t, double, int64_t, int64_t, uint64_t>;
   struct Head {
     const QueuedJob* job;
     QueuePosition position;

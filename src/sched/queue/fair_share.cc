@@ -12,7 +12,14 @@
 //   Pool 100 H100 + 100 A100. Tenant a (weight 2) holds 40 H100: share 0.4 / 2 = 0.2.
 //   Tenant b (weight 1) holds 10 A100: 0.1. b's job goes first; once its 16-A100 job is bound
 //   b has 0.26 > 0.2, so a's next job goes second.
-// The merge itself is sched/queue/cursor.cc; O(n log n + n log T) for n jobs of T tenants.
+// Hierarchical over projects (core::Project): inside a tenant, the same rule picks among its
+// queues (each project, and the tenant's jobs outside projects) by the queue's dominant share of
+// what it holds now over the project's weight; across tenants nothing changes.
+//   Tenant acme holds 24 of 100 H100: 8 in project vision (weight 1), 16 in llm (weight 2).
+//   vision's share is 0.08 / 1 = 0.08, llm's 0.16 / 2 = 0.08: a tie, broken by queue id
+//   (vision first). Once vision's 8-GPU job is bound it has 0.16 > 0.08 and llm goes next.
+//   A tenant without projects has one queue and orders exactly as before.
+// The merge itself is sched/queue/cursor.cc; O(n log n + n log Q) for n jobs in Q queues.
 
 #include <algorithm>
 #include <cmath>
@@ -76,6 +83,48 @@ void DominantShares::Add(core::TenantId tenant, core::DeviceTypeId type, MilliDe
   double& h = held_[t * types_ + d];
   h += static_cast<double>(devices.value()) / kMilliPerDevice;
   if (totals_[d] > 0) ratio_[t] = std::max(ratio_[t], h / static_cast<double>(totals_[d]));
+}
+
+void DominantShares::EnsureQueue(size_t q) const {
+  if (queue_known_.empty()) {
+    const size_t queues = state_.pool().QueueCount();
+    queue_held_.assign(queues * types_, 0.0);
+    queue_ratio_.assign(queues, 0.0);
+    queue_known_.assign(queues, 0);
+  }
+  if (queue_known_[q]) return;
+  queue_known_[q] = 1;
+  for (size_t d = 0; d < types_; ++d) {
+    double& h = queue_held_[q * types_ + d];
+    h = static_cast<double>(state_
+                                .QueueUsageAtMark(core::QueueId(static_cast<uint32_t>(q)),
+                                                  core::DeviceTypeId(static_cast<uint16_t>(d)))
+                                .value()) /
+        kMilliPerDevice;
+    if (totals_[d] > 0)
+      queue_ratio_[q] = std::max(queue_ratio_[q], h / static_cast<double>(totals_[d]));
+  }
+}
+
+double DominantShares::OfQueue(core::QueueId queue) const {
+  const core::Pool& pool = state_.pool();
+  const core::TenantId owner = pool.TenantOfQueue(queue);
+  if (owner.value() >= pool.tenants().size() || pool.tenant(owner).projects.empty()) return 0.0;
+  EnsureQueue(queue.value());
+  const core::Project* p = pool.ProjectOf(queue);
+  return queue_ratio_[queue.value()] / static_cast<double>(p != nullptr ? p->weight : 1);
+}
+
+void DominantShares::AddQueue(core::QueueId queue, core::DeviceTypeId type, MilliDevices devices) {
+  const core::Pool& pool = state_.pool();
+  const core::TenantId owner = pool.TenantOfQueue(queue);
+  if (owner.value() >= pool.tenants().size() || pool.tenant(owner).projects.empty()) return;
+  const size_t q = queue.value(), d = type.value();
+  EnsureQueue(q);
+  double& h = queue_held_[q * types_ + d];
+  h += static_cast<double>(devices.value()) / kMilliPerDevice;
+  if (totals_[d] > 0)
+    queue_ratio_[q] = std::max(queue_ratio_[q], h / static_cast<double>(totals_[d]));
 }
 
 const QueuePolicy& FairShareQueue() {

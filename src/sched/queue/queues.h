@@ -27,9 +27,17 @@ class DominantShares {
     return ratio_[tenant.value()] / static_cast<double>(weight_[tenant.value()]);
   }
   void Add(core::TenantId tenant, core::DeviceTypeId type, MilliDevices devices);
+  // Inside a tenant with projects: a queue's dominant share of the pool (held now; past use is
+  // remembered per tenant only) over its project's weight; 0 for tenants without projects.
+  double OfQueue(core::QueueId queue) const;
+  void AddQueue(core::QueueId queue, core::DeviceTypeId type, MilliDevices devices);
 
  private:
   void Ensure(size_t tenant) const;
+  void EnsureQueue(size_t queue) const;
+  mutable std::vector<double> queue_held_;  // [queue * types + type], devices
+  mutable std::vector<double> queue_ratio_;
+  mutable std::vector<uint8_t> queue_known_;
   const ClusterState& state_;
   const UsageHistory* history_;
   double horizon_;
