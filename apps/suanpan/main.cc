@@ -152,6 +152,8 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("file", submit.file, "Job file (.toml or .json)");
   submit_cmd->add_option("--name,-J", submit.name, "Job name");
   submit_cmd->add_option("--tenant", submit.tenant, "Tenant (admin tokens only; default: yours)");
+  submit_cmd->add_option("--project", submit.project,
+                         "Project (team) of the tenant (default: the token's only project)");
   submit_cmd->add_option("--kind", submit.kind, "training, batch, inference or interactive");
   submit_cmd->add_option("--workers,-N", submit.workers, "Workers (a gang when > 1)");
   submit_cmd->add_option("--devices,-G", submit.devices, "Devices per worker: 8, or 0.25 of one");
@@ -225,12 +227,28 @@ int main(int argc, char** argv) {
                    "The classes it may use, comma-separated (set: replaces the list)")
       ->delimiter(',');
 
+  suanpan::cli::ProjectOptions project_admin;
+  CLI::App* projects_cmd =
+      client("projects",
+             "Projects (teams) inside tenants: list; create, set, retire, unretire (admin or the "
+             "tenant's admin, live)");
+  projects_cmd
+      ->add_option("action", project_admin.action, "list | create | set | retire | unretire")
+      ->check(CLI::IsMember({"list", "create", "set", "retire", "unretire"}));
+  projects_cmd->add_option("name", project_admin.name,
+                           "TENANT/PROJECT (a tenant token: PROJECT); list: TENANT");
+  projects_cmd->add_option("--weight", project_admin.weight,
+                           "Fair-share weight inside the tenant (1..1000000)");
+  projects_cmd->add_option("--quota", project_admin.quota,
+                           "TYPE=GUARANTEED[:MAX], out of the tenant's quota; repeatable");
+
   suanpan::cli::UsageOptions usage;
   CLI::App* usage_cmd = client("usage", "Device-hours and cost per tenant, provider and type");
   usage_cmd->add_option("--tenant", usage.tenant, "Only this tenant (admin)");
   usage_cmd->add_option("--from", usage.from, "Start: YYYY-MM-DD, RFC 3339 or unix seconds");
   usage_cmd->add_option("--to", usage.to, "End (default now)");
-  usage_cmd->add_option("--by", usage.by, "Group by: tenant,user,provider,type (any of them)");
+  usage_cmd->add_option("--by", usage.by,
+                        "Group by: tenant,project,user,provider,type (any of them)");
 
   suanpan::cli::HistoryOptions history;
   CLI::App* history_cmd =
@@ -253,6 +271,10 @@ int main(int argc, char** argv) {
   token_cmd->add_option("--node", token.node, "Node of an agent token");
   token_cmd->add_option("--provider", token.provider,
                         "Provider of a partner token (reads its nodes, jobs there, statements)");
+  token_cmd
+      ->add_option("--projects", token.projects,
+                   "Member token: the projects it submits to, comma-separated (default: any)")
+      ->delimiter(',');
   token_cmd->add_option("--expires", token.expires,
                         "When it stops working: a duration from now (30d, 12h) or a date "
                         "(2027-01-01, RFC 3339); default never");
@@ -452,6 +474,9 @@ int main(int argc, char** argv) {
   if (providers_cmd->parsed()) return suanpan::cli::RunProviders(flags, stdout, stderr);
   if (tenants_cmd->parsed()) {
     return suanpan::cli::RunTenantAdmin(flags, tenant_admin, stdout, stderr);
+  }
+  if (projects_cmd->parsed()) {
+    return suanpan::cli::RunProjects(flags, project_admin, stdout, stderr);
   }
   if (usage_cmd->parsed()) return suanpan::cli::RunUsage(flags, usage, stdout, stderr);
   if (prices_cmd->parsed()) return suanpan::cli::RunPrices(flags, money, stdout, stderr);

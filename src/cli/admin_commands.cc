@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/client_output.h"
+#include "cli/table.h"
 #include "client/http_client.h"
 
 namespace suanpan::cli {
@@ -103,6 +104,115 @@ int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* 
                            : o.action == "unretire" ? "back in service"
                                                     : "changed";
   PrintChange(out, *r, what);
+  return 0;
+}
+
+namespace {
+
+std::string QuotaText(const Json& quotas) {
+  std::string out;
+  for (const Json& q : quotas) {
+    out +=
+        fmt::format("{}{} {}/{}/{}", out.empty() ? "" : ", ", Str(q, "device_type"), Str(q, "used"),
+                    Str(q, "guaranteed"), q["max"].is_null() ? "-" : Str(q, "max"));
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+int RunProjects(const ClientFlags& flags, const ProjectOptions& o, std::FILE* out, std::FILE* err) {
+  auto client = Client(flags);
+  if (!client.ok()) return Error(err, client.status());
+  if (o.action.empty() || o.action == "list") {
+    auto r = (*client)->Call("GET", "/v1/tenants");
+    if (!r.ok()) return Error(err, r.status());
+    Json items = Json::array();
+    bool found = o.name.empty();
+    for (const Json& t : (*r)["items"]) {
+      if (!o.name.empty() && Str(t, "name") != o.name) continue;
+      found = true;
+      for (Json p : t["projects"]) {
+        p["tenant"] = t["name"];
+        items.push_back(std::move(p));
+      }
+    }
+    if (!found) return Error(err, NotFoundError(fmt::format("tenant '{}' not found", o.name)));
+    if (flags.output == "json") {
+      PrintJson(out, Json{{"items", items}});
+      return 0;
+    }
+    Table t({"TENANT", "PROJECT", "STATE", "WEIGHT", "QUEUED", "HOLDING",
+             "QUOTAS (type used/guaranteed/max)"},
+            {false, false, false, true, true, true, false});
+    for (const Json& p : items) {
+      t.Add({Str(p, "tenant"), Str(p, "name"), p.value("retired", false) ? "retired" : "active",
+             Str(p, "weight"), Str(p, "queued_jobs"), Str(p, "jobs_holding_devices"),
+             QuotaText(p["quotas"])});
+    }
+    std::fputs(t.Render(TerminalWidth()).c_str(), out);
+    return 0;
+  }
+  std::string tenant, project = o.name;
+  if (const size_t slash = o.name.find('/'); slash != std::string::npos) {
+    tenant = o.name.substr(0, slash);
+    project = o.name.substr(slash + 1);
+  }
+  if (project.empty()) {
+    return Error(err, InvalidArgumentError(fmt::format(
+                          "projects {}: name the project (suanpan projects {} TENANT/PROJECT)",
+                          o.action, o.action)));
+  }
+  if (tenant.empty()) {
+    // A tenant token's own tenant: the one tenant it reads.
+    auto r = (*client)->Call("GET", "/v1/tenants");
+    if (!r.ok()) return Error(err, r.status());
+    if ((*r)["items"].size() != 1) {
+      return Error(err, InvalidArgumentError(fmt::format(
+                            "projects {}: write TENANT/{} (this token reads {} tenants)", o.action,
+                            project, (*r)["items"].size())));
+    }
+    tenant = Str((*r)["items"][0], "name");
+  }
+  Json body = Json::object();
+  if (o.action == "retire" || o.action == "unretire") {
+    body["retired"] = o.action == "retire";
+  } else {
+    if (o.weight) body["weight"] = *o.weight;
+    if (!o.quota.empty()) {
+      auto quota = QuotaFlags(o.quota);
+      if (!quota.ok()) return Error(err, quota.status());
+      body["quota"] = *quota;
+    }
+  }
+  StatusOr<Json> r = Json();
+  if (o.action == "create") {
+    body["name"] = project;
+    r = (*client)->Call("POST", "/v1/tenants/" + UrlEncode(tenant) + "/projects", body);
+  } else {
+    r = (*client)->Call(
+        "PATCH", "/v1/tenants/" + UrlEncode(tenant) + "/projects/" + UrlEncode(project), body);
+  }
+  if (!r.ok()) return Error(err, r.status());
+  if (flags.output == "json") {
+    PrintJson(out, *r);
+    return 0;
+  }
+  const std::string what = o.action == "create"     ? "created"
+                           : o.action == "retire"   ? "retired"
+                           : o.action == "unretire" ? "back in service"
+                                                    : "changed";
+  const Json& c = (*r)["config"];
+  std::string quotas;
+  for (const auto& [type, q] : c["quota"].items()) {
+    quotas += fmt::format("{}{} {}/{}", quotas.empty() ? "" : ", ", type, Str(q, "guaranteed"),
+                          q["max"].is_null() ? "-" : Str(q, "max"));
+  }
+  std::fprintf(out, "project %s/%s %s\n", tenant.c_str(), project.c_str(), what.c_str());
+  std::fprintf(out, "  weight %s; quota (guaranteed/max) %s%s\n", Str(c, "weight").c_str(),
+               quotas.empty() ? "none (the tenant's)" : quotas.c_str(),
+               c["retired"].get<bool>() ? "; retired" : "");
+  for (const Json& n : (*r)["notes"]) std::fprintf(out, "  - %s\n", n.get<std::string>().c_str());
   return 0;
 }
 

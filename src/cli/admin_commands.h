@@ -26,6 +26,17 @@ struct TenantOptions {
 // The quota flags as an API body's "quota" object; InvalidArgument naming the flag's text.
 StatusOr<nlohmann::json> QuotaFlags(const std::vector<std::string>& flags);
 
+// `suanpan projects`: a tenant's projects (teams). NAME is TENANT/PROJECT (a tenant token may
+// write PROJECT alone: its own tenant's).
+struct ProjectOptions {
+  std::string action;  // list | create | set | retire | unretire
+  std::string name;    // list: TENANT (optional); else TENANT/PROJECT or PROJECT
+  std::optional<int64_t> weight;
+  std::vector<std::string> quota;  // as TenantOptions::quota
+};
+
+int RunProjects(const ClientFlags& flags, const ProjectOptions& o, std::FILE* out, std::FILE* err);
+
 int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* out,
                    std::FILE* err);
 

@@ -231,6 +231,7 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
   const Json from_file = body;
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.tenant.empty()) body["tenant"] = o.tenant;
+  if (!o.project.empty()) body["project"] = o.project;
   if (!o.kind.empty()) body["kind"] = o.kind;
   if (o.workers) body["workers"] = *o.workers;
   if (!o.devices.empty()) body["devices_per_worker"] = o.devices;
@@ -293,9 +294,11 @@ int RunSubmit(const ClientFlags& flags, const SubmitOptions& o, std::FILE* out, 
   if (flags.output == "json") {
     PrintJson(out, *job);
   } else {
-    std::fprintf(out, "submitted job %s (%s) for tenant %s: %s\n", Str(*job, "id").c_str(),
-                 Str(*job, "name").c_str(), Str(*job, "tenant").c_str(),
-                 Str(*job, "state").c_str());
+    const std::string project =
+        (*job)["project"].is_string() ? "/" + (*job)["project"].get<std::string>() : "";
+    std::fprintf(out, "submitted job %s (%s) for %s %s%s: %s\n", Str(*job, "id").c_str(),
+                 Str(*job, "name").c_str(), project.empty() ? "tenant" : "project",
+                 Str(*job, "tenant").c_str(), project.c_str(), Str(*job, "state").c_str());
   }
   return 0;
 }
@@ -432,7 +435,12 @@ int RunJob(const ClientFlags& flags, uint64_t id, std::FILE* out, std::FILE* err
   for (const Json& t : spec["device_types"])
     types += (types.empty() ? "" : ", ") + t.get<std::string>();
   std::fprintf(out, "Job %s: %s\n", Str(*job, "id").c_str(), Str(*job, "name").c_str());
-  std::fprintf(out, "  tenant:     %s\n", Str(*job, "tenant").c_str());
+  if ((*job)["project"].is_string()) {
+    std::fprintf(out, "  tenant:     %s (project %s)\n", Str(*job, "tenant").c_str(),
+                 Str(*job, "project").c_str());
+  } else {
+    std::fprintf(out, "  tenant:     %s\n", Str(*job, "tenant").c_str());
+  }
   if (why) {
     std::fprintf(out, "  state:      %s\n", state.c_str());
   } else {
@@ -651,9 +659,11 @@ int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, st
       if (j == std::string::npos) j = by.size();
       const std::string k = by.substr(i, j - i);
       const std::string key = k == "type" ? "device_type" : k;
-      if (key != "tenant" && key != "user" && key != "provider" && key != "device_type") {
-        return Error(err, InvalidArgumentError(fmt::format(
-                              "--by: must list tenant, user, provider or type, got '{}'", k)));
+      if (key != "tenant" && key != "project" && key != "user" && key != "provider" &&
+          key != "device_type") {
+        return Error(err,
+                     InvalidArgumentError(fmt::format(
+                         "--by: must list tenant, project, user, provider or type, got '{}'", k)));
       }
       keys.push_back(key);
       i = j + 1;
@@ -676,7 +686,10 @@ int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, st
   std::map<std::vector<std::string>, std::pair<double, double>> groups;
   for (const Json& e : (*r)["items"]) {
     std::vector<std::string> g;
-    for (const std::string& k : keys) g.push_back(Str(e, k.c_str()));
+    for (const std::string& k : keys) {
+      // Jobs outside projects: "-".
+      g.push_back(k == "project" && !e[k].is_string() ? "-" : Str(e, k.c_str()));
+    }
     auto& v = groups[g];
     v.first += e["device_hours"].get<double>();
     v.second += std::stod(e["cost_yuan"].get<std::string>());
@@ -686,6 +699,7 @@ int RunUsage(const ClientFlags& flags, const UsageOptions& o, std::FILE* out, st
   for (const std::string& k : keys) {
     header.push_back(k == "device_type" ? "TYPE"
                      : k == "tenant"    ? "TENANT"
+                     : k == "project"   ? "PROJECT"
                      : k == "user"      ? "USER"
                                         : "PROVIDER");
     right.push_back(false);
@@ -715,6 +729,7 @@ int RunToken(const ClientFlags& flags, const TokenOptions& o, std::FILE* out, st
     if (!o.tenant.empty()) body["tenant"] = o.tenant;
     if (!o.node.empty()) body["node"] = o.node;
     if (!o.provider.empty()) body["provider"] = o.provider;
+    if (!o.projects.empty()) body["projects"] = o.projects;
     if (!o.expires.empty()) {
       // A duration from now (30d, 12h), or a date or time (with '-') the server reads.
       StatusOr<int64_t> secs = InvalidArgumentError("a time");
@@ -758,7 +773,15 @@ int RunToken(const ClientFlags& flags, const TokenOptions& o, std::FILE* out, st
     const std::string state = k.value("revoked", false)   ? "revoked"
                               : k.value("expired", false) ? "expired"
                                                           : "active";
-    t.Add({Str(k, "name"), Str(k, "role"), Str(k, "scope"), Str(k, "created"),
+    std::string scope = Str(k, "scope");
+    if (k.contains("projects") && !k["projects"].empty()) {
+      std::string projects;
+      for (const Json& p : k["projects"]) {
+        projects += (projects.empty() ? "" : ",") + p.get<std::string>();
+      }
+      scope += "/" + projects;
+    }
+    t.Add({Str(k, "name"), Str(k, "role"), scope, Str(k, "created"),
            k["expires"].is_null() ? "never" : Str(k, "expires"), state});
   }
   std::fputs(t.Render(TerminalWidth()).c_str(), out);

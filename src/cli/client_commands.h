@@ -30,6 +30,7 @@ struct SubmitOptions {
   std::string file;  // job file, TOML or JSON; flags override its fields
   std::string name;
   std::string tenant;
+  std::string project;
   std::string kind;
   std::optional<int> workers;
   std::string devices;  // per worker: "8" or "0.25"
@@ -84,8 +85,9 @@ struct TokenOptions {
   std::string role;
   std::string tenant;
   std::string node;
-  std::string provider;  // role partner
-  std::string expires;   // a time (YYYY-MM-DD, RFC 3339) or a duration from now (30d, 12h)
+  std::string provider;               // role partner
+  std::vector<std::string> projects;  // role member: the projects it submits to
+  std::string expires;  // a time (YYYY-MM-DD, RFC 3339) or a duration from now (30d, 12h)
 };
 
 // "3600", "90s", "30m", "2h", "1d", "1h30m" -> seconds; InvalidArgument names `flag` and the text.

@@ -497,10 +497,23 @@ int RunLedger(const ClientFlags& flags, const MoneyOptions& o, std::FILE* out, s
 
 namespace {
 
-// Leaves of a JSON document by path: {"quota": {"H100": {"max": "16"}}} -> quota.H100.max = "16".
+// Leaves of a JSON document by path: {"quota": {"H100": {"max": "16"}}} -> quota.H100.max = "16";
+// [{"name": "vision", "weight": 2}] under projects -> projects.vision.weight = "2".
 void Flatten(const Json& j, const std::string& path, std::map<std::string, std::string>& out) {
   if (j.is_object() && !j.empty()) {
     for (const auto& [k, v] : j.items()) Flatten(v, path.empty() ? k : path + "." + k, out);
+    return;
+  }
+  // A list of named objects (a tenant's projects) by name: projects.vision.weight.
+  if (j.is_array() && !j.empty() && std::all_of(j.begin(), j.end(), [](const Json& e) {
+        return e.is_object() && e.contains("name") && e["name"].is_string();
+      })) {
+    for (const Json& e : j) {
+      Json rest = e;
+      const std::string name = rest["name"].get<std::string>();
+      rest.erase("name");
+      Flatten(rest.empty() ? Json("made") : rest, path + "." + name, out);
+    }
     return;
   }
   out[path] = j.is_string() ? j.get<std::string>() : j.dump();

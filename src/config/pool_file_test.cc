@@ -104,6 +104,26 @@ TEST(ParsePoolTest, DecimalGuaranteedQuotaIsExactMilliDevices) {
   EXPECT_EQ(quota.max.value(), MilliDevices::Max().value());  // no max given
 }
 
+TEST(ParsePoolTest, ReadsProjectsNestedInATenant) {
+  StatusOr<PoolFile> file =
+      ParsePool(PoolText(30,
+                         "quota = { H100 = { guaranteed = 8, max = 16 } }\n"
+                         "[[tenants.projects]]\nname = \"vision\"\nweight = 2\n"
+                         "quota = { H100 = { guaranteed = 6, max = 12 } }\n"
+                         "[[tenants.projects]]\nname = \"llm\""),
+                "t.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const core::Tenant& t = file->pool.tenants()[0];
+  ASSERT_EQ(t.projects.size(), 2u);
+  EXPECT_EQ(t.projects[0].name, "vision");
+  EXPECT_EQ(t.projects[0].weight, 2);
+  const size_t h100 = TypeId(file->pool, "H100").value();
+  EXPECT_EQ(t.projects[0].quota[h100].guaranteed.value(), 6000);
+  EXPECT_EQ(t.projects[0].quota[h100].max.value(), 12000);
+  EXPECT_EQ(t.projects[1].quota[h100].max, MilliDevices::Max());  // bounded by the tenant's
+  EXPECT_EQ(file->pool.QueueCount(), 1u + 1u + 2u);
+}
+
 struct BadPool {
   const char* test_name;
   int line;                 // line of kPoolLines to replace
@@ -163,6 +183,25 @@ constexpr BadPool kBadPools[] = {
     {"GuaranteedAboveThePool", 30, "quota = { H100 = { guaranteed = 17 } }", kInvalid,
      "t.toml:30: tenants[0].quota.H100.guaranteed: the tenants' guaranteed H100 adds up to 17 "
      "devices here, more than the pool's 16"},
+    {"ProjectGuaranteesAboveTheTenants", 30,
+     "quota = { H100 = { guaranteed = 8 } }\n[[tenants.projects]]\nname = \"vision\"\n"
+     "quota = { H100 = { guaranteed = 6 } }\n[[tenants.projects]]\nname = \"llm\"\n"
+     "quota = { H100 = { guaranteed = 4 } }",
+     kInvalid,
+     "t.toml:36: tenants[0].projects[1].quota.H100.guaranteed: the projects' guaranteed H100 "
+     "adds up to 10 here, more than the tenant's 8"},
+    {"ProjectWeightZero", 30,
+     "quota = { H100 = { guaranteed = 8 } }\n[[tenants.projects]]\nname = \"vision\"\n"
+     "weight = 0",
+     kInvalid, "t.toml:33: tenants[0].projects[0].weight: must be in 1..1000000, got 0"},
+    {"ProjectTwice", 30,
+     "quota = { H100 = { guaranteed = 8 } }\n[[tenants.projects]]\nname = \"vision\"\n"
+     "[[tenants.projects]]\nname = \"vision\"",
+     kInvalid, "tenants[0].projects[1].name: project 'vision' appears twice"},
+    {"ProjectUnknownKey", 30,
+     "quota = { H100 = { guaranteed = 8 } }\n[[tenants.projects]]\nname = \"vision\"\n"
+     "colour = \"red\"",
+     kInvalid, "t.toml:33: tenants[0].projects[0].colour: unknown field"},
 };
 
 class BadPoolTest : public ::testing::TestWithParam<BadPool> {};

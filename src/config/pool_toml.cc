@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #define TOML_EXCEPTIONS 1
@@ -332,10 +333,14 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
     }
     auto tenant = builder.AddTenant(std::move(name), weight, std::move(classes_allowed));
     if (!tenant.ok()) return w.Wrap(tt, path, tenant.status());
-    if (const toml::node* quota = f.Get("quota")) {
-      if (!quota->is_table()) return w.Error(*quota, path + ".quota", "must be a table");
-      for (auto&& [type, value] : *quota->as_table()) {
-        const std::string qpath = fmt::format("{}.quota.{}", path, type.str());
+    // A quota table: {TYPE = {guaranteed = G, max = M}}; `set` takes each type's quota.
+    auto read_quota =
+        [&](const toml::node& quota, const std::string& qbase,
+            const std::function<Status(const toml::node&, const std::string&, const std::string&,
+                                       core::Quota)>& set) -> Status {
+      if (!quota.is_table()) return w.Error(quota, qbase, "must be a table");
+      for (auto&& [type, value] : *quota.as_table()) {
+        const std::string qpath = fmt::format("{}.{}", qbase, type.str());
         if (!value.is_table()) return w.Error(value, qpath, "must be a table");
         Fields qf(w, *value.as_table(), qpath);
         core::Quota q;
@@ -355,19 +360,84 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
           }
           q.max = MilliDevices(max);
         }
-        Status s = builder.SetQuota(*tenant, type.str(), q);
-        if (!s.ok()) return w.Wrap(value, qpath, s);
-        const size_t t = builder.pool().catalog().Find(type.str())->value();
-        guaranteed_sum[t] += q.guaranteed.value();
-        if (guaranteed_sum[t] > totals.devices_by_type[t] * kMilliPerDevice) {
-          return w.FieldError(
-              value, qpath, "guaranteed",
-              fmt::format("the tenants' guaranteed {} adds up to {} devices here, more than the "
-                          "pool's {}",
-                          type.str(), core::FormatDevices(MilliDevices(guaranteed_sum[t])),
-                          totals.devices_by_type[t]));
+        SP_RETURN_IF_ERROR(set(value, qpath, std::string(type.str()), q));
+      }
+      return OkStatus();
+    };
+    if (const toml::node* quota = f.Get("quota")) {
+      SP_RETURN_IF_ERROR(read_quota(
+          *quota, path + ".quota",
+          [&](const toml::node& value, const std::string& qpath, const std::string& type,
+              core::Quota q) -> Status {
+            Status s = builder.SetQuota(*tenant, type, q);
+            if (!s.ok()) return w.Wrap(value, qpath, s);
+            const size_t t = builder.pool().catalog().Find(type)->value();
+            guaranteed_sum[t] += q.guaranteed.value();
+            if (guaranteed_sum[t] > totals.devices_by_type[t] * kMilliPerDevice) {
+              return w.FieldError(
+                  value, qpath, "guaranteed",
+                  fmt::format("the tenants' guaranteed {} adds up to {} devices here, more than "
+                              "the pool's {}",
+                              type, core::FormatDevices(MilliDevices(guaranteed_sum[t])),
+                              totals.devices_by_type[t]));
+            }
+            return OkStatus();
+          }));
+    }
+    // Projects (teams) inside the tenant: [[tenants.projects]] name, weight, quota. Their
+    // guarantees come out of the tenant's (core::Project).
+    SP_ASSIGN_OR_RETURN(auto projects, f.Tables("projects"));
+    std::vector<int64_t> project_sum(builder.pool().catalog().size(), 0);
+    for (size_t k = 0; k < projects.size(); ++k) {
+      const std::string ppath = fmt::format("{}.projects[{}]", path, k);
+      const toml::table& pt = *projects[k];
+      Fields pf(w, pt, ppath);
+      core::Project project;
+      SP_ASSIGN_OR_RETURN(project.name, pf.String("name"));
+      SP_ASSIGN_OR_RETURN(project.weight, pf.Int("weight", 1));
+      project.quota.assign(builder.pool().catalog().size(), core::Quota{});
+      const core::Tenant& owner = builder.pool().tenant(*tenant);
+      for (const core::Project& other : owner.projects) {
+        if (other.name == project.name) {
+          return w.FieldError(pt, ppath, "name",
+                              fmt::format("project '{}' appears twice", project.name));
         }
       }
+      if (project.weight < 1 || project.weight > 1'000'000) {
+        const toml::node* at = pt.get("weight");
+        return w.FieldError(at != nullptr ? *at : pt, ppath, "weight",
+                            fmt::format("must be in 1..1000000, got {}", project.weight));
+      }
+      if (const toml::node* quota = pf.Get("quota")) {
+        SP_RETURN_IF_ERROR(read_quota(
+            *quota, ppath + ".quota",
+            [&](const toml::node& value, const std::string& qpath, const std::string& type,
+                core::Quota q) -> Status {
+              auto id = builder.pool().catalog().Find(type);
+              if (!id) return w.Error(value, qpath, fmt::format("unknown device type '{}'", type));
+              if (q.max < q.guaranteed) {
+                return w.FieldError(
+                    value, qpath, "max",
+                    fmt::format("{} is below guaranteed {}", core::FormatDevices(q.max),
+                                core::FormatDevices(q.guaranteed)));
+              }
+              project_sum[id->value()] += q.guaranteed.value();
+              const MilliDevices of_tenant = owner.quota[id->value()].guaranteed;
+              if (project_sum[id->value()] > of_tenant.value()) {
+                return w.FieldError(
+                    value, qpath, "guaranteed",
+                    fmt::format("the projects' guaranteed {} adds up to {} here, more than the "
+                                "tenant's {}",
+                                type, core::FormatDevices(MilliDevices(project_sum[id->value()])),
+                                core::FormatDevices(of_tenant)));
+              }
+              project.quota[id->value()] = q;
+              return OkStatus();
+            }));
+      }
+      SP_RETURN_IF_ERROR(pf.Finish());
+      Status s = builder.AddProject(*tenant, std::move(project));
+      if (!s.ok()) return w.Wrap(pt, ppath, s);
     }
     SP_RETURN_IF_ERROR(f.Finish());
   }

@@ -469,6 +469,19 @@ std::optional<size_t> ControlPlane::WorkerNode(const JobRecord& job, int attempt
 
 StatusOr<CreatedToken> ControlPlane::CreateToken(const Caller& caller,
                                                  const TokenRequest& request) {
+  if (!request.projects.empty()) {
+    const std::string tenant =
+        request.tenant.empty() && caller.role == Role::kTenant ? caller.scope : request.tenant;
+    if (auto tid = pool_->FindTenant(tenant)) {
+      for (size_t i = 0; i < request.projects.size(); ++i) {
+        const std::string& p = request.projects[i];
+        if (!pool_->FindProject(*tid, p)) {
+          return FieldError(fmt::format("projects[{}]", i),
+                            fmt::format("tenant '{}' has no project '{}'", tenant, p));
+        }
+      }
+    }
+  }
   SP_ASSIGN_OR_RETURN(
       CreatedToken made,
       tokens_.Create(caller, request, clock_.NowMs(), pool_->FindTenant(request.tenant).has_value(),
@@ -478,6 +491,7 @@ StatusOr<CreatedToken> ControlPlane::CreateToken(const Caller& caller,
                  {{"token", made.name},
                   {"role", made.role},
                   {"scope", made.scope},
+                  {"projects", request.projects},
                   {"expires", request.expires_ms ? nlohmann::json(FormatTimeMs(*request.expires_ms))
                                                  : nlohmann::json(nullptr)}},
                  clock_.NowMs(), batch_);

@@ -229,6 +229,13 @@ class ControlPlane {
   // the tenant as stored, "notes": what the change does to running and queued work}.
   StatusOr<nlohmann::json> PutTenant(const Caller& caller, const std::string& name,
                                      const nlohmann::json& body, bool create);
+  // The admin, or the tenant's own tenant admin, makes a project of the tenant (create; body:
+  // weight, quota) or changes one (weight, quota, "retired"). Checked against the tenant (the
+  // projects' guarantees within the tenant's), committed and applied as PutTenant. Returns
+  // {"tenant", "project", "config": the project as stored, "notes"}.
+  StatusOr<nlohmann::json> PutProject(const Caller& caller, const std::string& tenant,
+                                      const std::string& project, const nlohmann::json& body,
+                                      bool create);
 
   std::vector<ProviderView> Providers() const;
   std::vector<ClusterView> Clusters() const;
@@ -311,6 +318,14 @@ class ControlPlane {
   void PersistUsageMemory();
   // Live administration (tenants.cc): the host again on the changed pool, from the live state.
   void RebuildHost();
+  // Checks `after` against the pool, stores it with its audit record (`action`), rebuilds the
+  // host; `notes` says what the change does. Nothing changes on an error.
+  Status CommitTenant(const Caller& caller, const core::Tenant* before, const core::Tenant& after,
+                      const std::string& action, const nlohmann::json& audit_extra);
+  std::vector<std::string> ProjectChangeNotes(core::TenantId tenant,
+                                              std::optional<core::ProjectId> id,
+                                              const core::Project* before,
+                                              const core::Project& after) const;
   std::vector<std::string> TenantChangeNotes(const core::Tenant* before,
                                              const core::Tenant& after) const;
   // Money (money.cc).
@@ -394,12 +409,18 @@ class ControlPlane {
 
 // Live administration (tenants.cc). A tenant as live_config stores it and the audit shows it:
 // {"name", "weight", "priority_classes", "quota": {TYPE: {"guaranteed": "8", "max": "16"|null}},
-// "retired"}.
+// "retired", "projects": [{"name", "weight", "quota", "retired"}] (only when it has any)}.
 nlohmann::json TenantConfigJson(const core::Pool& pool, const core::Tenant& tenant);
+nlohmann::json ProjectConfigJson(const core::Pool& pool, const core::Project& project);
 // `tenant` with the fields of an API body applied (weight, priority_classes, quota by type
-// (null: back to the default), retired); field errors name the field ("quota.A100.max").
+// (null: back to the default), retired, projects: the whole list, each project given keeping
+// what it does not say); field errors name the field ("quota.A100.max",
+// "projects.vision.weight").
 StatusOr<core::Tenant> ApplyTenantBody(const core::Pool& pool, core::Tenant tenant,
                                        const nlohmann::json& body);
+// `project` with an API body's weight, quota and retired applied; fields under `prefix`.
+StatusOr<core::Project> ApplyProjectBody(const core::Pool& pool, core::Project project,
+                                         const nlohmann::json& body, const std::string& prefix);
 // Applies the stored live objects over the pool file's (at start-up, before the host is built).
 Status ApplyLiveConfig(core::Pool& pool, const std::vector<store::ConfigRow>& rows);
 

@@ -19,6 +19,7 @@ constexpr int64_t kTenYears = int64_t{10} * 365 * 24 * 3600;
 
 const std::set<std::string, std::less<>> kFields = {"name",
                                                     "tenant",
+                                                    "project",
                                                     "kind",
                                                     "workers",
                                                     "devices_per_worker",
@@ -157,7 +158,8 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   for (const auto& [key, value] : doc.items()) {
     (void)value;
     if (!kFields.count(key)) {
-      return FieldError(key, fmt::format("unknown field (known: name, tenant, kind, workers, "
+      return FieldError(key, fmt::format("unknown field (known: name, tenant, project, kind, "
+                                         "workers, "
                                          "devices_per_worker, device_types, priority_class, "
                                          "preemptible, cpu_per_worker, memory_gib_per_worker, "
                                          "runtime_limit, runtime_estimate, checkpoint_interval, "
@@ -173,6 +175,19 @@ StatusOr<DecodedJob> DecodeJob(const json& doc, const core::Pool& pool) {
   auto tenant_id = pool.FindTenant(tenant);
   if (!tenant_id) return FieldError("tenant", fmt::format("unknown tenant '{}'", tenant));
   job.tenant = *tenant_id;
+  SP_ASSIGN_OR_RETURN(std::string project, String(doc, "project", false, 128));
+  if (!project.empty()) {
+    auto project_id = pool.FindProject(*tenant_id, project);
+    if (!project_id) {
+      std::string known;
+      for (const core::Project& p : pool.tenant(*tenant_id).projects) {
+        known += (known.empty() ? "" : ", ") + p.name;
+      }
+      return FieldError("project", fmt::format("tenant '{}' has no project '{}' (its projects: {})",
+                                               tenant, project, known.empty() ? "none" : known));
+    }
+    job.project = *project_id;
+  }
   SP_ASSIGN_OR_RETURN(std::string kind, String(doc, "kind", false));
   if (!kind.empty()) {
     auto k = core::ParseJobKind(kind);
@@ -288,6 +303,7 @@ json EncodeJob(const DecodedJob& job, const core::Pool& pool) {
   json j;
   j["name"] = spec.name;
   j["tenant"] = pool.tenant(spec.tenant).name;
+  if (spec.project) j["project"] = pool.tenant(spec.tenant).projects[spec.project->value()].name;
   j["kind"] = std::string(core::JobKindName(spec.kind));
   j["workers"] = spec.workers;
   if (spec.worker.devices > 0) {

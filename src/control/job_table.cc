@@ -119,6 +119,7 @@ JobView JobTable::View(const JobRecord& j) const {
   v.name = s.name;
   v.tenant = pool_.tenant(s.tenant).name;
   v.user = j.submitted_by;
+  if (s.project) v.project = pool_.tenant(s.tenant).projects[s.project->value()].name;
   v.state = j.state;
   v.reason = j.reason;
   v.submit_ms = j.submit_ms;

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "control/control_plane.h"
 
 namespace suanpan::control {
@@ -14,18 +16,22 @@ using Json = nlohmann::json;
 // submit, like a job no cluster can hold (the scheduler would reject it in its first round).
 Status ControlPlane::WithinQuotaMax(const core::JobSpec& spec) const {
   const core::Tenant& tenant = pool_->tenant(spec.tenant);
+  const core::Project* project = spec.project ? &tenant.projects[spec.project->value()] : nullptr;
   std::string limits;
   for (core::DeviceTypeId type : spec.worker.types) {
-    const core::Quota& q = tenant.quota[type.value()];
-    if (q.max >= spec.TotalShare()) return OkStatus();
+    // The tighter of the tenant's and the project's max binds.
+    MilliDevices max = tenant.quota[type.value()].max;
+    if (project != nullptr) max = std::min(max, project->quota[type.value()].max);
+    if (max >= spec.TotalShare()) return OkStatus();
     if (!limits.empty()) limits += ", ";
-    limits += fmt::format("{} {}", core::FormatDevices(q.max), pool_->catalog().Get(type).name);
+    limits += fmt::format("{} {}", core::FormatDevices(max), pool_->catalog().Get(type).name);
   }
   return FieldError(
       spec.workers > 1 ? "workers" : "devices_per_worker",
-      fmt::format("the job needs {} devices in all and tenant '{}' may hold at most {} (its quota "
+      fmt::format("the job needs {} devices in all and {} '{}' may hold at most {} (its quota "
                   "max)",
-                  core::FormatDevices(spec.TotalShare()), tenant.name, limits));
+                  core::FormatDevices(spec.TotalShare()), project ? "project" : "tenant",
+                  project ? tenant.name + "/" + project->name : tenant.name, limits));
 }
 
 StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
@@ -44,6 +50,24 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
       return PermissionDeniedError(
                  fmt::format("tenant: this token may only submit for tenant '{}'", caller.scope))
           .WithField("tenant");
+    }
+    // A member's token may be for some of its tenant's projects only (tokens.h).
+    if (!caller.projects.empty() && !caller.tenant_admin()) {
+      std::string list;
+      for (const std::string& p : caller.projects) list += (list.empty() ? "" : ", ") + p;
+      auto p = body.find("project");
+      if (p == body.end() || p->is_null()) {
+        if (caller.projects.size() > 1) {
+          return FieldError("project",
+                            fmt::format("is required: this token submits to projects {}", list));
+        }
+        body["project"] = caller.projects.front();
+      } else if (!p->is_string() || std::find(caller.projects.begin(), caller.projects.end(),
+                                              p->get<std::string>()) == caller.projects.end()) {
+        return PermissionDeniedError(
+                   fmt::format("project: this token may only submit to projects {}", list))
+            .WithField("project");
+      }
     }
   }
   if (key) {
@@ -72,6 +96,15 @@ StatusOr<SubmitResult> ControlPlane::SubmitJob(const Caller& caller, Json body,
     return FailedPreconditionError(fmt::format("tenant: '{}' is retired and takes no new jobs",
                                                pool_->tenant(decoded.spec.tenant).name))
         .WithField("tenant");
+  }
+  if (decoded.spec.project) {
+    const core::Tenant& t = pool_->tenant(decoded.spec.tenant);
+    const core::Project& p = t.projects[decoded.spec.project->value()];
+    if (p.retired) {
+      return FailedPreconditionError(
+                 fmt::format("project: '{}/{}' is retired and takes no new jobs", t.name, p.name))
+          .WithField("project");
+    }
   }
   SP_RETURN_IF_ERROR(WithinQuotaMax(decoded.spec));
   if (decoded.launch.command.empty() && decoded.launch.image.empty()) {
@@ -117,6 +150,7 @@ JobView ControlPlane::ViewFor(const Caller& caller, const JobRecord& j) const {
   if (caller.role == Role::kPartner) {
     v.spec = nlohmann::json::object();
     v.user.clear();
+    v.project.clear();
     v.reason.clear();
     if (v.placement && v.placement->provider != caller.scope) v.placement.reset();
   }

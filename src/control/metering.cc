@@ -51,7 +51,7 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
     __int128 milli_ms = 0;
     int64_t cost = 0;
   };
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, Sum> sums;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Sum> sums;
   for (const auto& [id, job] : jobs_.all()) {
     if (tenant && job->spec().tenant != *tenant) continue;
     for (const store::RunRow& r : job->runs) {
@@ -61,7 +61,10 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
       const int64_t start = std::max(*r.started_ms, *q.from_ms);
       const int64_t end = std::min(r.end_ms.value_or(now), *q.to_ms);
       if (end <= start) continue;
-      Sum& s = sums[{partner ? "" : pool_->tenant(job->spec().tenant).name,
+      const core::Tenant& owner = pool_->tenant(job->spec().tenant);
+      const std::string project =
+          job->spec().project ? owner.projects[job->spec().project->value()].name : "";
+      Sum& s = sums[{partner ? "" : owner.name, partner ? "" : project,
                      partner ? "" : job->submitted_by, r.provider, r.device_type}];
       s.milli_ms += static_cast<__int128>(r.devices_milli) * (end - start);
       std::optional<int64_t> price = r.price_micro;
@@ -85,9 +88,10 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
   out.from_ms = *q.from_ms;
   out.to_ms = *q.to_ms;
   for (const auto& [key, s] : sums) {
-    const auto& [t, user, provider, type] = key;
+    const auto& [t, project, user, provider, type] = key;
     UsageLine line;
     line.tenant = t;
+    line.project = project;
     line.user = user;
     line.provider = provider;
     line.device_type = type;

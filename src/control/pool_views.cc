@@ -175,21 +175,43 @@ StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::strin
   v.weight = t.weight;
   v.priority_classes = t.priority_classes;
   v.retired = t.retired;
-  for (size_t ty = 0; ty < t.quota.size(); ++ty) {
-    const core::Quota& q = t.quota[ty];
-    const MilliDevices used = host_->state().TenantUsage(*id, core::DeviceTypeId(ty));
-    if (q.guaranteed.value() == 0 && q.max == MilliDevices::Max() && used.value() == 0) continue;
-    QuotaView e;
-    e.device_type = pool_->catalog().Get(core::DeviceTypeId(ty)).name;
-    e.guaranteed = core::FormatDevices(q.guaranteed);
-    e.used = core::FormatDevices(used);
-    if (q.max != MilliDevices::Max()) e.max = core::FormatDevices(q.max);
-    v.quotas.push_back(std::move(e));
+  auto quotas = [&](const std::vector<core::Quota>& qs, core::QueueId queue, bool whole) {
+    std::vector<QuotaView> out;
+    for (size_t ty = 0; ty < qs.size(); ++ty) {
+      const core::Quota& q = qs[ty];
+      const core::DeviceTypeId type(static_cast<uint16_t>(ty));
+      const MilliDevices used =
+          whole ? host_->state().TenantUsage(*id, type) : host_->state().QueueUsage(queue, type);
+      if (q.guaranteed.value() == 0 && q.max == MilliDevices::Max() && used.value() == 0) continue;
+      QuotaView e;
+      e.device_type = pool_->catalog().Get(type).name;
+      e.guaranteed = core::FormatDevices(q.guaranteed);
+      e.used = core::FormatDevices(used);
+      if (q.max != MilliDevices::Max()) e.max = core::FormatDevices(q.max);
+      out.push_back(std::move(e));
+    }
+    return out;
+  };
+  v.quotas = quotas(t.quota, *id, true);
+  for (size_t p = 0; p < t.projects.size(); ++p) {
+    const core::Project& project = t.projects[p];
+    ProjectView pv;
+    pv.name = project.name;
+    pv.weight = project.weight;
+    pv.retired = project.retired;
+    pv.quotas = quotas(project.quota,
+                       pool_->QueueOf(*id, core::ProjectId(static_cast<uint32_t>(p))), false);
+    v.projects.push_back(std::move(pv));
   }
   for (const auto& [jid, j] : jobs_.all()) {
     if (j->spec().tenant != *id) continue;
     v.queued_jobs += j->queued();
     v.jobs_holding_devices += j->holds_devices;
+    if (j->spec().project) {
+      ProjectView& pv = v.projects[j->spec().project->value()];
+      pv.queued_jobs += j->queued();
+      pv.jobs_holding_devices += j->holds_devices;
+    }
   }
   return v;
 }

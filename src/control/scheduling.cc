@@ -30,18 +30,32 @@ void ControlPlane::RunRound() {
     if (j == nullptr) continue;
     const core::JobSpec& spec = j->spec();
     const core::Tenant& tenant = pool_->tenant(spec.tenant);
+    const core::Project* project = spec.project ? &tenant.projects[spec.project->value()] : nullptr;
+    const core::QueueId queue = core::QueueOfJob(*pool_, spec);
+    // Per type, the bound that holds it back: its project's max, else its tenant's.
     std::string held;
     for (core::DeviceTypeId t : spec.worker.types) {
       const core::Quota& q = tenant.quota[t.value()];
       if (q.max < spec.TotalShare()) continue;
-      held += fmt::format("{}{} of its max {} {}", held.empty() ? "" : ", ",
-                          core::FormatDevices(host_->state().TenantUsage(spec.tenant, t)),
-                          core::FormatDevices(q.max), pool_->catalog().Get(t).name);
+      const std::string& type = pool_->catalog().Get(t).name;
+      if (project != nullptr) {
+        const core::Quota& pq = project->quota[t.value()];
+        const MilliDevices in_project = host_->state().QueueUsage(queue, t);
+        if (in_project + spec.TotalShare() > pq.max) {
+          held += fmt::format("{}project '{}/{}' holds {} of its max {} {}",
+                              held.empty() ? "" : ", ", tenant.name, project->name,
+                              core::FormatDevices(in_project), core::FormatDevices(pq.max), type);
+          continue;
+        }
+      }
+      held +=
+          fmt::format("{}tenant '{}' holds {} of its max {} {}", held.empty() ? "" : ", ",
+                      tenant.name, core::FormatDevices(host_->state().TenantUsage(spec.tenant, t)),
+                      core::FormatDevices(q.max), type);
     }
     j->reason = fmt::format(
-        "waiting for quota: tenant '{}' holds {} and the job needs {}; reconsidered when it "
-        "releases devices",
-        tenant.name, held, core::FormatDevices(spec.TotalShare()));
+        "waiting for quota: {} and the job needs {}; reconsidered when devices are released", held,
+        core::FormatDevices(spec.TotalShare()));
     j->earliest_start_ms.reset();
   }
   // Victims first (their runs ended in the host), then binds, rejects and reasons.

@@ -115,6 +115,7 @@ StatusOr<Caller> Tokens::Authenticate(std::string_view secret, int64_t now_ms) c
   c.token_name = t.name;
   c.scope = t.scope;
   c.expires_ms = t.expires_ms;
+  c.projects = t.projects;
   if (t.role == "admin") {
     c.role = Role::kAdmin;
   } else if (TenantScoped(t.role)) {
@@ -175,6 +176,11 @@ StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, i
   if (!req.provider.empty() && req.role != "partner") {
     return FieldError("provider", "only for role partner");
   }
+  if (!req.projects.empty() && req.role != "member" && req.role != "tenant") {
+    return FieldError("projects",
+                      "only for role member (tenant admins and viewers act on the "
+                      "whole tenant)");
+  }
   if (TenantScoped(req.role)) {
     if (req.tenant.empty()) return FieldError("tenant", "a tenant token needs its tenant");
     if (!known_tenant) return FieldError("tenant", fmt::format("unknown tenant '{}'", req.tenant));
@@ -212,6 +218,7 @@ StatusOr<CreatedToken> Tokens::Create(const Caller& by, const TokenRequest& r, i
   row.scope = scope;
   row.created_ms = now_ms;
   row.expires_ms = req.expires_ms;
+  row.projects = req.projects;
   batch.tokens.push_back(row);
   hash_by_name_[req.name] = row.hash;
   by_hash_[row.hash] = row;
@@ -225,7 +232,7 @@ StatusOr<std::vector<TokenView>> Tokens::List(const Caller& by, int64_t now_ms) 
     const store::TokenRow& t = by_hash_.at(hash);
     if (!Manages(by, t)) continue;
     out.push_back({t.name, t.role, t.scope, t.created_ms, t.revoked, t.expires_ms,
-                   t.expires_ms && now_ms >= *t.expires_ms});
+                   t.expires_ms && now_ms >= *t.expires_ms, t.projects});
   }
   return out;
 }

@@ -32,6 +32,8 @@ struct Caller {
   std::string token_name;
   Grant grant = Grant::kMember;                      // kTenant only
   std::optional<int64_t> expires_ms = std::nullopt;  // the token's
+  // A member's projects (it submits to these only; empty: any of its tenant's).
+  std::vector<std::string> projects = {};
   bool tenant_admin() const { return role == Role::kTenant && grant == Grant::kTenantAdmin; }
   bool viewer() const { return role == Role::kTenant && grant == Grant::kViewer; }
 };
@@ -43,8 +45,9 @@ struct TokenRequest {
   std::string role;  // admin | tenant-admin | member | viewer | agent ("tenant": member)
   std::string tenant;
   std::string node;
-  std::optional<int64_t> expires_ms;  // unset: never
-  std::string provider;               // role partner
+  std::optional<int64_t> expires_ms;       // unset: never
+  std::string provider;                    // role partner
+  std::vector<std::string> projects = {};  // role member: the projects it submits to
 };
 
 class Tokens {

@@ -33,7 +33,8 @@ struct RunView {
 struct JobView {
   uint64_t id = 0;
   std::string name, tenant;
-  std::string user;  // who submitted it (the token's name)
+  std::string user;     // who submitted it (the token's name)
+  std::string project;  // "": the tenant's own queue
   core::JobState state = core::JobState::kPending;
   std::string reason;
   int64_t submit_ms = 0, updated_ms = 0;
@@ -88,7 +89,7 @@ struct QueueView {
 };
 
 struct UsageLine {
-  std::string tenant, user, provider, device_type;
+  std::string tenant, project, user, provider, device_type;
   double device_hours = 0;
   int64_t cost_micro = 0;
 };
@@ -136,6 +137,14 @@ struct QuotaView {
   std::optional<std::string> max;
 };
 
+struct ProjectView {
+  std::string name;
+  int64_t weight = 1;
+  std::vector<QuotaView> quotas;  // used: the project's own
+  int64_t queued_jobs = 0, jobs_holding_devices = 0;
+  bool retired = false;
+};
+
 struct TenantView {
   std::string name;
   int64_t weight = 1;
@@ -143,6 +152,7 @@ struct TenantView {
   std::vector<QuotaView> quotas;
   int64_t queued_jobs = 0, jobs_holding_devices = 0;
   bool retired = false;
+  std::vector<ProjectView> projects;
 };
 
 struct TokenView {
@@ -151,6 +161,7 @@ struct TokenView {
   bool revoked = false;
   std::optional<int64_t> expires_ms;
   bool expired = false;
+  std::vector<std::string> projects = {};
 };
 
 struct CreatedToken {

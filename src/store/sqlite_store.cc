@@ -155,8 +155,8 @@ class SqliteStore final : public Store {
       }
       SQLite::Statement tokens(
           db_,
-          "SELECT name, hash, role, scope, created_ms, revoked, expires_ms FROM tokens "
-          "ORDER BY name");
+          "SELECT name, hash, role, scope, created_ms, revoked, expires_ms, projects FROM "
+          "tokens ORDER BY name");
       while (tokens.executeStep()) {
         TokenRow t;
         t.name = tokens.getColumn(0).getString();
@@ -166,6 +166,13 @@ class SqliteStore final : public Store {
         t.created_ms = tokens.getColumn(4).getInt64();
         t.revoked = tokens.getColumn(5).getInt() != 0;
         if (!tokens.getColumn(6).isNull()) t.expires_ms = tokens.getColumn(6).getInt64();
+        const std::string projects = tokens.getColumn(7).getString();
+        for (size_t at = 0; at < projects.size();) {
+          size_t comma = projects.find(',', at);
+          if (comma == std::string::npos) comma = projects.size();
+          if (comma > at) t.projects.push_back(projects.substr(at, comma - at));
+          at = comma + 1;
+        }
         s.tokens.push_back(std::move(t));
       }
       SQLite::Statement prices(db_,
@@ -357,6 +364,9 @@ class SqliteStore final : public Store {
         st.bind(5, t.created_ms);
         st.bind(6, t.revoked ? 1 : 0);
         BindOptional(st, 7, t.expires_ms);
+        std::string projects;
+        for (const std::string& p : t.projects) projects += (projects.empty() ? "" : ",") + p;
+        st.bind(8, projects);
         st.exec();
       }
       for (const PriceRow& r : batch.prices) {
@@ -492,8 +502,9 @@ class SqliteStore final : public Store {
         "reason = excluded.reason, since_ms = excluded.since_ms");
     upsert_token_ = std::make_unique<SQLite::Statement>(
         db_,
-        "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked, expires_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked");
+        "INSERT INTO tokens (name, hash, role, scope, created_ms, revoked, expires_ms, projects) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET revoked = "
+        "excluded.revoked");
     upsert_price_ = std::make_unique<SQLite::Statement>(
         db_,
         "INSERT INTO prices (provider, device_type, effective_ms, price_micro, set_ms, set_by) "

@@ -93,7 +93,8 @@ struct TokenRow {
   std::string scope;  // tenant name (tenant roles), node name (agent), empty (admin)
   int64_t created_ms = 0;
   bool revoked = false;
-  std::optional<int64_t> expires_ms;  // unset: never
+  std::optional<int64_t> expires_ms;       // unset: never
+  std::vector<std::string> projects = {};  // member tokens: its tenant's projects (empty: any)
 };
 
 // ---- Money (schema 4, control/billing.h). Amounts are micro-yuan. ----

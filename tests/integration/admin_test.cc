@@ -230,5 +230,174 @@ TEST(AdminTest, OnboardQuotaCutAndRetireWithoutARestart) {
   EXPECT_NE(r.out.find("beta"), std::string::npos) << r.out;
 }
 
+// A company with two teams (projects), through the real server and CLI, no restart: the hub
+// admin opens the tenant and its tenant admin; the tenant admin makes the teams with quotas out
+// of the tenant's and its engineers' tokens, each for its team; an engineer submits to its own
+// team only; a team's max holds its work back while the tenant has room; a team is retired;
+// usage is cut by team; another tenant's admin cannot touch the teams; kill -9 loses nothing.
+TEST(AdminTest, ACompanyWithTwoTeamsWithoutARestart) {
+  testing::ServerProcess server("admin_projects");
+  server.Agentless();
+  ASSERT_TRUE(server.Start()) << server.Log();
+  const std::string url = server.url(), root = server.admin_token();
+  client::ApiClient admin = server.Client(root);
+  auto secret_of = [](const CliRun& run) {
+    const size_t at = run.out.find("sp_");
+    return at == std::string::npos ? std::string()
+                                   : run.out.substr(at, run.out.find_first_of(" \n", at) - at);
+  };
+
+  CliRun r = Cli(url, root, "tenants create lumen --quota H100=16:32");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = Cli(url, root, "token create lumen-boss --role tenant-admin --tenant lumen");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string boss = secret_of(r);
+  ASSERT_FALSE(boss.empty()) << r.out;
+
+  // The tenant admin makes the teams: guarantees out of the tenant's 16.
+  r = Cli(url, boss, "projects create vision --quota H100=8:12");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("project lumen/vision created"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("quota (guaranteed/max) H100 8/12"), std::string::npos) << r.out;
+  r = Cli(url, boss, "projects create llm --quota H100=8");
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = Cli(url, boss, "projects create extra --quota H100=4");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("quota.H100.guaranteed: the projects' guarantees add up to 20, more than "
+                       "the tenant's 16"),
+            std::string::npos)
+      << r.out;
+  r = Cli(url, boss, "projects create vision");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("project 'lumen/vision' exists"), std::string::npos) << r.out;
+
+  // Its engineers' tokens, each for its team.
+  r = Cli(url, boss, "token create ana --role member --projects vision");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string ana = secret_of(r);
+  r = Cli(url, boss, "token create li --role member --projects llm");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string li = secret_of(r);
+  r = Cli(url, boss, "token create nobody --role member --projects robotics");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("projects[0]: tenant 'lumen' has no project 'robotics'"), std::string::npos)
+      << r.out;
+  r = Cli(url, boss, "token list");
+  EXPECT_NE(r.out.find("lumen/vision"), std::string::npos) << r.out;
+
+  // An engineer submits to its own team (by default) and to no other; a member makes no teams.
+  r = Cli(url, ana, "submit --name v1 --devices 8 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("for project lumen/vision"), std::string::npos) << r.out;
+  const uint64_t v1 = Submitted(r);
+  r = Cli(url, ana, "submit --name sneak --project llm --devices 1 --type H100 -- train");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("project: this token may only submit to projects vision"), std::string::npos)
+      << r.out;
+  r = Cli(url, ana, "projects create vision2");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("only an admin or the tenant's tenant admin"), std::string::npos) << r.out;
+  r = Cli(url, li, "submit --name l1 --workers 2 --devices 8 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const uint64_t l1 = Submitted(r);
+  client::ApiClient ana_api = server.Client(ana);
+  auto admitted = [](const Json& j) { return j.value("state", "") == "admitted"; };
+  ASSERT_TRUE(WaitJob(ana_api, v1, admitted)) << StateOf(ana_api, v1).dump();
+  ASSERT_TRUE(WaitJob(ana_api, l1, admitted)) << StateOf(ana_api, l1).dump();
+  EXPECT_EQ(StateOf(ana_api, v1)["project"], "vision");
+
+  // vision's max (12) holds its next 8 back, though lumen holds 24 of its 32 and H100 are idle.
+  r = Cli(url, ana, "submit --name v2 --devices 8 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const uint64_t v2 = Submitted(r);
+  ASSERT_TRUE(WaitJob(ana_api, v2, [](const Json& j) {
+    return j.value("reason", "").find("project 'lumen/vision' holds 8 of its max 12 H100") !=
+           std::string::npos;
+  })) << StateOf(ana_api, v2).dump();
+  r = Cli(url, boss, "projects");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("H100 8/8/12"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("H100 16/8/-"), std::string::npos) << r.out;
+  // Raised: it starts, without a restart.
+  r = Cli(url, boss, "projects set vision --quota H100=8:16");
+  ASSERT_EQ(r.status, 0) << r.out;
+  ASSERT_TRUE(WaitJob(ana_api, v2, admitted)) << StateOf(ana_api, v2).dump();
+
+  // Usage by team: v1 ran for a while.
+  ASSERT_TRUE(
+      admin.Call("POST", "/v1/jobs/" + std::to_string(v1) + "/status", Json{{"state", "running"}})
+          .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(admin
+                  .Call("POST", "/v1/jobs/" + std::to_string(v1) + "/status",
+                        Json{{"state", "succeeded"}, {"exit_code", 0}})
+                  .ok());
+  r = Cli(url, boss, "usage --by project,user");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("PROJECT  USER"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("vision   ana"), std::string::npos) << r.out;
+
+  // Another tenant's admin cannot see or touch lumen's teams.
+  r = Cli(url, root, "token create haiyan-boss --role tenant-admin --tenant t02-haiyan-bio");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string other = secret_of(r);
+  r = Cli(url, other, "projects create lumen/evil");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("tenant 'lumen' not found"), std::string::npos) << r.out;
+  r = Cli(url, other, "projects set lumen/vision --quota H100=0:0");
+  EXPECT_NE(r.status, 0) << r.out;
+  r = Cli(url, other, "projects lumen");
+  EXPECT_NE(r.status, 0) << r.out;
+
+  // Retire a team: its running job goes on, new work is refused.
+  r = Cli(url, boss, "projects retire llm");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("retired: new submits to it are refused; its 0 queued and 1 running "
+                       "job(s) go on to their end"),
+            std::string::npos)
+      << r.out;
+  r = Cli(url, li, "submit --name l2 --devices 1 --type H100 -- train");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("project: 'lumen/llm' is retired and takes no new jobs"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(StateOf(ana_api, l1)["state"], "admitted");
+
+  // The audit has every team change, by the tenant admin.
+  auto audit = admin.Call("GET", "/v1/audit");
+  ASSERT_TRUE(audit.ok());
+  std::vector<std::string> actions;
+  for (const Json& e : *audit) {
+    const std::string a = e["action"].get<std::string>();
+    if (a.starts_with("project.")) {
+      actions.push_back(a);
+      EXPECT_EQ(e["actor"], "lumen-boss") << e.dump();
+    }
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"project.create", "project.create", "project.update",
+                                               "project.update"}));
+
+  // kill -9 right after the acknowledged retirement: all of it is there after the restart.
+  server.Kill(SIGKILL);
+  ASSERT_TRUE(server.Restart()) << server.Log();
+  client::ApiClient admin2 = server.Client(root);
+  Json lumen = TenantRow(admin2, "lumen");
+  ASSERT_EQ(lumen["projects"].size(), 2u) << lumen.dump();
+  EXPECT_EQ(lumen["projects"][0]["name"], "vision");
+  EXPECT_EQ(lumen["projects"][0]["quotas"][0]["max"], "16") << lumen.dump();
+  EXPECT_EQ(lumen["projects"][0]["quotas"][0]["used"], "8") << lumen.dump();
+  EXPECT_EQ(lumen["projects"][1]["retired"], true) << lumen.dump();
+  EXPECT_EQ(lumen["projects"][1]["quotas"][0]["used"], "16") << lumen.dump();
+  client::ApiClient ana2 = server.Client(ana);
+  EXPECT_EQ(StateOf(ana2, v2)["project"], "vision");
+  r = Cli(url, li, "submit --name l3 --devices 1 --type H100 -- train");
+  EXPECT_NE(r.status, 0) << r.out;
+  r = Cli(url, ana, "submit --name v3 --devices 1 --type H100 -- train");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("for project lumen/vision"), std::string::npos) << r.out;
+  // The token is still for its team only.
+  r = Cli(url, ana, "submit --name v4 --project llm --devices 1 --type H100 -- train");
+  EXPECT_NE(r.out.find("may only submit to projects vision"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace suanpan

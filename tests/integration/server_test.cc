@@ -298,6 +298,12 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   }
   for (int i = 0; i < kWhoCount; ++i)
     CreateToken(admin, "victim" + std::to_string(i), "admin", "", "");
+  for (const char* t : {kT1, kT2}) {
+    ASSERT_TRUE(admin
+                    .Call("POST", std::string("/v1/tenants/") + t + "/projects",
+                          Json{{"name", "authz-team"}})
+                    .ok());
+  }
 
   auto fixed = [](std::string path) {
     return [path](Fixture&, int) { return std::make_pair(path, std::optional<Json>()); };
@@ -363,6 +369,22 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
                                std::optional<Json>(Json{{"weight", 1 + attempt}}));
        },
        {U, U, K, F, F, F, F}},
+      // Projects inside a tenant: the admin, or the tenant's own tenant admin.
+      {"POST",
+       "/v1/tenants/{name}/projects",
+       [](Fixture&, int attempt) {
+         return std::make_pair(
+             std::string("/v1/tenants/") + kT1 + "/projects",
+             std::optional<Json>(Json{{"name", "team" + std::to_string(attempt)}}));
+       },
+       {U, U, C, F, F, F, F, C, F, F, F}},
+      {"PATCH",
+       "/v1/tenants/{name}/projects/{project}",
+       [](Fixture&, int attempt) {
+         return std::make_pair(std::string("/v1/tenants/") + kT1 + "/projects/authz-team",
+                               std::optional<Json>(Json{{"weight", 1 + attempt}}));
+       },
+       {U, U, K, F, F, F, F, K, F, F, F}},
       // Tokens: the admin's, and a tenant admin's for its own tenant (the victims are admin
       // tokens: not its to see).
       {"GET", "/v1/tokens", fixed("/v1/tokens"), {U, U, K, F, F, F, F, K, F}},
@@ -577,6 +599,19 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
   }
   EXPECT_EQ((*p1_job)["user"], "");
 
+  // A tenant admin acting on another tenant's projects finds nothing there.
+  client::ApiClient t1_boss = server.Client(tokens[kTenantAdminOwn]);
+  EXPECT_EQ(t1_boss
+                .Send("PATCH", std::string("/v1/tenants/") + kT2 + "/projects/authz-team",
+                      Json{{"weight", 3}})
+                ->status,
+            404);
+  EXPECT_EQ(
+      t1_boss
+          .Send("POST", std::string("/v1/tenants/") + kT2 + "/projects", Json{{"name", "mine-now"}})
+          ->status,
+      404);
+
   // Beyond status codes: what a tenant sees is its own.
   client::ApiClient t2 = server.Client(tokens[kTenantOther]);
   auto t2_jobs = t2.Call("GET", "/v1/jobs");
@@ -650,6 +685,10 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
   ASSERT_TRUE(t2.Call("POST", "/v1/jobs/" + done_id + "/cancel").ok());
   ASSERT_TRUE(
       t2.Send("POST", "/v1/jobs", H100Job("keyed", 1, 1), {{"Idempotency-Key", "k1"}}).ok());
+  ASSERT_TRUE(admin
+                  .Call("POST", std::string("/v1/tenants/") + kT2 + "/projects",
+                        Json{{"name", "authz-team"}})
+                  .ok());
 
   const std::string ok_job = R"("devices_per_worker": 1, "device_types": ["H100"])";
   const std::vector<BadCase> cases = {
@@ -852,6 +891,39 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
        R"({"name": "n1", "quota": {"H100": {"guaranteed": 100000}}})", 400,
        "quota.H100.guaranteed"},
       {"change an unknown tenant", "PATCH", "/v1/tenants/nope", R"({"weight": 2})", 404, ""},
+      {"project without a name", "POST", "/v1/tenants/t02-haiyan-bio/projects", R"({"weight": 2})",
+       400, "name"},
+      {"project name with a slash", "POST", "/v1/tenants/t02-haiyan-bio/projects",
+       R"({"name": "a/b"})", 400, "name"},
+      {"project of no tenant", "POST", "/v1/tenants/nope/projects", R"({"name": "p"})", 404, ""},
+      {"project unknown field", "POST", "/v1/tenants/t02-haiyan-bio/projects",
+       R"({"name": "p", "colour": "red"})", 400, "colour"},
+      {"project weight zero", "POST", "/v1/tenants/t02-haiyan-bio/projects",
+       R"({"name": "p", "weight": 0})", 400, "weight"},
+      {"project quota unknown type", "POST", "/v1/tenants/t02-haiyan-bio/projects",
+       R"({"name": "p", "quota": {"B200": {"guaranteed": 1}}})", 400, "quota.B200"},
+      {"project guarantee beyond the tenant's", "POST", "/v1/tenants/t02-haiyan-bio/projects",
+       R"({"name": "p", "quota": {"H100": {"guaranteed": 17}}})", 400, "quota.H100.guaranteed"},
+      {"project max below guaranteed", "POST", "/v1/tenants/t02-haiyan-bio/projects",
+       R"({"name": "p", "quota": {"H100": {"guaranteed": 4, "max": 2}}})", 400, "quota.H100.max"},
+      {"change an unknown project", "PATCH", "/v1/tenants/t02-haiyan-bio/projects/nope",
+       R"({"weight": 2})", 404, ""},
+      {"rename a project", "PATCH", "/v1/tenants/t02-haiyan-bio/projects/authz-team",
+       R"({"name": "other"})", 400, "name"},
+      {"remove a project through the tenant", "PATCH", "/v1/tenants/t02-haiyan-bio",
+       R"({"projects": []})", 400, "projects.authz-team"},
+      {"projects not a list", "PATCH", "/v1/tenants/t02-haiyan-bio", R"({"projects": {}})", 400,
+       "projects"},
+      {"job of an unknown project", "POST", "/v1/jobs",
+       R"({"name": "j", "tenant": "t02-haiyan-bio", "project": "nope", "devices_per_worker": 1,
+           "device_types": ["H100"], "command": ["x"]})",
+       400, "project"},
+      {"token projects not a list", "POST", "/v1/tokens",
+       R"({"name": "pp", "role": "member", "tenant": "t02-haiyan-bio", "projects": "a"})", 400,
+       "projects"},
+      {"token projects for a viewer", "POST", "/v1/tokens",
+       R"({"name": "pp", "role": "viewer", "tenant": "t02-haiyan-bio", "projects": ["authz-team"]})",
+       400, "projects"},
       {"rename a tenant", "PATCH", "/v1/tenants/t02-haiyan-bio", R"({"name": "other"})", 400,
        "name"},
       {"retired not a boolean", "PATCH", "/v1/tenants/t02-haiyan-bio", R"({"retired": "yes"})", 400,

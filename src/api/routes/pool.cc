@@ -63,6 +63,26 @@ void AddPoolRoutes(Router& r, const RouteContext&) {
                               p.PutTenant(c, call.params.at("name"), call.body, false));
           return std::optional<Reply>(JsonReply(std::move(r)));
         });
+  // Projects (teams) inside a tenant: the admin or the tenant's own tenant admin (PutProject).
+  r.Add("POST", "/v1/tenants/{name}/projects", kPeople, Body(201),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          const nlohmann::json& body = call.body;
+          if (!body.is_object()) return FieldError("body", "must be a JSON object");
+          if (!body.contains("name") || !body["name"].is_string()) {
+            return FieldError("name", "is required (the project's name, a string)");
+          }
+          SP_ASSIGN_OR_RETURN(
+              nlohmann::json r,
+              p.PutProject(c, call.params.at("name"), body["name"].get<std::string>(), body, true));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
+  r.Add("PATCH", "/v1/tenants/{name}/projects/{project}", kPeople, Body(),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          SP_ASSIGN_OR_RETURN(
+              nlohmann::json r,
+              p.PutProject(c, call.params.at("name"), call.params.at("project"), call.body, false));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
   r.Add("GET", "/v1/tenants/{name}", kPeople, {},
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           return Answer(p.Tenant(c, call.params.at("name")));

@@ -24,9 +24,20 @@ void AddTokenRoutes(Router& r, const RouteContext&) {
           control::TokenRequest req;
           for (const auto& [k, v] : body.items()) {
             if (k != "name" && k != "role" && k != "tenant" && k != "node" && k != "provider" &&
-                k != "expires") {
-              return FieldError(
-                  k, "unknown field (known: name, role, tenant, node, provider, expires)");
+                k != "expires" && k != "projects") {
+              return FieldError(k,
+                                "unknown field (known: name, role, tenant, node, provider, "
+                                "expires, projects)");
+            }
+            if (k == "projects") {
+              if (!v.is_array()) return FieldError(k, "must be a list of project names");
+              for (size_t i = 0; i < v.size(); ++i) {
+                if (!v[i].is_string()) {
+                  return FieldError(fmt::format("projects[{}]", i), "must be a string");
+                }
+                req.projects.push_back(v[i].get<std::string>());
+              }
+              continue;
             }
             if (!v.is_string()) return FieldError(k, "must be a string");
           }

@@ -41,6 +41,7 @@ Json ToJson(const control::JobView& j) {
          {"name", j.name},
          {"tenant", j.tenant},
          {"user", j.user},
+         {"project", j.project.empty() ? Json(nullptr) : Json(j.project)},
          {"state", std::string(core::JobStateName(j.state))},
          {"reason", j.reason},
          {"submitted", control::FormatTimeMs(j.submit_ms)},

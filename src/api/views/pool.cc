@@ -75,20 +75,38 @@ Json ToJson(const control::NodePage& page) {
   return Json{{"total", page.total}, {"offset", page.offset}, {"items", items}};
 }
 
-Json ToJson(const control::TenantView& t) {
+namespace {
+
+Json QuotasJson(const std::vector<control::QuotaView>& views) {
   Json quotas = Json::array();
-  for (const control::QuotaView& q : t.quotas) {
+  for (const control::QuotaView& q : views) {
     Json e{{"device_type", q.device_type}, {"guaranteed", q.guaranteed}, {"used", q.used}};
     e["max"] = q.max ? Json(*q.max) : Json(nullptr);
     quotas.push_back(std::move(e));
   }
+  return quotas;
+}
+
+}  // namespace
+
+Json ToJson(const control::TenantView& t) {
+  Json projects = Json::array();
+  for (const control::ProjectView& p : t.projects) {
+    projects.push_back(Json{{"name", p.name},
+                            {"weight", p.weight},
+                            {"quotas", QuotasJson(p.quotas)},
+                            {"queued_jobs", p.queued_jobs},
+                            {"jobs_holding_devices", p.jobs_holding_devices},
+                            {"retired", p.retired}});
+  }
   return Json{{"name", t.name},
               {"weight", t.weight},
               {"priority_classes", t.priority_classes},
-              {"quotas", quotas},
+              {"quotas", QuotasJson(t.quotas)},
               {"queued_jobs", t.queued_jobs},
               {"jobs_holding_devices", t.jobs_holding_devices},
-              {"retired", t.retired}};
+              {"retired", t.retired},
+              {"projects", projects}};
 }
 
 Json ToJson(const std::vector<control::TenantView>& tenants) {
@@ -101,6 +119,7 @@ Json ToJson(const control::UsageView& u) {
   Json items = Json::array();
   for (const control::UsageLine& l : u.items) {
     items.push_back({{"tenant", l.tenant},
+                     {"project", l.project.empty() ? Json(nullptr) : Json(l.project)},
                      {"user", l.user},
                      {"provider", l.provider},
                      {"device_type", l.device_type},
@@ -123,7 +142,8 @@ Json ToJson(const std::vector<control::TokenView>& tokens) {
          {"created", control::FormatTimeMs(t.created_ms)},
          {"revoked", t.revoked},
          {"expires", t.expires_ms ? Json(control::FormatTimeMs(*t.expires_ms)) : Json(nullptr)},
-         {"expired", t.expired}});
+         {"expired", t.expired},
+         {"projects", t.projects}});
   }
   return Json{{"items", items}};
 }
