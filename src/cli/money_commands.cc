@@ -528,9 +528,32 @@ std::string AuditDetail(const Json& detail) {
   if (detail["before"].is_object()) Flatten(detail["before"], "", before);
   Flatten(detail["after"], "", after);
   std::string out;
-  for (const auto& [k, v] : detail.items()) {
-    if (k != "before" && k != "after")
-      out += fmt::format("{}{}", out.empty() ? "" : " ", Str(detail, k.c_str()));
+  // A project's change is about TENANT/PROJECT: its own fields only, without the prefix.
+  std::string only;
+  if (detail.contains("project") && detail.contains("tenant")) {
+    out = Str(detail, "tenant") + "/" + Str(detail, "project");
+    only = "projects." + Str(detail, "project") + ".";
+  } else {
+    for (const auto& [k, v] : detail.items()) {
+      if (k != "before" && k != "after")
+        out += fmt::format("{}{}", out.empty() ? "" : " ", Str(detail, k.c_str()));
+    }
+  }
+  if (!only.empty()) {
+    auto keep = [&](std::map<std::string, std::string>& m) {
+      std::map<std::string, std::string> kept;
+      for (const auto& [k, v] : m) {
+        if (k.starts_with(only)) kept[k.substr(only.size())] = v;
+      }
+      m = std::move(kept);
+    };
+    keep(before);
+    keep(after);
+    if (before.empty()) {
+      std::string made;
+      for (const auto& [k, v] : after) made += fmt::format("{}{} {}", made.empty() ? "" : ", ", k, v);
+      return out + " made: " + made;
+    }
   }
   if (detail["before"].is_null()) return out + " made: " + detail["after"].dump();
   std::set<std::string> keys;
