@@ -242,6 +242,17 @@ int main(int argc, char** argv) {
   projects_cmd->add_option("--quota", project_admin.quota,
                            "TYPE=GUARANTEED[:MAX], out of the tenant's quota; repeatable");
 
+  suanpan::cli::PoolOptions pool_admin;
+  CLI::App* pool_cmd = client(
+      "pool", "The live configuration: export it as a pool file; apply a file (--dry-run: show)");
+  pool_cmd->add_option("action", pool_admin.action, "export | apply")
+      ->required()
+      ->check(CLI::IsMember({"export", "apply"}));
+  pool_cmd->add_option("file", pool_admin.file, "apply: the pool file");
+  pool_cmd->add_option("--out", pool_admin.out, "export: write to this file instead of stdout");
+  pool_cmd->add_flag("--dry-run", pool_admin.dry_run,
+                     "apply: show what would change and what it does to jobs, change nothing");
+
   suanpan::cli::UsageOptions usage;
   CLI::App* usage_cmd = client("usage", "Device-hours and cost per tenant, provider and type");
   usage_cmd->add_option("--tenant", usage.tenant, "Only this tenant (admin)");
@@ -475,6 +486,7 @@ int main(int argc, char** argv) {
   if (tenants_cmd->parsed()) {
     return suanpan::cli::RunTenantAdmin(flags, tenant_admin, stdout, stderr);
   }
+  if (pool_cmd->parsed()) return suanpan::cli::RunPool(flags, pool_admin, stdout, stderr);
   if (projects_cmd->parsed()) {
     return suanpan::cli::RunProjects(flags, project_admin, stdout, stderr);
   }

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "cli/client_output.h"
 #include "cli/table.h"
 #include "client/http_client.h"
+#include "config/pool_file.h"
 
 namespace suanpan::cli {
 
@@ -213,6 +217,84 @@ int RunProjects(const ClientFlags& flags, const ProjectOptions& o, std::FILE* ou
                quotas.empty() ? "none (the tenant's)" : quotas.c_str(),
                c["retired"].get<bool>() ? "; retired" : "");
   for (const Json& n : (*r)["notes"]) std::fprintf(out, "  - %s\n", n.get<std::string>().c_str());
+  return 0;
+}
+
+int RunPool(const ClientFlags& flags, const PoolOptions& o, std::FILE* out, std::FILE* err) {
+  auto client = Client(flags);
+  if (!client.ok()) return Error(err, client.status());
+  if (o.action == "export") {
+    // A TOML answer (not JSON): the raw body; errors are JSON as everywhere.
+    auto sent = (*client)->Send("GET", "/v1/pool/export");
+    if (!sent.ok()) return Error(err, sent.status());
+    if (sent->status != 200) {
+      auto r = (*client)->Call("GET", "/v1/pool/export");
+      return Error(err, r.ok() ? InternalError("pool export failed") : r.status());
+    }
+    const std::string& text = sent->raw;
+    if (o.out.empty()) {
+      std::fputs(text.c_str(), out);
+      return 0;
+    }
+    std::ofstream f(o.out, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.close();
+    if (!f) {
+      return Error(err, InternalError(fmt::format("--out {}: cannot write the file", o.out)));
+    }
+    std::fprintf(err, "wrote the live pool to %s\n", o.out.c_str());
+    return 0;
+  }
+  if (o.file.empty()) {
+    return Error(err, InvalidArgumentError("pool apply: name the pool file (suanpan pool apply "
+                                           "FILE [--dry-run])"));
+  }
+  auto text = config::ReadFile(o.file);
+  if (!text.ok()) return Error(err, text.status());
+  auto r = (*client)->Call("POST", "/v1/pool/apply",
+                           Json{{"file", *text},
+                                {"name", std::filesystem::path(o.file).filename().string()},
+                                {"dry_run", o.dry_run}});
+  if (!r.ok()) return Error(err, r.status());
+  if (flags.output == "json") {
+    PrintJson(out, *r);
+    return 0;
+  }
+  std::vector<std::string> unchanged;
+  size_t changes = 0;
+  std::string body;
+  for (const Json& t : (*r)["tenants"]) {
+    const std::string action = Str(t, "action"), name = Str(t, "tenant");
+    if (action == "unchanged") {
+      unchanged.push_back(name);
+      continue;
+    }
+    if (action == "create" || action == "change") ++changes;
+    std::string line = fmt::format("  {} {}", action, name);
+    if (t.contains("changes") && !t["changes"].empty()) {
+      std::string c;
+      for (const Json& x : t["changes"]) c += (c.empty() ? "" : ", ") + x.get<std::string>();
+      line += ": " + c;
+    }
+    body += line + "\n";
+    if (t.contains("notes")) {
+      for (const Json& n : t["notes"]) body += "    - " + n.get<std::string>() + "\n";
+    }
+  }
+  std::fprintf(out, "%s %s: %zu tenant change(s)%s\n", o.dry_run ? "would apply" : "applied",
+               o.file.c_str(), changes, o.dry_run ? " (dry run: nothing changed)" : "");
+  std::fputs(body.c_str(), out);
+  if (!unchanged.empty()) {
+    std::string u;
+    for (const std::string& n : unchanged) u += (u.empty() ? "" : ", ") + n;
+    std::fprintf(out, "  unchanged: %s\n", u.c_str());
+  }
+  if (!(*r)["restart"].empty()) {
+    std::fprintf(out, "not applied live (takes a restart with the file):\n");
+    for (const Json& x : (*r)["restart"]) {
+      std::fprintf(out, "  - %s\n", x.get<std::string>().c_str());
+    }
+  }
   return 0;
 }
 

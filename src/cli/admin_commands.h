@@ -37,6 +37,16 @@ struct ProjectOptions {
 
 int RunProjects(const ClientFlags& flags, const ProjectOptions& o, std::FILE* out, std::FILE* err);
 
+// `suanpan pool export [--out FILE]` / `suanpan pool apply FILE [--dry-run]`.
+struct PoolOptions {
+  std::string action;  // export | apply
+  std::string file;    // apply: the pool file
+  std::string out;     // export: write here instead of stdout
+  bool dry_run = false;
+};
+
+int RunPool(const ClientFlags& flags, const PoolOptions& o, std::FILE* out, std::FILE* err);
+
 int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* out,
                    std::FILE* err);
 

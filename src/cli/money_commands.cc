@@ -551,7 +551,8 @@ std::string AuditDetail(const Json& detail) {
     keep(after);
     if (before.empty()) {
       std::string made;
-      for (const auto& [k, v] : after) made += fmt::format("{}{} {}", made.empty() ? "" : ", ", k, v);
+      for (const auto& [k, v] : after)
+        made += fmt::format("{}{} {}", made.empty() ? "" : ", ", k, v);
       return out + " made: " + made;
     }
   }

@@ -5,6 +5,8 @@
 //   pool.toml:41: providers[2].clusters[0].node_groups[1].device_type: unknown device type 'H200'
 // Parsing never crashes and never throws across this interface.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,14 @@ struct PoolFile {
   core::Pool pool;
   sched::PolicyConfig policy;
 };
+
+// The pool and policy as a pool file that ParsePool reads back to the same pool (`suanpan pool
+// export`). `header` becomes comment lines at the top; `price`, when given, says the price in
+// force per provider and type (the live price list) instead of the pool's own.
+using PriceLookup = std::function<std::optional<MicroYuan>(core::ProviderId, core::DeviceTypeId,
+                                                           std::optional<MicroYuan> in_pool)>;
+std::string WritePool(const core::Pool& pool, const sched::PolicyConfig& policy,
+                      const std::string& header = "", const PriceLookup& price = nullptr);
 
 // `name` is used in messages ("pool.toml:12: ...").
 StatusOr<PoolFile> ParsePool(std::string_view text, std::string_view name);

@@ -255,5 +255,184 @@ TEST(ReadPoolFileTest, MissingFileIsNotFoundNamingThePath) {
   EXPECT_THAT(file.status().message(), HasSubstr("examples/no-such-pool.toml"));
 }
 
+// `suanpan pool export` writes a pool that reads back to the same pool: same entities in the
+// same order, same node names and topology, quotas, projects, prices, engine and policy; and
+// exporting the re-read pool gives the same text.
+void ExpectSamePool(const PoolFile& a, const PoolFile& b) {
+  ASSERT_EQ(a.pool.nodes().size(), b.pool.nodes().size());
+  for (size_t n = 0; n < a.pool.nodes().size(); ++n) {
+    const core::Node& x = a.pool.nodes()[n];
+    const core::Node& y = b.pool.nodes()[n];
+    ASSERT_EQ(x.name, y.name);
+    EXPECT_EQ(x.leaf, y.leaf) << x.name;
+    EXPECT_EQ(x.domain, y.domain) << x.name;
+    EXPECT_EQ(x.shape.devices, y.shape.devices) << x.name;
+    EXPECT_EQ(x.shape.cpu, y.shape.cpu) << x.name;
+    EXPECT_EQ(x.shape.memory, y.shape.memory) << x.name;
+  }
+  EXPECT_EQ(a.pool.Totals().fp16_gflops, b.pool.Totals().fp16_gflops);
+  ASSERT_EQ(a.pool.providers().size(), b.pool.providers().size());
+  for (size_t p = 0; p < a.pool.providers().size(); ++p) {
+    EXPECT_EQ(a.pool.providers()[p].price_per_device_hour,
+              b.pool.providers()[p].price_per_device_hour);
+    EXPECT_EQ(a.pool.providers()[p].margin_permille, b.pool.providers()[p].margin_permille);
+    EXPECT_EQ(a.pool.providers()[p].engine.has_value(), b.pool.providers()[p].engine.has_value());
+  }
+  ASSERT_EQ(a.pool.tenants().size(), b.pool.tenants().size());
+  for (size_t t = 0; t < a.pool.tenants().size(); ++t) {
+    const core::Tenant& x = a.pool.tenants()[t];
+    const core::Tenant& y = b.pool.tenants()[t];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.weight, y.weight);
+    EXPECT_EQ(x.priority_classes, y.priority_classes);
+    EXPECT_EQ(x.retired, y.retired);
+    for (size_t q = 0; q < x.quota.size(); ++q) {
+      EXPECT_EQ(x.quota[q].guaranteed, y.quota[q].guaranteed) << x.name;
+      EXPECT_EQ(x.quota[q].max, y.quota[q].max) << x.name;
+    }
+    ASSERT_EQ(x.projects.size(), y.projects.size()) << x.name;
+    for (size_t p = 0; p < x.projects.size(); ++p) {
+      EXPECT_EQ(x.projects[p].name, y.projects[p].name);
+      EXPECT_EQ(x.projects[p].weight, y.projects[p].weight);
+      EXPECT_EQ(x.projects[p].retired, y.projects[p].retired);
+      for (size_t q = 0; q < x.projects[p].quota.size(); ++q) {
+        EXPECT_EQ(x.projects[p].quota[q].guaranteed, y.projects[p].quota[q].guaranteed);
+        EXPECT_EQ(x.projects[p].quota[q].max, y.projects[p].quota[q].max);
+      }
+    }
+  }
+  ASSERT_EQ(a.pool.priority_classes().size(), b.pool.priority_classes().size());
+  EXPECT_EQ(a.policy.queue, b.policy.queue);
+  EXPECT_EQ(a.policy.placement, b.policy.placement);
+  EXPECT_EQ(a.policy.fair_share_half_life, b.policy.fair_share_half_life);
+  EXPECT_EQ(a.policy.las_thresholds, b.policy.las_thresholds);
+  EXPECT_EQ(a.policy.blocking, b.policy.blocking);
+}
+
+TEST(WritePoolTest, TheExamplesReadBackToTheSamePool) {
+  for (const char* path : {"examples/small-pool.toml", "examples/pool.toml"}) {
+    StatusOr<PoolFile> file = ReadPoolFile(path);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    const std::string text = WritePool(file->pool, file->policy, "exported\nfor a test");
+    EXPECT_TRUE(text.starts_with("# exported\n# for a test\n")) << text.substr(0, 60);
+    StatusOr<PoolFile> again = ParsePool(text, "export.toml");
+    ASSERT_TRUE(again.ok()) << path << ": " << again.status().ToString() << "\n" << text;
+    ExpectSamePool(*file, *again);
+    EXPECT_EQ(WritePool(again->pool, again->policy, "exported\nfor a test"), text) << path;
+  }
+}
+
+TEST(WritePoolTest, ProjectsRetiredTenantsCustomTypesEnginesAndLivePricesRoundTrip) {
+  const std::string text = R"(
+[[device_types]]
+name = "X1"
+vendor = "acme"
+memory_gib = 95.5
+fp16_tflops = 312.25
+interconnect_domain = 4
+
+[[priority_classes]]
+name = "low"
+value = 0
+
+[[priority_classes]]
+name = "high"
+value = 10
+preemptible = false
+
+[policy]
+queue = "las"
+las_thresholds_device_seconds = [100, 200]
+fair_share_half_life_hours = 1.5
+
+[[providers]]
+name = "p one"
+region = "cn-x"
+margin_percent = 12.5
+prices = { X1 = 3.141592, H100 = 10 }
+
+[[providers.clusters]]
+name = "c"
+nodes_per_switch = 3
+
+[[providers.clusters.node_groups]]
+name = "x"
+count = 5
+device_type = "X1"
+devices_per_node = 4
+cpu_cores = 0.5
+memory_gib = 1.5
+
+[[providers.clusters.node_groups]]
+name = "h"
+count = 2
+device_type = "H100"
+devices_per_node = 8
+cpu_cores = 96
+memory_gib = 1024
+
+[[providers]]
+name = "q"
+region = "cn-y"
+backend = "delegated"
+prices = { H100 = 9 }
+
+[providers.slurm]
+mode = "cli"
+output_dir = "/srv/out"
+partition = "gpu"
+gres = { H100 = "gpu:h100" }
+
+[[providers.clusters]]
+name = "d"
+
+[[providers.clusters.node_groups]]
+name = "g"
+count = 1
+device_type = "H100"
+devices_per_node = 8
+cpu_cores = 8
+memory_gib = 64
+
+[[tenants]]
+name = "a"
+weight = 3
+priority_classes = ["low"]
+quota = { H100 = { guaranteed = 8, max = 16 }, X1 = { guaranteed = 0.25 } }
+
+[[tenants.projects]]
+name = "vision"
+quota = { H100 = { guaranteed = 6, max = 12 } }
+
+[[tenants.projects]]
+name = "old"
+weight = 2
+retired = true
+
+[[tenants]]
+name = "gone"
+retired = true
+quota = { H100 = { guaranteed = 24 } }
+)";
+  StatusOr<PoolFile> file = ParsePool(text, "t.toml");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_TRUE(file->pool.tenants()[1].retired);
+  EXPECT_TRUE(file->pool.tenants()[0].projects[1].retired);
+  const std::string out = WritePool(file->pool, file->policy);
+  StatusOr<PoolFile> again = ParsePool(out, "export.toml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << out;
+  ExpectSamePool(*file, *again);
+  EXPECT_EQ(again->pool.providers()[1].engine->gres.at("H100"), "gpu:h100");
+  EXPECT_EQ(again->pool.providers()[1].engine->partition, "gpu");
+  // The live price list, not the file's.
+  const std::string live =
+      WritePool(file->pool, file->policy, "",
+                [](core::ProviderId p, core::DeviceTypeId, std::optional<MicroYuan> in_pool) {
+                  return p.value() == 1 && in_pool ? std::optional<MicroYuan>(MicroYuan(12'340'000))
+                                                   : in_pool;
+                });
+  EXPECT_NE(live.find("prices = { H100 = 12.34 }"), std::string::npos) << live;
+}
+
 }  // namespace
 }  // namespace suanpan::config

@@ -331,8 +331,10 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
         classes_allowed.push_back(std::move(cls));
       }
     }
+    SP_ASSIGN_OR_RETURN(bool tenant_retired, f.Bool("retired", false));
     auto tenant = builder.AddTenant(std::move(name), weight, std::move(classes_allowed));
     if (!tenant.ok()) return w.Wrap(tt, path, tenant.status());
+    SP_RETURN_IF_ERROR(builder.SetRetired(*tenant, tenant_retired));
     // A quota table: {TYPE = {guaranteed = G, max = M}}; `set` takes each type's quota.
     auto read_quota =
         [&](const toml::node& quota, const std::string& qbase,
@@ -372,7 +374,7 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
             Status s = builder.SetQuota(*tenant, type, q);
             if (!s.ok()) return w.Wrap(value, qpath, s);
             const size_t t = builder.pool().catalog().Find(type)->value();
-            guaranteed_sum[t] += q.guaranteed.value();
+            if (!tenant_retired) guaranteed_sum[t] += q.guaranteed.value();  // else the pool's
             if (guaranteed_sum[t] > totals.devices_by_type[t] * kMilliPerDevice) {
               return w.FieldError(
                   value, qpath, "guaranteed",
@@ -395,6 +397,7 @@ StatusOr<PoolFile> Parse(const Walker& w, const toml::table& root) {
       core::Project project;
       SP_ASSIGN_OR_RETURN(project.name, pf.String("name"));
       SP_ASSIGN_OR_RETURN(project.weight, pf.Int("weight", 1));
+      SP_ASSIGN_OR_RETURN(project.retired, pf.Bool("retired", false));
       project.quota.assign(builder.pool().catalog().size(), core::Quota{});
       const core::Tenant& owner = builder.pool().tenant(*tenant);
       for (const core::Project& other : owner.projects) {

@@ -229,6 +229,15 @@ class ControlPlane {
   // the tenant as stored, "notes": what the change does to running and queued work}.
   StatusOr<nlohmann::json> PutTenant(const Caller& caller, const std::string& name,
                                      const nlohmann::json& body, bool create);
+  // The live configuration as a pool file (config::WritePool), admin only.
+  StatusOr<std::string> ExportPool(const Caller& caller) const;
+  // A pool file against the live configuration: per tenant (and its projects) what would be made
+  // or changed, field by field, with what it does to running and queued work; the differences
+  // that take a restart (providers, clusters, node groups, classes, policy; nodes the file lacks
+  // and the jobs on them). Without `dry_run` the tenant changes are then applied live, each as
+  // PutTenant applies one. Returns {"dry_run", "tenants": [...], "restart": [...], "applied"}.
+  StatusOr<nlohmann::json> ApplyPool(const Caller& caller, const std::string& text,
+                                     const std::string& name, bool dry_run);
   // The admin, or the tenant's own tenant admin, makes a project of the tenant (create; body:
   // weight, quota) or changes one (weight, quota, "retired"). Checked against the tenant (the
   // projects' guarantees within the tenant's), committed and applied as PutTenant. Returns
@@ -318,6 +327,10 @@ class ControlPlane {
   void PersistUsageMemory();
   // Live administration (tenants.cc): the host again on the changed pool, from the live state.
   void RebuildHost();
+  // Prices in force now, per provider and type (the price list over the pool file's).
+  std::function<std::optional<MicroYuan>(core::ProviderId, core::DeviceTypeId,
+                                         std::optional<MicroYuan>)>
+  LivePrices() const;
   // Checks `after` against the pool, stores it with its audit record (`action`), rebuilds the
   // host; `notes` says what the change does. Nothing changes on an error.
   Status CommitTenant(const Caller& caller, const core::Tenant* before, const core::Tenant& after,

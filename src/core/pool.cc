@@ -430,6 +430,11 @@ Status CheckProjects(Tenant& t, const Tenant* before, const DeviceCatalog& catal
 
 }  // namespace
 
+Status PoolBuilder::SetRetired(TenantId tenant, bool retired) {
+  pool_.tenants_[tenant.value()].retired = retired;
+  return OkStatus();
+}
+
 Status PoolBuilder::AddProject(TenantId tenant, Project project) {
   pool_.tenants_[tenant.value()].projects.push_back(std::move(project));
   return OkStatus();
@@ -470,7 +475,9 @@ StatusOr<Pool> PoolBuilder::Build() && {
   PoolTotals totals = pool_.Totals();
   for (size_t type = 0; type < pool_.catalog_.size(); ++type) {
     int64_t sum = 0;
-    for (const Tenant& t : pool_.tenants_) sum += t.quota[type].guaranteed.value();
+    for (const Tenant& t : pool_.tenants_) {
+      if (!t.retired) sum += t.quota[type].guaranteed.value();  // a retired one's is the pool's
+    }
     if (sum > totals.devices_by_type[type] * kMilliPerDevice) {
       return InvalidArgumentError(
           fmt::format("tenants: quota.{}.guaranteed adds up to {} devices, more than the pool's {}",

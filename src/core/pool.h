@@ -287,6 +287,8 @@ class PoolBuilder {
   StatusOr<TenantId> AddTenant(std::string name, int64_t weight,
                                std::vector<std::string> priority_classes);
   Status SetQuota(TenantId tenant, std::string_view type, Quota quota);
+  // A tenant retired (an exported live pool keeps its retired tenants: `retired = true`).
+  Status SetRetired(TenantId tenant, bool retired);
   // A project of `tenant`, checked as Pool::PutTenant checks it.
   Status AddProject(TenantId tenant, Project project);
 

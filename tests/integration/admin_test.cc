@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
+#include "config/pool_file.h"
 #include "server_process.h"
 
 namespace suanpan {
@@ -397,6 +399,118 @@ TEST(AdminTest, ACompanyWithTwoTeamsWithoutARestart) {
   // The token is still for its team only.
   r = Cli(url, ana, "submit --name v4 --project llm --devices 1 --type H100 -- train");
   EXPECT_NE(r.out.find("may only submit to projects vision"), std::string::npos) << r.out;
+}
+
+// `suanpan pool export` writes the live configuration as a pool file that a server reads; `pool
+// apply FILE --dry-run` shows what a file changes and does to running work and changes nothing;
+// `pool apply FILE` applies the tenant and project changes live (audited, kept after kill -9) and
+// names what takes a restart.
+TEST(AdminTest, PoolExportAndApplyWithADryRun) {
+  testing::ServerProcess server("admin_pool");
+  server.Agentless();
+  ASSERT_TRUE(server.Start()) << server.Log();
+  const std::string url = server.url(), root = server.admin_token();
+  client::ApiClient admin = server.Client(root);
+  ASSERT_EQ(Cli(url, root, "tenants create lumen-ai --quota H100=16:32").status, 0);
+  ASSERT_EQ(Cli(url, root, "projects create lumen-ai/vision --quota H100=8:12").status, 0);
+  CliRun r = Cli(url, root, "submit --tenant t01-qingyun-ai -J big -N 4 -G 8 --type H100 -- train");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const uint64_t big = Submitted(r);
+  ASSERT_TRUE(
+      WaitJob(admin, big, [](const Json& j) { return j.value("state", "") == "admitted"; }));
+
+  const std::string live = (server.dir() / "live.toml").string(),
+                    next = (server.dir() / "next.toml").string();
+  r = Cli(url, root, "pool export --out " + live);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto text = config::ReadFile(live);
+  ASSERT_TRUE(text.ok());
+  // A pool file the reader takes, with the tenant and project made live.
+  auto parsed = config::ParsePool(*text, "live.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString() << "\n" << *text;
+  auto lumen = parsed->pool.FindTenant("lumen-ai");
+  ASSERT_TRUE(lumen.has_value()) << *text;
+  ASSERT_EQ(parsed->pool.tenant(*lumen).projects.size(), 1u);
+  r = Cli(url, root, "pool apply " + live + " --dry-run");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("0 tenant change(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("not applied live"), std::string::npos) << r.out;
+
+  // A file that cuts t01 below what it runs, adds a team and a tenant, and drops two nodes.
+  std::string changed = *text;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = changed.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    changed.replace(at, from.size(), to);
+  };
+  replace("quota = { H100 = { guaranteed = 32, max = 64 } }",
+          "quota = { H100 = { guaranteed = 16, max = 16 } }");
+  replace("quota = { H100 = { guaranteed = 8, max = 12 } }\n",
+          "quota = { H100 = { guaranteed = 8, max = 12 } }\n\n[[tenants.projects]]\nname = "
+          "\"llm\"\nquota = { H100 = { guaranteed = 8 } }\n");
+  replace("count = 8", "count = 6");
+  changed += "[[tenants]]\nname = \"nova-bio\"\nquota = { RTX4090 = { guaranteed = 4 } }\n";
+  {
+    std::ofstream f(next);
+    f << changed;
+  }
+  r = Cli(url, root, "pool apply " + next + " --dry-run");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("next.toml: 3 tenant change(s) (dry run: nothing changed)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("change t01-qingyun-ai: quota.H100.guaranteed 32 -> 16, quota.H100.max 64 "
+                       "-> 16"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("H100 in use: 32, above the new max 16: its running jobs keep running"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("change lumen-ai: projects.llm.quota.H100.guaranteed - -> 8"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("create nova-bio"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("provider \"pudong-dc\": differs from the live pool"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("2 node(s) of the live pool are not in the file"), std::string::npos)
+      << r.out;
+  // The dry run changed nothing.
+  EXPECT_EQ(TenantRow(admin, "t01-qingyun-ai")["quotas"][0]["max"], "64");
+  EXPECT_FALSE(admin.Call("GET", "/v1/tenants/nova-bio").ok());
+
+  // Bad files are refused whole, naming the line.
+  {
+    std::ofstream f(server.dir() / "bad.toml");
+    f << changed << "colour = 1\n";
+  }
+  r = Cli(url, root, "pool apply " + (server.dir() / "bad.toml").string());
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("bad.toml:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("colour: unknown field"), std::string::npos) << r.out;
+  r = Cli(url, root, "token create lumen-boss --role tenant-admin --tenant lumen-ai");
+  const std::string boss = r.out.substr(r.out.find("sp_"), 51);
+  r = Cli(url, boss, "pool apply " + next);
+  EXPECT_NE(r.status, 0) << r.out;
+  r = Cli(url, boss, "pool export");
+  EXPECT_NE(r.status, 0) << r.out;
+
+  r = Cli(url, root, "pool apply " + next);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("next.toml: 3 tenant change(s)\n"), std::string::npos) << r.out;
+  EXPECT_EQ(TenantRow(admin, "t01-qingyun-ai")["quotas"][0]["max"], "16");
+  EXPECT_EQ(StateOf(admin, big)["state"], "admitted");  // it keeps running
+  server.Kill(SIGKILL);
+  ASSERT_TRUE(server.Restart()) << server.Log();
+  client::ApiClient admin2 = server.Client(root);
+  EXPECT_EQ(TenantRow(admin2, "nova-bio")["quotas"][0]["guaranteed"], "4");
+  EXPECT_EQ(TenantRow(admin2, "lumen-ai")["projects"].size(), 2u);
+  r = Cli(url, root, "pool apply " + next + " --dry-run");
+  EXPECT_NE(r.out.find("0 tenant change(s)"), std::string::npos) << r.out;
+  auto audit = admin2.Call("GET", "/v1/audit");
+  ASSERT_TRUE(audit.ok());
+  int via_apply = 0;
+  for (const Json& e : *audit) via_apply += e["detail"].value("via", "") == "pool apply";
+  EXPECT_EQ(via_apply, 3) << audit->dump(1);
 }
 
 }  // namespace

@@ -63,6 +63,38 @@ void AddPoolRoutes(Router& r, const RouteContext&) {
                               p.PutTenant(c, call.params.at("name"), call.body, false));
           return std::optional<Reply>(JsonReply(std::move(r)));
         });
+  // The live configuration as a pool file, and a pool file against it (control/pool_admin.cc).
+  r.Add("GET", "/v1/pool/export", {kAdmin}, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          SP_ASSIGN_OR_RETURN(std::string text, p.ExportPool(c));
+          Reply reply;
+          reply.text = std::move(text);
+          reply.content_type = "application/toml";
+          return std::optional<Reply>(std::move(reply));
+        });
+  r.Add("POST", "/v1/pool/apply", {kAdmin}, Body(),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          const nlohmann::json& body = call.body;
+          if (!body.is_object()) return FieldError("body", "must be a JSON object");
+          for (const auto& [k, v] : body.items()) {
+            if (k != "file" && k != "name" && k != "dry_run") {
+              return FieldError(k, "unknown field (known: file, name, dry_run)");
+            }
+          }
+          if (!body.contains("file") || !body["file"].is_string()) {
+            return FieldError("file", "is required: the pool file's text (TOML), a string");
+          }
+          if (body.contains("name") && !body["name"].is_string()) {
+            return FieldError("name", "must be a string (the file's name, for messages)");
+          }
+          if (body.contains("dry_run") && !body["dry_run"].is_boolean()) {
+            return FieldError("dry_run", "must be true or false");
+          }
+          SP_ASSIGN_OR_RETURN(nlohmann::json r, p.ApplyPool(c, body["file"].get<std::string>(),
+                                                            body.value("name", "pool.toml"),
+                                                            body.value("dry_run", false)));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
   // Projects (teams) inside a tenant: the admin or the tenant's own tenant admin (PutProject).
   r.Add("POST", "/v1/tenants/{name}/projects", kPeople, Body(201),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
