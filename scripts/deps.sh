@@ -24,7 +24,19 @@ PACKAGES=(
   slurm-wlm-jwt-plugin                       # slurmrestd JWT auth (auth/jwt)
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
   chromium                                   # invoices as PDF (headless Chromium prints the HTML)
+  nodejs                                     # tests: a real OpenID Connect provider (npm, below)
 )
+
+# The test identity provider (node-oidc-provider, tests/oidc): installed from its lock file when
+# missing or when the lock file changed since.
+npm_deps() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/oidc"
+  if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    echo "deps: npm ci in tests/oidc"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,6 +46,7 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+  npm_deps
   exit 0
 fi
 
@@ -43,3 +56,4 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+npm_deps

@@ -131,6 +131,12 @@ int main(int argc, char** argv) {
                    "Seconds a placed job may take to start (workers or engine job) before "
                    "it is requeued, unbilled (default 900; 0: no limit)")
       ->check(CLI::Range(0, 86400 * 7));
+  server_cmd->add_option("--oidc-issuer", server.oidc_issuer,
+                         "OpenID Connect issuer URL: its JWTs sign people in (docs/admin.md)");
+  server_cmd->add_option("--oidc-audience", server.oidc_audience,
+                         "The audience (aud) the issuer's access tokens carry for this API");
+  server_cmd->add_option("--oidc-jwks", server.oidc_jwks,
+                         "The issuer's signing keys as a JWKS file (default: from its discovery)");
   server_cmd->add_flag("--new-admin-token", server.new_admin_token,
                        "Revoke the admin tokens and write a new one to the token file");
 

@@ -14,17 +14,62 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <stop_token>
+#include <thread>
 
 #include "api/api.h"
 #include "api/http_server.h"
 #include "backends/agent/agent_backend.h"
 #include "backends/slurm/slurm_backend.h"
+#include "client/http_client.h"
 #include "config/pool_file.h"
 #include "config/toml_file.h"
 #include "control/control_plane.h"
+#include "control/oidc.h"
 #include "store/store.h"
 
 namespace suanpan::cli {
+namespace {
+
+// The issuer's JWKS through its discovery document (OpenID Connect Discovery 1.0).
+StatusOr<std::string> FetchJwks(const std::string& issuer) {
+  auto get = [](const std::string& url) -> StatusOr<client::ApiResponse> {
+    // ApiClient takes a server (scheme://host[:port]) and a path.
+    const size_t scheme = url.find("://");
+    if (scheme == std::string::npos) {
+      return InvalidArgumentError(fmt::format("'{}' is not an http(s) URL", url));
+    }
+    const size_t path = url.find('/', scheme + 3);
+    client::ClientConfig config;
+    config.server = url.substr(0, path);
+    config.timeout_ms = 10'000;
+    client::ApiClient c(config);
+    SP_ASSIGN_OR_RETURN(client::ApiResponse r,
+                        c.Send("GET", path == std::string::npos ? "/" : url.substr(path)));
+    if (r.status != 200) {
+      return UnavailableError(fmt::format("GET {} answered HTTP {}", url, r.status));
+    }
+    return r;
+  };
+  std::string base = issuer;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  SP_ASSIGN_OR_RETURN(client::ApiResponse discovery,
+                      get(base + "/.well-known/openid-configuration"));
+  if (!discovery.body.is_object() || !discovery.body.contains("jwks_uri") ||
+      !discovery.body["jwks_uri"].is_string()) {
+    return InvalidArgumentError(
+        fmt::format("{}/.well-known/openid-configuration names no jwks_uri", base));
+  }
+  if (discovery.body.value("issuer", "") != issuer) {
+    return InvalidArgumentError(fmt::format("the discovery document's issuer '{}' is not '{}'",
+                                            discovery.body.value("issuer", ""), issuer));
+  }
+  SP_ASSIGN_OR_RETURN(client::ApiResponse jwks, get(discovery.body["jwks_uri"].get<std::string>()));
+  return jwks.raw;
+}
+
+}  // namespace
+
 namespace {
 
 class SystemClock final : public Clock {
@@ -360,6 +405,46 @@ int RunServer(const ServerOptions& o) {
         api.Handle(std::move(r), std::move(respond));
       });
   if (!server.ok()) return Fail(server.status());
+  // OpenID Connect: the issuer's signing keys, from its discovery document (or a file), then
+  // refreshed every 5 minutes so that a rotated key is known before its first token arrives.
+  std::shared_ptr<control::OidcVerifier> oidc;
+  std::jthread oidc_refresh;
+  if (!o.oidc_issuer.empty()) {
+    if (o.oidc_audience.empty()) {
+      return Fail(
+          InvalidArgumentError("--oidc-audience: required with --oidc-issuer (the API's "
+                               "identifier in the provider's access tokens)"));
+    }
+    control::OidcConfig oc;
+    oc.issuer = o.oidc_issuer;
+    oc.audience = o.oidc_audience;
+    oidc = std::make_shared<control::OidcVerifier>(oc);
+    auto load = [oidc, issuer = o.oidc_issuer, file = o.oidc_jwks]() -> Status {
+      std::string jwks;
+      if (!file.empty()) {
+        SP_ASSIGN_OR_RETURN(jwks, config::ReadFile(file));
+      } else {
+        SP_ASSIGN_OR_RETURN(jwks, FetchJwks(issuer));
+      }
+      return oidc->LoadJwks(jwks);
+    };
+    if (Status st = load(); !st.ok()) return Fail(st.WithPrefix("--oidc-issuer"));
+    spdlog::info("OpenID Connect: issuer {} ({} signing key(s)), audience {}", o.oidc_issuer,
+                 oidc->key_count(), o.oidc_audience);
+    (*plane)->SetOidc(oidc);
+    oidc_refresh = std::jthread([load](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        for (int i = 0; i < 300 && !stop.stop_requested(); ++i) {
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        if (stop.stop_requested()) break;
+        if (Status st = load(); !st.ok()) {
+          spdlog::warn("OpenID Connect: refreshing the signing keys failed (the old ones stay): {}",
+                       st.ToString());
+        }
+      }
+    });
+  }
   (*plane)->Start();
   (*server)->Start();
   const int port = (*server)->port();

@@ -24,6 +24,8 @@
 //   (top level) rate_limit = 200    # requests/s per tenant token (bursts of twice that); 0: off
 //   (top level) tls_cert_file, tls_key_file = "..."   # HTTPS (PEM); tls_client_ca_file: agents
 //                                   # then need a client certificate with CN = their node name
+//   (flags) --oidc-issuer URL --oidc-audience AUD [--oidc-jwks FILE]: people sign in through
+//                                   # this OpenID Connect provider too (docs/admin.md)
 //
 // Relative paths in the file are relative to the file's directory. On the first start with an
 // empty store an admin token is created and its secret written to admin_token_file; only its
@@ -60,6 +62,11 @@ struct ServerOptions {
   std::optional<bool> require_agents;  // unset: the file's or true
   int start_timeout_seconds = -1;      // -1: the file's or 900; 0: none
   bool new_admin_token = false;
+  // OpenID Connect sign-in (control/oidc.h): the issuer, the audience its access tokens carry,
+  // and optionally a JWKS file (else the issuer's discovery document names its jwks_uri).
+  std::string oidc_issuer;
+  std::string oidc_audience;
+  std::string oidc_jwks;
 };
 
 int RunServer(const ServerOptions& options);

@@ -52,6 +52,7 @@
 #include "control/job_table.h"
 #include "control/leases.h"
 #include "control/metrics.h"
+#include "control/oidc.h"
 #include "control/tokens.h"
 #include "control/views.h"
 #include "control/worker_logs.h"
@@ -144,7 +145,9 @@ class ControlPlane {
 
   // ---- Everything below runs on the control thread only (inside an Op). ----
 
+  // A suanpan token, or (with OIDC configured) a JWT from the identity provider (oidc.h).
   StatusOr<Caller> Authenticate(std::string_view token) const {
+    if (oidc_ != nullptr && OidcVerifier::LooksLikeJwt(token)) return AuthenticateOidc(token);
     return tokens_.Authenticate(token, clock_.NowMs());
   }
   // The admin manages every token; a tenant admin its own tenant's (tokens.h).
@@ -229,6 +232,10 @@ class ControlPlane {
   // the tenant as stored, "notes": what the change does to running and queued work}.
   StatusOr<nlohmann::json> PutTenant(const Caller& caller, const std::string& name,
                                      const nlohmann::json& body, bool create);
+  // People sign in through this identity provider too (null: tokens only). Set before Start.
+  void SetOidc(std::shared_ptr<OidcVerifier> oidc) { oidc_ = std::move(oidc); }
+  StatusOr<Caller> AuthenticateOidc(std::string_view token) const;
+
   // The live configuration as a pool file (config::WritePool), admin only.
   StatusOr<std::string> ExportPool(const Caller& caller) const;
   // A pool file against the live configuration: per tenant (and its projects) what would be made
@@ -381,6 +388,7 @@ class ControlPlane {
   ControlOptions options_;
   const Clock& clock_;
   Metrics* metrics_;
+  std::shared_ptr<OidcVerifier> oidc_;
   std::unique_ptr<sched::Host> host_;  // rebuilt when tenants change (RebuildHost)
   store::WriteBatch batch_;
   JobTable jobs_;

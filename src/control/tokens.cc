@@ -286,4 +286,17 @@ StatusOr<std::optional<std::string>> Tokens::EnsureAdmin(bool replace, int64_t n
   return std::optional<std::string>(created.secret);
 }
 
+StatusOr<Caller> ControlPlane::AuthenticateOidc(std::string_view token) const {
+  SP_ASSIGN_OR_RETURN(Caller c, oidc_->Verify(token, clock_.NowMs()));
+  // A person's session, not a token: what it makes is not bounded by its access token's few
+  // minutes (Tokens::Create bounds a tenant admin's tokens by its own expiry).
+  c.expires_ms.reset();
+  if (c.role == Role::kTenant && !pool_->FindTenant(c.scope)) {
+    return PermissionDeniedError(
+        fmt::format("token: tenant '{}' (claim '{}') is not a tenant of this hub", c.scope,
+                    oidc_->config().tenant_claim));
+  }
+  return c;
+}
+
 }  // namespace suanpan::control
