@@ -44,8 +44,8 @@ test-asan: deps
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSUANPAN_FUZZ=ON -DSUANPAN_BENCH=OFF -DSUANPAN_TESTS=OFF
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_pool_toml fuzz_money_toml fuzz_jobs_csv fuzz_job_json fuzz_api_request
-	mkdir -p $(FUZZ_DIR)/corpus/pool $(FUZZ_DIR)/corpus/money $(FUZZ_DIR)/corpus/jobs $(FUZZ_DIR)/corpus/job_json $(FUZZ_DIR)/corpus/api
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_pool_toml fuzz_money_toml fuzz_jobs_csv fuzz_job_json fuzz_api_request fuzz_oidc_token
+	mkdir -p $(FUZZ_DIR)/corpus/pool $(FUZZ_DIR)/corpus/money $(FUZZ_DIR)/corpus/jobs $(FUZZ_DIR)/corpus/job_json $(FUZZ_DIR)/corpus/api $(FUZZ_DIR)/corpus/oidc
 	$(FUZZ_DIR)/fuzz/fuzz_pool_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	  $(FUZZ_DIR)/corpus/pool fuzz/seeds/pool
 	$(FUZZ_DIR)/fuzz/fuzz_money_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -56,6 +56,8 @@ fuzz: deps
 	  $(FUZZ_DIR)/corpus/job_json fuzz/seeds/job_json
 	$(FUZZ_DIR)/fuzz/fuzz_api_request -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 	  $(FUZZ_DIR)/corpus/api fuzz/seeds/api
+	$(FUZZ_DIR)/fuzz/fuzz_oidc_token -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	  $(FUZZ_DIR)/corpus/oidc fuzz/seeds/oidc
 
 FORMAT_FILES = $(shell git ls-files '*.h' '*.cc')
 format:
