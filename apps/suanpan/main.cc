@@ -259,6 +259,24 @@ int main(int argc, char** argv) {
   pool_cmd->add_flag("--dry-run", pool_admin.dry_run,
                      "apply: show what would change and what it does to jobs, change nothing");
 
+  suanpan::cli::PolicyOptions policy_admin;
+  CLI::App* policy_cmd =
+      client("policy", "The scheduling policy: show it; set it (admin, live: the next round)");
+  policy_cmd->add_option("action", policy_admin.action, "show | set")
+      ->check(CLI::IsMember({"show", "set"}));
+  policy_cmd->add_option("--queue", policy_admin.queue, "fifo, priority, fair_share, las, srtf");
+  policy_cmd->add_option("--placement", policy_admin.placement,
+                         "best_fit, topology_pack, frag_aware, first_fit");
+  policy_cmd->add_option("--preemption", policy_admin.preemption, "true or false");
+  policy_cmd->add_option("--backfill", policy_admin.backfill, "true or false");
+  policy_cmd->add_option("--blocking", policy_admin.blocking, "true or false");
+  policy_cmd->add_option("--half-life-hours", policy_admin.half_life_hours,
+                         "Fair-share memory half-life, hours");
+  policy_cmd
+      ->add_option("--las-thresholds", policy_admin.las_thresholds,
+                   "2D-LAS queue limits, device-seconds, comma-separated")
+      ->delimiter(',');
+
   suanpan::cli::UsageOptions usage;
   CLI::App* usage_cmd = client("usage", "Device-hours and cost per tenant, provider and type");
   usage_cmd->add_option("--tenant", usage.tenant, "Only this tenant (admin)");
@@ -492,6 +510,7 @@ int main(int argc, char** argv) {
   if (tenants_cmd->parsed()) {
     return suanpan::cli::RunTenantAdmin(flags, tenant_admin, stdout, stderr);
   }
+  if (policy_cmd->parsed()) return suanpan::cli::RunPolicy(flags, policy_admin, stdout, stderr);
   if (pool_cmd->parsed()) return suanpan::cli::RunPool(flags, pool_admin, stdout, stderr);
   if (projects_cmd->parsed()) {
     return suanpan::cli::RunProjects(flags, project_admin, stdout, stderr);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "cli/client_output.h"
 #include "cli/table.h"
@@ -289,11 +290,66 @@ int RunPool(const ClientFlags& flags, const PoolOptions& o, std::FILE* out, std:
     for (const std::string& n : unchanged) u += (u.empty() ? "" : ", ") + n;
     std::fprintf(out, "  unchanged: %s\n", u.c_str());
   }
+  if (r->contains("policy") && !(*r)["policy"].empty()) {
+    std::string c;
+    for (const Json& x : (*r)["policy"]) c += (c.empty() ? "" : ", ") + x.get<std::string>();
+    std::fprintf(out, "  policy: %s\n", c.c_str());
+  }
   if (!(*r)["restart"].empty()) {
     std::fprintf(out, "not applied live (takes a restart with the file):\n");
     for (const Json& x : (*r)["restart"]) {
       std::fprintf(out, "  - %s\n", x.get<std::string>().c_str());
     }
+  }
+  return 0;
+}
+
+int RunPolicy(const ClientFlags& flags, const PolicyOptions& o, std::FILE* out, std::FILE* err) {
+  auto client = Client(flags);
+  if (!client.ok()) return Error(err, client.status());
+  StatusOr<Json> r = Json();
+  if (o.action == "set") {
+    Json body = Json::object();
+    if (!o.queue.empty()) body["queue"] = o.queue;
+    if (!o.placement.empty()) body["placement"] = o.placement;
+    for (const auto& [flag, key, v] : {std::tuple{"--preemption", "preemption", &o.preemption},
+                                       std::tuple{"--backfill", "backfill", &o.backfill},
+                                       std::tuple{"--blocking", "blocking", &o.blocking}}) {
+      if (v->empty()) continue;
+      if (*v != "true" && *v != "false") {
+        return Error(err, InvalidArgumentError(
+                              fmt::format("{}: must be true or false, got '{}'", flag, *v)));
+      }
+      body[key] = *v == "true";
+    }
+    if (!o.half_life_hours.empty()) body["fair_share_half_life_hours"] = o.half_life_hours;
+    if (o.las_thresholds) body["las_thresholds_device_seconds"] = *o.las_thresholds;
+    if (body.empty()) {
+      return Error(err, InvalidArgumentError("policy set: give at least one of --queue, "
+                                             "--placement, --preemption, --backfill, --blocking, "
+                                             "--half-life-hours, --las-thresholds"));
+    }
+    r = (*client)->Call("PATCH", "/v1/policy", body);
+  } else {
+    r = (*client)->Call("GET", "/v1/policy");
+  }
+  if (!r.ok()) return Error(err, r.status());
+  if (flags.output == "json") {
+    PrintJson(out, *r);
+    return 0;
+  }
+  const Json& p = o.action == "set" ? (*r)["policy"] : *r;
+  std::string las;
+  for (const Json& l : p["las_thresholds_device_seconds"])
+    las += (las.empty() ? "" : ",") + l.dump();
+  std::fprintf(out,
+               "queue %s, placement %s, preemption %s, backfill %s, blocking %s, fair-share "
+               "half-life %s h, 2D-LAS limits [%s] device-seconds\n",
+               Str(p, "queue").c_str(), Str(p, "placement").c_str(), p["preemption"].dump().c_str(),
+               p["backfill"].dump().c_str(), p["blocking"].dump().c_str(),
+               Str(p, "fair_share_half_life_hours").c_str(), las.c_str());
+  if (o.action == "set") {
+    for (const Json& n : (*r)["notes"]) std::fprintf(out, "  - %s\n", n.get<std::string>().c_str());
   }
   return 0;
 }

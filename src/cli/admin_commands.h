@@ -47,6 +47,16 @@ struct PoolOptions {
 
 int RunPool(const ClientFlags& flags, const PoolOptions& o, std::FILE* out, std::FILE* err);
 
+// `suanpan policy [show|set] --queue Q --placement P --preemption true|false ...`.
+struct PolicyOptions {
+  std::string action;                                            // show | set
+  std::string queue, placement, preemption, backfill, blocking;  // "": unchanged
+  std::string half_life_hours;
+  std::optional<std::vector<int64_t>> las_thresholds;
+};
+
+int RunPolicy(const ClientFlags& flags, const PolicyOptions& o, std::FILE* out, std::FILE* err);
+
 int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* out,
                    std::FILE* err);
 

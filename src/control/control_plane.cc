@@ -97,11 +97,12 @@ StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(core::Pool pool,
                                                            std::unique_ptr<store::Store> store,
                                                            ControlOptions options,
                                                            const Clock& clock, Metrics* metrics) {
+  SP_ASSIGN_OR_RETURN(store::Snapshot snapshot, store->Load());
+  SP_RETURN_IF_ERROR(ApplyLiveConfig(pool, snapshot.config));
+  SP_RETURN_IF_ERROR(ApplyLivePolicy(options.policy, snapshot.config));  // a live change wins
   options.policy.wait_details = options.wait_details;
   options.policy.estimate_depth = 0;
   SP_ASSIGN_OR_RETURN(sched::Scheduler scheduler, sched::Scheduler::Create(options.policy));
-  SP_ASSIGN_OR_RETURN(store::Snapshot snapshot, store->Load());
-  SP_RETURN_IF_ERROR(ApplyLiveConfig(pool, snapshot.config));
   auto plane = std::unique_ptr<ControlPlane>(
       new ControlPlane(std::make_unique<core::Pool>(std::move(pool)), std::move(store),
                        std::move(options), std::move(scheduler), clock, metrics));

@@ -236,6 +236,13 @@ class ControlPlane {
   void SetOidc(std::shared_ptr<OidcVerifier> oidc) { oidc_ = std::move(oidc); }
   StatusOr<Caller> AuthenticateOidc(std::string_view token) const;
 
+  // The scheduling policy in force (people read it) and the admin's live change of it (queue,
+  // placement, preemption, backfill, blocking, fair-share half-life, 2D-LAS limits): checked,
+  // committed with its audit record, applied by rebuilding the host (running jobs keep their
+  // devices and attained service). Stored, it overrides the pool file and flags at start.
+  StatusOr<nlohmann::json> Policy(const Caller& caller) const;
+  StatusOr<nlohmann::json> PutPolicy(const Caller& caller, const nlohmann::json& body);
+
   // The live configuration as a pool file (config::WritePool), admin only.
   StatusOr<std::string> ExportPool(const Caller& caller) const;
   // A pool file against the live configuration: per tenant (and its projects) what would be made
@@ -442,6 +449,12 @@ StatusOr<core::Tenant> ApplyTenantBody(const core::Pool& pool, core::Tenant tena
 // `project` with an API body's weight, quota and retired applied; fields under `prefix`.
 StatusOr<core::Project> ApplyProjectBody(const core::Pool& pool, core::Project project,
                                          const nlohmann::json& body, const std::string& prefix);
+// The policy as the API shows it and live_config stores it; a body's fields applied to `policy`
+// (errors name the field: "queue: unknown policy 'lottery' (known: ...)").
+nlohmann::json PolicyJson(const sched::PolicyConfig& policy);
+StatusOr<sched::PolicyConfig> ApplyPolicyBody(sched::PolicyConfig policy,
+                                              const nlohmann::json& body);
+Status ApplyLivePolicy(sched::PolicyConfig& policy, const std::vector<store::ConfigRow>& rows);
 // Applies the stored live objects over the pool file's (at start-up, before the host is built).
 Status ApplyLiveConfig(core::Pool& pool, const std::vector<store::ConfigRow>& rows);
 

@@ -172,7 +172,10 @@ StatusOr<Json> ControlPlane::ApplyPool(const Caller& caller, const std::string& 
   Json restart = Json::array();
   const auto live_sections = Sections(config::WritePool(*pool_, options_.policy, "", LivePrices()));
   const auto file_sections = Sections(config::WritePool(next, file->policy));
+  // The policy is live: its changes are shown (and applied) like a tenant's.
+  const Json policy_changes = Changes(PolicyJson(options_.policy), PolicyJson(file->policy));
   for (const auto& [key, body] : file_sections) {
+    if (key == "policy") continue;
     auto it = live_sections.find(key);
     if (it == live_sections.end()) {
       restart.push_back(fmt::format("{}: new in the file", key));
@@ -181,7 +184,9 @@ StatusOr<Json> ControlPlane::ApplyPool(const Caller& caller, const std::string& 
     }
   }
   for (const auto& [key, body] : live_sections) {
-    if (!file_sections.count(key)) restart.push_back(fmt::format("{}: not in the file", key));
+    if (key != "policy" && !file_sections.count(key)) {
+      restart.push_back(fmt::format("{}: not in the file", key));
+    }
   }
   // Nodes the file would no longer have, with the work on them.
   int64_t gone = 0;
@@ -200,8 +205,12 @@ StatusOr<Json> ControlPlane::ApplyPool(const Caller& caller, const std::string& 
   if (gone > 0)
     restart.push_back(fmt::format("{} node(s) of the live pool are not in the file", gone));
 
-  Json out{{"dry_run", dry_run}, {"tenants", tenants}, {"restart", restart}};
+  Json out{
+      {"dry_run", dry_run}, {"tenants", tenants}, {"policy", policy_changes}, {"restart", restart}};
   if (!dry_run) {
+    if (!policy_changes.empty()) {
+      SP_RETURN_IF_ERROR(PutPolicy(caller, PolicyJson(file->policy)).status());
+    }
     for (const Change& c : changes) {
       SP_RETURN_IF_ERROR(CommitTenant(caller, c.before ? &*c.before : nullptr, c.after,
                                       c.before ? "tenant.update" : "tenant.create",
@@ -212,6 +221,125 @@ StatusOr<Json> ControlPlane::ApplyPool(const Caller& caller, const std::string& 
   }
   out["applied"] = dry_run ? 0 : changes.size();
   return out;
+}
+
+}  // namespace suanpan::control
+
+namespace suanpan::control {
+namespace {
+
+constexpr const char* kPolicyKind = "policy";
+
+std::string HoursText(Seconds s) {
+  const int64_t milli_hours = s.value() * 1000 / 3600;
+  std::string out = fmt::format("{}.{:03}", milli_hours / 1000, milli_hours % 1000);
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json PolicyJson(const sched::PolicyConfig& p) {
+  return nlohmann::json{{"queue", p.queue},
+                        {"placement", p.placement},
+                        {"preemption", p.preemption},
+                        {"backfill", p.backfill},
+                        {"blocking", p.blocking},
+                        {"fair_share_half_life_hours", HoursText(p.fair_share_half_life)},
+                        {"las_thresholds_device_seconds", p.las_thresholds}};
+}
+
+StatusOr<sched::PolicyConfig> ApplyPolicyBody(sched::PolicyConfig p, const nlohmann::json& body) {
+  using Json = nlohmann::json;
+  if (!body.is_object()) return FieldError("body", "must be a JSON object");
+  for (const auto& [k, v] : body.items()) {
+    if (k == "queue" || k == "placement") {
+      if (!v.is_string()) return FieldError(k, "must be a string");
+      (k == "queue" ? p.queue : p.placement) = v.get<std::string>();
+    } else if (k == "preemption" || k == "backfill" || k == "blocking") {
+      if (!v.is_boolean()) return FieldError(k, "must be true or false");
+      (k == "preemption" ? p.preemption
+       : k == "backfill" ? p.backfill
+                         : p.blocking) = v.get<bool>();
+    } else if (k == "fair_share_half_life_hours") {
+      std::string text = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
+      auto milli = config::ParseFixed(text, 1000);
+      if (!milli.ok() || *milli <= 0 || *milli > int64_t{1'000'000'000}) {
+        return FieldError(k, fmt::format("must be hours in (0, 1000000], got {}", v.dump()));
+      }
+      p.fair_share_half_life = Seconds(*milli * 3600 / 1000);
+    } else if (k == "las_thresholds_device_seconds") {
+      if (!v.is_array()) return FieldError(k, "must be a list of device-seconds");
+      p.las_thresholds.clear();
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].is_number_integer()) {
+          return FieldError(fmt::format("{}[{}]", k, i), "must be an integer");
+        }
+        p.las_thresholds.push_back(v[i].get<int64_t>());
+      }
+    } else {
+      return FieldError(k,
+                        "unknown field (known: queue, placement, preemption, backfill, blocking, "
+                        "fair_share_half_life_hours, las_thresholds_device_seconds)");
+    }
+  }
+  if (Status s = sched::ValidatePolicyConfig(p); !s.ok()) {
+    // "policy.queue: unknown policy ..." names the field "queue".
+    std::string_view m = s.message();
+    if (m.starts_with("policy.")) m.remove_prefix(7);
+    const std::string field(m.substr(0, m.find_first_of(":[")));
+    return FieldError(field, std::string(m.substr(m.find(':') + 2)));
+  }
+  (void)Json();
+  return p;
+}
+
+Status ApplyLivePolicy(sched::PolicyConfig& policy, const std::vector<store::ConfigRow>& rows) {
+  for (const store::ConfigRow& row : rows) {
+    if (row.kind != kPolicyKind) continue;
+    const nlohmann::json body = nlohmann::json::parse(row.body, nullptr, false);
+    auto p = ApplyPolicyBody(policy, body);
+    if (!p.ok()) return p.status().WithPrefix("store: live_config policy");
+    policy = *p;
+  }
+  return OkStatus();
+}
+
+StatusOr<nlohmann::json> ControlPlane::Policy(const Caller& caller) const {
+  if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
+    return PermissionDeniedError(
+        fmt::format("role {} may not read the policy", CallerRoleName(caller)));
+  }
+  return PolicyJson(options_.policy);
+}
+
+StatusOr<nlohmann::json> ControlPlane::PutPolicy(const Caller& caller, const nlohmann::json& body) {
+  if (caller.role != Role::kAdmin) return PermissionDeniedError("only an admin may set the policy");
+  SP_ASSIGN_OR_RETURN(sched::PolicyConfig next, ApplyPolicyBody(options_.policy, body));
+  const nlohmann::json before = PolicyJson(options_.policy), after = PolicyJson(next);
+  std::vector<std::string> notes;
+  if (before == after) {
+    notes.push_back("nothing changed");
+  } else {
+    notes.push_back(
+        "in force from the next round: queued jobs are ordered, placed and preempted by it; "
+        "running jobs keep their devices (what they attained counts under the new policy)");
+    const int64_t now = clock_.NowMs();
+    auto [seq, fresh] = config_seq_.try_emplace(std::string("policy:policy"), next_config_seq_);
+    if (fresh) ++next_config_seq_;
+    batch_.config.push_back(
+        store::ConfigRow{kPolicyKind, "policy", seq->second, after.dump(), now});
+    billing_.Audit(caller.token_name, "policy.update",
+                   nlohmann::json{{"policy", "scheduling"}, {"before", before}, {"after", after}},
+                   now, batch_);
+    next.wait_details = options_.policy.wait_details;
+    next.estimate_depth = 0;
+    options_.policy = next;
+    RebuildHost();
+    spdlog::info("policy {}/{} set by token '{}'", next.queue, next.placement, caller.token_name);
+  }
+  return nlohmann::json{{"policy", after}, {"notes", notes}};
 }
 
 }  // namespace suanpan::control

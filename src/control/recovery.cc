@@ -18,7 +18,7 @@ Status ControlPlane::Recover(store::Snapshot snapshot) {
   SP_RETURN_IF_ERROR(billing_.Load(snapshot).WithPrefix("store"));
   rated_month_ = core::MonthOf(now);
   for (const store::ConfigRow& c : snapshot.config) {
-    if (c.kind == "tenant") config_seq_[c.name] = c.seq;
+    config_seq_[c.kind == "tenant" ? c.name : c.kind + ":" + c.name] = c.seq;
     next_config_seq_ = std::max(next_config_seq_, c.seq + 1);
   }
   std::map<uint64_t, JobRecord*> by_id;

@@ -494,9 +494,30 @@ TEST(AdminTest, PoolExportAndApplyWithADryRun) {
   r = Cli(url, boss, "pool export");
   EXPECT_NE(r.status, 0) << r.out;
 
+  // The policy is live too: set it, and a file's policy shows (and applies) as a change.
+  r = Cli(url, root, "policy");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("queue fair_share, placement topology_pack"), std::string::npos) << r.out;
+  r = Cli(url, root, "policy set --queue las --las-thresholds 600,3600 --half-life-hours 1.5");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("queue las, placement topology_pack"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("half-life 1.5 h, 2D-LAS limits [600,3600]"), std::string::npos) << r.out;
+  r = Cli(url, root, "policy set --queue lottery");
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("queue: unknown policy 'lottery'"), std::string::npos) << r.out;
+  r = Cli(url, boss, "policy set --queue fifo");
+  EXPECT_NE(r.status, 0) << r.out;
+  r = Cli(url, root, "pool apply " + next + " --dry-run");
+  EXPECT_NE(r.out.find("policy: fair_share_half_life_hours 1.5 -> 168"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("queue las -> fair_share"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"policy\" differs"), std::string::npos) << r.out;
+  r = Cli(url, root, "policy set --queue las --las-thresholds 600,3600 --half-life-hours 1.5");
+
   r = Cli(url, root, "pool apply " + next);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("next.toml: 3 tenant change(s)\n"), std::string::npos) << r.out;
+  r = Cli(url, root, "policy set --queue las");  // after the file's fair_share, before the kill
   EXPECT_EQ(TenantRow(admin, "t01-qingyun-ai")["quotas"][0]["max"], "16");
   EXPECT_EQ(StateOf(admin, big)["state"], "admitted");  // it keeps running
   server.Kill(SIGKILL);
@@ -504,8 +525,11 @@ TEST(AdminTest, PoolExportAndApplyWithADryRun) {
   client::ApiClient admin2 = server.Client(root);
   EXPECT_EQ(TenantRow(admin2, "nova-bio")["quotas"][0]["guaranteed"], "4");
   EXPECT_EQ(TenantRow(admin2, "lumen-ai")["projects"].size(), 2u);
+  r = Cli(url, root, "policy");
+  EXPECT_NE(r.out.find("queue las, placement topology_pack"), std::string::npos) << r.out;
   r = Cli(url, root, "pool apply " + next + " --dry-run");
   EXPECT_NE(r.out.find("0 tenant change(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("policy: queue las -> fair_share"), std::string::npos) << r.out;
   auto audit = admin2.Call("GET", "/v1/audit");
   ASSERT_TRUE(audit.ok());
   int via_apply = 0;

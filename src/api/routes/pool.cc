@@ -95,6 +95,17 @@ void AddPoolRoutes(Router& r, const RouteContext&) {
                                                             body.value("dry_run", false)));
           return std::optional<Reply>(JsonReply(std::move(r)));
         });
+  // The scheduling policy, live (control/pool_admin.cc).
+  r.Add("GET", "/v1/policy", kPeople, {},
+        [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
+          SP_ASSIGN_OR_RETURN(nlohmann::json r, p.Policy(c));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
+  r.Add("PATCH", "/v1/policy", {kAdmin}, Body(),
+        [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
+          SP_ASSIGN_OR_RETURN(nlohmann::json r, p.PutPolicy(c, call.body));
+          return std::optional<Reply>(JsonReply(std::move(r)));
+        });
   // Projects (teams) inside a tenant: the admin or the tenant's own tenant admin (PutProject).
   r.Add("POST", "/v1/tenants/{name}/projects", kPeople, Body(201),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
