@@ -49,6 +49,21 @@ StatusOr<Json> QuotaFlags(const std::vector<std::string>& flags) {
 
 namespace {
 
+// The body of a tenant's or project's change: retire/unretire, or the weight and quota flags.
+StatusOr<Json> ChangeBody(const std::string& action, const std::optional<int64_t>& weight,
+                          const std::vector<std::string>& quota_flags) {
+  Json body = Json::object();
+  if (action == "retire" || action == "unretire") {
+    body["retired"] = action == "retire";
+    return body;
+  }
+  if (weight) body["weight"] = *weight;
+  if (!quota_flags.empty()) {
+    SP_ASSIGN_OR_RETURN(body["quota"], QuotaFlags(quota_flags));
+  }
+  return body;
+}
+
 void PrintChange(std::FILE* out, const Json& r, const std::string& what) {
   std::fprintf(out, "tenant %s %s\n", Str(r, "tenant").c_str(), what.c_str());
   const Json& c = r["config"];
@@ -80,17 +95,11 @@ int RunTenantAdmin(const ClientFlags& flags, const TenantOptions& o, std::FILE* 
   }
   auto client = Client(flags);
   if (!client.ok()) return Error(err, client.status());
-  Json body = Json::object();
-  if (o.action == "retire" || o.action == "unretire") {
-    body["retired"] = o.action == "retire";
-  } else {
-    if (o.weight) body["weight"] = *o.weight;
-    if (!o.quota.empty()) {
-      auto quota = QuotaFlags(o.quota);
-      if (!quota.ok()) return Error(err, quota.status());
-      body["quota"] = *quota;
-    }
-    if (o.priority_classes) body["priority_classes"] = *o.priority_classes;
+  auto change = ChangeBody(o.action, o.weight, o.quota);
+  if (!change.ok()) return Error(err, change.status());
+  Json body = std::move(*change);
+  if (o.action != "retire" && o.action != "unretire" && o.priority_classes) {
+    body["priority_classes"] = *o.priority_classes;
   }
   StatusOr<Json> r = Json();
   if (o.action == "create") {
@@ -179,17 +188,9 @@ int RunProjects(const ClientFlags& flags, const ProjectOptions& o, std::FILE* ou
     }
     tenant = Str((*r)["items"][0], "name");
   }
-  Json body = Json::object();
-  if (o.action == "retire" || o.action == "unretire") {
-    body["retired"] = o.action == "retire";
-  } else {
-    if (o.weight) body["weight"] = *o.weight;
-    if (!o.quota.empty()) {
-      auto quota = QuotaFlags(o.quota);
-      if (!quota.ok()) return Error(err, quota.status());
-      body["quota"] = *quota;
-    }
-  }
+  auto change = ChangeBody(o.action, o.weight, o.quota);
+  if (!change.ok()) return Error(err, change.status());
+  Json body = std::move(*change);
   StatusOr<Json> r = Json();
   if (o.action == "create") {
     body["name"] = project;

@@ -349,6 +349,9 @@ class ControlPlane {
   // host; `notes` says what the change does. Nothing changes on an error.
   Status CommitTenant(const Caller& caller, const core::Tenant* before, const core::Tenant& after,
                       const std::string& action, const nlohmann::json& audit_extra);
+  void QuotaCutNotes(const std::vector<core::Quota>& before, const std::vector<core::Quota>& after,
+                     const std::function<MilliDevices(core::DeviceTypeId)>& used_of,
+                     bool guarantees, std::vector<std::string>& notes) const;
   std::vector<std::string> ProjectChangeNotes(core::TenantId tenant,
                                               std::optional<core::ProjectId> id,
                                               const core::Project* before,

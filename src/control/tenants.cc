@@ -283,6 +283,34 @@ Status ApplyLiveConfig(core::Pool& pool, const std::vector<store::ConfigRow>& ro
   return OkStatus();
 }
 
+// A quota cut below what is in use, in words: running jobs keep running, new work waits (max),
+// the rest counts as borrowed (guaranteed, with `guarantees`). `used` gives the use per type.
+void ControlPlane::QuotaCutNotes(const std::vector<core::Quota>& before,
+                                 const std::vector<core::Quota>& after,
+                                 const std::function<MilliDevices(core::DeviceTypeId)>& used_of,
+                                 bool guarantees, std::vector<std::string>& notes) const {
+  for (size_t ty = 0; ty < after.size(); ++ty) {
+    const core::DeviceTypeId type(static_cast<uint16_t>(ty));
+    const std::string& name = pool_->catalog().Get(type).name;
+    const MilliDevices used = used_of(type);
+    const core::Quota& q = after[ty];
+    const core::Quota old = ty < before.size() ? before[ty] : core::Quota{};
+    if (q.max < old.max && used > q.max) {
+      notes.push_back(fmt::format(
+          "{} in use: {}, above the new max {}: its running jobs keep running; new {} work waits "
+          "until it fits under {} again",
+          name, core::FormatDevices(used), core::FormatDevices(q.max), name,
+          core::FormatDevices(q.max)));
+    }
+    if (guarantees && q.guaranteed < old.guaranteed && used > q.guaranteed) {
+      notes.push_back(fmt::format(
+          "{} in use: {}, above the new guarantee {}: the rest counts as borrowed and may be "
+          "preempted to give other tenants their guarantees",
+          name, core::FormatDevices(used), core::FormatDevices(q.guaranteed)));
+    }
+  }
+}
+
 // What a change does to the work there is now, in words.
 std::vector<std::string> ControlPlane::TenantChangeNotes(const core::Tenant* before,
                                                          const core::Tenant& after) const {
@@ -314,25 +342,11 @@ std::vector<std::string> ControlPlane::TenantChangeNotes(const core::Tenant* bef
     notes.push_back(fmt::format("weight {} -> {}: its fair share changes from the next round",
                                 before->weight, after.weight));
   }
-  for (size_t ty = 0; ty < after.quota.size() && id; ++ty) {
-    const core::DeviceTypeId type(static_cast<uint16_t>(ty));
-    const std::string& name = pool_->catalog().Get(type).name;
-    const MilliDevices used = host_->state().TenantUsage(*id, type);
-    const core::Quota& q = after.quota[ty];
-    const core::Quota old = ty < before->quota.size() ? before->quota[ty] : core::Quota{};
-    if (q.max < old.max && used > q.max) {
-      notes.push_back(fmt::format(
-          "{} in use: {}, above the new max {}: its running jobs keep running; new {} work waits "
-          "until it fits under {} again",
-          name, core::FormatDevices(used), core::FormatDevices(q.max), name,
-          core::FormatDevices(q.max)));
-    }
-    if (q.guaranteed < old.guaranteed && used > q.guaranteed) {
-      notes.push_back(fmt::format(
-          "{} in use: {}, above the new guarantee {}: the rest counts as borrowed and may be "
-          "preempted to give other tenants their guarantees",
-          name, core::FormatDevices(used), core::FormatDevices(q.guaranteed)));
-    }
+  if (id) {
+    QuotaCutNotes(
+        before->quota, after.quota,
+        [&](core::DeviceTypeId type) { return host_->state().TenantUsage(*id, type); },
+        /*guarantees=*/true, notes);
   }
   return notes;
 }
@@ -492,20 +506,10 @@ std::vector<std::string> ControlPlane::ProjectChangeNotes(core::TenantId tenant,
                     before->weight, after.weight));
   }
   const core::QueueId queue = pool_->QueueOf(tenant, id);
-  for (size_t ty = 0; ty < after.quota.size(); ++ty) {
-    const core::DeviceTypeId type(static_cast<uint16_t>(ty));
-    const std::string& name = pool_->catalog().Get(type).name;
-    const MilliDevices used = host_->state().QueueUsage(queue, type);
-    const core::Quota& q = after.quota[ty];
-    const core::Quota old = ty < before->quota.size() ? before->quota[ty] : core::Quota{};
-    if (q.max < old.max && used > q.max) {
-      notes.push_back(fmt::format(
-          "{} in use: {}, above the new max {}: its running jobs keep running; new {} work waits "
-          "until it fits under {} again",
-          name, core::FormatDevices(used), core::FormatDevices(q.max), name,
-          core::FormatDevices(q.max)));
-    }
-  }
+  QuotaCutNotes(
+      before->quota, after.quota,
+      [&](core::DeviceTypeId type) { return host_->state().QueueUsage(queue, type); },
+      /*guarantees=*/false, notes);
   return notes;
 }
 
