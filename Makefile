@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 SUANPAN   := $(BUILD_DIR)/apps/suanpan/suanpan
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build test run bench asan test-asan fuzz format format-check clean
+.PHONY: all deps web build test run bench asan test-asan fuzz format format-check clean
 
 all: build
 
@@ -17,8 +17,15 @@ deps:
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
 
-build: deps $(BUILD_DIR)/CMakeCache.txt
+build: deps web $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The dashboard (web/): type-checked and bundled by Vite into web/dist, which the server serves.
+WEB_SOURCES = $(shell find web/src -type f 2>/dev/null) web/index.html web/package-lock.json \
+  web/tsconfig.json web/vite.config.ts
+web: web/dist/index.html
+web/dist/index.html: $(WEB_SOURCES)
+	npm run --prefix web --silent build
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
@@ -34,7 +41,7 @@ bench: build
 	@for b in $(BUILD_DIR)/bench/bench_*; do echo "== $$b"; $$b --benchmark_counters_tabular=true || exit 1; done
 
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (Debug, -O1).
-test-asan: deps
+test-asan: deps web
 	cmake -S . -B $(ASAN_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSUANPAN_SANITIZE=ON -DSUANPAN_BENCH=OFF
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -23,19 +23,23 @@ PACKAGES=(
   munge slurm-wlm slurm-client slurmrestd    # delegated providers: a real Slurm in the tests
   slurm-wlm-jwt-plugin                       # slurmrestd JWT auth (auth/jwt)
   clang-14 libclang-rt-14-dev clang-format   # libFuzzer targets and the format check
-  chromium                                   # invoices as PDF (headless Chromium prints the HTML)
-  nodejs                                     # tests: a real OpenID Connect provider (npm, below)
+  chromium                                   # invoices as PDF; the dashboard's browser tests
+  fonts-wqy-microhei                         # Chinese labels in the browser tests' screenshots
+  nodejs                                     # the dashboard's build (Vite), tests (npm, below)
 )
 
-# The test identity provider (node-oidc-provider, tests/oidc): installed from its lock file when
-# missing or when the lock file changed since.
+# npm packages from their lock files, each installed when missing or when its lock file changed
+# since: the dashboard's toolchain (web/: Vite, TypeScript, Preact, uPlot, playwright-core) and
+# the test identity provider (tests/oidc: node-oidc-provider).
 npm_deps() {
-  local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/oidc"
-  if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
-    echo "deps: npm ci in tests/oidc"
-    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
-  fi
+  local root dir
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for dir in "$root/web" "$root/tests/oidc"; do
+    if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+      echo "deps: npm ci in ${dir#"$root"/}"
+      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    fi
+  done
 }
 
 missing=()

@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
       "Node lease: an agent silent this long loses its node's work (default 10)");
   server_cmd->add_option("--log-dir", server.log_dir,
                          "Worker logs (default: logs/ beside the store)");
+  server_cmd->add_option("--web-dir", server.web_dir,
+                         "The dashboard's built files (default: web/dist of this build)");
   server_cmd->add_option("--tenant-log-cap-mib", server.tenant_log_cap_mib,
                          "All of one tenant's worker logs, MiB (default 20480; 0: no cap)");
   server_cmd->add_option("--min-free-disk-mib", server.min_free_disk_mib,

@@ -132,6 +132,35 @@ Reply JsonReply(Json body, int status) {
   return r;
 }
 
+// A strong entity tag: FNV-1a (64 bits) of the body, quoted.
+std::string EntityTag(const std::string& body) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("\"{:016x}-{:x}\"", h, body.size());
+}
+
+// If-None-Match: "*" or a list of tags, weak ones (W/"...") compared by their opaque part.
+bool EtagMatches(std::string_view header, const std::string& etag) {
+  if (header.empty()) return false;
+  if (header == "*") return true;
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t comma = header.find(',', pos);
+    std::string_view tag =
+        header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == etag) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
 HttpResponse Render(const Reply& reply) {
   HttpResponse r;
   r.status = reply.status == 0 ? 200 : reply.status;
@@ -274,9 +303,22 @@ void Router::Handle(HttpRequest&& request, Responder respond) {
   const std::string method = request.method;
   const std::string remote = request.remote;
   auto who = std::make_shared<std::string>("-");
-  auto finish = [this, respond, request_id, route_label, method, remote, t0,
-                 who](HttpResponse response) {
+  const std::string if_none_match = request.Header("if-none-match");
+  auto finish = [this, respond, request_id, route_label, method, remote, t0, who,
+                 if_none_match](HttpResponse response) {
     response.headers.emplace_back("X-Request-Id", request_id);
+    // A GET answered 200 carries an ETag of its body: a page polling with If-None-Match gets an
+    // empty 304 while nothing changed. Answers depend on the token, so caches keep them private.
+    if (method == "GET" && response.status == 200) {
+      const std::string etag = EntityTag(response.body);
+      response.headers.emplace_back("ETag", etag);
+      response.headers.emplace_back("Cache-Control", "private, no-cache");
+      response.headers.emplace_back("Vary", "Authorization");
+      if (EtagMatches(if_none_match, etag)) {
+        response.status = 304;
+        response.body.clear();
+      }
+    }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics_.request_seconds

@@ -21,6 +21,9 @@
 namespace suanpan::api {
 
 int HttpStatusOf(StatusCode code);
+// The ETag of a GET answer's body, and whether an If-None-Match header names it.
+std::string EntityTag(const std::string& body);
+bool EtagMatches(std::string_view if_none_match, const std::string& etag);
 
 struct Reply {
   int status = 0;                   // 0: the route's status for success (200, 201)

@@ -404,6 +404,7 @@ int RunDev(const DevOptions& o) {
   }
   std::printf(
       "suanpan dev: server %s, %d node(s) of %s, data in %s\n\n"
+      "  dashboard:    %s/   (sign in with a token below)\n"
       "  admin token:  %s\n  tenant token: %s   (tenant \"dev\")\n\n"
       "Try, in another terminal:\n"
       "  export PATH=%s:$PATH SUANPAN_SERVER=%s SUANPAN_TOKEN=%s\n"
@@ -412,9 +413,9 @@ int RunDev(const DevOptions& o) {
       "  suanpan jobs --all\n"
       "  suanpan logs 1 --worker 1\n\n"
       "Ctrl-C stops the server and the agent (running workers stop with their lease).\n",
-      url.c_str(), o.nodes, o.devices.c_str(), o.data_dir.c_str(), admin.c_str(), tenant.c_str(),
-      fs::read_symlink("/proc/self/exe", ec).parent_path().c_str(), url.c_str(), tenant.c_str(),
-      std::max(1, per_node / 2));
+      url.c_str(), o.nodes, o.devices.c_str(), o.data_dir.c_str(), url.c_str(), admin.c_str(),
+      tenant.c_str(), fs::read_symlink("/proc/self/exe", ec).parent_path().c_str(), url.c_str(),
+      tenant.c_str(), std::max(1, per_node / 2));
   std::fflush(stdout);
   server.join();  // returns on SIGINT/SIGTERM
   stop = true;

@@ -19,6 +19,7 @@
 
 #include "api/api.h"
 #include "api/http_server.h"
+#include "api/web_assets.h"
 #include "backends/agent/agent_backend.h"
 #include "backends/slurm/slurm_backend.h"
 #include "client/http_client.h"
@@ -72,6 +73,18 @@ StatusOr<std::string> FetchJwks(const std::string& issuer) {
 
 namespace {
 
+// The built dashboard: beside an installed binary (../share/suanpan/web), else the source tree's
+// web/dist the build was configured from.
+std::string DefaultWebDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path() / "../share/suanpan/web";
+    if (std::filesystem::is_regular_file(installed / "index.html", ec)) return installed.string();
+  }
+  return SUANPAN_WEB_DIR;
+}
+
 class SystemClock final : public Clock {
  public:
   int64_t NowMs() const override {
@@ -99,6 +112,7 @@ struct Settings {
   int lease_seconds = 10;
   bool requeue_lost = true;
   std::string log_dir;
+  std::string web_dir;  // the dashboard's built files (web/dist)
   int64_t tenant_log_cap_mib = 20 * 1024;
   int64_t min_free_disk_mib = 256;
   bool require_agents = true;
@@ -159,6 +173,9 @@ Status ReadConfig(const std::string& path, Settings& s) {
     } else if (k == "log_dir") {
       if (!node.is_string()) return bad("must be a string");
       s.log_dir = rel(*node.value<std::string>());
+    } else if (k == "web_dir") {
+      if (!node.is_string()) return bad("must be a string");
+      s.web_dir = rel(*node.value<std::string>());
     } else if (k == "tls_cert_file" || k == "tls_key_file" || k == "tls_client_ca_file") {
       if (!node.is_string()) return bad("must be a string");
       const std::string v = rel(*node.value<std::string>());
@@ -231,7 +248,7 @@ Status ReadConfig(const std::string& path, Settings& s) {
           "unknown key (known: listen, store, pool, admin_token_file, threads, max_body_bytes, "
           "max_connections, rate_limit, tls_cert_file, tls_key_file, tls_client_ca_file, "
           "log_level, lease_seconds, requeue_lost, require_agents, start_timeout_seconds, log_dir, "
-          "tenant_log_cap_mib, min_free_disk_mib, [scheduler])");
+          "web_dir, tenant_log_cap_mib, min_free_disk_mib, [scheduler])");
     }
   }
   return OkStatus();
@@ -299,6 +316,7 @@ int RunServer(const ServerOptions& o) {
     return Fail(InvalidArgumentError("tls_client_ca_file: needs tls_cert_file and tls_key_file"));
   }
   if (!o.log_dir.empty()) s.log_dir = o.log_dir;
+  if (!o.web_dir.empty()) s.web_dir = o.web_dir;
   if (o.tenant_log_cap_mib >= 0) s.tenant_log_cap_mib = o.tenant_log_cap_mib;
   if (o.min_free_disk_mib >= 0) s.min_free_disk_mib = o.min_free_disk_mib;
   if (o.require_agents) s.require_agents = *o.require_agents;
@@ -400,8 +418,15 @@ int RunServer(const ServerOptions& o) {
   hopts.tls_cert_file = s.tls_cert_file;
   hopts.tls_key_file = s.tls_key_file;
   hopts.tls_client_ca_file = s.tls_client_ca_file;
+  // The dashboard: the files of web/dist (or web_dir), served ahead of the API.
+  const std::string web_dir = s.web_dir.empty() ? DefaultWebDir() : s.web_dir;
+  auto loaded = api::WebAssets::Load(web_dir);
+  if (!loaded.ok() && !s.web_dir.empty()) return Fail(loaded.status().WithPrefix("web_dir"));
+  if (!loaded.ok()) spdlog::warn("dashboard: {}", loaded.status().message());
+  const api::WebAssets web = loaded.ok() ? std::move(*loaded) : api::WebAssets::NotBuilt(web_dir);
   auto server =
-      api::HttpServer::Listen(hopts, [&api](api::HttpRequest&& r, api::Responder respond) {
+      api::HttpServer::Listen(hopts, [&api, &web](api::HttpRequest&& r, api::Responder respond) {
+        if (auto page = web.Serve(r)) return respond(std::move(*page));
         api.Handle(std::move(r), std::move(respond));
       });
   if (!server.ok()) return Fail(server.status());
@@ -448,6 +473,8 @@ int RunServer(const ServerOptions& o) {
   (*plane)->Start();
   (*server)->Start();
   const int port = (*server)->port();
+  spdlog::info("dashboard: {}://{}:{}/ ({} files from {})",
+               s.tls_cert_file.empty() ? "http" : "https", s.host, port, web.file_count(), web_dir);
   spdlog::info(
       "suanpan server listening on {}://{}:{} store={} (schema {}) pool={} ({} providers, {} "
       "nodes, {} devices, {:.2f} EFLOPS) policy={}/{}",

@@ -11,6 +11,7 @@
 //   lease_seconds = 10              # an agent's heartbeat renews its node for this long
 //   requeue_lost = true             # jobs on a lost node: requeued (true) or failed
 //   log_dir = "logs"                # worker output shipped by agents (default: beside the store)
+//   web_dir = "web/dist"            # the dashboard's built files (default: the source tree's)
 //   tenant_log_cap_mib = 20480      # all of one tenant's logs there; past it they are cut off
 //   min_free_disk_mib = 256         # below this free on the store's or logs' disk, submits and
 //                                   # worker output get 503 (the server's own writes go on)
@@ -57,6 +58,7 @@ struct ServerOptions {
   std::string tls_key;
   std::string tls_client_ca;           // agents must present a certificate with CN = their node
   std::string log_dir;                 // default: "logs" beside the store
+  std::string web_dir;                 // the dashboard's files; default: web/dist of the build
   int64_t tenant_log_cap_mib = -1;     // -1: the file's or 20480; 0: no cap
   int64_t min_free_disk_mib = -1;      // -1: the file's or 256; 0: no check
   std::optional<bool> require_agents;  // unset: the file's or true

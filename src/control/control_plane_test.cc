@@ -533,5 +533,85 @@ TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire)
   EXPECT_FALSE(made_admin->has_value());  // root still works
 }
 
+// The dashboard's series are exact averages over each step, from the runs and queue intervals.
+TEST_F(ControlPlaneTest, UtilizationAndOverviewAreExactAndScopedToTheCaller) {
+  // 32 H100 in 4 nodes; tenant a may hold at most 8.
+  auto p = Open(TestPool()
+                    .Cluster("c1", "H100", 2, 8, 32, 8, "p", 10.0)
+                    .Cluster("c2", "H100", 2, 8, 32, 8, "q", 20.0)
+                    .Tenant("a")
+                    .Tenant("b")
+                    .Quota("a", "H100", 0, 8)
+                    .Build());
+  const int64_t t0 = clock_.now_ms;
+  const uint64_t a = Submit(*p, Job("eight", "b", 1));        // 8 H100, bound at t0
+  const uint64_t first = Submit(*p, Job("a-first", "a", 1));  // 8 H100: all of a's max
+  const uint64_t w = Submit(*p, Job("over-max", "a", 1));     // waits for a's quota
+  Round(*p);
+  ASSERT_EQ(State(*p, a), "admitted");
+  ASSERT_EQ(State(*p, first), "admitted");
+  ASSERT_EQ(State(*p, w), "pending");
+  clock_.now_ms += 15 * 60 * 1000;
+  Report(*p, a, 0, /*exited=*/false);
+  auto mid = p->Run([&](ControlPlane& cp) { return cp.Overview(Admin()); });
+  ASSERT_TRUE(mid.ok());
+  EXPECT_EQ(mid->devices.total, 32'000);
+  EXPECT_EQ(mid->devices.allocated, 16'000);
+  EXPECT_EQ(mid->devices.free, 16'000);
+  EXPECT_EQ(mid->devices.down, 0);
+  EXPECT_EQ(mid->running, 2);
+  EXPECT_EQ(mid->queued, 1);
+  ASSERT_EQ(mid->providers.size(), 2u);
+  EXPECT_EQ(mid->providers[0].devices.allocated + mid->providers[1].devices.allocated, 16'000);
+  clock_.now_ms += 15 * 60 * 1000;  // t0 + 30 min: it ends
+  Report(*p, a, 0, /*exited=*/true);
+  ASSERT_EQ(State(*p, a), "succeeded");
+  clock_.now_ms += 30 * 60 * 1000;  // t0 + 60 min
+
+  // Two steps of 30 minutes from t0: b's 8 devices held through the first, a's 8 through both;
+  // a's second job waits through both (1 job); the others never waited (bound at once).
+  auto u = p->Run([&](ControlPlane& cp) { return cp.Utilization(Admin(), 1, 2); });
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->from_ms, t0);
+  EXPECT_EQ(u->step_ms, 30 * 60 * 1000);
+  EXPECT_EQ(u->devices_milli, 32'000);
+  ASSERT_EQ(u->allocated.count("H100"), 1u);
+  EXPECT_EQ(u->allocated.at("H100"), (std::vector<double>{16, 8}));
+  EXPECT_EQ(u->queued, (std::vector<double>{1, 1}));
+  // Four steps of 15 minutes: the same, finer; a run covering a step partly counts its share.
+  auto fine = p->Run([&](ControlPlane& cp) { return cp.Utilization(Admin(), 1, 4); });
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->allocated.at("H100"), (std::vector<double>{16, 16, 8, 8}));
+  // 7.5 min on, steps from t0 + 7.5: the second, [22.5, 37.5), is half in b's run (to 30):
+  // 8 + 8 * 7.5 / 15 = 12.
+  clock_.now_ms += 7 * 60 * 1000 + 30 * 1000;
+  auto half = p->Run([&](ControlPlane& cp) { return cp.Utilization(Admin(), 1, 4); });
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ(half->allocated.at("H100"), (std::vector<double>{16, 12, 8, 8}));
+
+  auto end = p->Run([&](ControlPlane& cp) { return cp.Overview(Admin()); });
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->devices.allocated, 8'000);
+  ASSERT_EQ(end->tenants.size(), 1u);  // b has nothing queued or running
+  EXPECT_EQ(end->tenants[0].tenant, "a");
+  EXPECT_EQ(end->tenants[0].queued, 1);
+  EXPECT_EQ(end->tenants[0].running, 1);
+  EXPECT_EQ(end->tenants[0].oldest_wait_ms, 67 * 60 * 1000 + 30 * 1000);
+
+  // Tenant b sees the pool's capacity, its own line and its own jobs only: not a's waiting job.
+  const Caller b{Role::kTenant, "b", "b-member"};
+  auto bov = p->Run([&](ControlPlane& cp) { return cp.Overview(b); });
+  ASSERT_TRUE(bov.ok());
+  EXPECT_EQ(bov->devices.total, 32'000);
+  EXPECT_EQ(bov->queued, 0);
+  EXPECT_TRUE(bov->tenants.empty());
+  auto bu = p->Run([&](ControlPlane& cp) { return cp.Utilization(b, 1, 2); });
+  ASSERT_TRUE(bu.ok());
+  EXPECT_EQ(bu->queued, (std::vector<double>{0, 0}));
+  const Caller agent{Role::kAgent, "c1/n0", "agent"};
+  EXPECT_EQ(p->Run([&](ControlPlane& cp) { return cp.Overview(agent); }).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace suanpan::control

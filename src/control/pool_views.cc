@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <bit>
+
 #include "control/control_plane.h"
 
 namespace suanpan::control {
@@ -57,8 +59,9 @@ std::vector<ClusterView> ControlPlane::Clusters() const {
 }
 
 namespace {
-NodeView ViewOf(const core::Pool& pool, const sched::ClusterState& state, const NodeLeases& leases,
+NodeView ViewOf(const core::Pool& pool, const sched::Host& host, const NodeLeases& leases,
                 core::NodeId id) {
+  const sched::ClusterState& state = host.state();
   const core::Node& n = pool.node(id);
   NodeView v;
   v.name = n.name;
@@ -74,6 +77,9 @@ NodeView ViewOf(const core::Pool& pool, const sched::ClusterState& state, const 
   v.cpu_cores = n.shape.cpu.value() / 1000;
   v.memory_gib = n.shape.memory.value() / 1024;
   v.agent = leases.AgentState(id.value());
+  for (int d = 0; d < n.shape.devices; ++d) v.free_share.push_back(state.FreeShare(id, d).value());
+  v.cordoned = host.Cordoned(id);
+  v.external = host.ExternallyHeld(id);
   return v;
 }
 }  // namespace
@@ -127,8 +133,7 @@ StatusOr<NodePage> ControlPlane::Nodes(const Caller& caller,
     }
     if (page.total++ < offset) continue;
     if (page.items.size() < limit) {
-      page.items.push_back(
-          ViewOf(*pool_, host_->state(), leases_, core::NodeId(static_cast<uint32_t>(i))));
+      page.items.push_back(ViewOf(*pool_, *host_, leases_, core::NodeId(static_cast<uint32_t>(i))));
     }
   }
   return page;
@@ -141,8 +146,23 @@ StatusOr<NodeView> ControlPlane::Node(const Caller& caller, const std::string& n
        pool_->provider(pool_->node(*id).provider).name != caller.scope)) {
     return NotFoundError(fmt::format("node '{}' not found", name));
   }
-  NodeView v = ViewOf(*pool_, host_->state(), leases_, *id);
+  NodeView v = ViewOf(*pool_, *host_, leases_, *id);
   v.agent_address = leases_.at(id->value()).address;
+  v.detail = true;
+  // The jobs on it: a tenant's own by id, other tenants' as a count; a partner's node's all.
+  for (const sched::RunningJob* r : host_->state().Running()) {
+    if (r->spec->tenant == host_->state().SystemTenant()) continue;
+    int64_t milli = 0;
+    for (const sched::WorkerPlacement& w : r->allocation.workers) {
+      if (w.node == *id) milli += std::popcount(w.devices) * w.per_device.value();
+    }
+    if (milli == 0) continue;
+    if (caller.role == Role::kTenant && pool_->tenant(r->spec->tenant).name != caller.scope) {
+      ++v.other_jobs;
+      continue;
+    }
+    v.jobs.emplace_back(r->spec->id.value(), core::FormatDevices(MilliDevices(milli)));
+  }
   return v;
 }
 

@@ -125,6 +125,14 @@ struct NodeView {
   int64_t cpu_cores = 0, memory_gib = 0;
   std::string agent;  // alive | lost | none
   std::optional<std::string> agent_address;
+  // Per device: the milli-device share free (1000 = idle); the jobs on it (GET /v1/nodes/{name};
+  // the caller's own jobs by id, other tenants' as a count).
+  std::vector<int> free_share = {};
+  bool cordoned = false;
+  int external = 0;                                         // devices the partner's own work holds
+  std::vector<std::pair<uint64_t, std::string>> jobs = {};  // (id, devices)
+  int other_jobs = 0;
+  bool detail = false;  // GET /v1/nodes/{name}: with jobs
 };
 
 struct NodePage {
@@ -177,6 +185,62 @@ struct LogChunk {
   int64_t offset = 0, next_offset = 0;
   std::string data;
   bool done = false;
+};
+
+// The hub at a glance (GET /v1/overview): devices by state, per provider, region and type; the
+// queue by tenant; alerts. Devices are counted in milli-devices (a shared GPU counts its share).
+struct DeviceStates {
+  int64_t total = 0, allocated = 0, external = 0, down = 0, free = 0;  // milli-devices
+  int64_t fp16_gflops = 0;  // peak dense FP16/BF16 of all `total` devices
+  int64_t fp16_gflops_allocated = 0;
+  void Add(const DeviceStates& o) {
+    total += o.total, allocated += o.allocated, external += o.external, down += o.down,
+        free += o.free, fp16_gflops += o.fp16_gflops,
+        fp16_gflops_allocated += o.fp16_gflops_allocated;
+  }
+};
+
+struct ProviderOverview {
+  std::string name, region, backend;
+  std::string state;  // up | degraded | down: nodes lost or cordoned, or the engine's own state
+  std::string message;
+  int64_t nodes = 0, nodes_down = 0;
+  DeviceStates devices;
+  std::map<std::string, DeviceStates> by_type;
+};
+
+struct TenantQueueView {
+  std::string tenant;
+  int64_t queued = 0, running = 0;
+  int64_t oldest_wait_ms = 0, mean_wait_ms = 0;
+  int64_t waiting_for_funds = 0;
+};
+
+struct AlertView {
+  std::string severity;  // warning | critical
+  std::string kind;      // node_lost | node_unattended | stranded_job | out_of_funds | engine
+  std::string message;
+  std::string subject;  // the node, job, tenant or provider
+};
+
+struct OverviewView {
+  int64_t time_ms = 0;
+  DeviceStates devices;
+  std::vector<ProviderOverview> providers;
+  std::map<std::string, DeviceStates> by_region, by_type;
+  int64_t queued = 0, running = 0;
+  std::vector<TenantQueueView> tenants;
+  std::vector<AlertView> alerts;
+};
+
+// Devices held and jobs waiting over time (GET /v1/utilization), derived from the runs and the
+// queue intervals of every job the caller may see: exact averages over each step, not samples.
+struct UtilizationView {
+  int64_t from_ms = 0, to_ms = 0, step_ms = 0;
+  int64_t devices_milli = 0;                             // the pool's (the caller's part)
+  std::vector<int64_t> t_ms;                             // each step's start
+  std::map<std::string, std::vector<double>> allocated;  // devices held, by type
+  std::vector<double> queued;                            // jobs waiting
 };
 
 struct HealthView {

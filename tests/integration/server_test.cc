@@ -335,6 +335,8 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       {"GET", "/v1/providers", fixed("/v1/providers"), {U, U, K, K, K, F, F}},
       {"GET", "/v1/clusters", fixed("/v1/clusters"), {U, U, K, K, K, F, F}},
       {"GET", "/v1/nodes", fixed("/v1/nodes"), {U, U, K, K, K, F, F}},
+      {"GET", "/v1/overview", fixed("/v1/overview"), {U, U, K, K, K, F, F}},
+      {"GET", "/v1/utilization", fixed("/v1/utilization?hours=2"), {U, U, K, K, K, F, F}},
       {"GET",
        "/v1/nodes/{name}",
        [](Fixture& f, int) {
@@ -541,7 +543,8 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       {{"GET", "/v1/clusters"}, {K, K}},     {{"GET", "/v1/nodes"}, {K, K}},
       {{"GET", "/v1/nodes/{name}"}, {K, N}}, {{"GET", "/v1/jobs"}, {K, K}},
       {{"GET", "/v1/jobs/{id}"}, {K, N}},    {{"GET", "/v1/usage"}, {K, K}},
-      {{"GET", "/v1/statements"}, {K, K}},
+      {{"GET", "/v1/statements"}, {K, K}},   {{"GET", "/v1/overview"}, {K, K}},
+      {{"GET", "/v1/utilization"}, {K, K}},
   };
   for (MatrixRow& r : rows) {
     auto it = partner.find({r.method, r.pattern});
@@ -787,6 +790,10 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
       {"method not allowed", "PATCH", "/v1/jobs", "", 405, "method"},
       {"no such node", "GET", "/v1/nodes/nope", "", 404, ""},
       {"nodes of an unknown type", "GET", "/v1/nodes?device_type=B200", "", 400, "device_type"},
+      {"utilization hours zero", "GET", "/v1/utilization?hours=0", "", 400, "hours"},
+      {"utilization hours past 92 days", "GET", "/v1/utilization?hours=9999", "", 400, "hours"},
+      {"utilization points not a number", "GET", "/v1/utilization?points=lots", "", 400, "points"},
+      {"overview with a query", "GET", "/v1/overview?tenant=x", "", 400, "tenant"},
       {"nodes of an unknown provider", "GET", "/v1/nodes?provider=nope", "", 400, "provider"},
       {"no such tenant", "GET", "/v1/tenants/nope", "", 404, ""},
       // Issue 12: each of these crashed the server or was accepted on the previous main.

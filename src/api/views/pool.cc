@@ -66,6 +66,15 @@ Json ToJson(const control::NodeView& n) {
          {"memory_gib", n.memory_gib},
          {"agent", n.agent}};
   if (n.agent_address) v["agent_address"] = *n.agent_address;
+  v["free_milli"] = n.free_share;
+  v["cordoned"] = n.cordoned;
+  v["external_devices"] = n.external;
+  if (n.detail) {
+    Json jobs = Json::array();
+    for (const auto& [id, devices] : n.jobs) jobs.push_back({{"id", id}, {"devices", devices}});
+    v["jobs"] = std::move(jobs);
+    v["other_jobs"] = n.other_jobs;
+  }
   return v;
 }
 

@@ -32,6 +32,9 @@ nlohmann::json ToJson(const std::vector<control::TenantView>& v);
 
 nlohmann::json ToJson(const control::UsageView& v);
 
+nlohmann::json ToJson(const control::OverviewView& v);
+nlohmann::json ToJson(const control::UtilizationView& v);
+
 nlohmann::json ToJson(const std::vector<control::TokenView>& v);
 nlohmann::json ToJson(const control::CreatedToken& v);
 nlohmann::json ToJson(const control::WhoamiView& v);

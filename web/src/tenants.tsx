@@ -1,0 +1,127 @@
+// Tenants (admin) or my tenant: quotas and use per device type as bars (guaranteed marked,
+// scaled to max), weights, projects, and the account's balance and vouchers.
+import { usePoll, type Quota, type Tenant } from "./api";
+import { t } from "./i18n";
+import { Failure, QuotaBar, Section } from "./ui";
+
+function devices(s: string | null): number | null {
+  return s == null ? null : Number(s);
+}
+
+function Quotas(props: { quotas: Quota[] }) {
+  if (props.quotas.length === 0) return <div class="muted">—</div>;
+  return (
+    <table class="quotas">
+      <thead>
+        <tr>
+          <th>{t("Type")}</th>
+          <th class="r">{t("Used")}</th>
+          <th class="r">{t("Guaranteed")}</th>
+          <th class="r">{t("Max")}</th>
+          <th class="wide" />
+        </tr>
+      </thead>
+      <tbody>
+        {props.quotas.map((q) => (
+          <tr data-type={q.device_type}>
+            <td>{q.device_type}</td>
+            <td class="r">{q.used}</td>
+            <td class="r">{q.guaranteed}</td>
+            <td class="r">{q.max ?? "∞"}</td>
+            <td>
+              <QuotaBar used={Number(q.used)} guaranteed={Number(q.guaranteed)} max={devices(q.max)} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function TenantsPage() {
+  const tenants = usePoll<{ items: Tenant[] }>("/v1/tenants", 5000);
+  if (!tenants.data) return <div>{tenants.error ? <Failure error={tenants.error} /> : t("Loading")}</div>;
+  return (
+    <div>
+      {tenants.data.items.map((tn) => (
+        <TenantCard tenant={tn} />
+      ))}
+    </div>
+  );
+}
+
+function TenantCard(props: { tenant: Tenant }) {
+  const tn = props.tenant;
+  const account = usePoll<any>(`/v1/accounts/${encodeURIComponent(tn.name)}`, 15000);
+  return (
+    <Section
+      id={`tenant-${tn.name}`}
+      title={`${tn.name}${tn.retired ? " (retired)" : ""}`}
+      right={`${t("Weight")} ${tn.weight} · ${t("Queued")} ${tn.queued_jobs} · ${t("Running")} ${tn.jobs_holding_devices}`}
+    >
+      <Quotas quotas={tn.quotas} />
+      {account.data && <Account a={account.data} />}
+      <Invoices tenant={tn.name} />
+      {tn.projects.length > 0 && (
+        <>
+          <h3>{t("Projects")}</h3>
+          {tn.projects.map((p) => (
+            <div class="project" data-project={p.name}>
+              <h4>
+                {tn.name}/{p.name} · {t("Weight")} {p.weight} {p.retired ? "(retired)" : ""}
+              </h4>
+              <Quotas quotas={p.quotas} />
+            </div>
+          ))}
+        </>
+      )}
+    </Section>
+  );
+}
+
+const yuan = (micro: number | null | undefined) => (micro == null ? "—" : `¥${(micro / 1e6).toFixed(2)}`);
+
+// The account (GET /v1/accounts/{tenant}): money first, then compute vouchers (算力券).
+function Account(props: { a: any }) {
+  const a = props.a;
+  return (
+    <div class="kv account" data-testid="account">
+      <span>{t("Balance")}</span>
+      <b>{yuan(a.balance_micro)}</b>
+      <span>{t("Vouchers")}</span>
+      <b>
+        {yuan(a.vouchers_micro)} ({(a.vouchers ?? []).length})
+      </b>
+      <span>
+        {t("Spent")} {a.month}
+      </span>
+      <b>{yuan(a.spent_micro)}</b>
+      <span>{t("Accrued")}</span>
+      <b>{yuan(a.accrued_micro)}</b>
+      <span>{t("Budget")}</span>
+      <b>{a.monthly_budget_micro == null ? "∞" : yuan(a.monthly_budget_micro)}</b>
+    </div>
+  );
+}
+
+function Invoices(props: { tenant: string }) {
+  const inv = usePoll<any[]>(`/v1/invoices?tenant=${encodeURIComponent(props.tenant)}`, 60000);
+  const items = Array.isArray(inv.data) ? inv.data : [];
+  if (items.length === 0) return null;
+  return (
+    <>
+      <h3>{t("Invoices")}</h3>
+      <ul class="invoices">
+        {items.map((i) => (
+          <li>
+            {Object.entries(i as Record<string, unknown>)
+              .filter(([, v]) => typeof v === "string" || typeof v === "number")
+              .slice(0, 5)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(" · ")}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
