@@ -332,6 +332,11 @@ class ControlPlane {
   void RunOps(std::vector<std::pair<Op, std::function<void(const Status&)>>>& ops);
   void CommitOrDie(std::vector<Done>* dones);
   void CheckLeases(int64_t now_ms);
+  // Queued and device-holding jobs per queue (QueueId), in one pass over the jobs.
+  using QueueJobCounts = std::vector<std::pair<int64_t, int64_t>>;
+  QueueJobCounts CountQueueJobs() const;
+  StatusOr<TenantView> TenantWith(const Caller& caller, const std::string& name,
+                                  const QueueJobCounts& counts) const;
   // Nodes no agent or engine serves are held (require_agents); at Start.
   void HoldUnattended();
   // A capacity wait's reason, saying so when nodes wait for their agents.

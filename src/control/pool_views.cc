@@ -172,15 +172,31 @@ StatusOr<std::vector<TenantView>> ControlPlane::Tenants(const Caller& caller) co
         fmt::format("role {} may not read tenants", CallerRoleName(caller)));
   }
   std::vector<TenantView> out;
+  const QueueJobCounts counts = CountQueueJobs();  // one pass over the jobs for all tenants
   for (const core::Tenant& t : pool_->tenants()) {
     if (caller.role == Role::kTenant && t.name != caller.scope) continue;
-    SP_ASSIGN_OR_RETURN(TenantView v, Tenant(caller, t.name));
+    SP_ASSIGN_OR_RETURN(TenantView v, TenantWith(caller, t.name, counts));
     out.push_back(std::move(v));
   }
   return out;
 }
 
+ControlPlane::QueueJobCounts ControlPlane::CountQueueJobs() const {
+  QueueJobCounts counts(pool_->QueueCount());
+  for (const auto& [jid, j] : jobs_.all()) {
+    auto& [queued, holding] = counts[QueueOfJob(*pool_, j->spec()).value()];
+    queued += j->queued();
+    holding += j->holds_devices;
+  }
+  return counts;
+}
+
 StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::string& name) const {
+  return TenantWith(caller, name, CountQueueJobs());
+}
+
+StatusOr<TenantView> ControlPlane::TenantWith(const Caller& caller, const std::string& name,
+                                              const QueueJobCounts& counts) const {
   if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
     return PermissionDeniedError(
         fmt::format("role {} may not read tenants", CallerRoleName(caller)));
@@ -223,15 +239,17 @@ StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::strin
                        pool_->QueueOf(*id, core::ProjectId(static_cast<uint32_t>(p))), false);
     v.projects.push_back(std::move(pv));
   }
-  for (const auto& [jid, j] : jobs_.all()) {
-    if (j->spec().tenant != *id) continue;
-    v.queued_jobs += j->queued();
-    v.jobs_holding_devices += j->holds_devices;
-    if (j->spec().project) {
-      ProjectView& pv = v.projects[j->spec().project->value()];
-      pv.queued_jobs += j->queued();
-      pv.jobs_holding_devices += j->holds_devices;
-    }
+  // The tenant's own queue and its projects' queues.
+  auto add = [&](core::QueueId q, int64_t& queued, int64_t& holding) {
+    queued += counts[q.value()].first;
+    holding += counts[q.value()].second;
+  };
+  add(pool_->QueueOf(*id, std::nullopt), v.queued_jobs, v.jobs_holding_devices);
+  for (size_t p = 0; p < v.projects.size(); ++p) {
+    ProjectView& pv = v.projects[p];
+    const core::QueueId q = pool_->QueueOf(*id, core::ProjectId(static_cast<uint32_t>(p)));
+    add(q, pv.queued_jobs, pv.jobs_holding_devices);
+    add(q, v.queued_jobs, v.jobs_holding_devices);
   }
   return v;
 }
