@@ -264,7 +264,9 @@ class ControlPlane {
   // The dashboard's (control/dashboard.cc): the hub at a glance; devices held and jobs waiting
   // over the last `hours` in `points` steps.
   StatusOr<OverviewView> Overview(const Caller& caller) const;
-  StatusOr<UtilizationView> Utilization(const Caller& caller, int64_t hours, size_t points) const;
+  // `tenant`: only its jobs (an admin's filter; a tenant's own are all it sees anyway).
+  StatusOr<UtilizationView> Utilization(const Caller& caller, int64_t hours, size_t points,
+                                        const std::string& tenant = "") const;
   std::vector<ClusterView> Clusters() const;
   StatusOr<NodePage> Nodes(const Caller& caller, const std::map<std::string, std::string>& filter,
                            size_t offset, size_t limit) const;

@@ -608,6 +608,16 @@ TEST_F(ControlPlaneTest, UtilizationAndOverviewAreExactAndScopedToTheCaller) {
   auto bu = p->Run([&](ControlPlane& cp) { return cp.Utilization(b, 1, 2); });
   ASSERT_TRUE(bu.ok());
   EXPECT_EQ(bu->queued, (std::vector<double>{0, 0}));
+  // b's run only, on steps from t0 + 7.5 min: held 7.5..30 of [7.5, 37.5): 8 * 22.5 / 30 = 6.
+  EXPECT_EQ(bu->allocated.at("H100"), (std::vector<double>{6, 0}));
+  // An admin's filter gives the same; a tenant may not name another.
+  auto ab = p->Run([&](ControlPlane& cp) { return cp.Utilization(Admin(), 1, 2, "b"); });
+  ASSERT_TRUE(ab.ok());
+  EXPECT_EQ(ab->allocated, bu->allocated);
+  EXPECT_EQ(ab->queued, bu->queued);
+  auto peek = p->Run([&](ControlPlane& cp) { return cp.Utilization(b, 1, 2, "a"); });
+  EXPECT_EQ(peek.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(peek.status().field(), "tenant");
   const Caller agent{Role::kAgent, "c1/n0", "agent"};
   EXPECT_EQ(p->Run([&](ControlPlane& cp) { return cp.Overview(agent); }).status().code(),
             StatusCode::kPermissionDenied);

@@ -144,12 +144,21 @@ StatusOr<OverviewView> ControlPlane::Overview(const Caller& caller) const {
 }
 
 StatusOr<UtilizationView> ControlPlane::Utilization(const Caller& caller, int64_t hours,
-                                                    size_t points) const {
+                                                    size_t points,
+                                                    const std::string& only_tenant) const {
   if (caller.role == Role::kAgent) {
     return PermissionDeniedError("agents may not read utilization");
   }
   const bool partner = caller.role == Role::kPartner;
-  const bool tenant = caller.role == Role::kTenant;
+  if (!only_tenant.empty()) {
+    if (partner) return FieldError("tenant", "a partner's utilization is its provider's");
+    if (!pool_->FindTenant(only_tenant) ||
+        (caller.role == Role::kTenant && only_tenant != caller.scope)) {
+      return FieldError("tenant", fmt::format("unknown tenant '{}'", only_tenant));
+    }
+  }
+  const std::string& scope = caller.role == Role::kTenant ? caller.scope : only_tenant;
+  const bool tenant = !scope.empty();
   UtilizationView v;
   v.to_ms = clock_.NowMs();
   v.step_ms = std::max<int64_t>(1, hours * 3'600'000 / static_cast<int64_t>(points));
@@ -182,7 +191,7 @@ StatusOr<UtilizationView> ControlPlane::Utilization(const Caller& caller, int64_
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> held;
   std::vector<double> queued(points, 0), queued_diff(points + 1, 0);
   for (const auto& [id, job] : jobs_.all()) {
-    if (tenant && pool_->tenant(job->spec().tenant).name != caller.scope) continue;
+    if (tenant && pool_->tenant(job->spec().tenant).name != scope) continue;
     int64_t waiting_since = job->submit_ms;
     for (const store::RunRow& r : job->runs) {
       if (!partner || r.provider == caller.scope) {

@@ -794,6 +794,7 @@ TEST(ServerTest, MalformedRequestsGetA4xxNamingTheField) {
       {"utilization hours past 92 days", "GET", "/v1/utilization?hours=9999", "", 400, "hours"},
       {"utilization points not a number", "GET", "/v1/utilization?points=lots", "", 400, "points"},
       {"overview with a query", "GET", "/v1/overview?tenant=x", "", 400, "tenant"},
+      {"utilization of an unknown tenant", "GET", "/v1/utilization?tenant=nope", "", 400, "tenant"},
       {"nodes of an unknown provider", "GET", "/v1/nodes?provider=nope", "", 400, "provider"},
       {"no such tenant", "GET", "/v1/tenants/nope", "", 404, ""},
       // Issue 12: each of these crashed the server or was accepted on the previous main.

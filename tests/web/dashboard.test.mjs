@@ -221,6 +221,7 @@ test("a tenant's token cannot reach another tenant's jobs, tenants or nodes' job
   await shot(p, "nodes");
   await p.goto(url + "/#/tenants");
   await p.waitForSelector("#tenant-dev");
+  await p.waitForSelector("#tenant-use-dev canvas"); // its own use over time: one tenant shown
   await shot(p, "tenants");
   // The admin sees both, and the overview in Chinese.
   const a = await page(admin);
@@ -235,6 +236,32 @@ test("a tenant's token cannot reach another tenant's jobs, tenants or nodes' job
   cli(tenant, "cancel", String(waits));
   await p.context().close();
   await a.context().close();
+});
+
+test("a suanpan sim report opens in the same UI with its policies side by side", async () => {
+  const out = path.join(dir, "sim");
+  cli(admin, "sim", "--trace", "tiresias:../shared/traces/tiresias/60_job.csv", "--cluster", "1x4x4",
+    "--policy", "fifo/first_fit,las/best_fit,srtf/best_fit", "--no-backfill", "--out", out);
+  const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+  const p = await page(admin);
+  await p.goto(url + "/#/report");
+  await p.setInputFiles("input[name=report-files]", ["report.json", "jobs.csv", "timeline.json"].map((f) => path.join(out, f)));
+  await p.waitForSelector("#report-policies tbody tr");
+  const rows = await p.$$eval("#report-policies tbody tr", (r) => r.map((x) => [x.dataset.policy, x.children[2].textContent]));
+  assert.deepEqual(rows.map((r) => r[0]), report.policies.map((x) => x.policy));
+  assert.deepEqual(rows.map((r) => Number(r[1].replace(/,/g, ""))), report.policies.map((x) => Math.round(x.jct_seconds.mean * 100) / 100));
+  for (const id of ["cdf-chart", "util-chart", "queue-chart"]) {
+    await p.waitForSelector(`#${id} canvas`);
+    const legend = await p.$$eval(`#${id} .u-legend .u-series`, (s) => s.length);
+    assert.equal(legend, 1 + report.policies.length, `${id}: one series per policy`);
+  }
+  // A file that is not a report says so, naming the file.
+  fs.writeFileSync(path.join(out, "notes.txt"), "hello");
+  await p.setInputFiles("input[name=report-files]", [path.join(out, "notes.txt")]);
+  assert.match(await p.textContent("[role=alert]"), /notes\.txt: not a report\.json/);
+  await p.setInputFiles("input[name=report-files]", [path.join(out, "report.json")]);
+  await shot(p, "report");
+  await p.context().close();
 });
 
 test("no console errors, page errors or failed requests", () => {

@@ -15,6 +15,8 @@ export function TimeChart(props: {
   height?: number;
   left: string;
   right?: string;
+  time?: boolean; // false: x is a plain number (seconds of a simulation, JCT)
+  step?: boolean; // a step function (held until the next point), not a line between points
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -31,12 +33,13 @@ export function TimeChart(props: {
           label: s.label,
           stroke: COLORS[i % COLORS.length],
           width: 2,
+          paths: props.step ? uPlot.paths.stepped!({ align: 1 }) : undefined,
           dash: s.dash ? [6, 4] : undefined,
           scale: s.axis === "right" ? "jobs" : "devices",
-          fill: s.dash || s.axis === "right" ? undefined : COLORS[i % COLORS.length] + "22",
+          fill: s.dash || s.axis === "right" || props.time === false ? undefined : COLORS[i % COLORS.length] + "22",
         })),
       ],
-      scales: { x: { time: true }, devices: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      scales: { x: { time: props.time !== false }, devices: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
         {},
         { scale: "devices", label: props.left },
@@ -52,7 +55,7 @@ export function TimeChart(props: {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [shape, props.left, props.right]);
+  }, [shape, props.left, props.right, props.time, props.step]);
   useEffect(() => {
     plot.current?.setData([props.t, ...props.series.map((s) => s.values)]);
   }, [props.t, props.series]);

@@ -90,6 +90,16 @@ const zh: Record<string, string> = {
   Job: "作业",
   "no jobs": "无作业",
   Language: "语言",
+  Reports: "仿真报告",
+  "Devices held over the last 24 hours": "最近 24 小时占用的设备",
+  "Use over time": "用量趋势",
+  "Simulator report": "仿真报告",
+  "Open the report.json, jobs.csv and timeline.json of a suanpan sim --out directory.":
+    "打开 suanpan sim --out 目录中的 report.json、jobs.csv 和 timeline.json。",
+  "JCT distribution": "作业完成时间分布",
+  "share of jobs": "作业占比",
+  "Devices allocated over time": "设备分配随时间变化",
+  "Jobs waiting over time": "等待作业随时间变化",
 };
 
 const saved = (localStorage.getItem("suanpan.lang") as Lang | null) ?? "en";

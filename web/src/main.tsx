@@ -8,6 +8,7 @@ import { JobPage } from "./job";
 import { NodesPage } from "./nodes";
 import { OverviewPage } from "./overview";
 import { QueuePage } from "./queue";
+import { ReportPage } from "./report";
 import { signal } from "./signal";
 import "./style.css";
 import { TenantsPage } from "./tenants";
@@ -83,13 +84,15 @@ function App() {
     ["/queue", t("Queue")],
     ...(w.role !== "partner" ? [["/tenants", admin ? t("Tenants") : t("My tenant")] as [string, string]] : []),
     ["/nodes", t("Nodes")],
+    ["/report", t("Reports")],
   ];
   let page;
   const job = path.match(/^\/jobs\/(\d+)$/);
   if (job) page = <JobPage id={job[1]} />;
   else if (path === "/queue") page = <QueuePage query={query} />;
-  else if (path === "/tenants") page = <TenantsPage />;
+  else if (path === "/tenants") page = <TenantsPage query={query} />;
   else if (path === "/nodes") page = <NodesPage query={query} />;
+  else if (path === "/report") page = <ReportPage />;
   else page = <OverviewPage />;
   return (
     <>

@@ -1,6 +1,7 @@
 // Tenants (admin) or my tenant: quotas and use per device type as bars (guaranteed marked,
 // scaled to max), weights, projects, and the account's balance and vouchers.
-import { usePoll, type Quota, type Tenant } from "./api";
+import { usePoll, type Quota, type Tenant, type Utilization } from "./api";
+import { TimeChart } from "./chart";
 import { t } from "./i18n";
 import { Failure, QuotaBar, Section } from "./ui";
 
@@ -38,19 +39,40 @@ function Quotas(props: { quotas: Quota[] }) {
   );
 }
 
-export function TenantsPage() {
+// All tenants (admin), or one with its use over time: the caller's own, or ?tenant= for an admin.
+export function TenantsPage(props: { query: URLSearchParams }) {
   const tenants = usePoll<{ items: Tenant[] }>("/v1/tenants", 5000);
   if (!tenants.data) return <div>{tenants.error ? <Failure error={tenants.error} /> : t("Loading")}</div>;
+  const only = props.query.get("tenant");
+  const items = tenants.data.items.filter((x) => !only || x.name === only);
   return (
     <div>
-      {tenants.data.items.map((tn) => (
-        <TenantCard tenant={tn} />
+      {items.map((tn) => (
+        <TenantCard tenant={tn} detail={items.length === 1} />
       ))}
     </div>
   );
 }
 
-function TenantCard(props: { tenant: Tenant }) {
+function TenantUse(props: { tenant: string }) {
+  const u = usePoll<Utilization>(`/v1/utilization?hours=24&points=144&tenant=${encodeURIComponent(props.tenant)}`, 15000);
+  if (!u.data) return <Failure error={u.error} />;
+  const d = u.data;
+  return (
+    <TimeChart
+      id={`tenant-use-${props.tenant}`}
+      t={d.t}
+      series={[
+        ...Object.entries(d.allocated).map(([ty, v]) => ({ label: ty, values: v })),
+        { label: t("Jobs waiting"), values: d.queued, axis: "right" as const },
+      ]}
+      left={t("Devices")}
+      right={t("Jobs waiting")}
+    />
+  );
+}
+
+function TenantCard(props: { tenant: Tenant; detail: boolean }) {
   const tn = props.tenant;
   const account = usePoll<any>(`/v1/accounts/${encodeURIComponent(tn.name)}`, 15000);
   return (
@@ -60,6 +82,14 @@ function TenantCard(props: { tenant: Tenant }) {
       right={`${t("Weight")} ${tn.weight} · ${t("Queued")} ${tn.queued_jobs} · ${t("Running")} ${tn.jobs_holding_devices}`}
     >
       <Quotas quotas={tn.quotas} />
+      {props.detail ? (
+        <>
+          <h3>{t("Devices held over the last 24 hours")}</h3>
+          <TenantUse tenant={tn.name} />
+        </>
+      ) : (
+        <a href={`#/tenants?tenant=${encodeURIComponent(tn.name)}`}>{t("Use over time")} →</a>
+      )}
       {account.data && <Account a={account.data} />}
       <Invoices tenant={tn.name} />
       {tn.projects.length > 0 && (

@@ -46,11 +46,12 @@ void AddPoolRoutes(Router& r, const RouteContext&) {
         [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
           return Answer(p.Overview(c));
         });
-  r.Add("GET", "/v1/utilization", kPeopleAndPartners, Query({"hours", "points"}),
+  r.Add("GET", "/v1/utilization", kPeopleAndPartners, Query({"hours", "points", "tenant"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           SP_ASSIGN_OR_RETURN(size_t hours, call.Size("hours", 24, 24 * 92, 1));
           SP_ASSIGN_OR_RETURN(size_t points, call.Size("points", 120, 2000, 2));
-          return Answer(p.Utilization(c, static_cast<int64_t>(hours), points));
+          return Answer(p.Utilization(c, static_cast<int64_t>(hours), points,
+                                      call.Query("tenant").value_or("")));
         });
   r.Add("GET", "/v1/tenants", kPeople, {},
         [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {

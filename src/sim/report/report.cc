@@ -207,6 +207,9 @@ Status WriteReport(const ReportInput& input, const std::string& dir) {
               std::nullopt,
               std::nullopt,
               false};
+  ordered_json timeline = {{"generated_by", "suanpan sim"},
+                           {"devices", input.devices},
+                           {"policies", ordered_json::array()}};
   for (const PolicyRun& run : input.runs) {
     std::vector<double> jct(run.jct.begin(), run.jct.end());
     for (double& v : jct) v = std::max(v, 1.0);  // log axis
@@ -221,7 +224,15 @@ Status WriteReport(const ReportInput& input, const std::string& dir) {
     }
     util.series.push_back(Downsample(u));
     queue.series.push_back(Downsample(q));
+    const Series& du = util.series.back();
+    const Series& dq = queue.series.back();
+    timeline["policies"].push_back(
+        {{"policy", run.summary.policy},
+         {"utilization", {{"t", du.x}, {"share", du.y}}},
+         {"queue", {{"t", dq.x}, {"jobs", dq.y}}}});
   }
+  // The plots' series (downsampled as drawn), for the dashboard's report page.
+  SP_RETURN_IF_ERROR(WriteFile(out / "timeline.json", timeline.dump(1) + "\n"));
   SP_RETURN_IF_ERROR(WriteFile(out / "jct_cdf.svg", RenderLineChart(cdf)));
   SP_RETURN_IF_ERROR(WriteFile(out / "utilization.svg", RenderLineChart(util)));
   SP_RETURN_IF_ERROR(WriteFile(out / "queue.svg", RenderLineChart(queue)));
