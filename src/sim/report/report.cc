@@ -226,10 +226,9 @@ Status WriteReport(const ReportInput& input, const std::string& dir) {
     queue.series.push_back(Downsample(q));
     const Series& du = util.series.back();
     const Series& dq = queue.series.back();
-    timeline["policies"].push_back(
-        {{"policy", run.summary.policy},
-         {"utilization", {{"t", du.x}, {"share", du.y}}},
-         {"queue", {{"t", dq.x}, {"jobs", dq.y}}}});
+    timeline["policies"].push_back({{"policy", run.summary.policy},
+                                    {"utilization", {{"t", du.x}, {"share", du.y}}},
+                                    {"queue", {{"t", dq.x}, {"jobs", dq.y}}}});
   }
   // The plots' series (downsampled as drawn), for the dashboard's report page.
   SP_RETURN_IF_ERROR(WriteFile(out / "timeline.json", timeline.dump(1) + "\n"));
