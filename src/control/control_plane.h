@@ -102,6 +102,8 @@ struct JobFilter {
   std::optional<std::string> name;
   uint64_t after = 0;  // keyset pagination: ids greater than this
   size_t limit = 100;
+  bool newest_first = false;       // then ids below `before`, highest first
+  std::optional<uint64_t> before;  // newest_first's cursor (none: from the newest)
 };
 
 struct UsageQuery {
@@ -400,6 +402,9 @@ class ControlPlane {
   Status WithinQuotaMax(const core::JobSpec& spec) const;
   const JobRecord* Visible(const Caller& caller, uint64_t id) const;
   JobView ViewFor(const Caller& caller, const JobRecord& job) const;
+  std::optional<int64_t> PriceOf(const store::RunRow& run) const;
+  int64_t CostSoFar(const JobRecord& job, int64_t now_ms,
+                    const std::string* provider = nullptr) const;
   // The node a rank of an attempt ran on, from the run's placement.
   std::optional<size_t> WorkerNode(const JobRecord& job, int attempt, int rank) const;
   Backend* BackendOf(const JobRecord& job);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -534,6 +535,98 @@ TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire)
 }
 
 // The dashboard's series are exact averages over each step, from the runs and queue intervals.
+// Newest first, paged by `before`: every job once, highest id first, filters as oldest first.
+TEST_F(ControlPlaneTest, JobsPageNewestFirst) {
+  auto p = Open(Pool());
+  std::vector<uint64_t> b_jobs;
+  for (int i = 0; i < 7; ++i) {
+    const uint64_t id = Submit(*p, Job("j" + std::to_string(i), i % 3 == 0 ? "a" : "b", 1, 1));
+    if (i % 3 != 0) b_jobs.push_back(id);
+  }
+  std::vector<uint64_t> seen;
+  std::optional<uint64_t> before;
+  for (int pages = 0; pages < 10; ++pages) {
+    JobFilter f;
+    f.tenant = "b";
+    f.newest_first = true;
+    f.before = before;
+    f.limit = 2;
+    auto page = p->Run([&](ControlPlane& cp) { return cp.ListJobs(Admin(), f); });
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_LE(page->items.size(), 2u);
+    for (const JobView& j : page->items) seen.push_back(j.id);
+    EXPECT_FALSE(page->next_after.has_value());
+    if (!page->next_before) break;
+    before = page->next_before;
+  }
+  std::reverse(b_jobs.begin(), b_jobs.end());
+  EXPECT_EQ(seen, b_jobs);
+}
+
+// A job's cost so far is every attempt from the start of its work, at the price frozen when it
+// was bound, and stops when the work ends.
+TEST_F(ControlPlaneTest, AJobsCostSoFarCountsEveryAttemptAtItsFrozenPrice) {
+  auto p = Open(Pool());
+  const uint64_t id = Submit(*p, Job("j", "b", 1));
+  Round(*p);
+  EXPECT_EQ(Get(*p, id).cost_micro, 0);  // bound, not started: nothing yet
+  Report(*p, id, 0, /*exited=*/false);
+  clock_.now_ms += 30 * 60 * 1000;
+  // 8 H100 x 0.5 h x 10 yuan/h on c1
+  EXPECT_EQ(Get(*p, id).cost_micro, 40'000'000);
+  // Lost and rerun: the second attempt adds to the first.
+  const std::string node = Get(*p, id).placement->workers[0].node;
+  p->Run([&](ControlPlane& cp) {
+    cp.NodeLost(*cp.pool().FindNode(node), "test");
+    return 0;
+  });
+  Round(*p);
+  ASSERT_EQ(Get(*p, id).attempts, 2);
+  Report(*p, id, 0, /*exited=*/false);
+  clock_.now_ms += 15 * 60 * 1000;
+  // + 8 x 0.25 h at 10 (c1) or 20 (c2) yuan/h, wherever the second attempt went
+  const std::string cluster = Get(*p, id).placement->cluster;
+  EXPECT_EQ(Get(*p, id).cost_micro, cluster == "c1" ? 60'000'000 : 80'000'000) << cluster;
+  Report(*p, id, 0, /*exited=*/true);
+  const int64_t done = Get(*p, id).cost_micro;
+  clock_.now_ms += 60 * 60 * 1000;
+  EXPECT_EQ(Get(*p, id).cost_micro, done);
+}
+
+// Tried as an attacker would: a tenant whose job is preempted reads its events and reason, and
+// must learn nothing of the job it made room for when that job is another tenant's (not its
+// name, id or tenant). (A job preempted for its own tenant's job is told which: agent_test.)
+TEST_F(ControlPlaneTest, APreemptedJobIsNotToldOfAnotherTenantsJob) {
+  auto p = Open(TestPool()
+                    .Cluster("c1", "H100", 2, 8, 32, 8, "p", 10.0)
+                    .Tenant("acme")
+                    .Tenant("lab")
+                    .Quota("acme", "H100", 16, 16)
+                    .Build());
+  const uint64_t borrowed = Submit(*p, Job("lab-borrowed", "lab", 2));
+  Round(*p);
+  ASSERT_EQ(State(*p, borrowed), "admitted");
+  const uint64_t urgent = Submit(*p, Job("acme-urgent-secret", "acme", 2));
+  Round(*p);
+  ASSERT_EQ(State(*p, urgent), "admitted");
+  ASSERT_NE(State(*p, borrowed), "admitted");
+  const Caller lab{Role::kTenant, "lab", "lab-token"};
+  auto events = p->Run([&](ControlPlane& cp) { return cp.JobEvents(lab, borrowed); });
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  auto job = p->Run([&](ControlPlane& cp) { return cp.GetJob(lab, borrowed); });
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  std::string seen = job->reason;
+  bool preempted = false;
+  for (const EventView& e : *events) {
+    seen += "\n" + e.message;
+    preempted |= e.kind == "preempted";
+  }
+  EXPECT_TRUE(preempted) << seen;
+  EXPECT_EQ(seen.find("acme"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("job " + std::to_string(urgent)), std::string::npos) << seen;
+  EXPECT_NE(seen.find("another tenant"), std::string::npos) << seen;
+}
+
 TEST_F(ControlPlaneTest, UtilizationAndOverviewAreExactAndScopedToTheCaller) {
   // 32 H100 in 4 nodes; tenant a may hold at most 8.
   auto p = Open(TestPool()

@@ -147,6 +147,8 @@ StatusOr<JobView> ControlPlane::GetJob(const Caller& caller, uint64_t id) const 
 // later run elsewhere stay out.
 JobView ControlPlane::ViewFor(const Caller& caller, const JobRecord& j) const {
   JobView v = jobs_.View(j);
+  v.cost_micro =
+      CostSoFar(j, clock_.NowMs(), caller.role == Role::kPartner ? &caller.scope : nullptr);
   if (caller.role == Role::kPartner) {
     v.spec = nlohmann::json::object();
     v.user.clear();
@@ -176,17 +178,33 @@ StatusOr<JobPage> ControlPlane::ListJobs(const Caller& caller, JobFilter filter)
   JobPage page;
   uint64_t last = 0;
   const auto& all = jobs_.all();
+  auto wanted = [&](const JobRecord& j) {
+    if (tenant && j.spec().tenant != *tenant) return false;
+    if (!filter.states.empty() && !filter.states.count(j.state)) return false;
+    if (filter.name && j.spec().name != *filter.name) return false;
+    return !partner || Visible(caller, j.id()) != nullptr;
+  };
+  if (filter.newest_first) {
+    auto it = filter.before ? all.lower_bound(*filter.before) : all.end();
+    while (it != all.begin()) {
+      --it;
+      if (!wanted(*it->second)) continue;
+      if (page.items.size() == filter.limit) {
+        page.next_before = last;
+        break;
+      }
+      page.items.push_back(ViewFor(caller, *it->second));
+      last = it->first;
+    }
+    return page;
+  }
   for (auto it = all.upper_bound(filter.after); it != all.end(); ++it) {
-    const JobRecord& j = *it->second;
-    if (tenant && j.spec().tenant != *tenant) continue;
-    if (!filter.states.empty() && !filter.states.count(j.state)) continue;
-    if (filter.name && j.spec().name != *filter.name) continue;
-    if (partner && Visible(caller, j.id()) == nullptr) continue;
+    if (!wanted(*it->second)) continue;
     if (page.items.size() == filter.limit) {
       page.next_after = last;
       break;
     }
-    page.items.push_back(ViewFor(caller, j));
+    page.items.push_back(ViewFor(caller, *it->second));
     last = it->first;
   }
   return page;

@@ -14,6 +14,37 @@
 
 namespace suanpan::control {
 
+// The price a run is rated at: the one frozen when it was bound, else (runs stored before
+// prices were frozen) the provider's price now.
+std::optional<int64_t> ControlPlane::PriceOf(const store::RunRow& r) const {
+  if (r.price_micro) return r.price_micro;
+  if (auto p = pool_->FindProvider(r.provider)) {
+    if (auto ty = pool_->catalog().Find(r.device_type)) {
+      if (const auto& now_price = pool_->provider(*p).price_per_device_hour[ty->value()]) {
+        return now_price->value();
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// What a job has cost: every attempt from the start of its work to its end (or now), each at
+// its run's price, by the same rating rule as usage and invoices; a partner's, on its provider.
+int64_t ControlPlane::CostSoFar(const JobRecord& job, int64_t now_ms,
+                                const std::string* provider) const {
+  int64_t cost = 0;
+  for (const store::RunRow& r : job.runs) {
+    if (!r.started_ms || (provider && r.provider != *provider)) continue;
+    const int64_t end = r.end_ms.value_or(now_ms);
+    if (end <= *r.started_ms) continue;
+    if (std::optional<int64_t> price = PriceOf(r)) {
+      cost += core::RateRun(MicroYuan(*price), MilliDevices(r.devices_milli), end - *r.started_ms)
+                  .value();
+    }
+  }
+  return cost;
+}
+
 StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) const {
   if (caller.role == Role::kAgent) return PermissionDeniedError("agents may not read usage");
   if (caller.role == Role::kTenant) {
@@ -67,17 +98,7 @@ StatusOr<UsageView> ControlPlane::Usage(const Caller& caller, UsageQuery q) cons
       Sum& s = sums[{partner ? "" : owner.name, partner ? "" : project,
                      partner ? "" : job->submitted_by, r.provider, r.device_type}];
       s.milli_ms += static_cast<__int128>(r.devices_milli) * (end - start);
-      std::optional<int64_t> price = r.price_micro;
-      if (!price) {
-        if (auto p = pool_->FindProvider(r.provider)) {
-          if (auto ty = pool_->catalog().Find(r.device_type)) {
-            if (const auto& now_price = pool_->provider(*p).price_per_device_hour[ty->value()]) {
-              price = now_price->value();
-            }
-          }
-        }
-      }
-      if (price) {
+      if (std::optional<int64_t> price = PriceOf(r)) {
         // The one rating rule, to the fen per run piece: a month's usage is its invoice's.
         s.cost +=
             core::RateRun(MicroYuan(*price), MilliDevices(r.devices_milli), end - start).value();

@@ -147,7 +147,8 @@ StatusOr<NodeView> ControlPlane::Node(const Caller& caller, const std::string& n
     return NotFoundError(fmt::format("node '{}' not found", name));
   }
   NodeView v = ViewOf(*pool_, *host_, leases_, *id);
-  v.agent_address = leases_.at(id->value()).address;
+  // Where its agent listens is the operator's (and the partner's) business, not a tenant's.
+  if (caller.role != Role::kTenant) v.agent_address = leases_.at(id->value()).address;
   v.detail = true;
   // The jobs on it: a tenant's own by id, other tenants' as a count; a partner's node's all.
   for (const sched::RunningJob* r : host_->state().Running()) {

@@ -64,14 +64,24 @@ void ControlPlane::RunRound() {
     JobRecord* job = jobs_.Find(d.job.value());
     if (job == nullptr) continue;
     const JobRecord* for_job = jobs_.Find(d.for_job.value());
-    const std::string for_name = for_job ? for_job->spec().name : "?";
     Release(*job, now, /*requeue=*/true, /*ended_by_host=*/true);
-    // The scheduler's reason starts "preempted for job N: "; said once, with the job's name.
+    // The scheduler's reason starts "preempted for job N: "; said once, with the job's name when
+    // it is the same tenant's. Another tenant's job is not named to this one (its id, name and
+    // tenant are that tenant's business); the operator finds it in the log and in the
+    // preemptor's events.
     std::string_view because = d.reason;
     const std::string prefix = fmt::format("preempted for job {}: ", d.for_job.value());
     if (because.starts_with(prefix)) because.remove_prefix(prefix.size());
-    const std::string why =
-        fmt::format("preempted for job {} ({}): {}", d.for_job.value(), for_name, because);
+    const bool same_tenant = for_job && for_job->spec().tenant == job->spec().tenant;
+    const std::string why = same_tenant
+                                ? fmt::format("preempted for job {} ({}): {}", d.for_job.value(),
+                                              for_job->spec().name, because)
+                                : fmt::format("preempted for another tenant's job: {}", because);
+    if (!same_tenant) {
+      spdlog::info("job={} tenant={} preempted for job={} tenant={}: {}", job->id(),
+                   pool_->tenant(job->spec().tenant).name, d.for_job.value(),
+                   for_job ? pool_->tenant(for_job->spec().tenant).name : "?", because);
+    }
     ChangeState(*job, job->state == JobState::kRunning ? JobState::kPreempted : JobState::kPending,
                 why);
     jobs_.AddEvent(*job, "preempted", why);

@@ -44,6 +44,7 @@ struct JobView {
   std::optional<int> exit_code;
   std::optional<int64_t> earliest_start_ms;
   std::optional<RunView> placement;  // the latest run
+  int64_t cost_micro = 0;            // every attempt so far, each at its run's frozen price
 };
 
 struct SubmitResult {
@@ -53,7 +54,8 @@ struct SubmitResult {
 
 struct JobPage {
   std::vector<JobView> items;
-  std::optional<uint64_t> next_after;
+  std::optional<uint64_t> next_after;   // oldest first: the next page's `after`
+  std::optional<uint64_t> next_before;  // newest first: the next page's `before`
 };
 
 struct EventView {

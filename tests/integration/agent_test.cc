@@ -64,6 +64,15 @@ TEST_F(AgentTest, AGangStartsOneWorkerPerNodeWithItsRankAndDevices) {
   }
   EXPECT_EQ(kinds, (std::vector<std::string>{"submitted", "bound", "running", "succeeded"}));
   EXPECT_EQ(worker_events, 4);
+  // Where a node's agent listens is the operator's to know: a tenant reading the node its job
+  // ran on is not told.
+  const std::string path = "/v1/nodes/" + client::UrlEncode(n0);
+  auto as_admin = server_.Client(server_.admin_token()).Call("GET", path);
+  ASSERT_TRUE(as_admin.ok()) << as_admin.status().ToString();
+  EXPECT_TRUE(as_admin->contains("agent_address")) << as_admin->dump();
+  auto as_tenant = Tenant().Call("GET", path);
+  ASSERT_TRUE(as_tenant.ok()) << as_tenant.status().ToString();
+  EXPECT_FALSE(as_tenant->contains("agent_address")) << as_tenant->dump();
 }
 
 TEST_F(AgentTest, CancelAndPreemptionLeaveNoProcessesBehind) {

@@ -202,6 +202,21 @@ test("a tenant's token cannot reach another tenant's jobs, tenants or nodes' job
   assert.ok(!(await p.textContent("#jobs-table")).includes("secret-run"));
   assert.ok(!(await p.textContent("#waiting")).includes("secret-run"));
   await shot(p, "queue-waiting");
+  // Its page says why it waits as `suanpan explain` does (a what-if round), and where it stands.
+  await p.goto(url + `/#/jobs/${waits}`);
+  await p.waitForSelector("#job-position");
+  assert.match(await p.textContent("#job-reason"), /waiting for capacity/);
+  const explained = await api("GET", `/v1/jobs/${waits}/explain`, tenant);
+  assert.equal(Number(await p.textContent("#job-position")), explained.position);
+  assert.match(await p.textContent("#job-command"), /^true$/);
+  // Cancelled from its page (confirmed in the dialog): the API says so.
+  p.once("dialog", (d) => d.accept());
+  await p.click("#cancel");
+  await until("the cancel", async () => (await api("GET", `/v1/jobs/${waits}`, tenant)).state === "cancelled");
+  await p.waitForSelector(".badge.b-cancelled");
+  // Another tenant asked for by name: said plainly, not a blank page.
+  await p.goto(url + "/#/tenants?tenant=other");
+  await p.waitForSelector("#no-tenant");
   await p.goto(url + "/#/tenants");
   await p.waitForSelector("section[id^=tenant-]");
   assert.deepEqual(await p.$$eval("section[id^=tenant-]", (s) => s.map((x) => x.id)), ["tenant-dev"]);
@@ -233,7 +248,6 @@ test("a tenant's token cannot reach another tenant's jobs, tenants or nodes' job
   await a.waitForSelector("#utilization-chart canvas");
   await shot(a, "overview-zh");
   cli(other, "cancel", String(theirs));
-  cli(tenant, "cancel", String(waits));
   await p.context().close();
   await a.context().close();
 });

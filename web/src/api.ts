@@ -24,7 +24,17 @@ export class ApiError extends Error {
 }
 
 export async function get<T>(path: string, tok = token()): Promise<T> {
+  return call<T>("GET", path, tok);
+}
+
+// The one write the dashboard makes (cancel); submitting stays the CLI's.
+export async function post<T>(path: string, tok = token()): Promise<T> {
+  return call<T>("POST", path, tok);
+}
+
+async function call<T>(method: string, path: string, tok: string): Promise<T> {
   const r = await fetch(path, {
+    method,
     headers: tok ? { Authorization: `Bearer ${tok}` } : {},
     cache: "no-cache",
   });
@@ -61,6 +71,8 @@ export function usePoll<T>(path: string | null, ms = 3000): Poll<T> {
           if (!stop) {
             const err = e instanceof ApiError ? e : new ApiError(0, String(e));
             if (err.status === 401) window.dispatchEvent(new Event("suanpan:signed-out"));
+            // Not there or not ours: asking again will not change that.
+            if (err.status === 404 || err.status === 403) stop = true;
             setState((s) => ({ data: s.data, error: err, loading: false }));
           }
         }
@@ -149,8 +161,19 @@ export type Job = {
   exit_code?: number | null;
   earliest_start?: string | null;
   placement?: Run | null;
+  cost_yuan: string;
 };
-export type JobPage = { items: Job[]; next_after: number | null };
+export type JobPage = { items: Job[]; next_after: number | null; next_before?: number };
+export type Explain = {
+  id: number;
+  state: string;
+  pending: boolean;
+  reason: string;
+  queued_since?: string | null;
+  earliest_start?: string | null;
+  outcome?: string;
+  position?: number;
+};
 export type QueueEntry = {
   position: number;
   id: number;

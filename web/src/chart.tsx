@@ -17,6 +17,8 @@ export function TimeChart(props: {
   right?: string;
   time?: boolean; // false: x is a plain number (seconds of a simulation, JCT)
   step?: boolean; // a step function (held until the next point), not a line between points
+  logx?: boolean; // x on a log10 scale (x > 0): a JCT CDF spans seconds to weeks
+  xlabel?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -39,9 +41,9 @@ export function TimeChart(props: {
           fill: s.dash || s.axis === "right" || props.time === false ? undefined : COLORS[i % COLORS.length] + "22",
         })),
       ],
-      scales: { x: { time: props.time !== false }, devices: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      scales: { x: props.logx ? { time: false, distr: 3 } : { time: props.time !== false }, devices: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
-        {},
+        props.xlabel ? { label: props.xlabel } : {},
         { scale: "devices", label: props.left },
         ...(props.right ? [{ scale: "jobs", label: props.right, side: 1 as const, grid: { show: false } }] : []),
       ],
@@ -55,7 +57,7 @@ export function TimeChart(props: {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [shape, props.left, props.right, props.time, props.step]);
+  }, [shape, props.left, props.right, props.time, props.step, props.logx, props.xlabel]);
   useEffect(() => {
     plot.current?.setData([props.t, ...props.series.map((s) => s.values)]);
   }, [props.t, props.series]);

@@ -1,39 +1,80 @@
 // One job: what it asked for, where it runs (provider, cluster, nodes, devices), its events as a
-// timeline, a worker's log tailed live, and its cost so far at the price frozen for the run.
+// timeline, a worker's log tailed live, why it waits (the same what-if as `suanpan explain`), and
+// its cost so far as the server rates it (every attempt, each at its run's frozen price).
 import { useEffect, useRef, useState } from "preact/hooks";
-import { get, usePoll, type EventItem, type Job, type LogChunk, type Provider } from "./api";
+import { get, post, usePoll, type EventItem, type Explain, type Job, type LogChunk } from "./api";
 import { t } from "./i18n";
 import { Badge, Failure, Section, time } from "./ui";
 
-export function JobPage(props: { id: string }) {
+export function JobPage(props: { id: string; role: string }) {
   const job = usePoll<Job>(`/v1/jobs/${props.id}`, 2000);
-  const events = usePoll<{ items: EventItem[] }>(`/v1/jobs/${props.id}/events`, 2000);
-  const providers = usePoll<{ items: Provider[] }>("/v1/providers", 60000);
+  const events = usePoll<{ items: EventItem[] }>(job.error ? null : `/v1/jobs/${props.id}/events`, 2000);
   const j = job.data;
+  const queued = j != null && ["pending", "preempted"].includes(j.state);
+  // Why it waits as the CLI's `suanpan explain` says it: a what-if round on the live state.
+  const why = usePoll<Explain>(queued ? `/v1/jobs/${props.id}/explain` : null, 5000);
+  const [cancelling, setCancelling] = useState("");
   if (!j) return <div>{job.error ? <Failure error={job.error} /> : t("Loading")}</div>;
   const run = j.placement;
-  const price = run ? Number(providers.data?.items.find((p) => p.name === run.provider)?.price_yuan_per_device_hour?.[run.device_type] ?? NaN) : NaN;
-  const hours = run ? ((run.ended ? Date.parse(run.ended) : Date.now()) - Date.parse(run.started)) / 3.6e6 : 0;
-  const cost = run && !Number.isNaN(price) ? Number(j.devices) * hours * price : null;
   const workers = run?.workers.length ?? 1;
+  const spec = j.spec ?? {};
+  const done = ["succeeded", "failed", "cancelled"].includes(j.state);
+  const shape = `${spec.workers ?? 1} × ${spec.devices_per_worker ?? "?"} ${(spec.device_types ?? []).join(" | ") || t("any type")}`;
+  const w = why.data?.pending ? why.data : null;
+  const cancel = async () => {
+    if (!window.confirm(`${t("Cancel job")} ${j.id} (${j.name})?`)) return;
+    try {
+      await post(`/v1/jobs/${j.id}/cancel`);
+      setCancelling(t("Cancelled"));
+    } catch (e) {
+      setCancelling(String((e as Error).message));
+    }
+  };
   return (
     <div>
       <h1>
         {t("Job")} {j.id} · {j.name} <Badge value={j.state} />
+        {!done && ["admin", "tenant-admin", "member"].includes(props.role) && (
+          <button id="cancel" class="danger" onClick={cancel}>
+            {t("Cancel job")}
+          </button>
+        )}
+        {cancelling && <span class="muted"> {cancelling}</span>}
       </h1>
       <div class="kv" id="job-facts">
         <span>{t("Tenant")}</span>
         <b>{j.project ? `${j.tenant}/${j.project}` : j.tenant}</b>
         <span>{t("User")}</span>
         <b>{j.user}</b>
-        <span>{t("Devices")}</span>
-        <b>{j.devices}</b>
+        <span>{t("Shape")}</span>
+        <b id="job-shape">
+          {shape} ({j.devices} {t("devices")})
+          {spec.priority_class ? ` · ${spec.priority_class}` : ""}
+        </b>
+        <span>{t("Command")}</span>
+        <code id="job-command">{(spec.command ?? []).join(" ")}</code>
+        {spec.image && <span>{t("Image")}</span>}
+        {spec.image && <code>{spec.image}</code>}
         <span>{t("Submitted")}</span>
         <b>{time(j.submitted)}</b>
-        <span>{t("Reason")}</span>
-        <b class="reason">{j.reason || "—"}</b>
+        <span>{t("Attempts")}</span>
+        <b id="job-attempts">{j.attempts}</b>
+        {run && <span>{t("Started")}</span>}
+        {run && <b>{time(run.started)}</b>}
+        {run?.ended && <span>{t("Ended")}</span>}
+        {run?.ended && <b>{time(run.ended)}</b>}
+        {j.exit_code != null && <span>{t("Exit code")}</span>}
+        {j.exit_code != null && <b id="job-exit">{j.exit_code}</b>}
+        <span>{queued ? t("Why pending") : t("Reason")}</span>
+        <b class="reason" id="job-reason">{(w?.reason ?? j.reason) || "—"}</b>
+        {w?.position != null && <span>{t("Queue position")}</span>}
+        {w?.position != null && <b id="job-position">{w.position}</b>}
+        {queued && <span>{t("Expected start")}</span>}
+        {queued && <b>{time(w?.earliest_start ?? j.earliest_start)}</b>}
         <span>{t("Cost so far")}</span>
-        <b id="job-cost">{cost == null ? "—" : `¥${cost.toFixed(2)}`}</b>
+        <b id="job-cost" title={t("Every attempt, each at the price frozen when it was placed")}>
+          ¥{j.cost_yuan}
+        </b>
       </div>
       <Section id="placement" title={t("Placement")}>
         {run ? (
@@ -76,7 +117,7 @@ export function JobPage(props: { id: string }) {
           ))}
         </ol>
       </Section>
-      <LogTail id={j.id} workers={workers} done={["succeeded", "failed", "cancelled"].includes(j.state)} />
+      <LogTail id={j.id} workers={workers} done={done} />
     </div>
   );
 }

@@ -42,6 +42,7 @@ function SignIn(props: { error: string }) {
   };
   return (
     <form class="signin" onSubmit={submit}>
+      <LangSwitch />
       <h1>suanpan 算盘</h1>
       <p>{t("Sign in with a suanpan token (suanpan token create, or the one suanpan dev printed).")}</p>
       <input type="password" name="token" placeholder={t("Token")} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autofocus />
@@ -52,6 +53,15 @@ function SignIn(props: { error: string }) {
         </div>
       )}
     </form>
+  );
+}
+
+function LangSwitch() {
+  return (
+    <select value={lang.get()} onChange={(e) => setLang((e.target as HTMLSelectElement).value as "en" | "zh-CN")} aria-label={t("Language")} id="lang">
+      <option value="en">English</option>
+      <option value="zh-CN">中文</option>
+    </select>
   );
 }
 
@@ -88,8 +98,8 @@ function App() {
   ];
   let page;
   const job = path.match(/^\/jobs\/(\d+)$/);
-  if (job) page = <JobPage id={job[1]} />;
-  else if (path === "/queue") page = <QueuePage query={query} />;
+  if (job) page = <JobPage id={job[1]} role={w.role} />;
+  else if (path === "/queue") page = <QueuePage query={query} role={w.role} scope={w.scope} />;
   else if (path === "/tenants") page = <TenantsPage query={query} />;
   else if (path === "/nodes") page = <NodesPage query={query} />;
   else if (path === "/report") page = <ReportPage />;
@@ -108,13 +118,13 @@ function App() {
           ))}
         </nav>
         <span class="who" id="who">
-          {w.token} · {w.role}
+          {w.token} · {t(w.role)}
           {tenantRole || w.role === "partner" ? ` · ${w.scope}` : ""}
         </span>
-        <select value={lang.get()} onChange={(e) => setLang((e.target as HTMLSelectElement).value as "en" | "zh-CN")} aria-label={t("Language")} id="lang">
-          <option value="en">English</option>
-          <option value="zh-CN">中文</option>
-        </select>
+        <span class="tz" title={t("Times are shown in this time zone")}>
+          {Intl.DateTimeFormat().resolvedOptions().timeZone}
+        </span>
+        <LangSwitch />
         <button
           class="link"
           onClick={() => {

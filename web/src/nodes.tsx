@@ -1,7 +1,7 @@
 // Nodes: a grid per cluster, grouped by leaf switch, each node a cell coloured by use (whole
 // GPUs in use, a shared GPU in use, idle, down); a click shows its devices and jobs. Pages of
 // 1,000 nodes from GET /v1/nodes, so 52,400 devices (6,550 nodes) are 7 pages, not one answer.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { usePoll, type NodeItem, type NodePage } from "./api";
 import { t } from "./i18n";
 import { Badge, Failure, Section } from "./ui";
@@ -18,6 +18,11 @@ function use(n: NodeItem): "down" | "whole" | "shared" | "idle" {
 export function NodesPage(props: { query: URLSearchParams }) {
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState(props.query.get("node") ?? "");
+  // A link to another node (#/nodes?node=...) while this page is open selects that one.
+  const linked = props.query.get("node") ?? "";
+  useEffect(() => {
+    if (linked) setSelected(linked);
+  }, [linked]);
   const page = usePoll<NodePage>(`/v1/nodes?limit=${PAGE}&offset=${offset}`, 5000);
   const p = page.data;
   const clusters = new Map<string, Map<string, NodeItem[]>>();
@@ -93,7 +98,11 @@ function NodeDetail(props: { name: string }) {
             </b>
             <span>{t("Leaf switch")}</span>
             <b>{n.leaf_switch}</b>
-            <span>CPU / GiB</span>
+            <span>{t("NVLink domain")}</span>
+            <b>
+              {n.domain_size} {t("devices")}
+            </b>
+            <span>{t("CPU cores / memory GiB")}</span>
             <b>
               {n.cpu} / {n.memory_gib}
             </b>
@@ -101,7 +110,7 @@ function NodeDetail(props: { name: string }) {
           <h4>{t("Device use")}</h4>
           <div class="devices">
             {n.free_milli.map((f, i) => (
-              <div class="device" title={`${i}: ${f / 10} %`}>
+              <div class="device" title={`${t("Device")} ${i}: ${t("free")} ${f / 10}%`}>
                 <span style={{ height: `${100 - f / 10}%` }} />
                 <small>{i}</small>
               </div>

@@ -19,12 +19,12 @@ export function OverviewPage() {
     const types = Object.keys(u.allocated);
     for (const ty of types) series.push({ label: `${ty}`, values: u.allocated[ty] });
     series.push({ label: t("Devices"), values: u.t.map(() => u.devices), dash: true });
-    series.push({ label: t("Jobs waiting"), values: u.queued, axis: "right" });
+    series.push({ label: t("Jobs waiting (mean)"), values: u.queued, axis: "right" });
   }
   return (
     <div>
       <div class="cards">
-        <Card id="devices-total" title={t("Devices")} value={num(d.total, 3)} sub={`${num(o.providers.length)} ${t("Providers").toLowerCase()}`} />
+        <Card id="devices-total" title={t("Devices")} value={num(d.total, 3)} sub={`${num(o.providers.length)} ${o.providers.length === 1 ? t("provider") : t("providers")}`} />
         <Card id="devices-allocated" title={t("Allocated")} value={num(d.allocated, 3)} sub={d.total ? `${((100 * d.allocated) / d.total).toFixed(1)} %` : ""} />
         <Card id="devices-free" title={t("Free")} value={num(d.free, 3)} />
         <Card id="devices-down" title={t("Down")} value={num(d.down, 3)} tone={d.down > 0 ? "warn" : ""} />
@@ -43,7 +43,7 @@ export function OverviewPage() {
           </select>
         }
       >
-        {u ? <TimeChart id="utilization-chart" t={u.t} series={series} left={t("Devices")} right={t("Jobs waiting")} /> : <Failure error={util.error} />}
+        {u ? <TimeChart id="utilization-chart" t={u.t} series={series} left={t("Devices")} right={t("Jobs waiting (mean)")} /> : <Failure error={util.error} />}
       </Section>
       <Section id="alerts" title={t("Alerts")}>
         {o.alerts.length === 0 ? (

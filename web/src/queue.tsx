@@ -1,52 +1,111 @@
 // The queue: waiting jobs in the scheduler's order with why they wait and when they are expected
-// to start (GET /v1/queue), and all jobs, filtered and paged (GET /v1/jobs, 100 at a time).
+// to start (GET /v1/queue), and all jobs newest first, filtered and paged (GET /v1/jobs, 100 at
+// a time).
 import { useState } from "preact/hooks";
-import { usePoll, type Job, type JobPage, type Queue } from "./api";
+import { usePoll, type Job, type JobPage, type Provider, type Queue, type Tenant } from "./api";
 import { t } from "./i18n";
 import { Badge, Failure, Section, time } from "./ui";
 
 const STATES = ["", "pending", "admitted", "running", "preempted", "succeeded", "failed", "cancelled"];
 
-export function QueuePage(props: { query: URLSearchParams }) {
-  const [tenant, setTenant] = useState(props.query.get("tenant") ?? "");
+export function QueuePage(props: { query: URLSearchParams; role: string; scope: string }) {
+  const admin = props.role === "admin";
+  // Choices, not free text: a filter never asks the server for a tenant that does not exist
+  // (or that this token may not read). A tenant's token lists its own tenant's jobs.
+  const [tenant, setTenant] = useState(admin ? (props.query.get("tenant") ?? "") : "");
   const [state, setState] = useState(props.query.get("state") ?? "");
   const [provider, setProvider] = useState("");
   const [type, setType] = useState("");
-  const [after, setAfter] = useState<number[]>([]);
+  const [name, setName] = useState("");
+  const [typed, setTyped] = useState("");
+  const [before, setBefore] = useState<number[]>([]);
+  const tenants = usePoll<{ items: Tenant[] }>(admin ? "/v1/tenants" : null, 60000);
+  const providers = usePoll<{ items: Provider[] }>(props.role === "partner" ? null : "/v1/providers", 60000);
   const q = usePoll<Queue>("/v1/queue?limit=500", 3000);
-  const params = new URLSearchParams({ limit: "100" });
+  const params = new URLSearchParams({ limit: "100", order: "newest" });
   if (tenant) params.set("tenant", tenant);
   if (state) params.set("state", state);
-  if (after.length) params.set("after", String(after[after.length - 1]));
+  if (name) params.set("name", name);
+  if (before.length) params.set("before", String(before[before.length - 1]));
   const jobs = usePoll<JobPage>(`/v1/jobs?${params}`, 3000);
-  const waiting = (q.data?.items ?? []).filter((e) => !tenant || e.tenant === tenant);
+  const waiting = (q.data?.items ?? []).filter((e) => (!tenant || e.tenant === tenant) && (!name || e.name === name));
   const shown = (jobs.data?.items ?? []).filter(
     (j) =>
       (!provider || j.placement?.provider === provider) &&
-      (!type || j.placement?.device_type === type || (j.spec?.devices?.type ?? "") === type),
+      (!type || j.placement?.device_type === type || (j.spec?.device_types ?? []).includes(type)),
   );
+  const tenantNames = (tenants.data?.items ?? []).map((x) => x.name);
+  const providerList = providers.data?.items ?? [];
+  const types = [...new Set(providerList.flatMap((p) => Object.keys(p.price_yuan_per_device_hour ?? {})))].sort();
+  const reset = () => setBefore([]);
   return (
     <div>
-      <div class="filters">
-        <label>
-          {t("Tenant")} <input value={tenant} onInput={(e) => (setTenant((e.target as HTMLInputElement).value), setAfter([]))} name="tenant" />
-        </label>
+      <p class="hint">
+        {t("Submit and follow jobs with the CLI:")} <code>suanpan submit -G 8 -- python train.py</code>, <code>suanpan explain ID</code>; {t("a job's page can cancel it.")}
+      </p>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setName(typed.trim());
+          reset();
+        }}
+      >
+        {admin && (
+          <label>
+            {t("Tenant")}{" "}
+            <select value={tenant} onChange={(e) => (setTenant((e.target as HTMLSelectElement).value), reset())} name="tenant">
+              <option value="">{t("All")}</option>
+              {tenantNames.map((n) => (
+                <option value={n}>{n}</option>
+              ))}
+            </select>
+          </label>
+        )}
         <label>
           {t("State")}{" "}
-          <select value={state} onChange={(e) => (setState((e.target as HTMLSelectElement).value), setAfter([]))} name="state">
+          <select value={state} onChange={(e) => (setState((e.target as HTMLSelectElement).value), reset())} name="state">
             {STATES.map((s) => (
-              <option value={s}>{s || t("All")}</option>
+              <option value={s}>{s ? t(s) : t("All")}</option>
             ))}
           </select>
         </label>
+        {providerList.length > 0 && (
+          <label>
+            {t("Provider")}{" "}
+            <select value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)} name="provider">
+              <option value="">{t("All")}</option>
+              {providerList.map((p) => (
+                <option value={p.name}>{p.name}</option>
+              ))}
+            </select>
+          </label>
+        )}
+        {types.length > 0 && (
+          <label>
+            {t("Type")}{" "}
+            <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)} name="type">
+              <option value="">{t("All")}</option>
+              {types.map((x) => (
+                <option value={x}>{x}</option>
+              ))}
+            </select>
+          </label>
+        )}
         <label>
-          {t("Provider")} <input value={provider} onInput={(e) => setProvider((e.target as HTMLInputElement).value)} name="provider" />
+          {t("Name")} <input value={typed} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} name="name" placeholder={t("exact name, Enter")} />
         </label>
-        <label>
-          {t("Type")} <input value={type} onInput={(e) => setType((e.target as HTMLInputElement).value)} name="type" />
-        </label>
-      </div>
-      <Section id="waiting" title={`${t("Waiting jobs in order")} (${q.data ? waiting.length : "…"})`} right={q.data?.policy}>
+        {name && (
+          <button type="button" class="link" onClick={() => (setName(""), setTyped(""), reset())}>
+            × {name}
+          </button>
+        )}
+      </form>
+      <Section
+        id="waiting"
+        title={`${t("Waiting jobs in order")} (${q.data ? (tenant || name ? `${waiting.length} / ${q.data.length}` : String(q.data.length)) : "…"})`}
+        right={q.data?.policy}
+      >
         <Failure error={q.error} />
         <div class="scroll">
           <table>
@@ -78,13 +137,18 @@ export function QueuePage(props: { query: URLSearchParams }) {
             </tbody>
           </table>
         </div>
+        {q.data && q.data.length > (q.data.items?.length ?? 0) && (
+          <div class="muted">
+            {t("The first")} {q.data.items.length} {t("of")} {q.data.length} {t("shown")}
+          </div>
+        )}
       </Section>
-      <Section id="jobs" title={t("All jobs")}>
+      <Section id="jobs" title={t("All jobs, newest first")}>
         <Failure error={jobs.error} />
         <JobsTable jobs={shown} />
         <div class="pager">
-          {after.length > 0 && <button onClick={() => setAfter(after.slice(0, -1))}>←</button>}
-          {jobs.data?.next_after != null && <button onClick={() => setAfter([...after, jobs.data!.next_after!])}>{t("More")} →</button>}
+          {before.length > 0 && <button onClick={() => setBefore(before.slice(0, -1))}>← {t("Newer")}</button>}
+          {jobs.data?.next_before != null && <button onClick={() => setBefore([...before, jobs.data!.next_before!])}>{t("Older")} →</button>}
         </div>
       </Section>
     </div>
@@ -119,7 +183,9 @@ export function JobsTable(props: { jobs: Job[] }) {
             <td>
               <Badge value={j.state} />
             </td>
-            <td class="r">{j.devices}</td>
+            <td class="r">
+              {j.devices} {j.placement?.device_type ?? (j.spec?.device_types ?? []).join(" | ")}
+            </td>
             <td>{j.placement?.provider ?? "—"}</td>
             <td>{time(j.submitted)}</td>
             <td class="reason">{j.reason}</td>

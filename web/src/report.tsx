@@ -68,6 +68,7 @@ export function ReportPage() {
   const [timeline, setTimeline] = useState<Timeline | null>(null);
   const [jobs, setJobs] = useState<string | null>(null);
   const [error, setError] = useState("");
+  const [logx, setLogx] = useState(true);
   const open = async (files: FileList | null) => {
     setError("");
     for (const f of Array.from(files ?? [])) {
@@ -106,18 +107,18 @@ export function ReportPage() {
           <table>
             <thead>
               <tr>
-                <th>Policy</th>
-                <th class="r">finished</th>
-                <th class="r">mean JCT s</th>
-                <th class="r">median</th>
-                <th class="r">p95</th>
-                <th class="r">p99</th>
-                <th class="r">mean queue s</th>
-                <th class="r">makespan s</th>
-                <th class="r">util</th>
-                <th class="r">frag</th>
-                <th class="r">preempt</th>
-                <th class="r">Jain</th>
+                <th>{t("Policy")}</th>
+                <th class="r">{t("Finished")}</th>
+                <th class="r">{t("Mean JCT (s)")}</th>
+                <th class="r">{t("Median")}</th>
+                <th class="r">{t("p95")}</th>
+                <th class="r">{t("p99")}</th>
+                <th class="r">{t("Mean queueing (s)")}</th>
+                <th class="r">{t("Makespan (s)")}</th>
+                <th class="r">{t("Utilization")}</th>
+                <th class="r">{t("Fragmentation")}</th>
+                <th class="r">{t("Preemptions")}</th>
+                <th class="r">{t("Jain index")}</th>
               </tr>
             </thead>
             <tbody>
@@ -143,7 +144,19 @@ export function ReportPage() {
       )}
       {c && (
         <Section id="report-cdf" title={t("JCT distribution")}>
-          <TimeChart id="cdf-chart" time={false} step t={c.x} series={c.names.map((n, i) => ({ label: n, values: c.ys[i] }) as Series)} left={t("share of jobs")} />
+          <label class="muted">
+            <input type="checkbox" checked={logx} onChange={(e) => setLogx((e.target as HTMLInputElement).checked)} name="logx" /> {t("log scale")}
+          </label>
+          <TimeChart
+            id="cdf-chart"
+            time={false}
+            step
+            logx={logx}
+            xlabel={t("JCT (s)")}
+            t={logx ? c.x.map((v) => Math.max(v, 0.1)) : c.x}
+            series={c.names.map((n, i) => ({ label: n, values: c.ys[i] }) as Series)}
+            left={t("share of jobs")}
+          />
         </Section>
       )}
       {util && queue && (

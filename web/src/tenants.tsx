@@ -1,6 +1,6 @@
 // Tenants (admin) or my tenant: quotas and use per device type as bars (guaranteed marked,
 // scaled to max), weights, projects, and the account's balance and vouchers.
-import { usePoll, type Quota, type Tenant, type Utilization } from "./api";
+import { usePoll, type Overview, type Quota, type Tenant, type Utilization } from "./api";
 import { TimeChart } from "./chart";
 import { t } from "./i18n";
 import { Failure, QuotaBar, Section } from "./ui";
@@ -9,7 +9,10 @@ function devices(s: string | null): number | null {
   return s == null ? null : Number(s);
 }
 
-function Quotas(props: { quotas: Quota[] }) {
+// The pool's devices of each type: the scale of a quota bar with no max.
+type PoolSize = Record<string, number>;
+
+function Quotas(props: { quotas: Quota[]; pool: PoolSize }) {
   if (props.quotas.length === 0) return <div class="muted">—</div>;
   return (
     <table class="quotas">
@@ -30,7 +33,7 @@ function Quotas(props: { quotas: Quota[] }) {
             <td class="r">{q.guaranteed}</td>
             <td class="r">{q.max ?? "∞"}</td>
             <td>
-              <QuotaBar used={Number(q.used)} guaranteed={Number(q.guaranteed)} max={devices(q.max)} />
+              <QuotaBar used={Number(q.used)} guaranteed={Number(q.guaranteed)} max={devices(q.max)} pool={props.pool[q.device_type]} />
             </td>
           </tr>
         ))}
@@ -42,13 +45,22 @@ function Quotas(props: { quotas: Quota[] }) {
 // All tenants (admin), or one with its use over time: the caller's own, or ?tenant= for an admin.
 export function TenantsPage(props: { query: URLSearchParams }) {
   const tenants = usePoll<{ items: Tenant[] }>("/v1/tenants", 5000);
+  const overview = usePoll<Overview>("/v1/overview", 60000);
   if (!tenants.data) return <div>{tenants.error ? <Failure error={tenants.error} /> : t("Loading")}</div>;
   const only = props.query.get("tenant");
   const items = tenants.data.items.filter((x) => !only || x.name === only);
+  const pool: PoolSize = Object.fromEntries(Object.entries(overview.data?.by_type ?? {}).map(([ty, st]) => [ty, st.total]));
+  if (only && items.length === 0) {
+    return (
+      <div class="error" role="alert" id="no-tenant">
+        {t("No tenant of that name is visible to this token:")} {only}
+      </div>
+    );
+  }
   return (
     <div>
       {items.map((tn) => (
-        <TenantCard tenant={tn} detail={items.length === 1} />
+        <TenantCard tenant={tn} detail={items.length === 1} pool={pool} />
       ))}
     </div>
   );
@@ -64,24 +76,24 @@ function TenantUse(props: { tenant: string }) {
       t={d.t}
       series={[
         ...Object.entries(d.allocated).map(([ty, v]) => ({ label: ty, values: v })),
-        { label: t("Jobs waiting"), values: d.queued, axis: "right" as const },
+        { label: t("Jobs waiting (mean)"), values: d.queued, axis: "right" as const },
       ]}
       left={t("Devices")}
-      right={t("Jobs waiting")}
+      right={t("Jobs waiting (mean)")}
     />
   );
 }
 
-function TenantCard(props: { tenant: Tenant; detail: boolean }) {
+function TenantCard(props: { tenant: Tenant; detail: boolean; pool: PoolSize }) {
   const tn = props.tenant;
   const account = usePoll<any>(`/v1/accounts/${encodeURIComponent(tn.name)}`, 15000);
   return (
     <Section
       id={`tenant-${tn.name}`}
-      title={`${tn.name}${tn.retired ? " (retired)" : ""}`}
+      title={`${tn.name}${tn.retired ? ` (${t("retired")})` : ""}`}
       right={`${t("Weight")} ${tn.weight} · ${t("Queued")} ${tn.queued_jobs} · ${t("Running")} ${tn.jobs_holding_devices}`}
     >
-      <Quotas quotas={tn.quotas} />
+      <Quotas quotas={tn.quotas} pool={props.pool} />
       {props.detail ? (
         <>
           <h3>{t("Devices held over the last 24 hours")}</h3>
@@ -98,9 +110,9 @@ function TenantCard(props: { tenant: Tenant; detail: boolean }) {
           {tn.projects.map((p) => (
             <div class="project" data-project={p.name}>
               <h4>
-                {tn.name}/{p.name} · {t("Weight")} {p.weight} {p.retired ? "(retired)" : ""}
+                {tn.name}/{p.name} · {t("Weight")} {p.weight} {p.retired ? `(${t("retired")})` : ""}
               </h4>
-              <Quotas quotas={p.quotas} />
+              <Quotas quotas={p.quotas} pool={props.pool} />
             </div>
           ))}
         </>
@@ -116,19 +128,19 @@ function Account(props: { a: any }) {
   const a = props.a;
   return (
     <div class="kv account" data-testid="account">
-      <span>{t("Balance")}</span>
+      <span title={t("Money paid in (top-ups), less what it paid for")}>{t("Balance")}</span>
       <b>{yuan(a.balance_micro)}</b>
-      <span>{t("Vouchers")}</span>
+      <span title={t("Compute vouchers (算力券) pay for usage before the balance does")}>{t("Vouchers")}</span>
       <b>
         {yuan(a.vouchers_micro)} ({(a.vouchers ?? []).length})
       </b>
-      <span>
+      <span title={t("Booked this month: runs that ended, rated at their frozen prices")}>
         {t("Spent")} {a.month}
       </span>
       <b>{yuan(a.spent_micro)}</b>
-      <span>{t("Accrued")}</span>
+      <span title={t("Running work this month, not yet booked")}>{t("Accrued")}</span>
       <b>{yuan(a.accrued_micro)}</b>
-      <span>{t("Budget")}</span>
+      <span title={t("The most the tenant may spend in a month; past it new work waits")}>{t("Budget")}</span>
       <b>{a.monthly_budget_micro == null ? "∞" : yuan(a.monthly_budget_micro)}</b>
     </div>
   );

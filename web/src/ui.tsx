@@ -45,8 +45,10 @@ export function StateBar(props: { s: States }) {
 }
 
 // used against guaranteed and max: the bar's scale is max (or the larger of the other two).
-export function QuotaBar(props: { used: number; guaranteed: number; max: number | null }) {
-  const top = Math.max(props.max ?? 0, props.guaranteed, props.used, 1);
+export function QuotaBar(props: { used: number; guaranteed: number; max: number | null; pool?: number }) {
+  // With no max the scale is the pool's devices of the type (when known): use without a limit
+  // is not a full bar.
+  const top = Math.max(props.max ?? props.pool ?? 0, props.guaranteed, props.used, 1);
   return (
     <div class="bar quota">
       <span class="seg allocated" style={{ width: `${(100 * Math.min(props.used, top)) / top}%` }} />
@@ -56,7 +58,7 @@ export function QuotaBar(props: { used: number; guaranteed: number; max: number 
 }
 
 export function Badge(props: { value: string }) {
-  return <span class={`badge b-${props.value.replace(/[^a-z_]/g, "")}`}>{props.value}</span>;
+  return <span class={`badge b-${props.value.replace(/[^a-z_]/g, "")}`}>{t(props.value)}</span>;
 }
 
 export function Failure(props: { error?: ApiError }) {

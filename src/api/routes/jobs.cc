@@ -18,12 +18,30 @@ void AddJobRoutes(Router& r, const RouteContext&) {
           // A retry with the same Idempotency-Key answers 200 with the job it made.
           return std::optional<Reply>(JsonReply(ToJson(res.job), res.created ? 0 : 200));
         });
-  r.Add("GET", "/v1/jobs", kPeopleAndPartners, Query({"tenant", "state", "name", "after", "limit"}),
+  r.Add("GET", "/v1/jobs", kPeopleAndPartners,
+        Query({"tenant", "state", "name", "after", "before", "order", "limit"}),
         [](ControlPlane& p, const Caller& c, Call& call) -> StatusOr<std::optional<Reply>> {
           control::JobFilter f;
           f.tenant = call.Query("tenant");
           f.name = call.Query("name");
           SP_ASSIGN_OR_RETURN(f.after, call.Size("after", 0, SIZE_MAX - 1));
+          if (auto order = call.Query("order")) {
+            if (*order != "oldest" && *order != "newest") {
+              return FieldError("order",
+                                fmt::format("unknown order '{}' (oldest, newest)", *order));
+            }
+            f.newest_first = *order == "newest";
+          }
+          if (call.Query("before")) {
+            if (!f.newest_first) {
+              return FieldError("before",
+                                "before pages order=newest (oldest first pages with after)");
+            }
+            SP_ASSIGN_OR_RETURN(f.before, call.Size("before", 0, SIZE_MAX - 1));
+          }
+          if (f.newest_first && call.Query("after")) {
+            return FieldError("after", "after pages order=oldest (newest first pages with before)");
+          }
           SP_ASSIGN_OR_RETURN(f.limit, call.Size("limit", 100, 10'000, 1));
           if (auto states = call.Query("state")) {
             size_t i = 0;

@@ -52,14 +52,17 @@ Json ToJson(const control::JobView& j) {
   v["exit_code"] = j.exit_code ? Json(*j.exit_code) : Json(nullptr);
   v["earliest_start"] = TimeJson(j.earliest_start_ms);
   v["placement"] = j.placement ? ToJson(*j.placement) : Json(nullptr);
+  v["cost_yuan"] = Yuan(j.cost_micro);
   return v;
 }
 
 Json ToJson(const control::JobPage& page) {
   Json items = Json::array();
   for (const control::JobView& j : page.items) items.push_back(ToJson(j));
-  return Json{{"items", items},
-              {"next_after", page.next_after ? Json(*page.next_after) : Json(nullptr)}};
+  Json out{{"items", items},
+           {"next_after", page.next_after ? Json(*page.next_after) : Json(nullptr)}};
+  if (page.next_before) out["next_before"] = *page.next_before;
+  return out;
 }
 
 Json ToJson(const std::vector<control::EventView>& events) {

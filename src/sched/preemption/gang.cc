@@ -221,11 +221,12 @@ class Gang final : public PreemptionPolicy {
             pool.catalog().Get(type).name, pool.tenant(job.tenant).name,
             pool.tenant(job.tenant).projects[job.project->value()].name);
       } else if (v.tenant != job.tenant && over_guarantee(*r, type)) {
+        // Said to the victim's tenant: the claimant's tenant is not named (the control plane
+        // logs who it was for the operator).
         why = fmt::format(
-            "tenant '{}' borrows beyond its guaranteed {} and tenant '{}' claims its "
+            "tenant '{}' borrows beyond its guaranteed {} and another tenant claims its "
             "guarantee",
-            pool.tenant(v.tenant).name, pool.catalog().Get(type).name,
-            pool.tenant(job.tenant).name);
+            pool.tenant(v.tenant).name, pool.catalog().Get(type).name);
       } else {
         why = "it has attained more service (2D-LAS queue)";
       }
