@@ -339,8 +339,12 @@ class ControlPlane {
   // Queued and device-holding jobs per queue (QueueId), in one pass over the jobs.
   using QueueJobCounts = std::vector<std::pair<int64_t, int64_t>>;
   QueueJobCounts CountQueueJobs() const;
+  // Each tenant's dominant share over its weight as fair_share orders tenants now (held devices
+  // plus decayed past use), by tenant id.
+  std::vector<double> FairShares() const;
   StatusOr<TenantView> TenantWith(const Caller& caller, const std::string& name,
-                                  const QueueJobCounts& counts) const;
+                                  const QueueJobCounts& counts,
+                                  const std::vector<double>& shares) const;
   // Nodes no agent or engine serves are held (require_agents); at Start.
   void HoldUnattended();
   // A capacity wait's reason, saying so when nodes wait for their agents.

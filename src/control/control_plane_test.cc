@@ -535,6 +535,28 @@ TEST_F(ControlPlaneTest, TenantAdminsManageTheirOwnTenantsTokensAndTokensExpire)
 }
 
 // The dashboard's series are exact averages over each step, from the runs and queue intervals.
+// Where each tenant stands in fair share: its dominant share over its weight and its place in
+// the order (smaller first); a tenant's token reads its own.
+TEST_F(ControlPlaneTest, TenantsSayTheirFairSharePosition) {
+  auto p = Open(Pool());  // 32 H100
+  const uint64_t id = Submit(*p, Job("eight", "b", 1));
+  Round(*p);
+  ASSERT_EQ(State(*p, id), "admitted");
+  auto all = p->Run([&](ControlPlane& cp) { return cp.Tenants(Admin()); });
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "a");
+  EXPECT_EQ((*all)[0].fair_share, 0);
+  EXPECT_EQ((*all)[0].fair_share_rank, 1);
+  EXPECT_EQ((*all)[1].fair_share, 0.25);  // 8 of 32 H100, weight 1, no past use yet
+  EXPECT_EQ((*all)[1].fair_share_rank, 2);
+  const Caller b{Role::kTenant, "b", "b-member"};
+  auto own = p->Run([&](ControlPlane& cp) { return cp.Tenants(b); });
+  ASSERT_TRUE(own.ok());
+  ASSERT_EQ(own->size(), 1u);
+  EXPECT_EQ((*own)[0].fair_share_rank, 2);
+}
+
 // Newest first, paged by `before`: every job once, highest id first, filters as oldest first.
 TEST_F(ControlPlaneTest, JobsPageNewestFirst) {
   auto p = Open(Pool());
@@ -671,6 +693,9 @@ TEST_F(ControlPlaneTest, UtilizationAndOverviewAreExactAndScopedToTheCaller) {
   ASSERT_EQ(u->allocated.count("H100"), 1u);
   EXPECT_EQ(u->allocated.at("H100"), (std::vector<double>{16, 8}));
   EXPECT_EQ(u->queued, (std::vector<double>{1, 1}));
+  // Cost from the start of work (b's, t0 + 15 to t0 + 30 on c1 at 10 yuan/h: 8 x 0.25 h x 10);
+  // a's job was placed but never reported running, so it costs nothing.
+  EXPECT_EQ(u->cost_yuan, (std::vector<double>{20, 0}));
   // Four steps of 15 minutes: the same, finer; a run covering a step partly counts its share.
   auto fine = p->Run([&](ControlPlane& cp) { return cp.Utilization(Admin(), 1, 4); });
   ASSERT_TRUE(fine.ok());
@@ -703,6 +728,7 @@ TEST_F(ControlPlaneTest, UtilizationAndOverviewAreExactAndScopedToTheCaller) {
   EXPECT_EQ(bu->queued, (std::vector<double>{0, 0}));
   // b's run only, on steps from t0 + 7.5 min: held 7.5..30 of [7.5, 37.5): 8 * 22.5 / 30 = 6.
   EXPECT_EQ(bu->allocated.at("H100"), (std::vector<double>{6, 0}));
+  EXPECT_EQ(bu->cost_yuan, (std::vector<double>{20, 0}));
   // An admin's filter gives the same; a tenant may not name another.
   auto ab = p->Run([&](ControlPlane& cp) { return cp.Utilization(Admin(), 1, 2, "b"); });
   ASSERT_TRUE(ab.ok());

@@ -190,6 +190,9 @@ StatusOr<UtilizationView> ControlPlane::Utilization(const Caller& caller, int64_
   };
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> held;
   std::vector<double> queued(points, 0), queued_diff(points + 1, 0);
+  // Cost as billing rates it: from the start of work, at the run's price (yuan per hour here,
+  // times the step's hours at the end).
+  std::vector<double> cost(points, 0), cost_diff(points + 1, 0);
   for (const auto& [id, job] : jobs_.all()) {
     if (tenant && pool_->tenant(job->spec().tenant).name != scope) continue;
     int64_t waiting_since = job->submit_ms;
@@ -199,6 +202,13 @@ StatusOr<UtilizationView> ControlPlane::Utilization(const Caller& caller, int64_
         if (acc.empty()) acc.assign(points, 0), diff.assign(points + 1, 0);
         integrate(acc, diff, r.start_ms, r.end_ms.value_or(v.to_ms),
                   static_cast<double>(r.devices_milli) / kMilli);
+        if (r.started_ms) {
+          if (std::optional<int64_t> price = PriceOf(r)) {
+            integrate(
+                cost, cost_diff, *r.started_ms, r.end_ms.value_or(v.to_ms),
+                static_cast<double>(r.devices_milli) / kMilli * static_cast<double>(*price) / 1e6);
+          }
+        }
       }
       if (!partner) integrate(queued, queued_diff, waiting_since, r.start_ms, 1);
       waiting_since = r.end_ms.value_or(v.to_ms);
@@ -222,6 +232,13 @@ StatusOr<UtilizationView> ControlPlane::Utilization(const Caller& caller, int64_
   }
   finish(queued, queued_diff);
   v.queued = std::move(queued);
+  const double step_hours = static_cast<double>(v.step_ms) / 3.6e6;
+  double run = 0;
+  for (size_t i = 0; i < points; ++i) {
+    run += cost_diff[i];
+    cost[i] = std::round((cost[i] + run) * step_hours * 100) / 100;
+  }
+  v.cost_yuan = std::move(cost);
   return v;
 }
 

@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <cmath>
 
 #include "control/control_plane.h"
+#include "sched/queue/queues.h"
 
 namespace suanpan::control {
 
@@ -174,9 +176,10 @@ StatusOr<std::vector<TenantView>> ControlPlane::Tenants(const Caller& caller) co
   }
   std::vector<TenantView> out;
   const QueueJobCounts counts = CountQueueJobs();  // one pass over the jobs for all tenants
+  const std::vector<double> shares = FairShares();
   for (const core::Tenant& t : pool_->tenants()) {
     if (caller.role == Role::kTenant && t.name != caller.scope) continue;
-    SP_ASSIGN_OR_RETURN(TenantView v, TenantWith(caller, t.name, counts));
+    SP_ASSIGN_OR_RETURN(TenantView v, TenantWith(caller, t.name, counts, shares));
     out.push_back(std::move(v));
   }
   return out;
@@ -193,11 +196,22 @@ ControlPlane::QueueJobCounts ControlPlane::CountQueueJobs() const {
 }
 
 StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::string& name) const {
-  return TenantWith(caller, name, CountQueueJobs());
+  return TenantWith(caller, name, CountQueueJobs(), FairShares());
+}
+
+std::vector<double> ControlPlane::FairShares() const {
+  const sched::UsageHistory history = host_->HistoryAt(Now());
+  const sched::DominantShares shares(host_->state(), &history, options_.policy);
+  std::vector<double> out;
+  for (size_t t = 0; t < pool_->tenants().size(); ++t) {
+    out.push_back(shares.Of(core::TenantId(static_cast<uint32_t>(t))));
+  }
+  return out;
 }
 
 StatusOr<TenantView> ControlPlane::TenantWith(const Caller& caller, const std::string& name,
-                                              const QueueJobCounts& counts) const {
+                                              const QueueJobCounts& counts,
+                                              const std::vector<double>& shares) const {
   if (caller.role == Role::kAgent || caller.role == Role::kPartner) {
     return PermissionDeniedError(
         fmt::format("role {} may not read tenants", CallerRoleName(caller)));
@@ -212,6 +226,14 @@ StatusOr<TenantView> ControlPlane::TenantWith(const Caller& caller, const std::s
   v.weight = t.weight;
   v.priority_classes = t.priority_classes;
   v.retired = t.retired;
+  // The rank among the tenants that are not retired (ties by id, as the merge breaks them).
+  v.fair_share = std::round(shares[id->value()] * 1e6) / 1e6;
+  v.fair_share_rank = 1;
+  for (size_t o = 0; o < shares.size(); ++o) {
+    if (o == id->value() || pool_->tenants()[o].retired) continue;
+    v.fair_share_rank +=
+        shares[o] < shares[id->value()] || (shares[o] == shares[id->value()] && o < id->value());
+  }
   auto quotas = [&](const std::vector<core::Quota>& qs, core::QueueId queue, bool whole) {
     std::vector<QuotaView> out;
     for (size_t ty = 0; ty < qs.size(); ++ty) {

@@ -163,6 +163,10 @@ struct TenantView {
   int64_t queued_jobs = 0, jobs_holding_devices = 0;
   bool retired = false;
   std::vector<ProjectView> projects;
+  // Fair share (used when the queue policy is fair_share): the dominant share over the weight,
+  // and the place in the order tenants are served (1: first; smaller shares go first).
+  double fair_share = 0;
+  int fair_share_rank = 0;
 };
 
 struct TokenView {
@@ -243,6 +247,7 @@ struct UtilizationView {
   std::vector<int64_t> t_ms;                             // each step's start
   std::map<std::string, std::vector<double>> allocated;  // devices held, by type
   std::vector<double> queued;                            // jobs waiting
+  std::vector<double> cost_yuan;  // what work cost in each step (from its start, frozen price)
 };
 
 struct HealthView {

@@ -237,6 +237,9 @@ test("a tenant's token cannot reach another tenant's jobs, tenants or nodes' job
   await p.goto(url + "/#/tenants");
   await p.waitForSelector("#tenant-dev");
   await p.waitForSelector("#tenant-use-dev canvas"); // its own use over time: one tenant shown
+  await p.waitForSelector("#tenant-cost-dev canvas"); // and its cost per day
+  const mine = (await api("GET", "/v1/tenants", tenant)).items[0];
+  assert.equal(Number(await p.getAttribute("#tenant-dev .fair-share", "data-rank")), mine.fair_share.rank);
   await shot(p, "tenants");
   // The admin sees both, and the overview in Chinese.
   const a = await page(admin);

@@ -134,6 +134,7 @@ export type Utilization = {
   t: number[];
   allocated: Record<string, number[]>;
   queued: number[];
+  cost_yuan: number[];
 };
 export type Worker = { node: string; devices: number[]; share: number; cpu: number; memory: number };
 export type Run = {
@@ -218,6 +219,7 @@ export type Tenant = {
   queued_jobs: number;
   jobs_holding_devices: number;
   projects: { name: string; weight: number; quotas: Quota[]; queued_jobs: number; retired: boolean }[];
+  fair_share?: { dominant_share: number; rank: number };
 };
 export type Provider = {
   name: string;

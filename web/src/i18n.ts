@@ -167,6 +167,10 @@ const zh: Record<string, string> = {
   "member": "成员",
   "viewer": "只读",
   "partner": "算力伙伴",
+  "Cost per day, last 30 days": "最近 30 天每日费用",
+  "yuan per day": "元/天",
+  "Fair share": "公平份额",
+  "Fair share: dominant share of the pool (held now plus decayed past use) over the weight; smaller shares are served first": "公平份额：占资源池的主导份额（当前占用加衰减的历史用量）除以权重；份额小者优先",
 };
 
 const saved = (localStorage.getItem("suanpan.lang") as Lang | null) ?? "en";

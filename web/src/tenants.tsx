@@ -84,6 +84,22 @@ function TenantUse(props: { tenant: string }) {
   );
 }
 
+// What the tenant's work cost per day over the last 30 days (rated as invoices rate it).
+function TenantCost(props: { tenant: string }) {
+  const u = usePoll<Utilization>(`/v1/utilization?hours=720&points=30&tenant=${encodeURIComponent(props.tenant)}`, 60000);
+  if (!u.data) return <Failure error={u.error} />;
+  const d = u.data;
+  const total = d.cost_yuan.reduce((a, b) => a + b, 0);
+  return (
+    <>
+      <h3>
+        {t("Cost per day, last 30 days")} · ¥{total.toFixed(2)}
+      </h3>
+      <TimeChart id={`tenant-cost-${props.tenant}`} t={d.t} step series={[{ label: t("yuan per day"), values: d.cost_yuan }]} left="¥" />
+    </>
+  );
+}
+
 function TenantCard(props: { tenant: Tenant; detail: boolean; pool: PoolSize }) {
   const tn = props.tenant;
   const account = usePoll<any>(`/v1/accounts/${encodeURIComponent(tn.name)}`, 15000);
@@ -91,13 +107,21 @@ function TenantCard(props: { tenant: Tenant; detail: boolean; pool: PoolSize }) 
     <Section
       id={`tenant-${tn.name}`}
       title={`${tn.name}${tn.retired ? ` (${t("retired")})` : ""}`}
-      right={`${t("Weight")} ${tn.weight} · ${t("Queued")} ${tn.queued_jobs} · ${t("Running")} ${tn.jobs_holding_devices}`}
+      right={
+        <span title={t("Fair share: dominant share of the pool (held now plus decayed past use) over the weight; smaller shares are served first")}>
+          {`${t("Weight")} ${tn.weight} · ${t("Queued")} ${tn.queued_jobs} · ${t("Running")} ${tn.jobs_holding_devices} · `}
+          <span class="fair-share" data-rank={tn.fair_share?.rank}>
+            {`${t("Fair share")} ${(100 * (tn.fair_share?.dominant_share ?? 0)).toFixed(1)}% · #${tn.fair_share?.rank ?? "?"}`}
+          </span>
+        </span>
+      }
     >
       <Quotas quotas={tn.quotas} pool={props.pool} />
       {props.detail ? (
         <>
           <h3>{t("Devices held over the last 24 hours")}</h3>
           <TenantUse tenant={tn.name} />
+          <TenantCost tenant={tn.name} />
         </>
       ) : (
         <a href={`#/tenants?tenant=${encodeURIComponent(tn.name)}`}>{t("Use over time")} →</a>

@@ -82,7 +82,8 @@ Json ToJson(const control::UtilizationView& v) {
               {"devices", Devices(v.devices_milli)},
               {"t", t},
               {"allocated", allocated},
-              {"queued", v.queued}};
+              {"queued", v.queued},
+              {"cost_yuan", v.cost_yuan}};
 }
 
 }  // namespace suanpan::api

@@ -115,7 +115,8 @@ Json ToJson(const control::TenantView& t) {
               {"queued_jobs", t.queued_jobs},
               {"jobs_holding_devices", t.jobs_holding_devices},
               {"retired", t.retired},
-              {"projects", projects}};
+              {"projects", projects},
+              {"fair_share", {{"dominant_share", t.fair_share}, {"rank", t.fair_share_rank}}}};
 }
 
 Json ToJson(const std::vector<control::TenantView>& tenants) {
