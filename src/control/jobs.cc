@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "control/control_plane.h"
 
@@ -184,28 +185,25 @@ StatusOr<JobPage> ControlPlane::ListJobs(const Caller& caller, JobFilter filter)
     if (filter.name && j.spec().name != *filter.name) return false;
     return !partner || Visible(caller, j.id()) != nullptr;
   };
-  if (filter.newest_first) {
-    auto it = filter.before ? all.lower_bound(*filter.before) : all.end();
-    while (it != all.begin()) {
-      --it;
+  // One walk over [it, end): oldest first from `after`, or newest first from `before`; true when
+  // the page filled before the end (the last job given is the next page's cursor).
+  auto walk = [&](auto it, auto end) {
+    for (; it != end; ++it) {
       if (!wanted(*it->second)) continue;
-      if (page.items.size() == filter.limit) {
-        page.next_before = last;
-        break;
-      }
+      if (page.items.size() == filter.limit) return true;
       page.items.push_back(ViewFor(caller, *it->second));
       last = it->first;
     }
-    return page;
-  }
-  for (auto it = all.upper_bound(filter.after); it != all.end(); ++it) {
-    if (!wanted(*it->second)) continue;
-    if (page.items.size() == filter.limit) {
-      page.next_after = last;
-      break;
+    return false;
+  };
+  if (filter.newest_first) {
+    if (walk(
+            std::make_reverse_iterator(filter.before ? all.lower_bound(*filter.before) : all.end()),
+            all.rend())) {
+      page.next_before = last;
     }
-    page.items.push_back(ViewFor(caller, *it->second));
-    last = it->first;
+  } else if (walk(all.upper_bound(filter.after), all.end())) {
+    page.next_after = last;
   }
   return page;
 }

@@ -2,7 +2,7 @@
 // (from when each run's workers or engine job started to its end), rated at the price frozen in
 // each run when it started (control_plane.cc, Bind), by the one rating rule (core::RateRun, to the
 // fen per run piece, as the invoice rates it). Runs stored before prices were frozen are rated at
-// the provider's pool-file price.
+// the price in force when they started (the price list, else the pool file), as the invoice is.
 
 #include <fmt/format.h>
 
@@ -15,15 +15,15 @@
 namespace suanpan::control {
 
 // The price a run is rated at: the one frozen when it was bound, else (runs stored before
-// prices were frozen) the provider's price now.
+// prices were frozen) the price in force when its work started, as Billing::RateRun books it,
+// so usage, a job's cost and the invoice agree.
 std::optional<int64_t> ControlPlane::PriceOf(const store::RunRow& r) const {
   if (r.price_micro) return r.price_micro;
-  if (auto p = pool_->FindProvider(r.provider)) {
-    if (auto ty = pool_->catalog().Find(r.device_type)) {
-      if (const auto& now_price = pool_->provider(*p).price_per_device_hour[ty->value()]) {
-        return now_price->value();
-      }
-    }
+  auto provider = pool_->FindProvider(r.provider);
+  auto type = pool_->catalog().Find(r.device_type);
+  if (!provider || !type || !r.started_ms) return std::nullopt;
+  if (std::optional<MicroYuan> price = billing_.PriceAt(*provider, *type, *r.started_ms)) {
+    return price->value();
   }
   return std::nullopt;
 }

@@ -200,7 +200,7 @@ StatusOr<TenantView> ControlPlane::Tenant(const Caller& caller, const std::strin
 }
 
 std::vector<double> ControlPlane::FairShares() const {
-  const sched::UsageHistory history = host_->HistoryAt(Now());
+  const sched::UsageHistory history = host_->HistoryView(Now());
   const sched::DominantShares shares(host_->state(), &history, options_.policy);
   std::vector<double> out;
   for (size_t t = 0; t < pool_->tenants().size(); ++t) {

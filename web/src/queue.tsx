@@ -4,9 +4,9 @@
 import { useState } from "preact/hooks";
 import { usePoll, type Job, type JobPage, type Provider, type Queue, type Tenant } from "./api";
 import { t } from "./i18n";
-import { Badge, Failure, Section, time } from "./ui";
+import { Badge, Choice, Failure, Section, time } from "./ui";
 
-const STATES = ["", "pending", "admitted", "running", "preempted", "succeeded", "failed", "cancelled"];
+const STATES = ["pending", "admitted", "running", "preempted", "succeeded", "failed", "cancelled"];
 
 export function QueuePage(props: { query: URLSearchParams; role: string; scope: string }) {
   const admin = props.role === "admin";
@@ -52,46 +52,13 @@ export function QueuePage(props: { query: URLSearchParams; role: string; scope: 
         }}
       >
         {admin && (
-          <label>
-            {t("Tenant")}{" "}
-            <select value={tenant} onChange={(e) => (setTenant((e.target as HTMLSelectElement).value), reset())} name="tenant">
-              <option value="">{t("All")}</option>
-              {tenantNames.map((n) => (
-                <option value={n}>{n}</option>
-              ))}
-            </select>
-          </label>
+          <Choice label={t("Tenant")} name="tenant" value={tenant} options={tenantNames} onChange={(v) => (setTenant(v), reset())} />
         )}
-        <label>
-          {t("State")}{" "}
-          <select value={state} onChange={(e) => (setState((e.target as HTMLSelectElement).value), reset())} name="state">
-            {STATES.map((s) => (
-              <option value={s}>{s ? t(s) : t("All")}</option>
-            ))}
-          </select>
-        </label>
+        <Choice label={t("State")} name="state" value={state} options={STATES.map((s) => [s, t(s)])} onChange={(v) => (setState(v), reset())} />
         {providerList.length > 0 && (
-          <label>
-            {t("Provider")}{" "}
-            <select value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)} name="provider">
-              <option value="">{t("All")}</option>
-              {providerList.map((p) => (
-                <option value={p.name}>{p.name}</option>
-              ))}
-            </select>
-          </label>
+          <Choice label={t("Provider")} name="provider" value={provider} options={providerList.map((p) => p.name)} onChange={setProvider} />
         )}
-        {types.length > 0 && (
-          <label>
-            {t("Type")}{" "}
-            <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)} name="type">
-              <option value="">{t("All")}</option>
-              {types.map((x) => (
-                <option value={x}>{x}</option>
-              ))}
-            </select>
-          </label>
-        )}
+        {types.length > 0 && <Choice label={t("Type")} name="type" value={type} options={types} onChange={setType} />}
         <label>
           {t("Name")} <input value={typed} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} name="name" placeholder={t("exact name, Enter")} />
         </label>

@@ -81,3 +81,25 @@ export function Section(props: { title: string; children: ComponentChildren; id?
     </section>
   );
 }
+
+// A labelled filter: one of `options` (value, label), the first "" meaning all.
+export function Choice(props: {
+  label: string;
+  name: string;
+  value: string;
+  options: (string | [string, string])[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}{" "}
+      <select value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)} name={props.name}>
+        <option value="">{t("All")}</option>
+        {props.options.map((o) => {
+          const [value, label] = typeof o === "string" ? [o, o] : o;
+          return <option value={value}>{label}</option>;
+        })}
+      </select>
+    </label>
+  );
+}

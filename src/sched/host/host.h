@@ -126,6 +126,8 @@ class Host {
   // The order of the whole queue as a person reads it (QueueOrder) at `now`.
   std::vector<QueuedJob> Ordered(Time now);
   UsageHistory HistoryAt(Time now);
+  // The decayed past use at `now` without moving the memory (a read: O(1), no copy).
+  UsageHistory HistoryView(Time now) const { return memory_.View(now); }
   UsageMemory& usage_memory() { return memory_; }
   // For a capacity-parked job: the segments it waits for (empty otherwise).
   std::vector<SegmentId> ParkedOn(JobId job) const;
