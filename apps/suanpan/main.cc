@@ -139,6 +139,11 @@ int main(int argc, char** argv) {
                          "The audience (aud) the issuer's access tokens carry for this API");
   server_cmd->add_option("--oidc-jwks", server.oidc_jwks,
                          "The issuer's signing keys as a JWKS file (default: from its discovery)");
+  server_cmd->add_option("--oidc-client-id", server.oidc_client_id,
+                         "The dashboard's client id at the issuer (public, PKCE; its redirect URI "
+                         "is the dashboard's URL): offers OIDC sign-in in the browser");
+  server_cmd->add_option("--oidc-scope", server.oidc_scope,
+                         "Scopes the dashboard asks for (default \"openid\")");
   server_cmd->add_flag("--new-admin-token", server.new_admin_token,
                        "Revoke the admin tokens and write a new one to the token file");
 
@@ -464,6 +469,11 @@ int main(int argc, char** argv) {
   dev_cmd->add_option("--log-level", dev.log_level, "Server and agent log level (default warn)");
   dev_cmd->add_option("--image-dir", dev.image_dir,
                       "OCI image layouts/archives jobs may name (--image NAME[:TAG])");
+  dev_cmd->add_option("--oidc-issuer", dev.oidc_issuer, "As suanpan server --oidc-issuer");
+  dev_cmd->add_option("--oidc-audience", dev.oidc_audience, "As suanpan server --oidc-audience");
+  dev_cmd->add_option("--oidc-client-id", dev.oidc_client_id,
+                      "As suanpan server --oidc-client-id (the dashboard's sign-in)");
+  dev_cmd->add_option("--oidc-scope", dev.oidc_scope, "As suanpan server --oidc-scope");
   dev_cmd->add_option("--mount", dev.mounts,
                       "A directory jobs may ask for: NAME=PATH[:rw] (read-only unless :rw)");
 

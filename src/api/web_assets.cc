@@ -96,7 +96,10 @@ std::optional<HttpResponse> WebAssets::Serve(const HttpRequest& request) const {
                          f.immutable ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   if (f.content_type.starts_with("text/html")) {
-    r.headers.emplace_back("Content-Security-Policy", kSecurityPolicy);
+    r.headers.emplace_back("Content-Security-Policy",
+                           connect_origin_.empty() ? std::string(kSecurityPolicy)
+                                                   : fmt::format("{}; connect-src 'self' {}",
+                                                                 kSecurityPolicy, connect_origin_));
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
   }
   if (EtagMatches(request.Header("if-none-match"), f.etag)) {

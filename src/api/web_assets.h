@@ -24,6 +24,9 @@ class WebAssets {
   // The answer to a GET or HEAD of one of the files; nullopt for any other request.
   std::optional<HttpResponse> Serve(const HttpRequest& request) const;
   size_t file_count() const { return files_.size(); }
+  // Lets the page's scripts also reach `origin` (scheme://host[:port]): the OpenID Connect
+  // provider the sign-in page talks to (discovery, token endpoint). Else only this server.
+  void AllowConnect(std::string origin) { connect_origin_ = std::move(origin); }
 
  private:
   struct File {
@@ -31,6 +34,7 @@ class WebAssets {
     bool immutable = false;
   };
   std::map<std::string, File> files_;  // by URL path: "/", "/assets/index-3f2a.js"
+  std::string connect_origin_;
 };
 
 }  // namespace suanpan::api

@@ -322,6 +322,10 @@ int RunDev(const DevOptions& o) {
   so.log_level = o.log_level;
   so.lease_seconds = o.lease_seconds;
   so.log_dir = (fs::path(o.data_dir) / "logs").string();
+  so.oidc_issuer = o.oidc_issuer;
+  so.oidc_audience = o.oidc_audience;
+  so.oidc_client_id = o.oidc_client_id;
+  so.oidc_scope = o.oidc_scope;
   fs::remove(so.port_file, ec);
   std::thread server([&] {
     RunServer(so);

@@ -59,6 +59,11 @@ struct DevOptions {
   std::string log_level = "warn";
   std::string image_dir;            // the local agents' images (docs/agent.md)
   std::vector<std::string> mounts;  // NAME=PATH[:rw] directories jobs may ask for
+  // People's sign-in through an OpenID Connect provider, as `suanpan server` (cli/server.h).
+  std::string oidc_issuer;
+  std::string oidc_audience;
+  std::string oidc_client_id;
+  std::string oidc_scope;
 };
 int RunDev(const DevOptions& o);
 

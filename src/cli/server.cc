@@ -423,7 +423,19 @@ int RunServer(const ServerOptions& o) {
   auto loaded = api::WebAssets::Load(web_dir);
   if (!loaded.ok() && !s.web_dir.empty()) return Fail(loaded.status().WithPrefix("web_dir"));
   if (!loaded.ok()) spdlog::warn("dashboard: {}", loaded.status().message());
-  const api::WebAssets web = loaded.ok() ? std::move(*loaded) : api::WebAssets::NotBuilt(web_dir);
+  api::WebAssets web = loaded.ok() ? std::move(*loaded) : api::WebAssets::NotBuilt(web_dir);
+  if (!o.oidc_issuer.empty() && !o.oidc_client_id.empty()) {
+    // The sign-in page fetches the provider's discovery document and token endpoint itself.
+    const size_t scheme = o.oidc_issuer.find("://");
+    const size_t path =
+        scheme == std::string::npos ? std::string::npos : o.oidc_issuer.find('/', scheme + 3);
+    const std::string origin = o.oidc_issuer.substr(0, path);
+    if (scheme == std::string::npos || origin.find_first_of(" \t;,'\"") != std::string::npos) {
+      return Fail(InvalidArgumentError(
+          fmt::format("--oidc-issuer: '{}' is not an http(s) URL", o.oidc_issuer)));
+    }
+    web.AllowConnect(origin);
+  }
   auto server =
       api::HttpServer::Listen(hopts, [&api, &web](api::HttpRequest&& r, api::Responder respond) {
         if (auto page = web.Serve(r)) return respond(std::move(*page));
@@ -443,6 +455,8 @@ int RunServer(const ServerOptions& o) {
     control::OidcConfig oc;
     oc.issuer = o.oidc_issuer;
     oc.audience = o.oidc_audience;
+    oc.client_id = o.oidc_client_id;
+    if (!o.oidc_scope.empty()) oc.scope = o.oidc_scope;
     oidc = std::make_shared<control::OidcVerifier>(oc);
     auto load = [oidc, issuer = o.oidc_issuer, file = o.oidc_jwks]() -> Status {
       std::string jwks;
@@ -454,8 +468,11 @@ int RunServer(const ServerOptions& o) {
       return oidc->LoadJwks(jwks);
     };
     if (Status st = load(); !st.ok()) return Fail(st.WithPrefix("--oidc-issuer"));
-    spdlog::info("OpenID Connect: issuer {} ({} signing key(s)), audience {}", o.oidc_issuer,
-                 oidc->key_count(), o.oidc_audience);
+    spdlog::info("OpenID Connect: issuer {} ({} signing key(s)), audience {}{}", o.oidc_issuer,
+                 oidc->key_count(), o.oidc_audience,
+                 oc.client_id.empty() ? ""
+                                      : fmt::format(", dashboard sign-in as client {} (scope {})",
+                                                    oc.client_id, oc.scope));
     (*plane)->SetOidc(oidc);
     oidc_refresh = std::jthread([load](std::stop_token stop) {
       while (!stop.stop_requested()) {

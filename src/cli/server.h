@@ -69,6 +69,10 @@ struct ServerOptions {
   std::string oidc_issuer;
   std::string oidc_audience;
   std::string oidc_jwks;
+  // The dashboard's sign-in through the issuer (a public client with PKCE): its client id and
+  // the scopes it asks for (default "openid").
+  std::string oidc_client_id;
+  std::string oidc_scope;
 };
 
 int RunServer(const ServerOptions& options);

@@ -236,6 +236,7 @@ class ControlPlane {
                                      const nlohmann::json& body, bool create);
   // People sign in through this identity provider too (null: tokens only). Set before Start.
   void SetOidc(std::shared_ptr<OidcVerifier> oidc) { oidc_ = std::move(oidc); }
+  const OidcVerifier* oidc() const { return oidc_.get(); }
   StatusOr<Caller> AuthenticateOidc(std::string_view token) const;
 
   // The scheduling policy in force (people read it) and the admin's live change of it (queue,

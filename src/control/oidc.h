@@ -36,6 +36,11 @@ struct OidcConfig {
   std::string tenant_claim = "suanpan_tenant";
   std::string projects_claim = "suanpan_projects";  // a list, or names separated by spaces/commas
   int leeway_seconds = 60;
+  // Sign-in in the dashboard (authorization code flow with PKCE, a public client): the client id
+  // registered at the provider for the dashboard's URL, and the scopes to ask for. Empty client
+  // id: the dashboard offers tokens only. Served unauthenticated by GET /v1/auth/config.
+  std::string client_id;
+  std::string scope = "openid";
 };
 
 class OidcVerifier {

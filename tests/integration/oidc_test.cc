@@ -66,6 +66,11 @@ TEST_F(OidcTest, PeopleSignInThroughARealIdentityProvider) {
   ASSERT_TRUE(who.ok()) << who.status().ToString();
   EXPECT_EQ((*who)["role"], "admin");
   EXPECT_EQ((*who)["token"], "ops");
+  // Without --oidc-client-id the dashboard offers tokens only (its OIDC sign-in: the browser
+  // test, tests/web/dashboard.test.mjs).
+  auto auth = server.Client("").Call("GET", "/v1/auth/config");
+  ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+  EXPECT_TRUE((*auth)["oidc"].is_null()) << auth->dump();
 
   // The company's tenant admin makes a team and an engineer's token, as with a suanpan token.
   const std::string boss = TokenOf("boss");

@@ -330,6 +330,7 @@ TEST(ServerTest, AuthorizationMatrixOverEveryRouteAndRole) {
       {"GET", "/healthz", fixed("/healthz"), {K, K, K, K, K, K, K}},
       {"GET", "/readyz", fixed("/readyz"), {K, K, K, K, K, K, K}},
       {"GET", "/v1/openapi.json", fixed("/v1/openapi.json"), {K, K, K, K, K, K, K}},
+      {"GET", "/v1/auth/config", fixed("/v1/auth/config"), {K, K, K, K, K, K, K}},
       {"GET", "/metrics", fixed("/metrics"), {U, U, K, F, F, F, F}},
       {"GET", "/v1/whoami", fixed("/v1/whoami"), {U, U, K, K, K, K, K}},
       {"GET", "/v1/providers", fixed("/v1/providers"), {U, U, K, K, K, F, F}},

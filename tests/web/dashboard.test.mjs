@@ -13,6 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
+import net from "node:net";
 
 const require = createRequire(new URL("../../web/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
@@ -21,7 +22,7 @@ const SUANPAN = process.env.SUANPAN ?? path.resolve("build/apps/suanpan/suanpan"
 const ARTEFACTS = process.env.ARTEFACTS ?? path.resolve("build/web-artefacts");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-let dir, server, url, admin, tenant, other, browser;
+let dir, server, url, admin, tenant, other, browser, idp;
 const problems = []; // console errors, page errors, failed requests: none is allowed
 
 async function api(method, p, token, body) {
@@ -59,6 +60,8 @@ async function page(token) {
   p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   p.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   p.on("response", (r) => r.status() >= 400 && !p.expectErrors && problems.push(`HTTP ${r.status()}: ${r.url()}`));
+  // The test identity provider's login page asks for a web font; there is no network here.
+  await ctx.route(/fonts\.googleapis\.com|fonts\.gstatic\.com/, (r) => r.fulfill({ status: 200, contentType: "text/css", body: "" }));
   await p.goto(url + "/");
   if (token) {
     await p.fill("input[name=token]", token);
@@ -79,12 +82,33 @@ async function shot(p, name) {
   assert.ok(main > 150, `${name}: <main> is ${main}px high`);
 }
 
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const port = s.address().port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "suanpan-web-"));
   fs.chmodSync(dir, 0o711); // workers run as other uids and pass through it to their work dirs
-  server = spawn(SUANPAN, ["dev", "--data-dir", dir, "--listen", "127.0.0.1:0", "--devices", "H100:8", "--nodes", "2"], {
-    stdio: ["ignore", "pipe", "pipe"],
+  // A real OpenID Connect provider (tests/oidc/idp.mjs) with the dashboard's public client,
+  // whose redirect URI is the dashboard's URL: so the port is chosen first.
+  const port = await freePort();
+  const idpOut = path.join(dir, "idp.json");
+  idp = spawn("node", [path.resolve("tests/oidc/idp.mjs"), idpOut, `http://127.0.0.1:${port}/`], {
+    stdio: ["ignore", fs.openSync(path.join(dir, "idp.log"), "w"), fs.openSync(path.join(dir, "idp.log"), "a")],
   });
+  await until("the identity provider", () => fs.existsSync(idpOut), 30000);
+  await new Promise((r) => setTimeout(r, 50)); // written whole
+  const issuer = JSON.parse(fs.readFileSync(idpOut, "utf8")).issuer;
+  server = spawn(
+    SUANPAN,
+    ["dev", "--data-dir", dir, "--listen", `127.0.0.1:${port}`, "--devices", "H100:8", "--nodes", "2",
+      "--oidc-issuer", issuer, "--oidc-audience", "suanpan", "--oidc-client-id", "dashboard", "--oidc-scope", "openid api"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   server.stdout.on("data", (d) => (out += d));
   server.stderr.on("data", (d) => (out += d));
@@ -107,6 +131,7 @@ after(async () => {
   await browser?.close();
   server?.kill("SIGTERM");
   await new Promise((r) => (server ? server.on("exit", r) : r()));
+  idp?.kill("SIGKILL");
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -118,6 +143,55 @@ test("a bad token is refused at sign-in with the server's message", async () => 
   const msg = await p.textContent("[role=alert]");
   assert.match(msg, /token/i);
   await shot_signin(p);
+  await p.context().close();
+});
+
+// Sign-in through the identity provider as a person: the provider's login page, its consent,
+// back to the dashboard with a code it trades (PKCE) for an access token the server verifies.
+async function signInAs(person) {
+  const p = await page(null);
+  await p.click("button[name=oidc]");
+  await p.waitForSelector("input[name=login]");
+  await p.fill("input[name=login]", person);
+  await p.fill("input[name=password]", "any");
+  await p.click("button[type=submit]");
+  await p.waitForSelector("button[type=submit]:has-text('Continue')");
+  await p.click("button[type=submit]:has-text('Continue')");
+  await p.waitForSelector("#who");
+  return p;
+}
+
+test("people sign in through the OpenID Connect provider (authorization code with PKCE)", async () => {
+  const cfg = await (await fetch(url + "/v1/auth/config")).json();
+  assert.equal(cfg.oidc.client_id, "dashboard");
+  assert.match(cfg.oidc.issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
+  // The operator: an admin from the provider's claims, on the overview with no code left in the URL.
+  const ops = await signInAs("ops");
+  assert.match(await ops.textContent("#who"), /ops · admin/);
+  assert.equal(new URL(ops.url()).search, "");
+  const bearer = await ops.evaluate(() => localStorage.getItem("suanpan.token"));
+  assert.equal(bearer.split(".").length, 3, "the bearer is the provider's JWT access token");
+  assert.equal((await api("GET", "/v1/whoami", bearer)).role, "admin");
+  await ops.waitForSelector("[data-testid=devices-total]");
+  await ops.context().close();
+  // A tenant's admin: their tenant only, as with a token.
+  await api("POST", "/v1/tenants", admin, { name: "lumen-ai" });
+  const boss = await signInAs("boss");
+  assert.match(await boss.textContent("#who"), /lumen-ai/);
+  await boss.goto(url + "/#/tenants");
+  await boss.waitForSelector("section[id^=tenant-]");
+  assert.deepEqual(await boss.$$eval("section[id^=tenant-]", (s) => s.map((x) => x.id)), ["tenant-lumen-ai"]);
+  await boss.context().close();
+  // A person whose claims name no tenant the hub has: refused, with the server's reason.
+  const p = await page(null);
+  p.expectErrors = true;
+  await p.click("button[name=oidc]");
+  await p.fill("input[name=login]", "stranger");
+  await p.fill("input[name=password]", "any");
+  await p.click("button[type=submit]");
+  await p.click("button[type=submit]:has-text('Continue')");
+  await p.waitForSelector("[role=alert]");
+  assert.match(await p.textContent("[role=alert]"), /no-such-tenant/);
   await p.context().close();
 });
 

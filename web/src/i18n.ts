@@ -11,6 +11,8 @@ const zh: Record<string, string> = {
   "My tenant": "我的租户",
   Nodes: "节点",
   "Sign in": "登录",
+  "Sign in with": "登录：",
+  or: "或",
   "Sign out": "退出",
   Token: "令牌",
   "Sign in with a suanpan token (suanpan token create, or the one suanpan dev printed).":

@@ -6,6 +6,7 @@ import { ApiError, get, setToken, token, type Whoami } from "./api";
 import { lang, setLang, t } from "./i18n";
 import { JobPage } from "./job";
 import { NodesPage } from "./nodes";
+import { beginSignIn, finishSignIn, type OidcConfig } from "./oidc";
 import { OverviewPage } from "./overview";
 import { QueuePage } from "./queue";
 import { ReportPage } from "./report";
@@ -30,6 +31,12 @@ function useHash(): [string, URLSearchParams] {
 function SignIn(props: { error: string }) {
   const [value, setValue] = useState("");
   const [error, setError] = useState(props.error);
+  const [oidc, setOidc] = useState<OidcConfig | null>(null);
+  useEffect(() => {
+    get<{ oidc: OidcConfig | null }>("/v1/auth/config", "")
+      .then((c) => setOidc(c.oidc))
+      .catch(() => setOidc(null));
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
@@ -47,6 +54,14 @@ function SignIn(props: { error: string }) {
       <p>{t("Sign in with a suanpan token (suanpan token create, or the one suanpan dev printed).")}</p>
       <input type="password" name="token" placeholder={t("Token")} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autofocus />
       <button type="submit">{t("Sign in")}</button>
+      {oidc && (
+        <>
+          <p class="or">{t("or")}</p>
+          <button type="button" name="oidc" onClick={() => beginSignIn(oidc).catch((err) => setError(String(err instanceof Error ? err.message : err)))}>
+            {t("Sign in with")} {new URL(oidc.issuer).host}
+          </button>
+        </>
+      )}
       {error && (
         <div class="error" role="alert">
           {error}
@@ -78,7 +93,21 @@ function App() {
       setError("the token was refused (revoked or expired): sign in again");
     };
     window.addEventListener("suanpan:signed-out", out);
-    if (token() && !who.get()) {
+    // Back from the identity provider (?code=...): its access token is the bearer from now on.
+    const back = new URLSearchParams(location.search).has("code") || new URLSearchParams(location.search).has("error");
+    if (back) {
+      setChecking(true);
+      finishSignIn()
+        .then((access) => {
+          if (!access) return;
+          return get<Whoami>("/v1/whoami", access).then((x) => {
+            setToken(access);
+            who.set(x);
+          });
+        })
+        .catch((err) => setError(err instanceof Error ? err.message : String(err)))
+        .finally(() => setChecking(false));
+    } else if (token() && !who.get()) {
       get<Whoami>("/v1/whoami")
         .then((x) => who.set(x))
         .catch(() => setToken(""))

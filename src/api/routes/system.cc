@@ -1,4 +1,4 @@
-// /healthz, /readyz, /metrics, /v1/openapi.json, /v1/whoami.
+// /healthz, /readyz, /metrics, /v1/openapi.json, /v1/auth/config, /v1/whoami.
 
 #include "api/api.h"
 #include "api/routes/routes.h"
@@ -31,6 +31,18 @@ void AddSystemRoutes(Router& r, const RouteContext& ctx) {
         [](ControlPlane&, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
           static const Json doc = Json::parse(OpenApiDocument());
           return std::optional<Reply>(JsonReply(doc));
+        });
+  // What the dashboard's sign-in page offers: OIDC (issuer, client id, scopes) when configured.
+  // Unauthenticated: it is asked before anyone has a token, and says nothing secret.
+  r.Add("GET", "/v1/auth/config", {}, {},
+        [](ControlPlane& p, const Caller&, Call&) -> StatusOr<std::optional<Reply>> {
+          Json oidc = nullptr;
+          if (const control::OidcVerifier* v = p.oidc(); v && !v->config().client_id.empty()) {
+            oidc = Json{{"issuer", v->config().issuer},
+                        {"client_id", v->config().client_id},
+                        {"scope", v->config().scope}};
+          }
+          return std::optional<Reply>(JsonReply(Json{{"oidc", oidc}}));
         });
   r.Add("GET", "/v1/whoami", {kAdmin, kTenant, kAgent, kPartner}, {},
         [](ControlPlane& p, const Caller& c, Call&) -> StatusOr<std::optional<Reply>> {
